@@ -1,0 +1,103 @@
+package dev.starling.core.tensor;
+
+import dev.starling.core.error.Checks;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * A named float32 tensor stored in a flat, row-major primitive array.
+ *
+ * <p>The array is shared, not copied, so hot paths avoid allocation. By convention a tensor handed to
+ * another component is not mutated afterwards; use {@link #copy()} when you need a private buffer.
+ * Instances are not thread-safe if their data is mutated.
+ */
+public final class Tensor {
+  private final String name;
+  private final int[] shape;
+  private final float[] data;
+
+  private Tensor(String name, int[] shape, float[] data) {
+    this.name = Objects.requireNonNull(name, "name");
+    Checks.checkArgument(!name.isBlank(), "name", "non-blank", "'" + name + "'");
+    this.shape = shape.clone();
+    long n = 1;
+    for (int d : shape) {
+      Checks.checkArgument(d > 0, "shape of " + name, "all positive", Arrays.toString(shape));
+      n *= d;
+    }
+    Checks.checkArgument(n == data.length, "data length of " + name, "the product of shape " + Arrays.toString(shape) + " = " + n, data.length);
+    this.data = data;
+  }
+
+  /** Wraps {@code data} (not copied) as a tensor with the given shape. */
+  public static Tensor of(String name, float[] data, int... shape) {
+    return new Tensor(name, shape, Objects.requireNonNull(data, "data"));
+  }
+
+  /** A zero tensor of the given shape. */
+  public static Tensor zeros(String name, int... shape) {
+    long n = 1;
+    for (int d : shape) {
+      n *= d;
+    }
+    Checks.checkArgument(n <= Integer.MAX_VALUE - 8, "element count of " + name, "<= 2^31 - 9", n);
+    return new Tensor(name, shape, new float[(int) n]);
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /** Returns a copy of the shape. */
+  public int[] shape() {
+    return shape.clone();
+  }
+
+  /** Dimension {@code i} of the shape. */
+  public int dim(int i) {
+    return shape[i];
+  }
+
+  public int rank() {
+    return shape.length;
+  }
+
+  /** The backing array (not a copy). */
+  public float[] data() {
+    return data;
+  }
+
+  public int size() {
+    return data.length;
+  }
+
+  /** A deep copy with its own buffer. */
+  public Tensor copy() {
+    return new Tensor(name, shape, data.clone());
+  }
+
+  /** A zero tensor with this tensor's name and shape. */
+  public Tensor zerosLike() {
+    return new Tensor(name, shape, new float[data.length]);
+  }
+
+  /** Whether {@code other} has the same name and shape. */
+  public boolean sameSpec(Tensor other) {
+    return name.equals(other.name) && Arrays.equals(shape, other.shape);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Tensor t && sameSpec(t) && Arrays.equals(data, t.data);
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * name.hashCode() + Arrays.hashCode(shape);
+  }
+
+  @Override
+  public String toString() {
+    return name + Arrays.toString(shape);
+  }
+}

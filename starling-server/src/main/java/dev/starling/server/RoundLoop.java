@@ -1,0 +1,278 @@
+package dev.starling.server;
+
+import dev.starling.core.error.ErrorCode;
+import dev.starling.core.error.FlException;
+import dev.starling.core.learner.EvalResult;
+import dev.starling.core.learner.TrainConfig;
+import dev.starling.core.message.ClientFailure;
+import dev.starling.core.message.ClientId;
+import dev.starling.core.message.ClientReply;
+import dev.starling.core.metrics.Metrics;
+import dev.starling.core.random.RandomSource;
+import dev.starling.core.tensor.ParameterSet;
+import dev.starling.strategy.AggregateResult;
+import dev.starling.strategy.Aggregation;
+import dev.starling.strategy.Strategy;
+import dev.starling.strategy.UpdateValidator;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The federated round loop, separate from the {@link Strategy}: selects clients, sends them the global
+ * model, folds their updates through the strategy, evaluates, records history and decides when to stop.
+ * The same loop serves in-process simulation and networked servers; only the {@link ClientPool} differs.
+ *
+ * <p>Per round r: wait for {@code minAvailableClients}; select {@code max(minFitClients,
+ * floor(C * available))} clients uniformly without replacement (seeded by (seed, r)); ask each to train;
+ * validate and fold each update ({@link UpdateValidator}: wrong shapes or NaN are rejected, recorded as
+ * failures and never aggregated); clients that fail or miss the round deadline are recorded as
+ * {@link ClientFailure}s; if fewer than {@code minSuccessfulClients} updates were accepted the global
+ * model is kept; then federated and server-side evaluation; then stop conditions.
+ *
+ * <p>Not thread-safe: one {@link #run} at a time.
+ */
+public final class RoundLoop {
+  private static final long SELECT_STREAM = 0x5E1EC7L;
+  private static final long SEED_STREAM = 0x5EED5L;
+  private static final long EVAL_STREAM = 0xE7A1L;
+
+  private final Strategy strategy;
+  private final ClientPool pool;
+  private final RoundLoopConfig config;
+  private final RoundListener listener;
+
+  public RoundLoop(Strategy strategy, ClientPool pool, RoundLoopConfig config, RoundListener listener) {
+    this.strategy = Objects.requireNonNull(strategy, "strategy");
+    this.pool = Objects.requireNonNull(pool, "pool");
+    this.config = Objects.requireNonNull(config, "config");
+    this.listener = Objects.requireNonNull(listener, "listener");
+  }
+
+  /** The final global model and the history of a run. */
+  public record Result(ParameterSet global, History history) {}
+
+  /** Runs rounds 1.. until the budget or a stop condition, starting from {@code initial}. */
+  public Result run(ParameterSet initial) {
+    RandomSource root = RandomSource.seeded(config.seed());
+    ParameterSet global = strategy.initialize(initial);
+    History history = new History();
+    for (int round = 1; round <= config.rounds(); round++) {
+      long start = System.nanoTime();
+      RoundState st = trainRound(round, global, root);
+      global = st.global;
+      Metrics metrics = st.metrics;
+      if (config.fractionEvaluate() > 0) {
+        metrics = metrics.with(federatedEvaluate(round, global, root));
+      }
+      Optional<Metrics> server = strategy.evaluate(round, global);
+      if (server.isPresent()) {
+        metrics = metrics.with(server.get());
+      }
+      double seconds = (System.nanoTime() - start) / 1e9;
+      RoundRecord rec = new RoundRecord(round, metrics, st.selected, st.succeeded, st.failures, st.bytesUp,
+          st.bytesDown, seconds);
+      history.add(rec);
+      listener.onRoundEnd(rec);
+      Optional<String> stop = checkStop(history);
+      if (stop.isPresent()) {
+        history.stopReason(stop.get());
+        return new Result(global, history);
+      }
+    }
+    history.stopReason("round budget of " + config.rounds() + " reached");
+    return new Result(global, history);
+  }
+
+  private Optional<String> checkStop(History history) {
+    for (StopCondition c : config.stopConditions()) {
+      Optional<String> s = c.check(history.rounds());
+      if (s.isPresent()) {
+        return s;
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static final class RoundState {
+    ParameterSet global;
+    Metrics metrics = Metrics.empty();
+    int selected;
+    int succeeded;
+    List<ClientFailure> failures = new ArrayList<>();
+    long bytesUp;
+    long bytesDown;
+  }
+
+  private RoundState trainRound(int round, ParameterSet global, RandomSource root) {
+    List<ClientProxy> available = awaitAvailable(round);
+    int n = available.size();
+    int k = Math.min(n, Math.max(config.minFitClients(), (int) Math.floor(config.fractionFit() * n)));
+    List<ClientProxy> selected = sample(available, k, root.derive(round, SELECT_STREAM));
+    listener.onRoundStart(round, selected.size());
+
+    List<CompletableFuture<FitOutcome>> futures = new ArrayList<>(k);
+    for (ClientProxy c : selected) {
+      long seed = root.derive(round, SEED_STREAM, c.id().value().hashCode()).nextLong();
+      TrainConfig cfg = strategy.configureTrain(round, c.id(), config.trainDefaults().withRound(round).withSeed(seed));
+      CompletableFuture<FitOutcome> f;
+      try {
+        f = c.fit(global, cfg);
+      } catch (RuntimeException e) {
+        f = CompletableFuture.failedFuture(e);
+      }
+      futures.add(f.whenComplete((o, e) -> listener.onClientDone(round, c.id(), e == null)));
+    }
+
+    RoundState st = new RoundState();
+    st.selected = k;
+    Aggregation agg = strategy.beginAggregation(round, global);
+    long deadline = System.nanoTime() + config.roundTimeout().toNanos();
+    if (config.foldOrder() == FoldOrder.SELECTION) {
+      for (int i = 0; i < k; i++) {
+        collect(selected.get(i).id(), futures.get(i), deadline, global, agg, st);
+      }
+    } else {
+      LinkedBlockingQueue<Integer> done = new LinkedBlockingQueue<>();
+      for (int i = 0; i < k; i++) {
+        int idx = i;
+        futures.get(i).whenComplete((o, e) -> done.add(idx));
+      }
+      boolean[] seen = new boolean[k];
+      for (int got = 0; got < k; got++) {
+        Integer idx = null;
+        try {
+          idx = done.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        if (idx == null) {
+          break;
+        }
+        seen[idx] = true;
+        collect(selected.get(idx).id(), futures.get(idx), deadline, global, agg, st);
+      }
+      for (int i = 0; i < k; i++) {
+        if (!seen[i]) {
+          collect(selected.get(i).id(), futures.get(i), deadline, global, agg, st);
+        }
+      }
+    }
+    AggregateResult res = agg.finish(st.failures);
+    if (st.succeeded >= config.minSuccessfulClients()) {
+      st.global = res.parameters();
+      st.metrics = res.metrics();
+    } else {
+      st.global = global;
+      st.metrics = Metrics.builder().putAll(res.metrics()).put("round_failed", 1).build();
+    }
+    return st;
+  }
+
+  private void collect(ClientId id, CompletableFuture<FitOutcome> f, long deadline, ParameterSet global,
+      Aggregation agg, RoundState st) {
+    try {
+      FitOutcome o = f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      st.bytesDown += o.bytesDown();
+      st.bytesUp += o.bytesUp();
+      UpdateValidator.validate(global, id, o.result());
+      agg.accept(id, o.result());
+      st.succeeded++;
+    } catch (TimeoutException e) {
+      f.cancel(true);
+      st.failures.add(new ClientFailure(id, ErrorCode.DEADLINE_EXCEEDED,
+          "no update within the round deadline of " + config.roundTimeout()));
+    } catch (ExecutionException | CompletionException e) {
+      st.failures.add(failureOf(id, e.getCause() == null ? e : e.getCause()));
+    } catch (CancellationException e) {
+      st.failures.add(new ClientFailure(id, ErrorCode.CANCELLED, "cancelled"));
+    } catch (FlException e) {
+      st.failures.add(failureOf(id, e));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new FlException(ErrorCode.CANCELLED, "round loop interrupted", e);
+    }
+  }
+
+  private static ClientFailure failureOf(ClientId id, Throwable t) {
+    if (t instanceof FlException fe) {
+      return new ClientFailure(id, fe.code(), String.valueOf(fe.getMessage()));
+    }
+    return new ClientFailure(id, ErrorCode.UNKNOWN, t.getClass().getSimpleName() + ": " + t.getMessage());
+  }
+
+  private Metrics federatedEvaluate(int round, ParameterSet global, RandomSource root) {
+    List<ClientProxy> available = sorted(pool.available());
+    int k = Math.min(available.size(), Math.max(1, (int) Math.floor(config.fractionEvaluate() * available.size())));
+    List<ClientProxy> selected = sample(available, k, root.derive(round, EVAL_STREAM));
+    List<CompletableFuture<EvalResult>> futures = new ArrayList<>();
+    for (ClientProxy c : selected) {
+      futures.add(c.evaluate(global));
+    }
+    List<ClientReply<EvalResult>> replies = new ArrayList<>();
+    List<ClientFailure> failures = new ArrayList<>();
+    long deadline = System.nanoTime() + config.roundTimeout().toNanos();
+    for (int i = 0; i < k; i++) {
+      ClientId id = selected.get(i).id();
+      try {
+        replies.add(new ClientReply<>(id, futures.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)));
+      } catch (TimeoutException e) {
+        futures.get(i).cancel(true);
+        failures.add(new ClientFailure(id, ErrorCode.DEADLINE_EXCEEDED, "no evaluation within the deadline"));
+      } catch (ExecutionException e) {
+        failures.add(failureOf(id, e.getCause()));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new FlException(ErrorCode.CANCELLED, "round loop interrupted", e);
+      }
+    }
+    return strategy.aggregateEvaluate(round, replies, failures).prefixed("eval_");
+  }
+
+  private List<ClientProxy> awaitAvailable(int round) {
+    long deadline = System.nanoTime() + config.availabilityTimeout().toNanos();
+    while (true) {
+      List<ClientProxy> available = sorted(pool.available());
+      if (available.size() >= config.minAvailableClients()) {
+        return available;
+      }
+      if (System.nanoTime() >= deadline) {
+        throw new FlException(ErrorCode.QUORUM_NOT_MET, "round " + round + ": only " + available.size()
+            + " clients available after " + config.availabilityTimeout() + ", need " + config.minAvailableClients());
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new FlException(ErrorCode.CANCELLED, "interrupted while waiting for clients", e);
+      }
+    }
+  }
+
+  private static List<ClientProxy> sorted(List<ClientProxy> clients) {
+    List<ClientProxy> s = new ArrayList<>(clients);
+    s.sort(Comparator.comparing(ClientProxy::id));
+    return s;
+  }
+
+  /** Uniform sample of k without replacement, returned in selection order (partial Fisher-Yates). */
+  private static List<ClientProxy> sample(List<ClientProxy> sortedClients, int k, RandomSource rng) {
+    List<ClientProxy> a = new ArrayList<>(sortedClients);
+    for (int i = 0; i < k; i++) {
+      int j = i + rng.nextInt(a.size() - i);
+      ClientProxy t = a.get(i);
+      a.set(i, a.get(j));
+      a.set(j, t);
+    }
+    return new ArrayList<>(a.subList(0, k));
+  }
+}

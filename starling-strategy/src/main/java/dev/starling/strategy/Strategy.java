@@ -1,0 +1,61 @@
+package dev.starling.strategy;
+
+import dev.starling.core.learner.EvalResult;
+import dev.starling.core.learner.TrainConfig;
+import dev.starling.core.message.ClientFailure;
+import dev.starling.core.message.ClientId;
+import dev.starling.core.message.ClientReply;
+import dev.starling.core.metrics.Metrics;
+import dev.starling.core.tensor.ParameterSet;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The whole federated algorithm, seen from the server, in a handful of calls (in the spirit of Flower's
+ * Strategy). A strategy never runs the round loop or picks clients; the round loop calls it in this order:
+ * <ol>
+ *   <li>{@link #initialize} once;</li>
+ *   <li>per round r = 1, 2, ...: {@link #configureTrain} per selected client, {@link #beginAggregation}
+ *       and the returned {@link Aggregation}, then optionally {@link #aggregateEvaluate} for federated
+ *       evaluation and {@link #evaluate} for server-side evaluation of the new global model.</li>
+ * </ol>
+ * Strategies are composed with decorators that extend {@link ForwardingStrategy}. Implementations are
+ * called from one thread at a time.
+ */
+public interface Strategy {
+  /** Returns the round-1 global model, given the model's initial parameters. Default: unchanged. */
+  default ParameterSet initialize(ParameterSet initial) {
+    return initial;
+  }
+
+  /**
+   * Training instructions for one selected client. {@code base} holds the run's defaults with the round
+   * and a per-client seed already set. Default: {@code base}.
+   */
+  default TrainConfig configureTrain(int round, ClientId client, TrainConfig base) {
+    return base;
+  }
+
+  /** Opens the aggregation of round {@code round}, whose clients started from {@code global}. */
+  Aggregation beginAggregation(int round, ParameterSet global);
+
+  /**
+   * Combines federated evaluation replies. Default: the example-weighted mean of every metric the
+   * replies share, failures ignored (they are recorded by the round loop).
+   */
+  default Metrics aggregateEvaluate(int round, List<ClientReply<EvalResult>> replies, List<ClientFailure> failures) {
+    return WeightedMetrics.mean(replies.stream().map(r -> r.result().metrics()).toList(),
+        replies.stream().mapToDouble(r -> r.result().numExamples()).toArray());
+  }
+
+  /** Server-side evaluation of the global model after round {@code round}; default none. */
+  default Optional<Metrics> evaluate(int round, ParameterSet global) {
+    return Optional.empty();
+  }
+
+  /** Whether a sum of updates suffices or individual updates are needed. */
+  AggregationInput requiredInput();
+
+  /** A one-line description, e.g. {@code FedProx(mu=0.01) <- FedAvg(weighting=examples)}. */
+  String describe();
+}

@@ -1,0 +1,98 @@
+package dev.starling.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.starling.core.learner.TrainConfig;
+import dev.starling.core.learner.TrainResult;
+import dev.starling.core.message.ClientFailure;
+import dev.starling.core.message.ClientId;
+import dev.starling.core.metrics.Metrics;
+import dev.starling.core.tensor.ParameterSet;
+import dev.starling.strategy.AggregateResult;
+import dev.starling.strategy.Aggregation;
+import dev.starling.strategy.Strategy;
+import dev.starling.core.error.ErrorCode;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contract every {@link Strategy} passes. Extend it in a test of your strategy and implement
+ * {@link #newStrategy()}; override {@link #averagesIdenticalUpdatesToThemselves()} to return false for
+ * strategies that legitimately move away from a consensus (e.g. server optimisers with momentum).
+ */
+public abstract class StrategyContractTest {
+  /** A fresh strategy under test. */
+  protected abstract Strategy newStrategy();
+
+  /** Whether aggregating n identical updates must give that update back. */
+  protected boolean averagesIdenticalUpdatesToThemselves() {
+    return true;
+  }
+
+  private static TrainResult result(ParameterSet p, long n) {
+    return new TrainResult(p, n, 1, Metrics.of(Metrics.LOSS, 0.5));
+  }
+
+  @Test
+  public void aggregate_identicalUpdates_returnsThatUpdate() {
+    Assumptions.assumeTrue(averagesIdenticalUpdatesToThemselves(), "strategy declares it does not average");
+    Strategy s = newStrategy();
+    ParameterSet global = s.initialize(TestParameters.random(4, 3, 1));
+    ParameterSet update = TestParameters.random(4, 3, 2);
+    Aggregation agg = s.beginAggregation(1, global);
+    for (int i = 0; i < 7; i++) {
+      agg.accept(ClientId.ofIndex(i), result(update.copy(), 10 + i));
+    }
+    AggregateResult r = agg.finish(List.of());
+    assertThat(r.parameters().sameSpec(global)).isTrue();
+    float[] got = r.parameters().flatten();
+    float[] want = update.flatten();
+    for (int i = 0; i < want.length; i++) {
+      assertThat(got[i]).as("coordinate %d", i).isCloseTo(want[i], org.assertj.core.data.Offset.offset(1e-5f));
+    }
+  }
+
+  @Test
+  public void aggregate_noUpdates_keepsGlobalSpec() {
+    Strategy s = newStrategy();
+    ParameterSet global = s.initialize(TestParameters.random(2, 5, 3));
+    AggregateResult r = s.beginAggregation(1, global)
+        .finish(List.of(new ClientFailure(ClientId.ofIndex(0), ErrorCode.UNAVAILABLE, "dropped")));
+    assertThat(r.parameters().sameSpec(global)).isTrue();
+    assertThat(r.parameters().flatten()).containsExactly(global.flatten());
+  }
+
+  @Test
+  public void aggregate_doesNotMutateInputs() {
+    Strategy s = newStrategy();
+    ParameterSet global = s.initialize(TestParameters.random(3, 3, 4));
+    float[] globalBefore = global.flatten();
+    ParameterSet a = TestParameters.random(3, 3, 5);
+    ParameterSet b = TestParameters.random(3, 3, 6);
+    float[] aBefore = a.flatten();
+    float[] bBefore = b.flatten();
+    Aggregation agg = s.beginAggregation(1, global);
+    agg.accept(ClientId.ofIndex(0), result(a, 5));
+    agg.accept(ClientId.ofIndex(1), result(b, 9));
+    agg.finish(List.of());
+    assertThat(global.flatten()).containsExactly(globalBefore);
+    assertThat(a.flatten()).containsExactly(aBefore);
+    assertThat(b.flatten()).containsExactly(bBefore);
+  }
+
+  @Test
+  public void configureTrain_keepsRoundAndSeed() {
+    Strategy s = newStrategy();
+    TrainConfig base = TrainConfig.builder().round(3).seed(99).build();
+    TrainConfig c = s.configureTrain(3, ClientId.ofIndex(1), base);
+    assertThat(c.round()).isEqualTo(3);
+    assertThat(c.seed()).isEqualTo(99);
+  }
+
+  @Test
+  public void describe_isNonBlank() {
+    assertThat(newStrategy().describe()).isNotBlank();
+    assertThat(newStrategy().requiredInput()).isNotNull();
+  }
+}
