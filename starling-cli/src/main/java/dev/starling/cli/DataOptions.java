@@ -1,0 +1,77 @@
+package dev.starling.cli;
+
+import dev.starling.data.CatalogOptions;
+import dev.starling.data.DatasetCatalog;
+import dev.starling.data.LoadedData;
+import dev.starling.data.MissingValues;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import picocli.CommandLine.Option;
+
+/** Dataset flags shared by {@code simulate} and {@code evaluate}. */
+final class DataOptions {
+  @Option(names = "--dataset", paramLabel = "NAME|PATH", defaultValue = "digits",
+      description = "Built-in name (digits, breast-cancer, mnist, fashion-mnist), a CSV file, or a directory of IDX files. Default: ${DEFAULT-VALUE}.")
+  String dataset;
+
+  @Option(names = "--label", paramLabel = "COLUMN", description = "Label column of a CSV (default: label/target/class/y, else the last column).")
+  String label;
+
+  @Option(names = "--drop", paramLabel = "COLUMN", split = ",", description = "CSV columns to ignore, e.g. an id column.")
+  List<String> drop = new ArrayList<>();
+
+  @Option(names = "--missing", paramLabel = "reject|drop|mean", defaultValue = "reject",
+      description = "What to do with missing CSV values: reject the file (default), drop the row, or impute the column mean.")
+  String missing;
+
+  @Option(names = "--test-fraction", paramLabel = "F", defaultValue = "0.2",
+      description = "Stratified hold-out fraction for datasets without their own test split. Default: ${DEFAULT-VALUE}.")
+  double testFraction;
+
+  @Option(names = "--data-dir", paramLabel = "DIR",
+      description = "Where to look for the named datasets mnist and fashion-mnist (repeatable). Also searched: $STARLING_DATA, ./data, ../shared/data.")
+  List<Path> dataDirs = new ArrayList<>();
+
+  LoadedData load(long seed, Optional<String> keyColumn) throws IOException {
+    CatalogOptions o = new CatalogOptions(Optional.ofNullable(label), keyColumn, List.copyOf(drop), missing(),
+        testFraction, seed, searchDirs());
+    return DatasetCatalog.resolve(dataset, o);
+  }
+
+  private MissingValues missing() {
+    return switch (missing.toLowerCase(Locale.ROOT)) {
+      case "reject" -> MissingValues.REJECT;
+      case "drop" -> MissingValues.DROP_ROW;
+      case "mean" -> MissingValues.MEAN_IMPUTE;
+      default -> throw new IllegalArgumentException("--missing must be reject, drop or mean. Provided value: " + missing);
+    };
+  }
+
+  private List<Path> searchDirs() {
+    List<Path> dirs = new ArrayList<>(dataDirs);
+    String env = System.getenv("STARLING_DATA");
+    if (env != null && !env.isBlank()) {
+      dirs.add(Path.of(env));
+    }
+    for (String p : List.of("data", "../shared/data", "../../shared/data")) {
+      if (Files.isDirectory(Path.of(p))) {
+        dirs.add(Path.of(p));
+      }
+    }
+    return dirs;
+  }
+
+  /** Whether the dataset is on a fixed scale already (images), so per-party standardisation is off by default. */
+  boolean isImageData() {
+    String d = dataset.toLowerCase(Locale.ROOT);
+    if (d.equals("digits") || d.equals("mnist") || d.equals("fashion-mnist")) {
+      return true;
+    }
+    return Files.isDirectory(Path.of(dataset));
+  }
+}

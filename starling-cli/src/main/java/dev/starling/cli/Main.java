@@ -1,0 +1,59 @@
+package dev.starling.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * Entry point of the {@code starling} command. This module is the only one that reads flags, files
+ * and the environment; it turns them into the library's typed configuration records.
+ */
+@Command(name = "starling", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Federated and decentralized model training on the JVM.",
+    subcommands = {SimulateCommand.class, EvaluateCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+  /** The version printed by {@code --version} and stored in model files. */
+  public static final String VERSION = "0.1.0-SNAPSHOT";
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Runs the command line and returns the exit code (for tests). */
+  public static int execute(String... args) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+      cmd.getErr().println(cmd.getColorScheme().errorText("error: " + describe(ex)));
+      if (System.getenv("STARLING_DEBUG") != null) {
+        ex.printStackTrace(cmd.getErr());
+      }
+      return 1;
+    });
+    return cl.execute(args);
+  }
+
+  private static String describe(Throwable ex) {
+    Throwable t = ex;
+    while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.io.UncheckedIOException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    String msg = t.getMessage();
+    return msg == null ? t.getClass().getSimpleName() : msg;
+  }
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "missing command: try 'starling simulate' or 'starling --help'");
+  }
+
+  /** Supplies the version string. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"starling " + VERSION, "Java " + Runtime.version()};
+    }
+  }
+}

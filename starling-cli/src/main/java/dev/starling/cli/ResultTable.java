@@ -1,0 +1,56 @@
+package dev.starling.cli;
+
+import dev.starling.server.History;
+import dev.starling.server.RoundRecord;
+import dev.starling.simulation.TrainingStats;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Locale;
+
+/** The final results table of a run: selected rounds, then a summary. */
+final class ResultTable {
+  private static final int MAX_ROWS = 25;
+
+  private ResultTable() {}
+
+  static void print(PrintStream out, History history, TrainingStats stats, double totalSeconds) {
+    List<RoundRecord> rounds = history.rounds();
+    out.println();
+    out.println("round | train_loss | test_loss | test_acc | clients ok/sel |   MB up | MB down | seconds");
+    out.println("------+------------+-----------+----------+----------------+---------+---------+--------");
+    int step = Math.max(1, (int) Math.ceil(rounds.size() / (double) MAX_ROWS));
+    long up = 0;
+    long down = 0;
+    double best = Double.NEGATIVE_INFINITY;
+    int bestRound = 0;
+    for (int i = 0; i < rounds.size(); i++) {
+      RoundRecord r = rounds.get(i);
+      up += r.bytesUp();
+      down += r.bytesDown();
+      if (r.metric("test_accuracy") > best) {
+        best = r.metric("test_accuracy");
+        bestRound = r.round();
+      }
+      if (i % step == 0 || i == rounds.size() - 1) {
+        out.printf(Locale.ROOT, "%5d | %10.4f | %9.4f | %8.4f | %7d/%-6d | %7.2f | %7.2f | %7.2f%n", r.round(),
+            r.metric("train_loss"), r.metric("test_loss"), r.metric("test_accuracy"), r.clientsSucceeded(),
+            r.clientsSelected(), r.bytesUp() / 1e6, r.bytesDown() / 1e6, r.seconds());
+      }
+    }
+    out.println();
+    RoundRecord last = rounds.get(rounds.size() - 1);
+    out.printf(Locale.ROOT, "rounds run           %d (%s)%n", rounds.size(), history.stopReason());
+    out.printf(Locale.ROOT, "final test accuracy  %.4f%n", last.metric("test_accuracy"));
+    if (Double.isFinite(last.metric("test_auc"))) {
+      out.printf(Locale.ROOT, "final test AUC       %.4f%n", last.metric("test_auc"));
+    }
+    out.printf(Locale.ROOT, "best test accuracy   %.4f (round %d)%n", best, bestRound);
+    out.printf(Locale.ROOT, "final test loss      %.4f%n", last.metric("test_loss"));
+    out.printf(Locale.ROOT, "bytes up / down      %.2f MB / %.2f MB%n", up / 1e6, down / 1e6);
+    out.printf(Locale.ROOT, "failed client-rounds %d%n", rounds.stream().mapToInt(r -> r.failures().size()).sum());
+    out.printf(Locale.ROOT, "seconds              %.2f total, %.3f per round%n", totalSeconds,
+        rounds.stream().mapToDouble(RoundRecord::seconds).average().orElse(0));
+    out.printf(Locale.ROOT, "local training       %,d samples, %,.0f samples/s per worker thread%n", stats.samples(),
+        stats.samplesPerWorkerSecond());
+  }
+}

@@ -1,0 +1,121 @@
+package dev.starling.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CliTest {
+  @TempDir
+  Path tmp;
+
+  private record Run(int code, String out, String err) {}
+
+  private static Run run(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      int code = Main.execute(args);
+      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  @Test
+  void simulate_metricsAndModelOut_writeContractAndEvaluateReproducesAccuracy() throws Exception {
+    Path metrics = tmp.resolve("m.jsonl");
+    Path model = tmp.resolve("model.stm");
+    Run r = run("simulate", "--rounds", "4", "--seed", "5", "--metrics-out", metrics.toString(), "--model-out", model.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("final test accuracy").contains("rounds run           4");
+
+    List<JsonNode> lines = new ArrayList<>();
+    ObjectMapper json = new ObjectMapper();
+    for (String line : Files.readAllLines(metrics)) {
+      lines.add(json.readTree(line));
+    }
+    assertThat(lines).hasSize(4);
+    for (int i = 0; i < 4; i++) {
+      JsonNode o = lines.get(i);
+      assertThat(o.get("round").asInt()).isEqualTo(i + 1);
+      for (String f : List.of("train_loss", "test_loss", "test_accuracy", "clients_selected", "clients_succeeded",
+          "bytes_up", "bytes_down", "seconds")) {
+        assertThat(o.get(f)).as("field %s of round %d", f, i + 1).isNotNull();
+        assertThat(o.get(f).isNumber()).as("field %s is a number", f).isTrue();
+      }
+      assertThat(o.get("clients_selected").asInt()).isEqualTo(5);
+      assertThat(o.get("bytes_up").asLong()).isPositive();
+    }
+    double lastAcc = lines.get(3).get("test_accuracy").asDouble();
+
+    Run e = run("evaluate", "--model", model.toString(), "--dataset", "digits", "--seed", "5");
+    assertThat(e.code()).as(e.err()).isZero();
+    Matcher m = Pattern.compile("accuracy\\s+([0-9.]+)").matcher(e.out());
+    assertThat(m.find()).as(e.out()).isTrue();
+    assertThat(Double.parseDouble(m.group(1))).isCloseTo(lastAcc, org.assertj.core.data.Offset.offset(1e-4));
+  }
+
+  @Test
+  void simulate_sameSeed_sameMetricsFile() throws Exception {
+    Path a = tmp.resolve("a.jsonl");
+    Path b = tmp.resolve("b.jsonl");
+    assertThat(run("simulate", "--rounds", "3", "--seed", "9", "--dropout", "0.3", "--metrics-out", a.toString()).code()).isZero();
+    assertThat(run("simulate", "--rounds", "3", "--seed", "9", "--dropout", "0.3", "--threads", "1", "--metrics-out", b.toString()).code()).isZero();
+    ObjectMapper json = new ObjectMapper();
+    List<String> la = Files.readAllLines(a);
+    List<String> lb = Files.readAllLines(b);
+    assertThat(lb).hasSameSizeAs(la);
+    for (int i = 0; i < la.size(); i++) {
+      var x = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(la.get(i));
+      var y = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(lb.get(i));
+      x.remove("seconds");
+      y.remove("seconds");
+      assertThat(y).isEqualTo(x);
+    }
+  }
+
+  @Test
+  void simulate_csvWithMissingValue_failsNamingFileLineAndColumn() throws Exception {
+    Path csv = tmp.resolve("bad.csv");
+    Files.writeString(csv, "age,income,label\n30,1000,0\n41,,1\n25,800,0\n");
+    Run r = run("simulate", "--dataset", csv.toString(), "--rounds", "1");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).contains("bad.csv").contains("line 3").contains("income");
+  }
+
+  @Test
+  void evaluate_corruptModelFile_failsWithClearMessage() throws Exception {
+    Path model = tmp.resolve("m.stm");
+    assertThat(run("simulate", "--rounds", "1", "--model-out", model.toString()).code()).isZero();
+    byte[] bytes = Files.readAllBytes(model);
+    bytes[bytes.length / 2] ^= 0x5A;
+    Files.write(model, bytes);
+    Run r = run("evaluate", "--model", model.toString());
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).contains(model.toString()).contains("checksum mismatch");
+  }
+
+  @Test
+  void simulate_badStrategy_listsValidForms() {
+    Run r = run("simulate", "--strategy", "krum");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).contains("fedavg | avg | fedprox:MU").contains("krum");
+  }
+}

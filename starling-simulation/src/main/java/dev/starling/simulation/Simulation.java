@@ -1,0 +1,117 @@
+package dev.starling.simulation;
+
+import dev.starling.core.error.ErrorCode;
+import dev.starling.core.error.FlException;
+import dev.starling.core.random.RandomSource;
+import dev.starling.core.tensor.ParameterSet;
+import dev.starling.data.Dataset;
+import dev.starling.data.Standardizer;
+import dev.starling.learners.Evaluation;
+import dev.starling.learners.ModelSpec;
+import dev.starling.server.ClientPool;
+import dev.starling.server.FoldOrder;
+import dev.starling.server.RoundListener;
+import dev.starling.server.RoundLoop;
+import dev.starling.server.RoundLoopConfig;
+import dev.starling.simulation.partition.ClientShard;
+import dev.starling.strategy.ServerEvaluatedStrategy;
+import dev.starling.strategy.Strategy;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Runs federated training with N virtual clients in one JVM, on the same {@link RoundLoop} and
+ * strategies as a networked server. Local training runs in parallel on {@code threads} workers;
+ * updates are folded in selection order, so a given seed reproduces bit-for-bit on the same machine
+ * whatever the thread timing. Server-side evaluation on the test set after every round reports
+ * {@code test_loss}, {@code test_accuracy} (and {@code test_auc} for binary tasks).
+ *
+ * <p>Order of use: construct, {@link #run} once, {@link #close()}. Not thread-safe.
+ */
+public final class Simulation implements AutoCloseable {
+  private static final long INIT_STREAM = 0x1417L;
+  private static final long PARTITION_STREAM = 0x9A27L;
+
+  private final SimulationConfig config;
+  private final Dataset test;
+  private final List<VirtualClient> clients;
+  private final int numFeatures;
+  private final int numClasses;
+  private final ExecutorService executor;
+  private final TrainingStats stats = new TrainingStats();
+
+  /** Partitions {@code train} among the clients and prepares the held-out {@code test} set. */
+  public Simulation(SimulationConfig config, Dataset train, Dataset test) {
+    this.config = Objects.requireNonNull(config, "config");
+    if (train.numFeatures() != test.numFeatures() || train.numClasses() != test.numClasses()) {
+      throw new FlException(ErrorCode.INVALID_ARGUMENT, "train and test sets differ: " + train + " vs " + test);
+    }
+    this.numFeatures = train.numFeatures();
+    this.numClasses = train.numClasses();
+    this.test = config.standardize() ? Standardizer.fit(test).apply(test) : test;
+    this.executor = Executors.newFixedThreadPool(config.threads(), daemonThreads());
+    RandomSource root = RandomSource.seeded(config.seed());
+    List<ClientShard> shards = config.partitioner().partition(train, config.numClients(), root.derive(PARTITION_STREAM));
+    this.clients = new ArrayList<>(shards.size());
+    for (int i = 0; i < shards.size(); i++) {
+      Dataset local = train.subset(shards.get(i).rows()).withName(train.name() + "#" + shards.get(i).key());
+      if (config.standardize() && local.size() > 0) {
+        local = Standardizer.fit(local).apply(local);
+      }
+      clients.add(new VirtualClient(i, local, config.model(), config.dropout(), root, executor, stats));
+    }
+  }
+
+  /** The virtual clients, in index order. */
+  public List<VirtualClient> clients() {
+    return List.copyOf(clients);
+  }
+
+  /** The model's initial parameters for this simulation's seed. */
+  public ParameterSet initialParameters() {
+    return config.model().initialize(numFeatures, numClasses, RandomSource.seeded(config.seed()).derive(INIT_STREAM));
+  }
+
+  /** Totals of local training work so far. */
+  public TrainingStats trainingStats() {
+    return stats;
+  }
+
+  /** The (preprocessed) test set the server evaluates on. */
+  public Dataset testSet() {
+    return test;
+  }
+
+  /**
+   * Runs the round loop. {@code loopConfig}'s seed and fold order are overridden with the simulation's
+   * seed and {@link FoldOrder#SELECTION} for reproducibility.
+   */
+  public RoundLoop.Result run(Strategy strategy, RoundLoopConfig loopConfig, RoundListener listener) {
+    ModelSpec spec = config.model();
+    Strategy evaluated = new ServerEvaluatedStrategy(strategy, p -> Evaluation.evaluate(spec, p, test).metrics());
+    RoundLoopConfig cfg = new RoundLoopConfig(loopConfig.rounds(), loopConfig.fractionFit(), loopConfig.minFitClients(),
+        loopConfig.minAvailableClients(), loopConfig.minSuccessfulClients(), loopConfig.fractionEvaluate(),
+        loopConfig.roundTimeout(), loopConfig.availabilityTimeout(), loopConfig.stopConditions(),
+        loopConfig.trainDefaults(), config.seed(), FoldOrder.SELECTION);
+    return new RoundLoop(evaluated, ClientPool.of(clients), cfg, listener).run(initialParameters());
+  }
+
+  @Override
+  public void close() {
+    executor.shutdownNow();
+  }
+
+  private static ThreadFactory daemonThreads() {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, "starling-sim-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

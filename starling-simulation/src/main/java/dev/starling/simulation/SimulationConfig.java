@@ -1,0 +1,29 @@
+package dev.starling.simulation;
+
+import dev.starling.core.error.Checks;
+import dev.starling.learners.ModelSpec;
+import dev.starling.simulation.partition.Partitioner;
+import java.util.Objects;
+
+/**
+ * How to set up a simulation: which model, how data is split, how many clients, fault injection.
+ *
+ * @param model the model every client trains
+ * @param partitioner how the training set is split among clients
+ * @param numClients number of virtual clients (ignored by natural partitions, which make one per key)
+ * @param dropout probability that a selected client drops out of a round, in [0, 1)
+ * @param threads worker threads for local training (clients run in parallel across them)
+ * @param standardize fit a z-score standardiser on each client's own data (and on the test set by the
+ *     evaluator itself), so no statistics cross parties; off for data already on a fixed scale
+ * @param seed seed of partitioning, initialisation, selection, shuffling and drop-outs
+ */
+public record SimulationConfig(ModelSpec model, Partitioner partitioner, int numClients, double dropout,
+    int threads, boolean standardize, long seed) {
+  public SimulationConfig {
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(partitioner, "partitioner");
+    Checks.checkPositive(numClients, "numClients");
+    Checks.checkArgument(dropout >= 0 && dropout < 1, "dropout", "in [0, 1)", dropout);
+    Checks.checkPositive(threads, "threads");
+  }
+}

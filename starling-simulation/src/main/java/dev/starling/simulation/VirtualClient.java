@@ -1,0 +1,79 @@
+package dev.starling.simulation;
+
+import dev.starling.core.error.ErrorCode;
+import dev.starling.core.error.FlException;
+import dev.starling.core.learner.EvalResult;
+import dev.starling.core.learner.TrainConfig;
+import dev.starling.core.learner.TrainResult;
+import dev.starling.core.message.ClientId;
+import dev.starling.core.random.RandomSource;
+import dev.starling.core.tensor.ParameterSet;
+import dev.starling.data.Dataset;
+import dev.starling.learners.ModelSpec;
+import dev.starling.learners.SgdLearner;
+import dev.starling.server.ClientProxy;
+import dev.starling.server.FitOutcome;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/**
+ * A simulated client: its local data and nothing else. A learner is created for each job and dropped
+ * afterwards, so an idle virtual client costs only its data. Jobs run on the shared executor.
+ *
+ * <p>Drop-out injection: with probability {@code dropout}, drawn from (seed, round, client index), the
+ * client fails a training job with {@link ErrorCode#UNAVAILABLE} instead of training. Byte counts are the
+ * raw float32 payload of the model sent and received (no transport framing). Thread-safe.
+ */
+public final class VirtualClient implements ClientProxy {
+  private static final long DROP_STREAM = 0xD209L;
+
+  private final ClientId id;
+  private final int index;
+  private final Dataset data;
+  private final ModelSpec spec;
+  private final double dropout;
+  private final RandomSource root;
+  private final Executor executor;
+  private final TrainingStats stats;
+
+  VirtualClient(int index, Dataset data, ModelSpec spec, double dropout, RandomSource root, Executor executor,
+      TrainingStats stats) {
+    this.stats = stats;
+    this.id = ClientId.ofIndex(index);
+    this.index = index;
+    this.data = data;
+    this.spec = spec;
+    this.dropout = dropout;
+    this.root = root;
+    this.executor = executor;
+  }
+
+  @Override
+  public ClientId id() {
+    return id;
+  }
+
+  /** The client's local (already preprocessed) data. */
+  public Dataset data() {
+    return data;
+  }
+
+  @Override
+  public CompletableFuture<FitOutcome> fit(ParameterSet global, TrainConfig config) {
+    if (dropout > 0 && root.derive(config.round(), index, DROP_STREAM).nextDouble() < dropout) {
+      return CompletableFuture.failedFuture(new FlException(ErrorCode.UNAVAILABLE,
+          "simulated drop-out (p=" + dropout + ") in round " + config.round()));
+    }
+    return CompletableFuture.supplyAsync(() -> {
+      long t0 = System.nanoTime();
+      TrainResult r = new SgdLearner(spec, data, global).fit(global, config);
+      stats.record((long) data.size() * config.localEpochs(), System.nanoTime() - t0);
+      return new FitOutcome(r, global.sizeBytes(), r.parameters().sizeBytes());
+    }, executor);
+  }
+
+  @Override
+  public CompletableFuture<EvalResult> evaluate(ParameterSet global) {
+    return CompletableFuture.supplyAsync(() -> new SgdLearner(spec, data, global).evaluate(global), executor);
+  }
+}
