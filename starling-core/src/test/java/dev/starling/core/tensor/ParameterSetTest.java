@@ -1,0 +1,65 @@
+package dev.starling.core.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.starling.core.error.ErrorCode;
+import dev.starling.core.error.FlException;
+import org.junit.jupiter.api.Test;
+
+class ParameterSetTest {
+  private static ParameterSet two() {
+    return ParameterSet.of(Tensor.of("w", new float[] {1, 2, 3, 4, 5, 6}, 2, 3), Tensor.of("b", new float[] {7, 8, 9}, 3));
+  }
+
+  @Test
+  void flatten_concatenatesInOrder() {
+    assertThat(two().flatten()).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9);
+    assertThat(two().size()).isEqualTo(9);
+    assertThat(two().sizeBytes()).isEqualTo(36);
+  }
+
+  @Test
+  void copy_isDeep() {
+    ParameterSet a = two();
+    ParameterSet b = a.copy();
+    b.get("w").data()[0] = 100;
+    assertThat(a.get("w").data()[0]).isEqualTo(1);
+    assertThat(b).isNotEqualTo(a);
+    assertThat(a.copy()).isEqualTo(a);
+  }
+
+  @Test
+  void tensor_shapeMismatch_rejectedWithSizes() {
+    assertThatThrownBy(() -> Tensor.of("w", new float[5], 2, 3))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("data length of w").hasMessageContaining("6");
+  }
+
+  @Test
+  void of_duplicateNames_rejected() {
+    assertThatThrownBy(() -> ParameterSet.of(Tensor.of("w", new float[1], 1), Tensor.of("w", new float[2], 2)))
+        .hasMessageContaining("duplicate 'w'");
+  }
+
+  @Test
+  void checkSameSpec_wrongShape_namesTensorAndWhat() {
+    ParameterSet other = ParameterSet.of(Tensor.of("w", new float[6], 3, 2), Tensor.of("b", new float[3], 3));
+    assertThat(two().sameSpec(other)).isFalse();
+    assertThatThrownBy(() -> two().checkSameSpec(other, "update of client c1"))
+        .isInstanceOf(FlException.class).hasMessageContaining("update of client c1").hasMessageContaining("w[3, 2]")
+        .extracting(e -> ((FlException) e).code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+  }
+
+  @Test
+  void get_missing_notFound() {
+    assertThatThrownBy(() -> two().get("x")).isInstanceOf(FlException.class).hasMessageContaining("'x'");
+  }
+
+  @Test
+  void firstNonFinite_findsGlobalIndex() {
+    ParameterSet p = two().copy();
+    assertThat(p.firstNonFinite()).isEqualTo(-1);
+    p.get("b").data()[1] = Float.POSITIVE_INFINITY;
+    assertThat(p.firstNonFinite()).isEqualTo(7);
+  }
+}
