@@ -43,4 +43,11 @@ starling_select_jdk() {
   export PATH="$JAVA_HOME/bin:$PATH"
 }
 
-starling_select_jdk
+starling_select_jdk || return 1 2>/dev/null || exit 1
+# Maven 3.9 loads Guice, which calls sun.misc.Unsafe; JDK 24+ warns about it on every build unless allowed.
+if [ "$(starling_java_major "$JAVA_HOME/bin/java")" -ge 24 ]; then
+  case "${MAVEN_OPTS:-}" in
+    *sun-misc-unsafe-memory-access*) ;;
+    *) export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ;;
+  esac
+fi
