@@ -3,6 +3,7 @@ package dev.starling.cli;
 import dev.starling.core.io.ModelArchive;
 import dev.starling.core.learner.EvalResult;
 import dev.starling.data.Dataset;
+import dev.starling.data.DatasetCatalog;
 import dev.starling.data.LoadedData;
 import dev.starling.data.Standardizer;
 import dev.starling.learners.Evaluation;
@@ -26,8 +27,9 @@ final class EvaluateCommand implements Callable<Integer> {
   @Mixin
   DataOptions data = new DataOptions();
 
-  @Option(names = "--split", paramLabel = "test|train|all", defaultValue = "test",
-      description = "Which part of the dataset to evaluate on (the hold-out uses --seed and --test-fraction). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--split", paramLabel = "test|train|all",
+      description = "Which part of the dataset to evaluate on (the hold-out uses --seed and --test-fraction). "
+          + "Default: test for a named dataset, all for a file or directory.")
   String split;
 
   @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the hold-out split. Default: ${DEFAULT-VALUE}.")
@@ -40,6 +42,9 @@ final class EvaluateCommand implements Callable<Integer> {
     int features = Integer.parseInt(archive.require(ModelFiles.NUM_FEATURES));
     int classes = Integer.parseInt(archive.require(ModelFiles.NUM_CLASSES));
     LoadedData loaded = data.load(seed, Optional.empty());
+    if (split == null) {
+      split = DatasetCatalog.builtinNames().contains(data.dataset.toLowerCase(Locale.ROOT)) ? "test" : "all";
+    }
     Dataset ds = switch (split.toLowerCase(Locale.ROOT)) {
       case "test" -> loaded.test();
       case "train" -> loaded.train();

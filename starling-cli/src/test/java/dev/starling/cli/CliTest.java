@@ -101,6 +101,22 @@ class CliTest {
   }
 
   @Test
+  void evaluate_csvPath_defaultsToAllRows() throws Exception {
+    Path csv = tmp.resolve("tiny.csv");
+    StringBuilder sb = new StringBuilder("a,b,label\n");
+    for (int i = 0; i < 40; i++) {
+      sb.append(i % 7).append(',').append((i * 3) % 5).append(',').append(i % 2).append('\n');
+    }
+    Files.writeString(csv, sb.toString());
+    Path model = tmp.resolve("tiny.stm");
+    assertThat(run("simulate", "--dataset", csv.toString(), "--clients", "2", "--rounds", "2", "--model", "logreg",
+        "--model-out", model.toString()).code()).isZero();
+    Run e = run("evaluate", "--model", model.toString(), "--dataset", csv.toString());
+    assertThat(e.code()).as(e.err()).isZero();
+    assertThat(e.out()).contains("split all: 40 rows").contains("auc");
+  }
+
+  @Test
   void evaluate_corruptModelFile_failsWithClearMessage() throws Exception {
     Path model = tmp.resolve("m.stm");
     assertThat(run("simulate", "--rounds", "1", "--model-out", model.toString()).code()).isZero();
