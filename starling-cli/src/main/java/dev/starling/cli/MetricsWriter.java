@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.starling.core.message.ClientFailure;
 import dev.starling.server.RoundListener;
+import dev.starling.strategy.ClientVerdict;
 import dev.starling.server.RoundRecord;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -62,6 +63,11 @@ final class MetricsWriter implements RoundListener, AutoCloseable {
     ArrayNode failures = o.putArray("failures");
     for (ClientFailure f : r.failures()) {
       failures.addObject().put("client", f.client().value()).put("code", f.code().name()).put("reason", f.reason());
+    }
+    ArrayNode flagged = o.putArray("flagged");
+    for (ClientVerdict v : r.verdicts()) {
+      flagged.addObject().put("client", v.client().value()).put("action", v.action().name()).put("weight", v.weight())
+          .put("rule", v.rule());
     }
     return o;
   }

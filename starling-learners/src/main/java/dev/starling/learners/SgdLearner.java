@@ -90,6 +90,12 @@ public final class SgdLearner implements LocalLearner {
     DenseParams velocity = config.momentum() > 0 ? velocity() : null;
     Sgd sgd = new Sgd(config.learningRate(), config.momentum(), config.weightDecay(), config.proximalMu(),
         params, velocity, anchor);
+    if (config.gradientCorrection() != null) {
+      spec.checkCompatible(config.gradientCorrection(), data.numFeatures(), data.numClasses());
+      DenseParams corr = DenseParams.zeros(sizes);
+      corr.load(spec, config.gradientCorrection());
+      sgd.withCorrection(corr);
+    }
 
     int in = data.numFeatures();
     float[] x = data.features();

@@ -38,6 +38,16 @@ class SgdLearnerTest {
   }
 
   @Test
+  void fit_gradientCorrection_addedToEveryGradient() {
+    // One step with correction c: w - lr (g + c). c = 0.25 on weights, -1 on biases.
+    float[] cw = {0.25f, 0.25f, 0.25f, 0.25f};
+    float[] cb = {-1f, -1f};
+    TrainResult result = fitSingleRow(config(1).gradientCorrection(EvaluationTest.logreg(cw, cb)).build());
+    assertClose(weights(result), 0.425f, 0.525f, -1.125f, -0.925f);
+    assertClose(biases(result), 0.15f, 0.25f);
+  }
+
+  @Test
   void fit_weightDecay_addsDecayTimesWeightToWeightGradientOnly() {
     TrainResult result = fitSingleRow(config(1).weightDecay(0.5).build());
 

@@ -12,6 +12,8 @@ import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.strategy.AggregateResult;
 import dev.starling.strategy.Aggregation;
+import dev.starling.strategy.ClientVerdict;
+import dev.starling.strategy.RoundPlan;
 import dev.starling.strategy.Strategy;
 import dev.starling.strategy.UpdateValidator;
 import java.util.ArrayList;
@@ -64,6 +66,8 @@ public final class RoundLoop {
   /** Runs rounds 1.. until the budget or a stop condition, starting from {@code initial}. */
   public Result run(ParameterSet initial) {
     RandomSource root = RandomSource.seeded(config.seed());
+    int known = Math.max(pool.available().size(), config.minAvailableClients());
+    strategy.prepare(new RoundPlan(clientsPerRound(known), known));
     ParameterSet global = strategy.initialize(initial);
     History history = new History();
     for (int round = 1; round <= config.rounds(); round++) {
@@ -80,7 +84,7 @@ public final class RoundLoop {
       }
       double seconds = (System.nanoTime() - start) / 1e9;
       RoundRecord rec = new RoundRecord(round, metrics, st.selected, st.succeeded, st.failures, st.bytesUp,
-          st.bytesDown, seconds);
+          st.bytesDown, seconds, st.verdicts);
       history.add(rec);
       listener.onRoundEnd(rec);
       Optional<String> stop = checkStop(history);
@@ -111,12 +115,16 @@ public final class RoundLoop {
     List<ClientFailure> failures = new ArrayList<>();
     long bytesUp;
     long bytesDown;
+    List<ClientVerdict> verdicts = List.of();
+  }
+
+  private int clientsPerRound(int available) {
+    return Math.min(available, Math.max(config.minFitClients(), (int) Math.floor(config.fractionFit() * available)));
   }
 
   private RoundState trainRound(int round, ParameterSet global, RandomSource root) {
     List<ClientProxy> available = awaitAvailable(round);
-    int n = available.size();
-    int k = Math.min(n, Math.max(config.minFitClients(), (int) Math.floor(config.fractionFit() * n)));
+    int k = clientsPerRound(available.size());
     List<ClientProxy> selected = sample(available, k, root.derive(round, SELECT_STREAM));
     listener.onRoundStart(round, selected.size());
 
@@ -168,6 +176,7 @@ public final class RoundLoop {
       }
     }
     AggregateResult res = agg.finish(st.failures);
+    st.verdicts = res.verdicts();
     if (st.succeeded >= config.minSuccessfulClients()) {
       st.global = res.parameters();
       st.metrics = res.metrics();

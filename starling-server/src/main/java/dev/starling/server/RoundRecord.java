@@ -2,6 +2,7 @@ package dev.starling.server;
 
 import dev.starling.core.message.ClientFailure;
 import dev.starling.core.metrics.Metrics;
+import dev.starling.strategy.ClientVerdict;
 import java.util.List;
 
 /**
@@ -15,11 +16,19 @@ import java.util.List;
  * @param bytesUp bytes received from clients this round
  * @param bytesDown bytes sent to clients this round
  * @param seconds wall-clock duration of the round
+ * @param verdicts clients a robust rule rejected, down-weighted or clipped this round
  */
 public record RoundRecord(int round, Metrics metrics, int clientsSelected, int clientsSucceeded,
-    List<ClientFailure> failures, long bytesUp, long bytesDown, double seconds) {
+    List<ClientFailure> failures, long bytesUp, long bytesDown, double seconds, List<ClientVerdict> verdicts) {
   public RoundRecord {
     failures = List.copyOf(failures);
+    verdicts = List.copyOf(verdicts);
+  }
+
+  /** A record without verdicts. */
+  public RoundRecord(int round, Metrics metrics, int clientsSelected, int clientsSucceeded,
+      List<ClientFailure> failures, long bytesUp, long bytesDown, double seconds) {
+    this(round, metrics, clientsSelected, clientsSucceeded, failures, bytesUp, bytesDown, seconds, List.of());
   }
 
   /** The value of metric {@code name}, or NaN. */

@@ -93,6 +93,9 @@ public final class Simulation implements AutoCloseable {
    */
   public RoundLoop.Result run(Strategy strategy, RoundLoopConfig loopConfig, RoundListener listener) {
     ModelSpec spec = config.model();
+    for (VirtualClient c : clients) {
+      c.intercept(strategy.clientInterceptors());
+    }
     Strategy evaluated = new ServerEvaluatedStrategy(strategy, p -> Evaluation.evaluate(spec, p, test).metrics());
     RoundLoopConfig cfg = new RoundLoopConfig(loopConfig.rounds(), loopConfig.fractionFit(), loopConfig.minFitClients(),
         loopConfig.minAvailableClients(), loopConfig.minSuccessfulClients(), loopConfig.fractionEvaluate(),

@@ -2,7 +2,9 @@ package dev.starling.simulation;
 
 import dev.starling.core.error.ErrorCode;
 import dev.starling.core.error.FlException;
+import dev.starling.core.learner.ClientState;
 import dev.starling.core.learner.EvalResult;
+import dev.starling.core.learner.TrainInterceptor;
 import dev.starling.core.learner.TrainConfig;
 import dev.starling.core.learner.TrainResult;
 import dev.starling.core.message.ClientId;
@@ -13,6 +15,7 @@ import dev.starling.learners.ModelSpec;
 import dev.starling.learners.SgdLearner;
 import dev.starling.server.ClientProxy;
 import dev.starling.server.FitOutcome;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
@@ -35,6 +38,8 @@ public final class VirtualClient implements ClientProxy {
   private final RandomSource root;
   private final Executor executor;
   private final TrainingStats stats;
+  private volatile List<TrainInterceptor> chain = List.of();
+  private volatile ClientState state;
 
   VirtualClient(int index, Dataset data, ModelSpec spec, double dropout, RandomSource root, Executor executor,
       TrainingStats stats) {
@@ -66,10 +71,39 @@ public final class VirtualClient implements ClientProxy {
     }
     return CompletableFuture.supplyAsync(() -> {
       long t0 = System.nanoTime();
-      TrainResult r = new SgdLearner(spec, data, global).fit(global, config);
-      stats.record((long) data.size() * config.localEpochs(), System.nanoTime() - t0);
+      SgdLearner learner = new SgdLearner(spec, data, global);
+      long[] samples = new long[1];
+      TrainResult r = TrainInterceptor.run(chain, global, config, state(), (g, c) -> {
+        samples[0] += (long) data.size() * c.localEpochs();
+        return learner.fit(g, c);
+      });
+      stats.record(samples[0], System.nanoTime() - t0);
       return new FitOutcome(r, global.sizeBytes(), r.parameters().sizeBytes());
     }, executor);
+  }
+
+  /** Sets the client-side interceptors (first = outermost) used from the next job on. */
+  void intercept(List<TrainInterceptor> interceptors) {
+    this.chain = List.copyOf(interceptors);
+  }
+
+  /** The client's persistent state, created on first use so idle clients stay small. */
+  ClientState state() {
+    ClientState s = state;
+    if (s == null) {
+      synchronized (this) {
+        if (state == null) {
+          state = new ClientState();
+        }
+        s = state;
+      }
+    }
+    return s;
+  }
+
+  /** The client's index in the simulation. */
+  public int index() {
+    return index;
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.starling.strategy;
 
 import dev.starling.core.learner.EvalResult;
 import dev.starling.core.learner.TrainConfig;
+import dev.starling.core.learner.TrainInterceptor;
 import dev.starling.core.message.ClientFailure;
 import dev.starling.core.message.ClientId;
 import dev.starling.core.message.ClientReply;
@@ -22,6 +23,16 @@ public abstract class ForwardingStrategy implements Strategy {
   /** The decorated strategy. */
   protected Strategy delegate() {
     return delegate;
+  }
+
+  @Override
+  public void prepare(RoundPlan plan) {
+    delegate.prepare(plan);
+  }
+
+  @Override
+  public List<TrainInterceptor> clientInterceptors() {
+    return delegate.clientInterceptors();
   }
 
   @Override

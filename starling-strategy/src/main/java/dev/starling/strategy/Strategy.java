@@ -2,6 +2,7 @@ package dev.starling.strategy;
 
 import dev.starling.core.learner.EvalResult;
 import dev.starling.core.learner.TrainConfig;
+import dev.starling.core.learner.TrainInterceptor;
 import dev.starling.core.message.ClientFailure;
 import dev.starling.core.message.ClientId;
 import dev.starling.core.message.ClientReply;
@@ -14,7 +15,7 @@ import java.util.Optional;
  * The whole federated algorithm, seen from the server, in a handful of calls (in the spirit of Flower's
  * Strategy). A strategy never runs the round loop or picks clients; the round loop calls it in this order:
  * <ol>
- *   <li>{@link #initialize} once;</li>
+ *   <li>{@link #prepare} once (may refuse the plan), then {@link #initialize} once;</li>
  *   <li>per round r = 1, 2, ...: {@link #configureTrain} per selected client, {@link #beginAggregation}
  *       and the returned {@link Aggregation}, then optionally {@link #aggregateEvaluate} for federated
  *       evaluation and {@link #evaluate} for server-side evaluation of the new global model.</li>
@@ -23,6 +24,20 @@ import java.util.Optional;
  * called from one thread at a time.
  */
 public interface Strategy {
+  /**
+   * Checks the run's shape before round 1. Throws {@link IllegalArgumentException} saying what to
+   * change if the strategy cannot work (or cannot defend its guarantees) with it. Default: accepts.
+   */
+  default void prepare(RoundPlan plan) {}
+
+  /**
+   * Client-side processing this strategy needs around every client's local training (first =
+   * outermost), e.g. SCAFFOLD's control-variate bookkeeping. Default: none.
+   */
+  default List<TrainInterceptor> clientInterceptors() {
+    return List.of();
+  }
+
   /** Returns the round-1 global model, given the model's initial parameters. Default: unchanged. */
   default ParameterSet initialize(ParameterSet initial) {
     return initial;

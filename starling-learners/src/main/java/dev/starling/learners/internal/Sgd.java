@@ -5,7 +5,7 @@ package dev.starling.learners.internal;
  * place to {@code params} as the gradient arrives from {@link Network#backprop}. For every parameter,
  * with gradient {@code g}:
  * <pre>
- *   d = g + decay * w [weights only] + mu * (w - anchor)
+ *   d = g + correction + decay * w [weights only] + mu * (w - anchor)
  *   v = momentum * v + d;  w -= lr * v      (with momentum)
  *   w -= lr * d                             (without)
  * </pre>
@@ -19,6 +19,7 @@ public final class Sgd implements GradientSink {
   private final DenseParams params;
   private final DenseParams velocity;
   private final DenseParams anchor;
+  private DenseParams correction;
 
   /**
    * Updates {@code params}; {@code velocity} (zeroed by the caller) is null without momentum and
@@ -35,16 +36,37 @@ public final class Sgd implements GradientSink {
     this.anchor = anchor;
   }
 
+  /**
+   * Adds a constant {@code correction} to every gradient (SCAFFOLD's {@code c - c_i}; Karimireddy et al.
+   * 2020); null for none.
+   */
+  public Sgd withCorrection(DenseParams c) {
+    this.correction = c;
+    return this;
+  }
+
   @Override
   public void weightRow(int layer, int row, float[] gradient) {
+    if (correction != null) {
+      addInto(gradient, correction.w[layer][row]);
+    }
     update(params.w[layer][row], gradient, velocity == null ? null : velocity.w[layer][row],
         anchor == null ? null : anchor.w[layer][row], decay);
   }
 
   @Override
   public void bias(int layer, float[] gradient) {
+    if (correction != null) {
+      addInto(gradient, correction.b[layer]);
+    }
     update(params.b[layer], gradient, velocity == null ? null : velocity.b[layer],
         anchor == null ? null : anchor.b[layer], 0f);
+  }
+
+  private static void addInto(float[] g, float[] c) {
+    for (int j = 0; j < c.length; j++) {
+      g[j] += c[j];
+    }
   }
 
   private void update(float[] w, float[] g, float[] v, float[] a, float dec) {
