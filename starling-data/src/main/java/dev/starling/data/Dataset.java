@@ -138,6 +138,11 @@ public final class Dataset {
     return toBuilder().features(newFeatures).build();
   }
 
+  /** Same features and metadata with other labels (same length, same class count). */
+  public Dataset withLabels(int[] newLabels) {
+    return toBuilder().labels(newLabels).build();
+  }
+
   /** Same rows and metadata with another name. */
   public Dataset withName(String newName) {
     return toBuilder().name(newName).build();

@@ -16,7 +16,14 @@ import dev.starling.server.RoundLoopConfig;
 import dev.starling.simulation.partition.ClientShard;
 import dev.starling.strategy.ServerEvaluatedStrategy;
 import dev.starling.strategy.Strategy;
+import dev.starling.core.learner.TrainInterceptor;
+import dev.starling.core.message.ClientId;
+import dev.starling.simulation.adversary.AdversaryInterceptors;
+import dev.starling.simulation.adversary.Adversity;
+import dev.starling.simulation.adversary.DetectionAudit;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
@@ -36,6 +43,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Simulation implements AutoCloseable {
   private static final long INIT_STREAM = 0x1417L;
   private static final long PARTITION_STREAM = 0x9A27L;
+  private static final long MALICIOUS_STREAM = 0x3A11L;
 
   private final SimulationConfig config;
   private final Dataset test;
@@ -43,6 +51,8 @@ public final class Simulation implements AutoCloseable {
   private final int numFeatures;
   private final int numClasses;
   private final ExecutorService executor;
+  private final Set<ClientId> malicious = new HashSet<>();
+  private final List<List<TrainInterceptor>> adversaryChains = new ArrayList<>();
   private final TrainingStats stats = new TrainingStats();
 
   /** Partitions {@code train} among the clients and prepares the held-out {@code test} set. */
@@ -58,13 +68,38 @@ public final class Simulation implements AutoCloseable {
     RandomSource root = RandomSource.seeded(config.seed());
     List<ClientShard> shards = config.partitioner().partition(train, config.numClients(), root.derive(PARTITION_STREAM));
     this.clients = new ArrayList<>(shards.size());
+    Adversity adv = config.adversity();
+    int numMalicious = (int) Math.round(adv.maliciousFraction() * shards.size());
+    int[] order = root.derive(MALICIOUS_STREAM).permutation(shards.size());
+    boolean[] isMalicious = new boolean[shards.size()];
+    for (int i = 0; i < numMalicious; i++) {
+      isMalicious[order[i]] = true;
+    }
     for (int i = 0; i < shards.size(); i++) {
       Dataset local = train.subset(shards.get(i).rows()).withName(train.name() + "#" + shards.get(i).key());
       if (config.standardize() && local.size() > 0) {
         local = Standardizer.fit(local).apply(local);
       }
+      List<TrainInterceptor> chain = new ArrayList<>();
+      if (isMalicious[i]) {
+        malicious.add(ClientId.ofIndex(i));
+        if (adv.attack().poisonsData()) {
+          local = adv.attack().poison(local);
+        } else {
+          chain.add(AdversaryInterceptors.attacker(adv.attack(), root, i));
+        }
+      }
+      if (adv.stragglerFraction() > 0) {
+        chain.add(AdversaryInterceptors.straggler(adv.stragglerFraction(), adv.dropStragglers(), root, i));
+      }
+      adversaryChains.add(List.copyOf(chain));
       clients.add(new VirtualClient(i, local, config.model(), config.dropout(), root, executor, stats));
     }
+  }
+
+  /** The ids of the malicious clients (empty without an attack). */
+  public Set<ClientId> maliciousClients() {
+    return Set.copyOf(malicious);
   }
 
   /** The virtual clients, in index order. */
@@ -93,10 +128,13 @@ public final class Simulation implements AutoCloseable {
    */
   public RoundLoop.Result run(Strategy strategy, RoundLoopConfig loopConfig, RoundListener listener) {
     ModelSpec spec = config.model();
-    for (VirtualClient c : clients) {
-      c.intercept(strategy.clientInterceptors());
+    for (int i = 0; i < clients.size(); i++) {
+      List<TrainInterceptor> chain = new ArrayList<>(adversaryChains.get(i));
+      chain.addAll(strategy.clientInterceptors());
+      clients.get(i).intercept(chain);
     }
-    Strategy evaluated = new ServerEvaluatedStrategy(strategy, p -> Evaluation.evaluate(spec, p, test).metrics());
+    Strategy audited = malicious.isEmpty() ? strategy : new DetectionAudit(strategy, malicious);
+    Strategy evaluated = new ServerEvaluatedStrategy(audited, p -> Evaluation.evaluate(spec, p, test).metrics());
     RoundLoopConfig cfg = new RoundLoopConfig(loopConfig.rounds(), loopConfig.fractionFit(), loopConfig.minFitClients(),
         loopConfig.minAvailableClients(), loopConfig.minSuccessfulClients(), loopConfig.fractionEvaluate(),
         loopConfig.roundTimeout(), loopConfig.availabilityTimeout(), loopConfig.stopConditions(),

@@ -2,6 +2,7 @@ package dev.starling.simulation;
 
 import dev.starling.core.error.Checks;
 import dev.starling.learners.ModelSpec;
+import dev.starling.simulation.adversary.Adversity;
 import dev.starling.simulation.partition.Partitioner;
 import java.util.Objects;
 
@@ -16,14 +17,22 @@ import java.util.Objects;
  * @param standardize fit a z-score standardiser on each client's own data (and on the test set by the
  *     evaluator itself), so no statistics cross parties; off for data already on a fixed scale
  * @param seed seed of partitioning, initialisation, selection, shuffling and drop-outs
+ * @param adversity malicious clients and stragglers
  */
 public record SimulationConfig(ModelSpec model, Partitioner partitioner, int numClients, double dropout,
-    int threads, boolean standardize, long seed) {
+    int threads, boolean standardize, long seed, Adversity adversity) {
   public SimulationConfig {
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(partitioner, "partitioner");
     Checks.checkPositive(numClients, "numClients");
     Checks.checkArgument(dropout >= 0 && dropout < 1, "dropout", "in [0, 1)", dropout);
     Checks.checkPositive(threads, "threads");
+    Objects.requireNonNull(adversity, "adversity");
+  }
+
+  /** A configuration with honest, reliable clients. */
+  public SimulationConfig(ModelSpec model, Partitioner partitioner, int numClients, double dropout, int threads,
+      boolean standardize, long seed) {
+    this(model, partitioner, numClients, dropout, threads, standardize, seed, Adversity.none());
   }
 }

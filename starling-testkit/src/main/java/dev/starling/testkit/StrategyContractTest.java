@@ -10,6 +10,7 @@ import dev.starling.core.metrics.Metrics;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.strategy.AggregateResult;
 import dev.starling.strategy.Aggregation;
+import dev.starling.strategy.RoundPlan;
 import dev.starling.strategy.Strategy;
 import dev.starling.core.error.ErrorCode;
 import java.util.List;
@@ -30,19 +31,29 @@ public abstract class StrategyContractTest {
     return true;
   }
 
-  private static TrainResult result(ParameterSet p, long n) {
-    return new TrainResult(p, n, 1, Metrics.of(Metrics.LOSS, 0.5));
+  /**
+   * The reply of a client that trained to {@code model}; strategies whose clients return attachments
+   * (e.g. SCAFFOLD's control delta) override this to add neutral ones.
+   */
+  protected TrainResult clientResult(ParameterSet model, long numExamples) {
+    return new TrainResult(model, numExamples, 1, Metrics.of(Metrics.LOSS, 0.5));
+  }
+
+  /** A fresh strategy, prepared for 10 clients per round out of 10 and initialised with {@code initial}. */
+  private ParameterSet start(Strategy s, ParameterSet initial) {
+    s.prepare(new RoundPlan(10, 10));
+    return s.initialize(initial);
   }
 
   @Test
   public void aggregate_identicalUpdates_returnsThatUpdate() {
     Assumptions.assumeTrue(averagesIdenticalUpdatesToThemselves(), "strategy declares it does not average");
     Strategy s = newStrategy();
-    ParameterSet global = s.initialize(TestParameters.random(4, 3, 1));
+    ParameterSet global = start(s, TestParameters.random(4, 3, 1));
     ParameterSet update = TestParameters.random(4, 3, 2);
     Aggregation agg = s.beginAggregation(1, global);
     for (int i = 0; i < 7; i++) {
-      agg.accept(ClientId.ofIndex(i), result(update.copy(), 10 + i));
+      agg.accept(ClientId.ofIndex(i), clientResult(update.copy(), 10 + i));
     }
     AggregateResult r = agg.finish(List.of());
     assertThat(r.parameters().sameSpec(global)).isTrue();
@@ -56,7 +67,7 @@ public abstract class StrategyContractTest {
   @Test
   public void aggregate_noUpdates_keepsGlobalSpec() {
     Strategy s = newStrategy();
-    ParameterSet global = s.initialize(TestParameters.random(2, 5, 3));
+    ParameterSet global = start(s, TestParameters.random(2, 5, 3));
     AggregateResult r = s.beginAggregation(1, global)
         .finish(List.of(new ClientFailure(ClientId.ofIndex(0), ErrorCode.UNAVAILABLE, "dropped")));
     assertThat(r.parameters().sameSpec(global)).isTrue();
@@ -66,15 +77,15 @@ public abstract class StrategyContractTest {
   @Test
   public void aggregate_doesNotMutateInputs() {
     Strategy s = newStrategy();
-    ParameterSet global = s.initialize(TestParameters.random(3, 3, 4));
+    ParameterSet global = start(s, TestParameters.random(3, 3, 4));
     float[] globalBefore = global.flatten();
     ParameterSet a = TestParameters.random(3, 3, 5);
     ParameterSet b = TestParameters.random(3, 3, 6);
     float[] aBefore = a.flatten();
     float[] bBefore = b.flatten();
     Aggregation agg = s.beginAggregation(1, global);
-    agg.accept(ClientId.ofIndex(0), result(a, 5));
-    agg.accept(ClientId.ofIndex(1), result(b, 9));
+    agg.accept(ClientId.ofIndex(0), clientResult(a, 5));
+    agg.accept(ClientId.ofIndex(1), clientResult(b, 9));
     agg.finish(List.of());
     assertThat(global.flatten()).containsExactly(globalBefore);
     assertThat(a.flatten()).containsExactly(aBefore);
@@ -84,6 +95,7 @@ public abstract class StrategyContractTest {
   @Test
   public void configureTrain_keepsRoundAndSeed() {
     Strategy s = newStrategy();
+    start(s, TestParameters.random(2, 2, 1));
     TrainConfig base = TrainConfig.builder().round(3).seed(99).build();
     TrainConfig c = s.configureTrain(3, ClientId.ofIndex(1), base);
     assertThat(c.round()).isEqualTo(3);
