@@ -65,6 +65,9 @@ public final class DatasetCatalog {
    * @throws DataFormatException if the data is malformed
    */
   public static LoadedData resolve(String spec, CatalogOptions options) throws IOException {
+    if (SyntheticFedProx.matches(spec)) { // synthetic:ALPHA,BETA[,DEVICES]: generated, own per-device split
+      return SyntheticFedProx.resolve(spec, options.seed());
+    }
     return switch (spec.trim().toLowerCase(Locale.ROOT)) {
       case "digits" -> holdout(digits(), "digits (bundled)", options);
       case "breast-cancer" -> holdout(breastCancer(), "breast-cancer (bundled)", options);
