@@ -66,10 +66,13 @@ final class DataOptions {
     return dirs;
   }
 
-  /** Whether the dataset is on a fixed scale already (images), so per-party standardisation is off by default. */
+  /**
+   * Whether the dataset is on a fixed scale already (images) or meant to be used raw (the FedProx
+   * synthetic sets), so per-party standardisation is off by default.
+   */
   boolean isImageData() {
     String d = dataset.toLowerCase(Locale.ROOT);
-    if (d.equals("digits") || d.equals("mnist") || d.equals("fashion-mnist")) {
+    if (d.equals("digits") || d.equals("mnist") || d.equals("fashion-mnist") || d.startsWith("synthetic:")) {
       return true;
     }
     return Files.isDirectory(Path.of(dataset));

@@ -12,6 +12,8 @@ import dev.starling.server.RoundRecord;
 import dev.starling.server.StopCondition;
 import dev.starling.simulation.Simulation;
 import dev.starling.simulation.SimulationConfig;
+import dev.starling.simulation.adversary.Adversity;
+import dev.starling.simulation.adversary.Attack;
 import dev.starling.simulation.partition.Partitioner;
 import dev.starling.simulation.partition.Partitioners;
 import dev.starling.strategy.Strategies;
@@ -73,7 +75,8 @@ final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--weight-decay", defaultValue = "0", description = "Local L2 weight decay. Default: ${DEFAULT-VALUE}.")
   double weightDecay;
 
-  @Option(names = "--strategy", paramLabel = "SPEC", defaultValue = "fedavg", description = "fedavg | avg | fedprox:MU. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--strategy", paramLabel = "SPEC", defaultValue = "fedavg",
+      description = "fedavg | avg | fedprox:MU | fedavgm[:ETA[,BETA]] | fedadam[:ETA] | fedyogi[:ETA] | fedadagrad[:ETA] | fednova | scaffold[:ETA_G] | median | trimmed:BETA | krum:F | multikrum:F[,M] | bulyan:F | normbound:MAXNORM. Default: ${DEFAULT-VALUE}.")
   String strategy;
 
   @Option(names = "--model", paramLabel = "SPEC", defaultValue = "mlp:64", description = "logreg | mlp:H1,H2,... Default: ${DEFAULT-VALUE}.")
@@ -84,6 +87,21 @@ final class SimulateCommand implements Callable<Integer> {
 
   @Option(names = "--dropout", paramLabel = "P", defaultValue = "0", description = "Probability a selected client drops out of a round. Default: ${DEFAULT-VALUE}.")
   double dropout;
+
+  @Option(names = "--attack", paramLabel = "SPEC", defaultValue = "none",
+      description = "What malicious clients do: none | sign-flip[:S] | scale:GAMMA | gaussian:SIGMA | label-flip. Default: ${DEFAULT-VALUE}.")
+  String attack;
+
+  @Option(names = "--malicious", paramLabel = "F", defaultValue = "0",
+      description = "Fraction of clients that are malicious (needs --attack). Default: ${DEFAULT-VALUE}.")
+  double maliciousFraction;
+
+  @Option(names = "--stragglers", paramLabel = "P", defaultValue = "0",
+      description = "Probability that a selected client straggles and runs only 1..E-1 local epochs. Default: ${DEFAULT-VALUE}.")
+  double stragglers;
+
+  @Option(names = "--drop-stragglers", description = "Drop stragglers' partial work (FedAvg in the FedProx paper) instead of keeping it.")
+  boolean dropStragglers;
 
   @Option(names = "--threads", paramLabel = "T", description = "Worker threads for local training. Default: available processors.")
   Integer threads;
@@ -119,7 +137,8 @@ final class SimulateCommand implements Callable<Integer> {
       default -> throw new IllegalArgumentException("--standardize must be auto, on or off. Provided value: " + standardize);
     };
     int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-    SimulationConfig simCfg = new SimulationConfig(modelSpec, partitioner, clients, dropout, workers, std, seed);
+    Adversity adversity = new Adversity(Attack.parse(attack), maliciousFraction, stragglers, dropStragglers);
+    SimulationConfig simCfg = new SimulationConfig(modelSpec, partitioner, clients, dropout, workers, std, seed, adversity);
     TrainConfig train = TrainConfig.builder().localEpochs(localEpochs).batchSize(batchSize).learningRate(lr)
         .momentum(momentum).weightDecay(weightDecay).build();
     List<StopCondition> stops = new ArrayList<>();
@@ -146,6 +165,9 @@ final class SimulateCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "strategy  %s%n", strat.describe());
       out.printf(Locale.ROOT, "clients   %d (%s), C=%s, E=%d, B=%d, lr=%s, dropout=%s, seed=%d, threads=%d, standardize=%s%n",
           n, partitioner.describe(), fraction, localEpochs, batchSize, lr, dropout, seed, workers, std ? "per-client" : "off");
+      if (!adversity.equals(Adversity.none())) {
+        out.printf(Locale.ROOT, "adversity %s%n", adversity.describe());
+      }
       RoundListener listeners = combine(progress, metrics);
       RoundLoop.Result result = sim.run(strat, loopCfg, listeners);
       double total = (System.nanoTime() - t0) / 1e9;

@@ -1,29 +1,88 @@
 package dev.starling.strategy;
 
+import dev.starling.strategy.robust.RobustRules;
 import java.util.Locale;
 
-/** Builds strategies from their command-line spec: {@code fedavg}, {@code avg}, {@code fedprox:MU}. */
+/**
+ * Builds strategies from their command-line spec. Forms (case-insensitive):
+ * <pre>
+ *   fedavg | avg | fedprox:MU | fedavgm[:ETA[,BETA]] | fedadam[:ETA] | fedyogi[:ETA] | fedadagrad[:ETA]
+ *   fednova | scaffold[:ETA_G]
+ *   median | trimmed:BETA | krum:F | multikrum:F[,M] | bulyan:F | normbound:MAXNORM
+ * </pre>
+ * The server optimisers take their other hyper-parameters from {@link ServerOptConfig#defaults()}.
+ */
 public final class Strategies {
+  private static final java.util.Set<String> ROBUST =
+      java.util.Set.of("median", "trimmed", "krum", "multikrum", "bulyan", "normbound");
+
   private Strategies() {}
 
   /** The valid spec forms, for help texts and error messages. */
-  public static final String FORMS = "fedavg | avg | fedprox:MU";
+  public static final String FORMS = "fedavg | avg | fedprox:MU | fedavgm[:ETA[,BETA]] | fedadam[:ETA] | fedyogi[:ETA]"
+      + " | fedadagrad[:ETA] | fednova | scaffold[:ETA_G] | " + RobustRules.FORMS;
 
   public static Strategy parse(String spec) {
     String s = spec.trim().toLowerCase(Locale.ROOT);
-    if (s.equals("fedavg")) {
-      return new FedAvg();
-    }
-    if (s.equals("avg")) {
-      return FedAvg.plainAverage();
-    }
-    if (s.startsWith("fedprox:")) {
-      try {
-        return new FedProx(Double.parseDouble(s.substring("fedprox:".length())));
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("strategy 'fedprox:MU' needs a number MU. Provided value: " + spec);
+    int colon = s.indexOf(':');
+    String name = colon < 0 ? s : s.substring(0, colon);
+    String arg = colon < 0 ? null : s.substring(colon + 1);
+    try {
+      switch (name) {
+        case "fedavg":
+          return noArg(arg, spec, new FedAvg());
+        case "avg":
+          return noArg(arg, spec, FedAvg.plainAverage());
+        case "fednova":
+          return noArg(arg, spec, new FedNova());
+        case "fedprox":
+          return new FedProx(number(required(arg, spec)));
+        case "scaffold":
+          return arg == null ? new Scaffold() : new Scaffold(number(arg));
+        case "fedavgm": {
+          if (arg == null) {
+            return new FedAvgM();
+          }
+          String[] p = arg.split(",");
+          return new FedAvgM(new FedAvg(), number(p[0]), p.length > 1 ? number(p[1]) : 0.9);
+        }
+        case "fedadam":
+          return new FedAdam(new FedAvg(), opt(arg));
+        case "fedyogi":
+          return new FedYogi(new FedAvg(), opt(arg));
+        case "fedadagrad":
+          return new FedAdagrad(new FedAvg(), opt(arg));
+        default:
+          if (ROBUST.contains(name)) {
+            return RobustRules.parse(spec);
+          }
+          throw new IllegalArgumentException("strategy must be one of " + FORMS + ". Provided value: " + spec);
       }
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("strategy '" + spec + "' has a malformed number; forms: " + FORMS, e);
     }
-    throw new IllegalArgumentException("strategy must be one of " + FORMS + ". Provided value: " + spec);
+  }
+
+  private static ServerOptConfig opt(String eta) {
+    ServerOptConfig d = ServerOptConfig.defaults();
+    return eta == null ? d : new ServerOptConfig(number(eta), d.beta1(), d.beta2(), d.tau());
+  }
+
+  private static Strategy noArg(String arg, String spec, Strategy s) {
+    if (arg != null) {
+      throw new IllegalArgumentException("strategy '" + spec + "' takes no parameter; forms: " + FORMS);
+    }
+    return s;
+  }
+
+  private static String required(String arg, String spec) {
+    if (arg == null || arg.isBlank()) {
+      throw new IllegalArgumentException("strategy '" + spec + "' needs a parameter; forms: " + FORMS);
+    }
+    return arg;
+  }
+
+  private static double number(String v) {
+    return Double.parseDouble(v.trim());
   }
 }

@@ -93,7 +93,13 @@ class FedAvgTest {
     assertThat(Strategies.parse("fedavg").describe()).isEqualTo("FedAvg(weighting=examples)");
     assertThat(Strategies.parse("avg").describe()).isEqualTo("Average(weighting=uniform)");
     assertThat(((FedProx) Strategies.parse("fedprox:0.01")).mu()).isEqualTo(0.01);
-    assertThatThrownBy(() -> Strategies.parse("krum")).hasMessageContaining("fedavg | avg | fedprox:MU");
+    assertThatThrownBy(() -> Strategies.parse("fedsgd")).hasMessageContaining("fedavg | avg | fedprox:MU");
+    assertThat(Strategies.parse("fedadam:0.01").describe()).startsWith("FedAdam(eta=0.01,");
+    assertThat(Strategies.parse("fedavgm:1,0.5").describe()).startsWith("FedAvgM(eta=1.0,beta=0.5)");
+    assertThat(Strategies.parse("scaffold").describe()).isEqualTo("Scaffold(eta_g=1.0)");
+    assertThat(Strategies.parse("fednova")).isInstanceOf(FedNova.class);
+    assertThat(Strategies.parse("multikrum:2,5").requiredInput()).isEqualTo(AggregationInput.INDIVIDUAL_UPDATES);
+    assertThatThrownBy(() -> Strategies.parse("fedavg:3")).hasMessageContaining("takes no parameter");
     assertThatThrownBy(() -> Strategies.parse("fedprox:x")).hasMessageContaining("fedprox:x");
   }
 

@@ -1,0 +1,99 @@
+package dev.starling.strategy.robust;
+
+import dev.starling.core.metrics.Metrics;
+import dev.starling.core.tensor.ParameterSet;
+import dev.starling.strategy.AggregateResult;
+import dev.starling.strategy.Aggregation;
+import dev.starling.strategy.AggregationInput;
+import dev.starling.strategy.ClientVerdict;
+import dev.starling.strategy.RoundPlan;
+import dev.starling.strategy.Strategy;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Coordinate-wise median (Yin, Chen, Ramchandran, Bartlett, "Byzantine-Robust Distributed Learning:
+ * Towards Optimal Statistical Rates", ICML 2018): every coordinate of the new global model is the median
+ * of that coordinate over the n client models; for even n, the mean of the two middle values.
+ *
+ * <p><b>Tolerates</b> {@code f < n/2} faulty clients. {@link #prepare} refuses plans with fewer than 3
+ * clients per round (below 3 the median tolerates no faulty client), and {@code finish} refuses to
+ * aggregate a round with fewer than 3 updates (the global model is kept, metric
+ * {@code aggregation_refused = 1}).
+ *
+ * <p>Verdicts: {@code DOWNWEIGHTED} for clients whose values were not a middle value in more than half
+ * of the coordinates, weight = fraction of coordinates where they were. Since a median keeps only one
+ * or two of the n values of a coordinate, with 5 or more clients most clients get this verdict; it is
+ * informative mainly for small n. Metrics: {@code clients_aggregated}, {@code train_loss},
+ * {@code examples}, {@code clients_downweighted}.
+ *
+ * <p>Stateless between rounds; each {@link Aggregation} is thread-confined.
+ */
+public final class CoordinateMedian implements Strategy {
+  /** The fewest updates at which a median tolerates one faulty client. */
+  static final int MIN_CLIENTS = 3;
+
+  /** The coordinate-wise median; it has no parameters. */
+  public CoordinateMedian() {}
+
+  @Override
+  public void prepare(RoundPlan plan) {
+    Requirements.requireClients(plan, MIN_CLIENTS,
+        "CoordinateMedian tolerates f < n/2 faulty clients and so needs at least " + MIN_CLIENTS + " (f=1)", "");
+  }
+
+  @Override
+  public Aggregation beginAggregation(int round, ParameterSet global) {
+    return new RobustAggregation(global, MIN_CLIENTS, this::aggregate);
+  }
+
+  private AggregateResult aggregate(RobustAggregation round) {
+    float[][] updates = round.updates();
+    int[] kept = new int[updates.length];
+    float[] out = median(updates, kept);
+    List<ClientVerdict> verdicts = Verdicts.downweighted(round, kept, out.length, describe());
+    boolean[] all = new boolean[updates.length];
+    Arrays.fill(all, true);
+    Metrics m = round.metrics(all).put("clients_downweighted", verdicts.size()).build();
+    return new AggregateResult(round.toParameters(out), m, verdicts);
+  }
+
+  /**
+   * The kernel: the coordinate-wise median of {@code updates} (n rows of d values), counting in
+   * {@code kept[i]} the coordinates where client i's value was a middle value.
+   */
+  private static float[] median(float[][] updates, int[] kept) {
+    int n = updates.length;
+    int d = updates[0].length;
+    int lo = (n - 1) / 2;
+    int hi = n / 2;
+    int block = Columns.blockSize(n);
+    long[] keys = new long[block * n];
+    float[] out = new float[d];
+    for (int from = 0; from < d; from += block) {
+      int to = Math.min(d, from + block);
+      Columns.sortBlock(updates, from, to, keys);
+      for (int j = from; j < to; j++) {
+        int base = (j - from) * n;
+        long a = keys[base + lo];
+        long b = keys[base + hi];
+        out[j] = (float) (((double) Columns.value(a) + Columns.value(b)) / 2);
+        kept[Columns.client(a)]++;
+        if (hi != lo) {
+          kept[Columns.client(b)]++;
+        }
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public AggregationInput requiredInput() {
+    return AggregationInput.INDIVIDUAL_UPDATES;
+  }
+
+  @Override
+  public String describe() {
+    return "CoordinateMedian";
+  }
+}
