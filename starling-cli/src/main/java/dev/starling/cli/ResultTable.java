@@ -48,9 +48,30 @@ final class ResultTable {
     out.printf(Locale.ROOT, "final test loss      %.4f%n", last.metric("test_loss"));
     out.printf(Locale.ROOT, "bytes up / down      %.2f MB / %.2f MB%n", up / 1e6, down / 1e6);
     out.printf(Locale.ROOT, "failed client-rounds %d%n", rounds.stream().mapToInt(r -> r.failures().size()).sum());
+    int flagged = rounds.stream().mapToInt(r -> r.verdicts().size()).sum();
+    if (flagged > 0) {
+      out.printf(Locale.ROOT, "flagged client-rounds %d (rejected, down-weighted or clipped by the rule; see \"flagged\" in --metrics-out)%n",
+          flagged);
+    }
+    double attackers = sum(rounds, "malicious_selected");
+    if (attackers > 0) {
+      out.printf(Locale.ROOT, "detection            %.0f of %.0f attacker client-rounds flagged, %.0f honest client-rounds flagged%n",
+          sum(rounds, "malicious_flagged"), attackers, sum(rounds, "honest_flagged"));
+    }
     out.printf(Locale.ROOT, "seconds              %.2f total, %.3f per round%n", totalSeconds,
         rounds.stream().mapToDouble(RoundRecord::seconds).average().orElse(0));
     out.printf(Locale.ROOT, "local training       %,d samples, %,.0f samples/s per worker thread%n", stats.samples(),
         stats.samplesPerWorkerSecond());
+  }
+
+  private static double sum(List<RoundRecord> rounds, String metric) {
+    double s = 0;
+    for (RoundRecord r : rounds) {
+      double v = r.metric(metric);
+      if (Double.isFinite(v)) {
+        s += v;
+      }
+    }
+    return s;
   }
 }

@@ -108,7 +108,7 @@ final class StrategyBench implements Callable<Integer> {
       History h = run.run(d, threads);
       OptionalInt hit = h.firstRoundReaching("test_accuracy", 0.95);
       double best = h.rounds().stream().mapToDouble(r -> r.metric("test_accuracy")).max().orElse(Double.NaN);
-      out.printf(Locale.ROOT, "    %-31s | %14s | %18.4f | %7.1f%n", Strategies.parse(spec).describe(),
+      out.printf(Locale.ROOT, "    %-31s | %14s | %18.4f | %7.1f%n", shortName(spec),
           hit.isPresent() ? Integer.toString(hit.getAsInt()) : "> " + rounds, best, (System.nanoTime() - t0) / 1e9);
     }
     out.println("    Published: McMahan et al. 2017 (full 60k MNIST, 2NN, pathological non-IID) need several hundred");
@@ -122,29 +122,38 @@ final class StrategyBench implements Callable<Integer> {
     int rounds = quick ? 3 : 30;
     out.println();
     out.printf(Locale.ROOT, "(3) mnist-10k IID, mlp:100, 20 clients all selected each round (4 malicious = 20%%), E 1, B 32, lr 0.1, %d rounds, seed %d%n", rounds, seed);
-    out.println("    final test accuracy (mean of the last 5 rounds); flagged = attackers rejected/down-weighted per round");
+    out.println("    final test accuracy (mean of the last 5 rounds) (attackers flagged / honest clients flagged, per round:");
+    out.println("    rejected or down-weighted by the rule)");
     List<String> attacks = List.of("none", "sign-flip:4", "scale:10");
     out.print("    rule                     ");
     for (String a : attacks) {
-      out.printf(Locale.ROOT, "| %-22s", a.equals("none") ? "no attack" : a + " x 20%");
+      out.printf(Locale.ROOT, "| %-24s", a.equals("none") ? "no attack" : a + " x 20%");
     }
     out.println();
-    out.println("    -------------------------" + "+-----------------------".repeat(attacks.size()));
+    out.println("    -------------------------" + "+-------------------------".repeat(attacks.size()));
     for (String rule : List.of("fedavg", "median", "trimmed:0.2", "multikrum:4", "bulyan:4")) {
-      out.printf(Locale.ROOT, "    %-25s", Strategies.parse(rule).describe().replaceAll(" <-.*", ""));
+      out.printf(Locale.ROOT, "    %-25s", shortName(rule));
       for (String a : attacks) {
         Adversity adv = a.equals("none") ? Adversity.none() : new Adversity(Attack.parse(a), 0.2, 0, false);
         BenchRun run = new BenchRun("mlp:100", "iid", 20, 1.0, 1, 32, 0.1, () -> Strategies.parse(rule), adv, rounds,
             Double.NaN, seed);
         History h = run.run(d, threads);
         double acc = BenchRun.tailMean(h, "test_accuracy", 5);
-        double flagged = a.equals("none") ? Double.NaN : BenchRun.tailMean(h, "malicious_flagged", rounds) / 4;
-        out.printf(Locale.ROOT, "| %.4f %-15s", acc, Double.isNaN(flagged) ? "" : String.format(Locale.ROOT, "(flagged %3.0f%%)", flagged * 100));
+        double flagged = BenchRun.tailMean(h, "malicious_flagged", rounds) / 4;
+        double honest = BenchRun.tailMean(h, "honest_flagged", rounds) / 16;
+        out.printf(Locale.ROOT, "| %.4f %-17s", acc, a.equals("none") ? ""
+            : String.format(Locale.ROOT, "(%3.0f%%/%3.0f%%)", flagged * 100, honest * 100));
       }
       out.println();
     }
     out.println("    Published: Blanchard et al. 2017 and El Mhamdi et al. 2018 show averaging is broken by a single");
     out.println("    Byzantine client while Krum/Bulyan keep near-clean accuracy; Yin et al. 2018 give the same for");
     out.println("    median and trimmed mean.");
+  }
+
+  /** The strategy's description up to its first parameter list, e.g. {@code FedAdam(eta=0.01, ...)} for tables. */
+  private static String shortName(String spec) {
+    String d = Strategies.parse(spec).describe().replaceAll(" <-.*", "");
+    return d.length() <= 31 ? d : d.substring(0, 27) + "...)";
   }
 }

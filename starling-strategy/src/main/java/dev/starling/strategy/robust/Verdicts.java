@@ -9,17 +9,28 @@ final class Verdicts {
   private Verdicts() {}
 
   /**
-   * Verdicts of the coordinate-wise rules (median, trimmed mean): a client is
-   * {@link ClientVerdict.Action#DOWNWEIGHTED} when its values were trimmed (left out of the coordinate's
-   * aggregate) in more than half of the coordinates; the weight is the fraction of its coordinates that
-   * were kept, {@code kept[i] / coordinates}. Ties between equal values are attributed by client index.
+   * Verdicts of the coordinate-wise rules (median, trimmed mean). Such a rule keeps only some values of
+   * every coordinate (the middle one or two for the median, {@code n - 2k} for the trimmed mean), so even
+   * an honest client is left out of most coordinates of a median; what marks an outlier is being kept
+   * far less often than the others. A client is {@link ClientVerdict.Action#DOWNWEIGHTED} when its keep
+   * rate {@code kept[i] / coordinates} is below half the mean keep rate of all clients; the verdict's
+   * weight is its keep rate relative to that mean. Ties between equal values are attributed by client
+   * index.
    */
   static List<ClientVerdict> downweighted(RobustAggregation round, int[] kept, long coordinates, String rule) {
     List<ClientVerdict> out = new ArrayList<>();
+    long total = 0;
+    for (int k : kept) {
+      total += k;
+    }
+    if (total == 0) {
+      return out;
+    }
+    double meanRate = (double) total / ((double) kept.length * coordinates);
     for (int i = 0; i < kept.length; i++) {
-      long trimmed = coordinates - kept[i];
-      if (2 * trimmed > coordinates) {
-        out.add(new ClientVerdict(round.client(i), ClientVerdict.Action.DOWNWEIGHTED, (double) kept[i] / coordinates, rule));
+      double rate = (double) kept[i] / coordinates;
+      if (rate < meanRate / 2) {
+        out.add(new ClientVerdict(round.client(i), ClientVerdict.Action.DOWNWEIGHTED, rate / meanRate, rule));
       }
     }
     return out;

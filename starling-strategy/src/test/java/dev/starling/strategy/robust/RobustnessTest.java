@@ -161,4 +161,24 @@ class RobustnessTest {
     assertThat(Rounds.clients(r.verdicts(), Action.CLIPPED)).containsExactly(ATTACKER_POSITIONS[0], ATTACKER_POSITIONS[1]);
     assertThat(Rounds.l2Diff(run(FedAvg.plainAverage(), u, global).parameters().flatten(), honest)).isGreaterThan(1e4);
   }
+
+  @ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"median", "trimmed:0.2"})
+  void coordinateRules_attackers_flagExactlyTheAttackers(String rule) {
+    // An honest client holds the kept (middle) values of about 1/13 of the coordinates, so on a model of
+    // 2,000 coordinates its keep rate is far above half the mean; attackers beyond every honest value
+    // are never kept. (On a 50-coordinate model an honest client's keep count is too noisy to judge.)
+    int d = 2000;
+    RandomSource rng = RandomSource.seeded(7);
+    float[][] u = new float[HONEST + F][d];
+    for (int i = 0; i < u.length; i++) {
+      boolean attacker = i == ATTACKER_POSITIONS[0] || i == ATTACKER_POSITIONS[1];
+      for (int j = 0; j < d; j++) {
+        u[i][j] = attacker ? (i == ATTACKER_POSITIONS[0] ? -10f : 1e6f) : (float) (0.01 * rng.nextGaussian());
+      }
+    }
+    AggregateResult r = run(RobustRules.parse(rule), u, params(new float[d]));
+    assertThat(Rounds.clients(r.verdicts(), Action.DOWNWEIGHTED)).as(rule)
+        .containsExactly(ATTACKER_POSITIONS[0], ATTACKER_POSITIONS[1]);
+  }
 }

@@ -21,9 +21,10 @@ class TrimmedMeanTest {
     // k = floor(0.2 * 5) = 1 per side: mean(2,3,4) = 3; mean(10,20,30) = 20; mean(-1,0,2) = 1/3
     AggregateResult r = aggregate(new TrimmedMean(0.2), params(0, 0, 0), FIVE);
     assertThat(r.parameters().flatten()).containsExactly(new float[] {3f, 20f, 1f / 3}, Offset.offset(1e-6f));
-    // kept: c0 1 (coord 1), c1 3, c2 3, c3 2, c4 0 of 3 -> c0 and c4 trimmed in more than half
-    assertThat(Rounds.clients(r.verdicts(), Action.DOWNWEIGHTED)).containsExactly(0, 4);
-    assertThat(r.verdicts()).extracting(ClientVerdict::weight).containsExactly(1.0 / 3, 0.0);
+    // kept: c0 1 (coord 1), c1 3, c2 3, c3 2, c4 0 of 3; mean keep rate 9/15 = 0.6, so only c4
+    // (rate 0 < 0.3) flags; c0 (1/3) is kept more than half as often as the average client
+    assertThat(Rounds.clients(r.verdicts(), Action.DOWNWEIGHTED)).containsExactly(4);
+    assertThat(r.verdicts()).extracting(ClientVerdict::weight).containsExactly(0.0);
     assertThat(r.verdicts()).extracting(ClientVerdict::rule).containsOnly("TrimmedMean(beta=0.2)");
     assertThat(r.metrics().getOrNaN("trimmed_per_side")).isEqualTo(1);
     assertThat(r.metrics().getOrNaN("clients_aggregated")).isEqualTo(5);
