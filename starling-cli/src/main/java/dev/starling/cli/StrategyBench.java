@@ -125,14 +125,14 @@ final class StrategyBench implements Callable<Integer> {
     out.println("    final test accuracy (mean of the last 5 rounds) (attackers flagged / honest clients flagged, per round:");
     out.println("    rejected or down-weighted by the rule)");
     List<String> attacks = List.of("none", "sign-flip:4", "scale:10");
-    out.print("    rule                     ");
+    out.print("    rule                       ");
     for (String a : attacks) {
       out.printf(Locale.ROOT, "| %-24s", a.equals("none") ? "no attack" : a + " x 20%");
     }
     out.println();
-    out.println("    -------------------------" + "+-------------------------".repeat(attacks.size()));
+    out.println("    ---------------------------" + "+-------------------------".repeat(attacks.size()));
     for (String rule : List.of("fedavg", "median", "trimmed:0.2", "multikrum:4", "bulyan:4")) {
-      out.printf(Locale.ROOT, "    %-25s", shortName(rule));
+      out.printf(Locale.ROOT, "    %-27s", shortName(rule));
       for (String a : attacks) {
         Adversity adv = a.equals("none") ? Adversity.none() : new Adversity(Attack.parse(a), 0.2, 0, false);
         BenchRun run = new BenchRun("mlp:100", "iid", 20, 1.0, 1, 32, 0.1, () -> Strategies.parse(rule), adv, rounds,

@@ -134,4 +134,42 @@ class CliTest {
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err()).contains("fedavg | avg | fedprox:MU").contains("fedsgd");
   }
+
+  private static final String SHARED_DATA = System.getProperty("starling.shared.data", "/work/shared/data");
+
+  /** The accuracy cell of {@code rule}'s row, column {@code col} (0 = no attack), of the attack table. */
+  private static double attackCell(String out, String rule, int col) {
+    for (String line : out.split("\\R")) {
+      if (line.trim().startsWith(rule)) {
+        String cell = line.split("\\|")[col + 1].trim();
+        return Double.parseDouble(cell.split(" ")[0]);
+      }
+    }
+    throw new AssertionError("no row " + rule + " in\n" + out);
+  }
+
+  @Test
+  void benchStrategies_quickAttacks_robustRulesSurviveSignFlipWhileFedAvgCollapses() {
+    Run r = run("bench", "strategies", "--quick", "--only", "attacks", "--data-dir", SHARED_DATA);
+    assertThat(r.code()).as(r.err()).isZero();
+    double fedAvgClean = attackCell(r.out(), "FedAvg", 0);
+    double fedAvgFlip = attackCell(r.out(), "FedAvg", 1);
+    assertThat(fedAvgFlip).as(r.out()).isLessThan(fedAvgClean - 0.3);
+    for (String rule : List.of("CoordinateMedian", "MultiKrum", "Bulyan")) {
+      assertThat(attackCell(r.out(), rule, 1)).as(rule + "\n" + r.out()).isGreaterThan(fedAvgFlip + 0.3);
+    }
+    assertThat(r.out()).containsPattern("MultiKrum.*\\|.*\\(100%/  0%\\)");
+  }
+
+  @Test
+  void simulate_attackWithMultiKrum_summaryReportsDetection() {
+    Run r = run("simulate", "--strategy", "multikrum:4", "--clients", "20", "--fraction", "1", "--attack", "sign-flip",
+        "--malicious", "0.2", "--rounds", "3");
+    assertThat(r.code()).as(r.err()).isZero();
+    Matcher m = Pattern.compile("detection\\s+(\\d+) of (\\d+) attacker client-rounds flagged, (\\d+) honest").matcher(r.out());
+    assertThat(m.find()).as(r.out()).isTrue();
+    assertThat(Integer.parseInt(m.group(2))).isEqualTo(3 * 4);
+    assertThat(Integer.parseInt(m.group(1))).isEqualTo(Integer.parseInt(m.group(2)));
+    assertThat(Integer.parseInt(m.group(3))).isZero();
+  }
 }
