@@ -16,6 +16,13 @@ public final class Metrics {
   public static final String LOSS = "loss";
   public static final String ACCURACY = "accuracy";
   public static final String AUC = "auc";
+  /**
+   * Set by a client-side codec on a training result: the bytes the update took on the wire (uplink),
+   * and the bytes the model it trained from took (downlink). Transports count these instead of the raw
+   * float32 size when present.
+   */
+  public static final String WIRE_BYTES_UP = "wire_bytes_up";
+  public static final String WIRE_BYTES_DOWN = "wire_bytes_down";
 
   private final Map<String, Double> values;
 

@@ -138,6 +138,21 @@ public final class ParameterSet implements Iterable<Tensor> {
     return out;
   }
 
+  /**
+   * A parameter set with this one's names and shapes and the values of {@code flat}, the inverse of
+   * {@link #flatten()}; {@code flat} is copied tensor by tensor.
+   */
+  public ParameterSet unflatten(float[] flat) {
+    Checks.checkArgument(flat.length == size, "flat.length", "the parameter count " + size, flat.length);
+    List<Tensor> out = new ArrayList<>(tensors.size());
+    int off = 0;
+    for (Tensor t : tensors) {
+      out.add(Tensor.of(t.name(), java.util.Arrays.copyOfRange(flat, off, off + t.size()), t.shape()));
+      off += t.size();
+    }
+    return ParameterSet.of(out);
+  }
+
   /** Index of the first non-finite value, or -1; used to reject NaN/Inf updates. */
   public long firstNonFinite() {
     long off = 0;
