@@ -10,6 +10,8 @@ import dev.starling.server.RoundLoop;
 import dev.starling.server.RoundLoopConfig;
 import dev.starling.server.RoundRecord;
 import dev.starling.server.StopCondition;
+import dev.starling.learners.submodel.SubModelConfig;
+import dev.starling.simulation.Communication;
 import dev.starling.simulation.Simulation;
 import dev.starling.simulation.SimulationConfig;
 import dev.starling.simulation.adversary.Adversity;
@@ -116,6 +118,9 @@ final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--plateau", paramLabel = "ROUNDS", description = "Stop when the training loss has not improved by 1e-4 for this many rounds.")
   Integer plateau;
 
+  @Mixin
+  CommunicationOptions communication = new CommunicationOptions();
+
   @Option(names = "--metrics-out", paramLabel = "FILE", description = "Write one JSON object per round (JSON Lines).")
   Path metricsOut;
 
@@ -138,7 +143,11 @@ final class SimulateCommand implements Callable<Integer> {
     };
     int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     Adversity adversity = new Adversity(Attack.parse(attack), maliciousFraction, stragglers, dropStragglers);
-    SimulationConfig simCfg = new SimulationConfig(modelSpec, partitioner, clients, dropout, workers, std, seed, adversity);
+    SubModelConfig subModels = communication.subModels(seed);
+    strat = CommunicationOptions.adapt(strat, subModels);
+    Communication comm = communication.communication();
+    SimulationConfig simCfg = new SimulationConfig(modelSpec, partitioner, clients, dropout, workers, std, seed, adversity,
+        comm, subModels);
     TrainConfig train = TrainConfig.builder().localEpochs(localEpochs).batchSize(batchSize).learningRate(lr)
         .momentum(momentum).weightDecay(weightDecay).build();
     List<StopCondition> stops = new ArrayList<>();
@@ -167,6 +176,12 @@ final class SimulateCommand implements Callable<Integer> {
           n, partitioner.describe(), fraction, localEpochs, batchSize, lr, dropout, seed, workers, std ? "per-client" : "off");
       if (!adversity.equals(Adversity.none())) {
         out.printf(Locale.ROOT, "adversity %s%n", adversity.describe());
+      }
+      if (!comm.isNone()) {
+        out.printf(Locale.ROOT, "codecs    %s%n", comm.describe());
+      }
+      if (subModels != null) {
+        out.printf(Locale.ROOT, "submodels %s%n", subModels.describe());
       }
       RoundListener listeners = combine(progress, metrics);
       RoundLoop.Result result = sim.run(strat, loopCfg, listeners);

@@ -93,7 +93,7 @@ public final class Simulation implements AutoCloseable {
         chain.add(AdversaryInterceptors.straggler(adv.stragglerFraction(), adv.dropStragglers(), root, i));
       }
       adversaryChains.add(List.copyOf(chain));
-      clients.add(new VirtualClient(i, local, config.model(), config.dropout(), root, executor, stats));
+      clients.add(new VirtualClient(i, local, config.model(), config.dropout(), root, executor, stats, config.subModels()));
     }
   }
 
@@ -129,7 +129,8 @@ public final class Simulation implements AutoCloseable {
   public RoundLoop.Result run(Strategy strategy, RoundLoopConfig loopConfig, RoundListener listener) {
     ModelSpec spec = config.model();
     for (int i = 0; i < clients.size(); i++) {
-      List<TrainInterceptor> chain = new ArrayList<>(adversaryChains.get(i));
+      List<TrainInterceptor> chain = new ArrayList<>(config.communication().interceptors(config.seed()));
+      chain.addAll(adversaryChains.get(i));
       chain.addAll(strategy.clientInterceptors());
       clients.get(i).intercept(chain);
     }

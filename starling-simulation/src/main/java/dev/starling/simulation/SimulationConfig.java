@@ -2,6 +2,7 @@ package dev.starling.simulation;
 
 import dev.starling.core.error.Checks;
 import dev.starling.learners.ModelSpec;
+import dev.starling.learners.submodel.SubModelConfig;
 import dev.starling.simulation.adversary.Adversity;
 import dev.starling.simulation.partition.Partitioner;
 import java.util.Objects;
@@ -18,9 +19,12 @@ import java.util.Objects;
  *     evaluator itself), so no statistics cross parties; off for data already on a fixed scale
  * @param seed seed of partitioning, initialisation, selection, shuffling and drop-outs
  * @param adversity malicious clients and stragglers
+ * @param communication codecs on the uplink and downlink
+ * @param subModels how clients train sub-models, or null for full models
  */
 public record SimulationConfig(ModelSpec model, Partitioner partitioner, int numClients, double dropout,
-    int threads, boolean standardize, long seed, Adversity adversity) {
+    int threads, boolean standardize, long seed, Adversity adversity, Communication communication,
+    SubModelConfig subModels) {
   public SimulationConfig {
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(partitioner, "partitioner");
@@ -28,6 +32,13 @@ public record SimulationConfig(ModelSpec model, Partitioner partitioner, int num
     Checks.checkArgument(dropout >= 0 && dropout < 1, "dropout", "in [0, 1)", dropout);
     Checks.checkPositive(threads, "threads");
     Objects.requireNonNull(adversity, "adversity");
+    Objects.requireNonNull(communication, "communication");
+  }
+
+  /** A configuration with uncompressed communication and full models. */
+  public SimulationConfig(ModelSpec model, Partitioner partitioner, int numClients, double dropout, int threads,
+      boolean standardize, long seed, Adversity adversity) {
+    this(model, partitioner, numClients, dropout, threads, standardize, seed, adversity, Communication.none(), null);
   }
 
   /** A configuration with honest, reliable clients. */

@@ -13,6 +13,10 @@ import dev.starling.core.tensor.ParameterSet;
 import dev.starling.data.Dataset;
 import dev.starling.learners.ModelSpec;
 import dev.starling.learners.SgdLearner;
+import dev.starling.learners.submodel.SubModelConfig;
+import dev.starling.learners.submodel.SubModelLearner;
+import dev.starling.core.learner.LocalLearner;
+import dev.starling.core.metrics.Metrics;
 import dev.starling.server.ClientProxy;
 import dev.starling.server.FitOutcome;
 import java.util.List;
@@ -25,7 +29,9 @@ import java.util.concurrent.Executor;
  *
  * <p>Drop-out injection: with probability {@code dropout}, drawn from (seed, round, client index), the
  * client fails a training job with {@link ErrorCode#UNAVAILABLE} instead of training. Byte counts are the
- * raw float32 payload of the model sent and received (no transport framing). Thread-safe.
+ * raw float32 payload of the model sent and received (no transport framing), or what a client-side
+ * codec or sub-model reports as {@link Metrics#WIRE_BYTES_UP} / {@link Metrics#WIRE_BYTES_DOWN}. With a
+ * {@link SubModelConfig} the client trains a {@link SubModelLearner}. Thread-safe.
  */
 public final class VirtualClient implements ClientProxy {
   private static final long DROP_STREAM = 0xD209L;
@@ -38,11 +44,13 @@ public final class VirtualClient implements ClientProxy {
   private final RandomSource root;
   private final Executor executor;
   private final TrainingStats stats;
+  private final SubModelConfig subModels;
   private volatile List<TrainInterceptor> chain = List.of();
   private volatile ClientState state;
 
   VirtualClient(int index, Dataset data, ModelSpec spec, double dropout, RandomSource root, Executor executor,
-      TrainingStats stats) {
+      TrainingStats stats, SubModelConfig subModels) {
+    this.subModels = subModels;
     this.stats = stats;
     this.id = ClientId.ofIndex(index);
     this.index = index;
@@ -71,14 +79,18 @@ public final class VirtualClient implements ClientProxy {
     }
     return CompletableFuture.supplyAsync(() -> {
       long t0 = System.nanoTime();
-      SgdLearner learner = new SgdLearner(spec, data, global);
+      ClientState st = state();
       long[] samples = new long[1];
-      TrainResult r = TrainInterceptor.run(chain, global, config, state(), (g, c) -> {
+      TrainResult r = TrainInterceptor.run(chain, global, config, st, (g, c) -> {
         samples[0] += (long) data.size() * c.localEpochs();
+        LocalLearner learner = subModels == null ? new SgdLearner(spec, data, g)
+            : new SubModelLearner(spec, data, g, subModels, index, st);
         return learner.fit(g, c);
       });
       stats.record(samples[0], System.nanoTime() - t0);
-      return new FitOutcome(r, global.sizeBytes(), r.parameters().sizeBytes());
+      long down = (long) r.metrics().get(Metrics.WIRE_BYTES_DOWN).orElse(global.sizeBytes());
+      long up = (long) r.metrics().get(Metrics.WIRE_BYTES_UP).orElse(r.parameters().sizeBytes());
+      return new FitOutcome(r, down, up);
     }, executor);
   }
 

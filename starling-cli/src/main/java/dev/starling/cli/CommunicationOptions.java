@@ -1,0 +1,109 @@
+package dev.starling.cli;
+
+import dev.starling.compression.Codecs;
+import dev.starling.learners.submodel.NeuronPolicy;
+import dev.starling.learners.submodel.SubModelConfig;
+import dev.starling.simulation.Communication;
+import dev.starling.strategy.FedAvg;
+import dev.starling.strategy.PositionwiseFedAvg;
+import dev.starling.strategy.Strategy;
+import picocli.CommandLine.Option;
+
+/** The communication-efficiency flags of {@code simulate}: codecs, error feedback, sub-models, local DP. */
+final class CommunicationOptions {
+  @Option(names = "--uplink-codec", paramLabel = "SPEC", defaultValue = "none",
+      description = "Codec of client updates: " + Codecs.FORMS + ". Default: ${DEFAULT-VALUE}.")
+  String uplink = "none";
+
+  @Option(names = "--error-feedback", description = "Clients keep what the lossy uplink codec dropped and send it later.")
+  boolean errorFeedback;
+
+  @Option(names = "--downlink-codec", paramLabel = "SPEC", defaultValue = "none",
+      description = "Codec of the global model sent to clients (e.g. fp16, int8). Default: ${DEFAULT-VALUE}.")
+  String downlink = "none";
+
+  @Option(names = "--submodel", paramLabel = "POLICY",
+      description = "Clients train a sub-model of the MLP's hidden neurons: " + NeuronPolicy.FORMS
+          + " (FisherDropout ranks neurons by Fisher information on the client's data).")
+  String submodel;
+
+  @Option(names = "--keep", paramLabel = "F|MIN-MAX", defaultValue = "0.5",
+      description = "Fraction of each hidden layer a client keeps, or a range each client draws its capacity from. Default: ${DEFAULT-VALUE}.")
+  String keep = "0.5";
+
+  @Option(names = "--full-model-every", paramLabel = "K", defaultValue = "5",
+      description = "FisherDropout: a client gets the full model and re-ranks its neurons every K rounds it takes part in; "
+          + "in between it gets only its sub-model. Default: ${DEFAULT-VALUE}.")
+  int fullModelEvery = 5;
+
+  @Option(names = "--local-dp", paramLabel = "CLIP,Z",
+      description = "Local differential privacy: each client clips its (sub-)model update to L2 norm CLIP and adds Gaussian noise "
+          + "of standard deviation Z*CLIP to every coordinate it sends.")
+  String localDp;
+
+  @Option(names = "--local-dp-delta", paramLabel = "D", defaultValue = "1e-5",
+      description = "Delta of the reported local epsilon. Default: ${DEFAULT-VALUE}.")
+  double localDpDelta = 1e-5;
+
+  Communication communication() {
+    return new Communication(Codecs.parse(uplink), errorFeedback, Codecs.parse(downlink));
+  }
+
+  /** The sub-model configuration, or null when clients train the full model without local DP. */
+  SubModelConfig subModels(long seed) {
+    if (submodel == null && localDp == null) {
+      return null;
+    }
+    NeuronPolicy policy = NeuronPolicy.parse(submodel == null ? "federated-dropout" : submodel);
+    double lo;
+    double hi;
+    String k = submodel == null ? "1" : keep.trim();
+    try {
+      int dash = k.indexOf('-');
+      lo = Double.parseDouble(dash < 0 ? k : k.substring(0, dash));
+      hi = dash < 0 ? lo : Double.parseDouble(k.substring(dash + 1));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--keep must be a fraction F or a range MIN-MAX in (0, 1]. Provided value: " + keep, e);
+    }
+    double clip = 0;
+    double z = 0;
+    if (localDp != null) {
+      String[] p = localDp.split(",");
+      try {
+        if (p.length != 2) {
+          throw new NumberFormatException();
+        }
+        clip = Double.parseDouble(p[0].trim());
+        z = Double.parseDouble(p[1].trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--local-dp must be CLIP,Z with two positive numbers. Provided value: " + localDp, e);
+      }
+      if (!(clip > 0) || !(z > 0)) {
+        throw new IllegalArgumentException("--local-dp must be CLIP,Z with two positive numbers. Provided value: " + localDp);
+      }
+    }
+    if (!uplink.trim().equalsIgnoreCase("none")) {
+      throw new IllegalArgumentException("--uplink-codec cannot be combined with --submodel or --local-dp yet: sub-model "
+          + "updates are sent as float32 values with their positions");
+    }
+    return new SubModelConfig(policy, lo, hi, fullModelEvery, clip, z, localDpDelta, seed);
+  }
+
+  /**
+   * The strategy to run: sub-model updates need position-wise averaging, so plain FedAvg becomes
+   * {@link PositionwiseFedAvg}; other strategies cannot average partial updates and are refused.
+   */
+  static Strategy adapt(Strategy s, SubModelConfig subModels) {
+    if (subModels == null) {
+      return s;
+    }
+    if (s instanceof FedAvg f && f.describe().startsWith("FedAvg(")) {
+      return new PositionwiseFedAvg();
+    }
+    if (s instanceof PositionwiseFedAvg) {
+      return s;
+    }
+    throw new IllegalArgumentException("--submodel and --local-dp need position-wise averaging (--strategy fedavg); "
+        + s.describe() + " would average the coordinates a client did not train as if it had");
+  }
+}

@@ -1,0 +1,45 @@
+package dev.starling.learners.submodel;
+
+import dev.starling.core.error.Checks;
+import java.util.Objects;
+
+/**
+ * How clients train sub-models.
+ *
+ * @param policy how a client picks its neurons
+ * @param keepMin smallest fraction of each hidden layer a client keeps, in (0, 1]
+ * @param keepMax largest; each client draws its own fraction uniformly from [keepMin, keepMax] once
+ *     (its capacity), seeded by (seed, client)
+ * @param fullModelEvery K: a data-dependent policy (Fisher) receives the full model and re-ranks its
+ *     neurons every K rounds it takes part in (and on its first); in between it receives only its
+ *     sub-model. A random policy gets a new server-drawn sub-model every round.
+ * @param dpClip local differential privacy on the kept coordinates: the client clips its update to L2
+ *     norm {@code dpClip} (0 = off)
+ * @param dpNoise the noise multiplier z: Gaussian noise of standard deviation {@code z dpClip} on every
+ *     kept coordinate
+ * @param dpDelta the delta of the reported epsilon
+ * @param seed seed of capacities, random sub-models, Fisher row samples and (in simulation) DP noise
+ */
+public record SubModelConfig(NeuronPolicy policy, double keepMin, double keepMax, int fullModelEvery, double dpClip,
+    double dpNoise, double dpDelta, long seed) {
+  public SubModelConfig {
+    Objects.requireNonNull(policy, "policy");
+    Checks.checkArgument(keepMin > 0 && keepMin <= keepMax && keepMax <= 1, "keep range", "0 < min <= max <= 1",
+        keepMin + ".." + keepMax);
+    Checks.checkPositive(fullModelEvery, "fullModelEvery");
+    Checks.checkNonNegative(dpClip, "dpClip");
+    Checks.checkArgument(dpClip == 0 || dpNoise > 0, "dpNoise", "> 0 when dpClip > 0", dpNoise);
+    Checks.checkArgument(dpDelta > 0 && dpDelta < 1, "dpDelta", "in (0, 1)", dpDelta);
+  }
+
+  public boolean localDp() {
+    return dpClip > 0;
+  }
+
+  public String describe() {
+    String keep = keepMin == keepMax ? String.valueOf(keepMin) : keepMin + "-" + keepMax;
+    return policy.describe() + ", keep " + keep
+        + (policy.dataDependent() ? ", full model every " + fullModelEvery + " rounds" : ", server-drawn sub-model each round")
+        + (localDp() ? ", local DP clip " + dpClip + " z " + dpNoise : "");
+  }
+}

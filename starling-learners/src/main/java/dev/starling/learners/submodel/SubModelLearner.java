@@ -1,0 +1,190 @@
+package dev.starling.learners.submodel;
+
+import dev.starling.core.error.ErrorCode;
+import dev.starling.core.error.FlException;
+import dev.starling.core.learner.ClientState;
+import dev.starling.core.learner.EvalResult;
+import dev.starling.core.learner.LocalLearner;
+import dev.starling.core.learner.TrainConfig;
+import dev.starling.core.learner.TrainResult;
+import dev.starling.core.message.AttachmentKey;
+import dev.starling.core.metrics.Metrics;
+import dev.starling.core.random.RandomSource;
+import dev.starling.core.tensor.ParameterSet;
+import dev.starling.core.tensor.Tensor;
+import dev.starling.data.Dataset;
+import dev.starling.learners.Evaluation;
+import dev.starling.learners.ModelSpec;
+import dev.starling.learners.SgdLearner;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A client that trains only a sub-model of the global MLP (Federated Dropout or FisherDropout, see
+ * {@link NeuronPolicy}) and uploads only the kept parameters with their positions; optionally with local
+ * differential privacy on exactly those coordinates.
+ *
+ * <p>A fit: (1) choose the neurons — a data-dependent policy re-ranks on the full model on the client's
+ * first round and every {@code fullModelEvery} rounds it takes part in, else reuses its last choice; a
+ * random policy draws a new sub-model each round, seeded by (seed, round, client), as the server would;
+ * (2) extract the sub-model and train it with {@link SgdLearner} as usual; (3) with local DP, clip the
+ * sub-model's update {@code d} to {@code ||d|| <= C} and add {@code N(0, (z C)^2)} to every kept
+ * coordinate; (4) scatter the result into the global model and return it with
+ * {@link AttachmentKey#TRAINED_MASK}, so a position-wise strategy averages each coordinate over the
+ * clients that trained it.
+ *
+ * <p>Because the sensitivity C bounds the whole kept update, the same z gives the same epsilon at any
+ * keep fraction, while the noise's total norm {@code z C sqrt(k)} shrinks with the kept dimension k:
+ * a smaller sub-model buys accuracy at equal privacy, or privacy at equal accuracy.
+ *
+ * <p>Metrics: {@link Metrics#WIRE_BYTES_UP} (4 bytes per kept parameter plus the kept neurons' positions),
+ * {@link Metrics#WIRE_BYTES_DOWN} (the full model on refresh rounds, else the sub-model and its
+ * positions), {@code submodel_fraction} (kept / all parameters), {@code submodel_refresh} (1 when the
+ * full model was sent), and with DP {@code local_epsilon} (this client's epsilon after all its
+ * releases, {@link GaussianRdp}) and {@code clipped} (1 when the update was clipped). The client keeps its
+ * neuron choice and release count in its {@link ClientState}. Not thread-safe: one instance per job.
+ */
+public final class SubModelLearner implements LocalLearner {
+  /** The client's current neuron choice: one 0/1 tensor per hidden layer. */
+  public static final AttachmentKey NEURONS = new AttachmentKey("submodel.neurons");
+  /** Bookkeeping: [round of the last full-model refresh, DP releases so far]. */
+  public static final AttachmentKey BOOKKEEPING = new AttachmentKey("submodel.bookkeeping");
+  private static final long KEEP_STREAM = 0x4B33;
+  private static final long MASK_STREAM = 0x3A5C;
+  private static final long DP_STREAM = 0xD9;
+
+  private final ModelSpec spec;
+  private final Dataset data;
+  private final SubModelConfig config;
+  private final int client;
+  private final ClientState state;
+  private ParameterSet current;
+
+  public SubModelLearner(ModelSpec spec, Dataset data, ParameterSet initial, SubModelConfig config, int client,
+      ClientState state) {
+    this.spec = Objects.requireNonNull(spec, "spec");
+    this.data = Objects.requireNonNull(data, "data");
+    this.config = Objects.requireNonNull(config, "config");
+    this.client = client;
+    this.state = Objects.requireNonNull(state, "state");
+    spec.checkCompatible(initial, data.numFeatures(), data.numClasses());
+    this.current = initial;
+  }
+
+  /** This client's kept fraction of every hidden layer (its capacity), fixed for the run. */
+  public double keepFraction() {
+    if (config.keepMin() == config.keepMax()) {
+      return config.keepMin();
+    }
+    double u = RandomSource.seeded(config.seed()).derive(KEEP_STREAM, client).nextDouble();
+    return config.keepMin() + u * (config.keepMax() - config.keepMin());
+  }
+
+  @Override
+  public ParameterSet parameters() {
+    return current;
+  }
+
+  @Override
+  public TrainResult fit(ParameterSet global, TrainConfig train) {
+    if (train.gradientCorrection() != null) {
+      throw new FlException(ErrorCode.FAILED_PRECONDITION,
+          "sub-model training cannot apply a full-model gradient correction (SCAFFOLD); use fedavg with sub-models");
+    }
+    int[] sizes = spec.layerSizes(data.numFeatures(), data.numClasses());
+    float[] book = state.get(BOOKKEEPING).map(p -> p.get("book").data().clone()).orElse(new float[] {-1, 0});
+    int lastRefresh = (int) book[0];
+    NeuronMask mask;
+    boolean refresh;
+    RandomSource rng = RandomSource.seeded(config.seed()).derive(MASK_STREAM, train.round(), client);
+    if (!config.policy().dataDependent()) {
+      mask = config.policy().select(spec, global, data, keepFraction(), rng);
+      refresh = false;
+    } else {
+      refresh = lastRefresh < 0 || train.round() - lastRefresh >= config.fullModelEvery() || state.get(NEURONS).isEmpty();
+      if (refresh) {
+        mask = config.policy().select(spec, global, data, keepFraction(), rng);
+        book[0] = train.round();
+      } else {
+        mask = restore(sizes);
+      }
+    }
+    ParameterSet subGlobal = mask.extract(global);
+    ModelSpec subSpec = mask.subSpec();
+    TrainResult r = new SgdLearner(subSpec, data, subGlobal).fit(subGlobal, train);
+    ParameterSet trained = r.parameters();
+    Metrics.Builder m = Metrics.builder().putAll(r.metrics());
+    if (config.localDp()) {
+      trained = privatise(subGlobal, trained, train.round(), m);
+      book[1] += 1;
+      m.put("local_epsilon", GaussianRdp.epsilon((long) book[1], config.dpNoise(), config.dpDelta()));
+    }
+    ParameterSet full = mask.scatter(trained, global);
+    long kept = mask.keptParameters();
+    long all = global.size();
+    long positions = mask.positionBytes();
+    m.put(Metrics.WIRE_BYTES_UP, 4 * kept + positions);
+    m.put(Metrics.WIRE_BYTES_DOWN, refresh ? 4 * all : 4 * kept + positions);
+    m.put("submodel_fraction", (double) kept / all);
+    m.put("submodel_refresh", refresh ? 1 : 0);
+    state.put(NEURONS, save(mask, sizes));
+    state.put(BOOKKEEPING, ParameterSet.of(Tensor.of("book", book, 2)));
+    current = full;
+    return new TrainResult(full, r.numExamples(), r.localSteps(), m.build(),
+        r.attachments().with(AttachmentKey.TRAINED_MASK, mask.parameterMask(global)));
+  }
+
+  /** Clips the sub-model update to {@code dpClip} and adds Gaussian noise to every kept coordinate. */
+  private ParameterSet privatise(ParameterSet before, ParameterSet after, int round, Metrics.Builder m) {
+    float[] x = before.flatten();
+    float[] w = after.flatten();
+    double norm = 0;
+    for (int i = 0; i < x.length; i++) {
+      double d = w[i] - x[i];
+      norm += d * d;
+    }
+    norm = Math.sqrt(norm);
+    double scale = norm > config.dpClip() ? config.dpClip() / norm : 1;
+    m.put("clipped", scale < 1 ? 1 : 0);
+    // Seeded per (seed, round, client) so a simulation reproduces; a deployed client would use
+    // RandomSource.secure().
+    RandomSource noise = RandomSource.seeded(config.seed()).derive(DP_STREAM, round, client);
+    double sigma = config.dpNoise() * config.dpClip();
+    for (int i = 0; i < x.length; i++) {
+      w[i] = (float) (x[i] + (w[i] - x[i]) * scale + sigma * noise.nextGaussian());
+    }
+    return after.unflatten(w);
+  }
+
+  private static ParameterSet save(NeuronMask mask, int[] sizes) {
+    List<Tensor> t = new ArrayList<>();
+    for (int l = 0; l + 2 < sizes.length; l++) {
+      boolean[] k = mask.hidden(l);
+      float[] f = new float[k.length];
+      for (int i = 0; i < k.length; i++) {
+        f[i] = k[i] ? 1 : 0;
+      }
+      t.add(Tensor.of("hidden" + l, f, f.length));
+    }
+    return ParameterSet.of(t);
+  }
+
+  private NeuronMask restore(int[] sizes) {
+    ParameterSet p = state.get(NEURONS).orElseThrow();
+    boolean[][] k = new boolean[sizes.length - 2][];
+    for (int l = 0; l < k.length; l++) {
+      float[] f = p.get("hidden" + l).data();
+      k[l] = new boolean[f.length];
+      for (int i = 0; i < f.length; i++) {
+        k[l][i] = f[i] != 0;
+      }
+    }
+    return new NeuronMask(spec, sizes, k);
+  }
+
+  @Override
+  public EvalResult evaluate(ParameterSet global) {
+    return Evaluation.evaluate(spec, global, data);
+  }
+}
