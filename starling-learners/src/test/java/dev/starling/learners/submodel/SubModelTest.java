@@ -1,0 +1,166 @@
+package dev.starling.learners.submodel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.starling.core.learner.ClientState;
+import dev.starling.core.learner.TrainConfig;
+import dev.starling.core.learner.TrainResult;
+import dev.starling.core.message.AttachmentKey;
+import dev.starling.core.metrics.Metrics;
+import dev.starling.core.random.RandomSource;
+import dev.starling.core.tensor.ParameterSet;
+import dev.starling.core.tensor.Tensor;
+import dev.starling.data.Dataset;
+import dev.starling.learners.ModelSpec;
+import org.assertj.core.data.Offset;
+import org.junit.jupiter.api.Test;
+
+class SubModelTest {
+  private static final ModelSpec MLP4 = ModelSpec.mlp(4);
+
+  /**
+   * 2 features, 4 hidden units, 2 classes. Unit 0 is active and drives the output; unit 1 is active but
+   * its outgoing weights are zero; unit 2 is never active (bias -10); unit 3 is active with small
+   * outgoing weights.
+   */
+  static ParameterSet crafted() {
+    return ParameterSet.of(
+        Tensor.of("layer0.weight", new float[] {1, 1, 1, 0.5f, -1, 1, 1, 0.5f}, 2, 4),
+        Tensor.of("layer0.bias", new float[] {0.5f, 0.1f, -10, 0.1f}, 4),
+        Tensor.of("layer1.weight", new float[] {2, -2, 0, 0, 3, -3, 0.1f, -0.1f}, 4, 2),
+        Tensor.of("layer1.bias", new float[] {0, 0}, 2));
+  }
+
+  static Dataset data(int n, long seed) {
+    RandomSource rng = RandomSource.seeded(seed);
+    float[] x = new float[2 * n];
+    int[] y = new int[n];
+    for (int i = 0; i < n; i++) {
+      x[2 * i] = (float) rng.nextDouble();
+      x[2 * i + 1] = (float) rng.nextDouble();
+      y[i] = x[2 * i] > x[2 * i + 1] ? 0 : 1;
+    }
+    return Dataset.builder().features(x).labels(y).numFeatures(2).numClasses(2).build();
+  }
+
+  @Test
+  void fisherScores_oneExample_matchHandComputedSignal() {
+    // x = (1, 0), label 0: a = (1.5, 1.1, 0, 0.6); logits (3.06, -3.06); with q = 1 / (1 + e^6.12),
+    // dL/dlogits = (-q, q), so g = W1 (-q, q) = (-4q, 0, -6q, -0.2q) and Delta_j = (a_j g_j)^2 / 2.
+    Dataset one = Dataset.builder().features(new float[] {1, 0}).labels(new int[] {0}).numFeatures(2).numClasses(2).build();
+    double[][] s = FisherScores.compute(MLP4, crafted(), one, 10, RandomSource.seeded(1));
+    double q = 1 / (1 + Math.exp(6.12));
+    assertThat(s[0][0]).isCloseTo(18 * q * q, Offset.offset(1e-6 * q * q * 18));
+    assertThat(s[0][1]).isZero();
+    assertThat(s[0][2]).isZero();
+    assertThat(s[0][3]).isCloseTo(0.0072 * q * q, Offset.offset(1e-5 * q * q));
+  }
+
+  @Test
+  void fisherPolicy_keepsTheUnitsThatMatter() {
+    NeuronMask m = new NeuronPolicy.Fisher(512).select(MLP4, crafted(), data(200, 3), 0.5, RandomSource.seeded(2));
+    assertThat(m.hidden(0)).containsExactly(true, false, false, true);
+    assertThat(m.subSpec().id()).isEqualTo("mlp:2");
+  }
+
+  @Test
+  void federatedDropout_keepsTheFractionAtRandom() {
+    int[] sizes = ModelSpec.mlp(100, 50).layerSizes(2, 2);
+    NeuronMask a = new NeuronPolicy.FederatedDropout().select(ModelSpec.mlp(100, 50), null, data(5, 1), 0.25,
+        RandomSource.seeded(4));
+    assertThat(a.subSizes()).containsExactly(2, 25, 13, 2);
+    NeuronMask b = new NeuronPolicy.FederatedDropout().select(ModelSpec.mlp(100, 50), null, data(5, 1), 0.25,
+        RandomSource.seeded(5));
+    assertThat(a).isNotEqualTo(b);
+    assertThat(sizes).containsExactly(2, 100, 50, 2);
+  }
+
+  @Test
+  void mask_extractScatterRoundTripAndParameterMask() {
+    int[] sizes = MLP4.layerSizes(2, 2);
+    NeuronMask m = new NeuronMask(MLP4, sizes, new boolean[][] {{true, false, true, false}});
+    ParameterSet full = crafted();
+    ParameterSet sub = m.extract(full);
+    assertThat(sub.get("layer0.weight").shape()).containsExactly(2, 2);
+    assertThat(sub.get("layer0.weight").data()).containsExactly(1, 1, -1, 1); // columns 0 and 2
+    assertThat(sub.get("layer1.weight").data()).containsExactly(2, -2, 3, -3); // rows 0 and 2
+    assertThat(m.scatter(sub, full)).isEqualTo(full);
+    ParameterSet mask = m.parameterMask(full);
+    double ones = 0;
+    for (float v : mask.flatten()) {
+      ones += v;
+    }
+    assertThat((long) ones).isEqualTo(m.keptParameters()).isEqualTo(2 * 2 + 2 + 2 * 2 + 2);
+    assertThat(mask.get("layer1.bias").data()).containsExactly(1, 1); // outputs always kept
+    assertThatThrownBy(() -> new NeuronMask(MLP4, sizes, new boolean[][] {{false, false, false, false}}))
+        .hasMessageContaining("kept units of hidden layer 0");
+  }
+
+  @Test
+  void learner_trainsOnlyKeptCoordinatesAndReportsMaskAndBytes() {
+    SubModelConfig cfg = new SubModelConfig(new NeuronPolicy.Fisher(512), 0.5, 0.5, 3, 0, 0, 1e-5, 7);
+    ClientState state = new ClientState();
+    ParameterSet global = crafted();
+    Dataset d = data(100, 8);
+    SubModelLearner learner = new SubModelLearner(MLP4, d, global, cfg, 0, state);
+    TrainConfig train = TrainConfig.builder().localEpochs(2).batchSize(10).learningRate(0.1).build().withRound(1).withSeed(3);
+    TrainResult r = learner.fit(global, train);
+    ParameterSet mask = r.attachments().get(AttachmentKey.TRAINED_MASK).orElseThrow();
+    float[] m = mask.flatten();
+    float[] before = global.flatten();
+    float[] after = r.parameters().flatten();
+    int changed = 0;
+    for (int i = 0; i < m.length; i++) {
+      if (m[i] == 0) {
+        assertThat(after[i]).as("untrained coordinate %d", i).isEqualTo(before[i]);
+      } else if (after[i] != before[i]) {
+        changed++;
+      }
+    }
+    assertThat(changed).isPositive();
+    assertThat(r.metrics().getOrNaN(Metrics.WIRE_BYTES_UP)).isEqualTo(4 * 12 + 2 + 2); // 12 kept, 2 positions, count
+    assertThat(r.metrics().getOrNaN(Metrics.WIRE_BYTES_DOWN)).isEqualTo(4 * global.size()); // first round: full model
+    assertThat(r.metrics().getOrNaN("submodel_refresh")).isEqualTo(1);
+    // round 2 (within K = 3): reuse the choice, receive only the sub-model
+    TrainResult r2 = learner.fit(r.parameters(), train.withRound(2));
+    assertThat(r2.metrics().getOrNaN("submodel_refresh")).isZero();
+    assertThat(r2.metrics().getOrNaN(Metrics.WIRE_BYTES_DOWN)).isEqualTo(4 * 12 + 4);
+    assertThat(r2.attachments().get(AttachmentKey.TRAINED_MASK).orElseThrow()).isEqualTo(mask);
+    assertThat(learner.fit(r2.parameters(), train.withRound(4)).metrics().getOrNaN("submodel_refresh")).isEqualTo(1);
+  }
+
+  @Test
+  void learner_localDp_clipsAddsNoiseOnKeptCoordinatesAndAccountsEpsilon() {
+    SubModelConfig cfg = new SubModelConfig(new NeuronPolicy.Fisher(512), 0.5, 0.5, 3, 0.01, 2, 1e-5, 7);
+    ClientState state = new ClientState();
+    ParameterSet global = crafted();
+    SubModelLearner learner = new SubModelLearner(MLP4, data(100, 8), global, cfg, 0, state);
+    TrainConfig train = TrainConfig.builder().localEpochs(1).batchSize(10).learningRate(0.5).build().withRound(1).withSeed(3);
+    TrainResult r = learner.fit(global, train);
+    float[] m = r.attachments().get(AttachmentKey.TRAINED_MASK).orElseThrow().flatten();
+    float[] before = global.flatten();
+    float[] after = r.parameters().flatten();
+    for (int i = 0; i < m.length; i++) {
+      if (m[i] == 0) {
+        assertThat(after[i]).isEqualTo(before[i]);
+      }
+    }
+    assertThat(r.metrics().getOrNaN("clipped")).isEqualTo(1);
+    assertThat(r.metrics().getOrNaN("local_epsilon")).isCloseTo(GaussianRdp.epsilon(1, 2, 1e-5), Offset.offset(1e-12));
+    TrainResult r2 = learner.fit(r.parameters(), train.withRound(2));
+    assertThat(r2.metrics().getOrNaN("local_epsilon")).isCloseTo(GaussianRdp.epsilon(2, 2, 1e-5), Offset.offset(1e-12));
+  }
+
+  @Test
+  void gaussianRdp_matchesTheClosedFormOptimum() {
+    // min over alpha of T alpha / (2 z^2) + log(1/delta) / (alpha - 1) = T / (2 z^2) + sqrt(2 T log(1/delta)) / z
+    for (long t : new long[] {1, 10, 100}) {
+      for (double z : new double[] {0.5, 1, 4}) {
+        double closed = t / (2 * z * z) + Math.sqrt(2 * t * Math.log(1e5)) / z;
+        assertThat(GaussianRdp.epsilon(t, z, 1e-5)).as("T=%d z=%s", t, z).isCloseTo(closed, Offset.offset(1e-9 * closed));
+      }
+    }
+    assertThat(GaussianRdp.epsilon(0, 1, 1e-5)).isZero();
+  }
+}
