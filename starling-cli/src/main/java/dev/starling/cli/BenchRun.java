@@ -11,6 +11,8 @@ import dev.starling.server.RoundListener;
 import dev.starling.server.RoundLoopConfig;
 import dev.starling.server.RoundRecord;
 import dev.starling.server.StopCondition;
+import dev.starling.learners.submodel.SubModelConfig;
+import dev.starling.simulation.Communication;
 import dev.starling.simulation.Simulation;
 import dev.starling.simulation.SimulationConfig;
 import dev.starling.simulation.adversary.Adversity;
@@ -51,8 +53,13 @@ record BenchRun(String model, String partition, int clients, double fraction, in
    * paper plots. A research-only metric: a real server never sees that data.
    */
   History run(LoadedData data, int threads, boolean globalTrainLoss) {
+    return run(data, threads, globalTrainLoss, Communication.none(), null);
+  }
+
+  /** Runs with codecs on the wire and, unless {@code subModels} is null, sub-model clients. */
+  History run(LoadedData data, int threads, boolean globalTrainLoss, Communication communication, SubModelConfig subModels) {
     SimulationConfig cfg = new SimulationConfig(ModelSpec.parse(model), Partitioners.parse(partition), clients, 0, threads,
-        false, seed, adversity);
+        false, seed, adversity, communication, subModels);
     TrainConfig train = TrainConfig.builder().localEpochs(epochs).batchSize(batch).learningRate(lr).build();
     List<StopCondition> stops = Double.isNaN(target) ? List.of() : List.of(StopCondition.target("test_accuracy", target, true));
     RoundLoopConfig loop = RoundLoopConfig.builder().rounds(rounds).fractionFit(fraction).trainDefaults(train)

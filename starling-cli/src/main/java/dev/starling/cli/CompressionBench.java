@@ -1,0 +1,167 @@
+package dev.starling.cli;
+
+import dev.starling.compression.Codec;
+import dev.starling.compression.Codecs;
+import dev.starling.core.random.RandomSource;
+import dev.starling.data.LoadedData;
+import dev.starling.learners.submodel.NeuronPolicy;
+import dev.starling.learners.submodel.SubModelConfig;
+import dev.starling.server.History;
+import dev.starling.server.RoundRecord;
+import dev.starling.simulation.Communication;
+import dev.starling.simulation.adversary.Adversity;
+import dev.starling.strategy.FedAvg;
+import dev.starling.strategy.PositionwiseFedAvg;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code starling bench compression}: accuracy against uplink bytes for the codecs and sub-models on
+ * mnist-10k, and codec throughput. {@code --quick} shrinks every budget for smoke tests.
+ */
+@Command(name = "compression", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Accuracy and total uplink bytes on mnist-10k for no compression, fp16, int8, top-1% with and",
+        "without error feedback, Federated Dropout and FisherDropout (with and without local DP); codec throughput."})
+final class CompressionBench implements Callable<Integer> {
+  @Option(names = "--only", paramLabel = "all|training|throughput", defaultValue = "all",
+      description = "Which table to print. Default: ${DEFAULT-VALUE}.")
+  String only;
+
+  @Option(names = "--rounds", defaultValue = "150", description = "Rounds per training run. Default: ${DEFAULT-VALUE}.")
+  int rounds;
+
+  @Option(names = "--local-dp", paramLabel = "CLIP,Z", defaultValue = "0.5,0.3",
+      description = "Local DP of the DP rows: clip norm and noise multiplier. Default: ${DEFAULT-VALUE}.")
+  String localDp;
+
+  @Option(names = "--quick", description = "Small budgets (a smoke test, not a measurement).")
+  boolean quick;
+
+  @Option(names = "--seed", defaultValue = "1", description = "Seed. Default: ${DEFAULT-VALUE}.")
+  long seed;
+
+  @Option(names = "--threads", paramLabel = "T", description = "Worker threads. Default: available processors.")
+  Integer threads;
+
+  @Mixin
+  DataOptions data = new DataOptions();
+
+  /** One table row: a label, the uplink codec (or sub-model settings). */
+  private record Row(String label, Communication comm, SubModelConfig sub) {}
+
+  @Override
+  public Integer call() throws Exception {
+    PrintStream out = System.out;
+    String o = only.toLowerCase(Locale.ROOT);
+    if (!List.of("all", "training", "throughput").contains(o)) {
+      throw new IllegalArgumentException("--only must be all, training or throughput. Provided value: " + only);
+    }
+    if (!o.equals("throughput")) {
+      training(out, threads != null ? threads : Runtime.getRuntime().availableProcessors());
+    }
+    if (!o.equals("training")) {
+      throughput(out);
+    }
+    return 0;
+  }
+
+  private void training(PrintStream out, int threads) throws Exception {
+    data.dataset = "mnist";
+    LoadedData d = data.load(seed, Optional.empty());
+    int r = quick ? 4 : rounds;
+    String[] dp = localDp.split(",");
+    double clip = Double.parseDouble(dp[0].trim());
+    double z = Double.parseDouble(dp[1].trim());
+    List<Row> rows = new ArrayList<>();
+    rows.add(new Row("none (float32)", Communication.none(), null));
+    for (String c : List.of("fp16", "int8", "int8+zstd", "topk:0.01")) {
+      rows.add(new Row(c, new Communication(Codecs.parse(c), false, Codecs.parse("none")), null));
+    }
+    rows.add(new Row("topk:0.01 + error feedback", new Communication(Codecs.parse("topk:0.01"), true, Codecs.parse("none")), null));
+    rows.add(new Row("int8 up, fp16 down", new Communication(Codecs.parse("int8"), false, Codecs.parse("fp16")), null));
+    NeuronPolicy fisher = new NeuronPolicy.Fisher(512);
+    NeuronPolicy random = new NeuronPolicy.FederatedDropout();
+    rows.add(new Row("Federated Dropout keep 0.5", Communication.none(), new SubModelConfig(random, 0.5, 0.5, 5, 0, 0, 1e-5, seed)));
+    rows.add(new Row("FisherDropout keep 0.5", Communication.none(), new SubModelConfig(fisher, 0.5, 0.5, 5, 0, 0, 1e-5, seed)));
+    rows.add(new Row("FisherDropout keep 0.25", Communication.none(), new SubModelConfig(fisher, 0.25, 0.25, 5, 0, 0, 1e-5, seed)));
+    rows.add(new Row("full model + local DP", Communication.none(), new SubModelConfig(random, 1, 1, 5, clip, z, 1e-5, seed)));
+    rows.add(new Row("FisherDropout 0.5 + local DP", Communication.none(), new SubModelConfig(fisher, 0.5, 0.5, 5, clip, z, 1e-5, seed)));
+    rows.add(new Row("FisherDropout 0.25 + local DP", Communication.none(), new SubModelConfig(fisher, 0.25, 0.25, 5, clip, z, 1e-5, seed)));
+
+    out.println();
+    out.printf(Locale.ROOT, "Communication on %s%n", d.description());
+    out.printf(Locale.ROOT, "mlp:200, 100 clients IID, C 0.1, E 1, B 10, lr 0.1, %d rounds, seed %d; accuracy = mean of the last 5 rounds;%n",
+        r, seed);
+    out.printf(Locale.ROOT, "DP rows: each client clips its update to L2 %s and adds N(0, (%s x %s)^2) per sent coordinate%n", clip, z, clip);
+    out.println();
+    out.println("configuration                  | test acc | uplink MB | vs none | downlink MB | local epsilon (delta 1e-5)");
+    out.println("-------------------------------+----------+-----------+---------+-------------+---------------------------");
+    double baseUp = Double.NaN;
+    for (Row row : rows) {
+      BenchRun run = new BenchRun("mlp:200", "iid", 100, 0.1, 1, 10, 0.1,
+          row.sub == null ? FedAvg::new : PositionwiseFedAvg::new, Adversity.none(), r, Double.NaN, seed);
+      History h = run.run(d, threads, false, row.comm, row.sub);
+      long up = 0;
+      long down = 0;
+      for (RoundRecord rec : h.rounds()) {
+        up += rec.bytesUp();
+        down += rec.bytesDown();
+      }
+      if (Double.isNaN(baseUp)) {
+        baseUp = up;
+      }
+      double eps = h.rounds().get(h.rounds().size() - 1).metric("local_epsilon");
+      out.printf(Locale.ROOT, "%-30s | %8.4f | %9.2f | %6.1f%% | %11.2f | %s%n", row.label, BenchRun.tailMean(h, "test_accuracy", 5),
+          up / 1e6, 100 * up / baseUp, down / 1e6, Double.isNaN(eps) ? "-" : String.format(Locale.ROOT, "%.1f (max over clients)", eps));
+    }
+  }
+
+  private void throughput(PrintStream out) {
+    int n = quick ? 100_000 : 1_000_000;
+    int repeats = quick ? 3 : 9;
+    float[] x = new float[n];
+    RandomSource rng = RandomSource.seeded(seed);
+    for (int i = 0; i < n; i++) {
+      x[i] = (float) (0.01 * rng.nextGaussian());
+    }
+    out.println();
+    out.printf(Locale.ROOT, "Codec throughput on %,d float32 values (%.1f MB), one thread, median of %d after warm-up;%n", n, 4.0 * n / 1e6,
+        repeats);
+    out.println("MB/s counts float32 input bytes (encode) and float32 output bytes (decode)");
+    out.println();
+    out.println("codec                 | bytes/value | encode MB/s | decode MB/s");
+    out.println("----------------------+-------------+-------------+------------");
+    for (String spec : List.of("fp16", "bf16", "int8", "int4", "sign", "topk:0.01", "randk:0.01", "int8+zstd", "fp32+zstd")) {
+      Codec c = Codecs.parse(spec);
+      byte[] bytes = c.encode(x, RandomSource.seeded(1));
+      for (int w = 0; w < 3; w++) {
+        c.decode(c.encode(x, RandomSource.seeded(w)));
+      }
+      double[] enc = new double[repeats];
+      double[] dec = new double[repeats];
+      for (int k = 0; k < repeats; k++) {
+        long t0 = System.nanoTime();
+        bytes = c.encode(x, RandomSource.seeded(k));
+        long t1 = System.nanoTime();
+        float[] y = c.decode(bytes);
+        long t2 = System.nanoTime();
+        if (y.length != n) {
+          throw new IllegalStateException("decoded " + y.length + " values");
+        }
+        enc[k] = 4.0 * n / ((t1 - t0) / 1e9) / 1e6;
+        dec[k] = 4.0 * n / ((t2 - t1) / 1e9) / 1e6;
+      }
+      Arrays.sort(enc);
+      Arrays.sort(dec);
+      out.printf(Locale.ROOT, "%-21s | %11.3f | %11.0f | %10.0f%n", spec, (double) bytes.length / n, enc[repeats / 2], dec[repeats / 2]);
+    }
+  }
+}
