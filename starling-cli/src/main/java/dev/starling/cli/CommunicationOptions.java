@@ -5,6 +5,7 @@ import dev.starling.learners.submodel.NeuronPolicy;
 import dev.starling.learners.submodel.SubModelConfig;
 import dev.starling.simulation.Communication;
 import dev.starling.strategy.FedAvg;
+import dev.starling.strategy.MagnitudePruning;
 import dev.starling.strategy.PositionwiseFedAvg;
 import dev.starling.strategy.Strategy;
 import picocli.CommandLine.Option;
@@ -44,6 +45,25 @@ final class CommunicationOptions {
   @Option(names = "--local-dp-delta", paramLabel = "D", defaultValue = "1e-5",
       description = "Delta of the reported local epsilon. Default: ${DEFAULT-VALUE}.")
   double localDpDelta = 1e-5;
+
+  @Option(names = "--prune", paramLabel = "S[,RAMP]",
+      description = "Magnitude-prune the global model to sparsity S after each round, reached gradually over RAMP rounds (default 1).")
+  String prune;
+
+  /** {@code s} wrapped in {@link MagnitudePruning} when {@code --prune} is given. */
+  Strategy pruned(Strategy s) {
+    if (prune == null) {
+      return s;
+    }
+    String[] p = prune.split(",");
+    try {
+      double target = Double.parseDouble(p[0].trim());
+      int ramp = p.length > 1 ? Integer.parseInt(p[1].trim()) : 1;
+      return new MagnitudePruning(s, target, ramp);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--prune must be S or S,RAMP (sparsity in [0, 1), ramp rounds). Provided value: " + prune, e);
+    }
+  }
 
   Communication communication() {
     return new Communication(Codecs.parse(uplink), errorFeedback, Codecs.parse(downlink));

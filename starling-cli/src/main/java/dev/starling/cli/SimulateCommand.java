@@ -144,7 +144,7 @@ final class SimulateCommand implements Callable<Integer> {
     int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     Adversity adversity = new Adversity(Attack.parse(attack), maliciousFraction, stragglers, dropStragglers);
     SubModelConfig subModels = communication.subModels(seed);
-    strat = CommunicationOptions.adapt(strat, subModels);
+    strat = communication.pruned(CommunicationOptions.adapt(strat, subModels));
     Communication comm = communication.communication();
     SimulationConfig simCfg = new SimulationConfig(modelSpec, partitioner, clients, dropout, workers, std, seed, adversity,
         comm, subModels);

@@ -172,4 +172,27 @@ class CliTest {
     assertThat(Integer.parseInt(m.group(1))).isEqualTo(Integer.parseInt(m.group(2)));
     assertThat(Integer.parseInt(m.group(3))).isZero();
   }
+
+  @Test
+  void simulate_codecsAndSubModels_countEncodedBytesAndRefuseBadCombinations() throws Exception {
+    Path metrics = tmp.resolve("c.jsonl");
+    Run r = run("simulate", "--rounds", "2", "--uplink-codec", "int8", "--downlink-codec", "fp16", "--metrics-out", metrics.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("codecs    uplink int8, downlink fp16");
+    JsonNode first = new ObjectMapper().readTree(Files.readAllLines(metrics).get(0));
+    double ratio = first.get("bytes_up").asDouble() / first.get("bytes_down").asDouble();
+    assertThat(ratio).isBetween(0.5, 0.54); // int8 (about 1.03 bytes a value) over fp16 (2 bytes)
+
+    Run bad = run("simulate", "--uplink-codec", "int3");
+    assertThat(bad.code()).isEqualTo(1);
+    assertThat(bad.err()).contains("'int3'").contains("topk:F");
+
+    Run robust = run("simulate", "--submodel", "fisher", "--strategy", "median");
+    assertThat(robust.code()).isEqualTo(1);
+    assertThat(robust.err()).contains("position-wise").contains("--strategy fedavg");
+
+    Run sub = run("simulate", "--rounds", "3", "--submodel", "fisher", "--keep", "0.25-0.75");
+    assertThat(sub.code()).as(sub.err()).isZero();
+    assertThat(sub.out()).contains("strategy  PositionwiseFedAvg").contains("submodels fisher, keep 0.25-0.75");
+  }
 }
