@@ -48,7 +48,7 @@ import java.util.Objects;
 public final class SubModelLearner implements LocalLearner {
   /** The client's current neuron choice: one 0/1 tensor per hidden layer. */
   public static final AttachmentKey NEURONS = new AttachmentKey("submodel.neurons");
-  /** Bookkeeping: [round of the last full-model refresh, DP releases so far]. */
+  /** Bookkeeping: [rounds taken part in since the last full-model refresh, DP releases so far]. */
   public static final AttachmentKey BOOKKEEPING = new AttachmentKey("submodel.bookkeeping");
   private static final long KEEP_STREAM = 0x4B33;
   private static final long MASK_STREAM = 0x3A5C;
@@ -93,8 +93,7 @@ public final class SubModelLearner implements LocalLearner {
           "sub-model training cannot apply a full-model gradient correction (SCAFFOLD); use fedavg with sub-models");
     }
     int[] sizes = spec.layerSizes(data.numFeatures(), data.numClasses());
-    float[] book = state.get(BOOKKEEPING).map(p -> p.get("book").data().clone()).orElse(new float[] {-1, 0});
-    int lastRefresh = (int) book[0];
+    float[] book = state.get(BOOKKEEPING).map(p -> p.get("book").data().clone()).orElse(new float[] {0, 0});
     NeuronMask mask;
     boolean refresh;
     RandomSource rng = RandomSource.seeded(config.seed()).derive(MASK_STREAM, train.round(), client);
@@ -102,13 +101,14 @@ public final class SubModelLearner implements LocalLearner {
       mask = config.policy().select(spec, global, data, keepFraction(), rng);
       refresh = false;
     } else {
-      refresh = lastRefresh < 0 || train.round() - lastRefresh >= config.fullModelEvery() || state.get(NEURONS).isEmpty();
+      refresh = state.get(NEURONS).isEmpty() || book[0] >= config.fullModelEvery();
       if (refresh) {
         mask = config.policy().select(spec, global, data, keepFraction(), rng);
-        book[0] = train.round();
+        book[0] = 0;
       } else {
         mask = restore(sizes);
       }
+      book[0] += 1;
     }
     ParameterSet subGlobal = mask.extract(global);
     ModelSpec subSpec = mask.subSpec();

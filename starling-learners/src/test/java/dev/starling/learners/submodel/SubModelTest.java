@@ -122,12 +122,15 @@ class SubModelTest {
     assertThat(r.metrics().getOrNaN(Metrics.WIRE_BYTES_UP)).isEqualTo(4 * 12 + 2 + 2); // 12 kept, 2 positions, count
     assertThat(r.metrics().getOrNaN(Metrics.WIRE_BYTES_DOWN)).isEqualTo(4 * global.size()); // first round: full model
     assertThat(r.metrics().getOrNaN("submodel_refresh")).isEqualTo(1);
-    // round 2 (within K = 3): reuse the choice, receive only the sub-model
+    // second participation (within K = 3): reuse the choice, receive only the sub-model
     TrainResult r2 = learner.fit(r.parameters(), train.withRound(2));
     assertThat(r2.metrics().getOrNaN("submodel_refresh")).isZero();
     assertThat(r2.metrics().getOrNaN(Metrics.WIRE_BYTES_DOWN)).isEqualTo(4 * 12 + 4);
     assertThat(r2.attachments().get(AttachmentKey.TRAINED_MASK).orElseThrow()).isEqualTo(mask);
-    assertThat(learner.fit(r2.parameters(), train.withRound(4)).metrics().getOrNaN("submodel_refresh")).isEqualTo(1);
+    // K counts rounds the client takes part in, not global rounds: the 3rd participation (round 9) reuses,
+    // the 4th refreshes
+    assertThat(learner.fit(r2.parameters(), train.withRound(9)).metrics().getOrNaN("submodel_refresh")).isZero();
+    assertThat(learner.fit(r2.parameters(), train.withRound(10)).metrics().getOrNaN("submodel_refresh")).isEqualTo(1);
   }
 
   @Test
