@@ -38,8 +38,9 @@ final class CommunicationOptions {
   int fullModelEvery = 5;
 
   @Option(names = "--local-dp", paramLabel = "CLIP,Z",
-      description = "Local differential privacy: each client clips its (sub-)model update to L2 norm CLIP and adds Gaussian noise "
-          + "of standard deviation Z*CLIP to every coordinate it sends.")
+      description = "Local differential privacy: each client clips its update to L2 norm CLIP (a sub-model keeping a fraction rho "
+          + "of the parameters to CLIP*sqrt(rho)) and adds Gaussian noise of standard deviation Z*CLIP to every coordinate it sends; "
+          + "its epsilon is accounted with the effective multiplier Z/sqrt(rho).")
   String localDp;
 
   @Option(names = "--local-dp-delta", paramLabel = "D", defaultValue = "1e-5",

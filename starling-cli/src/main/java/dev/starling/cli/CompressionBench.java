@@ -100,7 +100,10 @@ final class CompressionBench implements Callable<Integer> {
     out.printf(Locale.ROOT, "Communication on %s%n", d.description());
     out.printf(Locale.ROOT, "mlp:200, 100 clients IID, C 0.1, E 1, B 10, lr 0.1, %d rounds, seed %d; accuracy = mean of the last 5 rounds;%n",
         r, seed);
-    out.printf(Locale.ROOT, "DP rows: each client clips its update to L2 %s and adds N(0, (%s x %s)^2) per sent coordinate%n", clip, z, clip);
+    out.printf(Locale.ROOT, "DP rows: local DP, N(0, (%s x %s)^2) on every sent coordinate; the full model clips to L2 %s, a sub-model%n",
+        z, clip, clip);
+    out.println("keeping a fraction rho of the parameters to " + clip + " x sqrt(rho) (same per-coordinate budget, so a smaller");
+    out.println("sub-model has a larger effective noise multiplier z/sqrt(rho) and a smaller epsilon)");
     out.println();
     out.println("configuration                  | test acc | uplink MB | vs none | downlink MB | local epsilon (delta 1e-5)");
     out.println("-------------------------------+----------+-----------+---------+-------------+---------------------------");

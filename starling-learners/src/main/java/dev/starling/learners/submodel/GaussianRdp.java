@@ -13,14 +13,21 @@ public final class GaussianRdp {
   private GaussianRdp() {}
 
   public static double epsilon(long releases, double noiseMultiplier, double delta) {
-    if (releases == 0) {
+    return epsilon(releases / (noiseMultiplier * noiseMultiplier), delta);
+  }
+
+  /**
+   * Epsilon after releases with noise multipliers {@code z_i}, given {@code sumInverseSquares} =
+   * {@code sum_i 1 / z_i^2} (RDP adds up: {@code alpha sum_i 1 / (2 z_i^2)}).
+   */
+  public static double epsilon(double sumInverseSquares, double delta) {
+    if (sumInverseSquares == 0) {
       return 0;
     }
-    double rate = releases / (2 * noiseMultiplier * noiseMultiplier);
+    double rate = sumInverseSquares / 2;
     double log = Math.log(1 / delta);
-    double best = Double.POSITIVE_INFINITY;
     double exact = 1 + Math.sqrt(log / rate);
-    best = Math.min(best, rate * exact + log / (exact - 1));
+    double best = rate * exact + log / (exact - 1);
     for (double a = 1.01; a <= 1e4; a *= 1.01) {
       best = Math.min(best, rate * a + log / (a - 1));
     }

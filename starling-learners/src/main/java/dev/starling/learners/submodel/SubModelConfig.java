@@ -13,10 +13,10 @@ import java.util.Objects;
  * @param fullModelEvery K: a data-dependent policy (Fisher) receives the full model and re-ranks its
  *     neurons every K rounds it takes part in (and on its first); in between it receives only its
  *     sub-model. A random policy gets a new server-drawn sub-model every round.
- * @param dpClip local differential privacy on the kept coordinates: the client clips its update to L2
- *     norm {@code dpClip} (0 = off)
- * @param dpNoise the noise multiplier z: Gaussian noise of standard deviation {@code z dpClip} on every
- *     kept coordinate
+ * @param dpClip local differential privacy on the kept coordinates: the clip norm C of a full-model
+ *     update; a sub-model with a fraction rho of the parameters clips to {@code C sqrt(rho)} (0 = off)
+ * @param dpNoise the noise multiplier z of the full model: Gaussian noise of standard deviation
+ *     {@code z C} on every sent coordinate (a sub-model's effective multiplier is {@code z / sqrt(rho)})
  * @param dpDelta the delta of the reported epsilon
  * @param seed seed of capacities, random sub-models, Fisher row samples and (in simulation) DP noise
  */

@@ -29,26 +29,30 @@ import java.util.Objects;
  * first round and every {@code fullModelEvery} rounds it takes part in, else reuses its last choice; a
  * random policy draws a new sub-model each round, seeded by (seed, round, client), as the server would;
  * (2) extract the sub-model and train it with {@link SgdLearner} as usual; (3) with local DP, clip the
- * sub-model's update {@code d} to {@code ||d|| <= C} and add {@code N(0, (z C)^2)} to every kept
- * coordinate; (4) scatter the result into the global model and return it with
+ * sub-model's update {@code d} (see below) and add {@code N(0, (z C)^2)} to every kept coordinate; (4) scatter the result into the global model and return it with
  * {@link AttachmentKey#TRAINED_MASK}, so a position-wise strategy averages each coordinate over the
  * clients that trained it.
  *
- * <p>Because the sensitivity C bounds the whole kept update, the same z gives the same epsilon at any
- * keep fraction, while the noise's total norm {@code z C sqrt(k)} shrinks with the kept dimension k:
- * a smaller sub-model buys accuracy at equal privacy, or privacy at equal accuracy.
+ * <p>Local DP budget per coordinate: {@code dpClip} = C is the clip norm of a full-model update of d
+ * coordinates; a sub-model of k kept coordinates clips to {@code C sqrt(k/d)}, the same root-mean-square
+ * bound per coordinate, and every sent coordinate gets the same noise {@code N(0, (z C)^2)}. Each
+ * coordinate thus keeps its signal-to-noise ratio, while the release's L2 sensitivity shrinks with
+ * {@code sqrt(k)}: its effective noise multiplier is {@code z sqrt(d/k)}, and epsilon falls with the
+ * kept dimension. That is the privacy gain of training a smaller sub-model (FisherDropout keeps the
+ * coordinates that matter, so little accuracy is lost).
  *
  * <p>Metrics: {@link Metrics#WIRE_BYTES_UP} (4 bytes per kept parameter plus the kept neurons' positions),
  * {@link Metrics#WIRE_BYTES_DOWN} (the full model on refresh rounds, else the sub-model and its
  * positions), {@code submodel_fraction} (kept / all parameters), {@code submodel_refresh} (1 when the
  * full model was sent), and with DP {@code local_epsilon} (this client's epsilon after all its
- * releases, {@link GaussianRdp}) and {@code clipped} (1 when the update was clipped). The client keeps its
+ * releases, {@link GaussianRdp}), {@code local_noise_multiplier} (the effective z of this release) and
+ * {@code clipped} (1 when the update was clipped). The client keeps its
  * neuron choice and release count in its {@link ClientState}. Not thread-safe: one instance per job.
  */
 public final class SubModelLearner implements LocalLearner {
   /** The client's current neuron choice: one 0/1 tensor per hidden layer. */
   public static final AttachmentKey NEURONS = new AttachmentKey("submodel.neurons");
-  /** Bookkeeping: [rounds taken part in since the last full-model refresh, DP releases so far]. */
+  /** Bookkeeping: [rounds taken part in since the last full-model refresh, sum of 1/z^2 over DP releases]. */
   public static final AttachmentKey BOOKKEEPING = new AttachmentKey("submodel.bookkeeping");
   private static final long KEEP_STREAM = 0x4B33;
   private static final long MASK_STREAM = 0x3A5C;
@@ -116,9 +120,12 @@ public final class SubModelLearner implements LocalLearner {
     ParameterSet trained = r.parameters();
     Metrics.Builder m = Metrics.builder().putAll(r.metrics());
     if (config.localDp()) {
-      trained = privatise(subGlobal, trained, train.round(), m);
-      book[1] += 1;
-      m.put("local_epsilon", GaussianRdp.epsilon((long) book[1], config.dpNoise(), config.dpDelta()));
+      double fraction = (double) mask.keptParameters() / global.size();
+      double zEff = config.dpNoise() / Math.sqrt(fraction);
+      trained = privatise(subGlobal, trained, train.round(), config.dpClip() * Math.sqrt(fraction), m);
+      book[1] += (float) (1 / (zEff * zEff));
+      m.put("local_epsilon", GaussianRdp.epsilon(book[1], config.dpDelta()));
+      m.put("local_noise_multiplier", zEff);
     }
     ParameterSet full = mask.scatter(trained, global);
     long kept = mask.keptParameters();
@@ -136,7 +143,7 @@ public final class SubModelLearner implements LocalLearner {
   }
 
   /** Clips the sub-model update to {@code dpClip} and adds Gaussian noise to every kept coordinate. */
-  private ParameterSet privatise(ParameterSet before, ParameterSet after, int round, Metrics.Builder m) {
+  private ParameterSet privatise(ParameterSet before, ParameterSet after, int round, double clip, Metrics.Builder m) {
     float[] x = before.flatten();
     float[] w = after.flatten();
     double norm = 0;
@@ -145,7 +152,7 @@ public final class SubModelLearner implements LocalLearner {
       norm += d * d;
     }
     norm = Math.sqrt(norm);
-    double scale = norm > config.dpClip() ? config.dpClip() / norm : 1;
+    double scale = norm > clip ? clip / norm : 1;
     m.put("clipped", scale < 1 ? 1 : 0);
     // Seeded per (seed, round, client) so a simulation reproduces; a deployed client would use
     // RandomSource.secure().

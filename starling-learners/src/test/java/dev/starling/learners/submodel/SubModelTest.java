@@ -150,9 +150,13 @@ class SubModelTest {
       }
     }
     assertThat(r.metrics().getOrNaN("clipped")).isEqualTo(1);
-    assertThat(r.metrics().getOrNaN("local_epsilon")).isCloseTo(GaussianRdp.epsilon(1, 2, 1e-5), Offset.offset(1e-12));
+    // 12 of 22 parameters kept: the effective noise multiplier is z sqrt(22/12)
+    double zEff = 2 * Math.sqrt(22.0 / 12);
+    assertThat(r.metrics().getOrNaN("local_noise_multiplier")).isCloseTo(zEff, Offset.offset(1e-9));
+    assertThat(r.metrics().getOrNaN("local_epsilon")).isCloseTo(GaussianRdp.epsilon(1, zEff, 1e-5), Offset.offset(1e-5));
+    assertThat(r.metrics().getOrNaN("local_epsilon")).isLessThan(GaussianRdp.epsilon(1, 2, 1e-5));
     TrainResult r2 = learner.fit(r.parameters(), train.withRound(2));
-    assertThat(r2.metrics().getOrNaN("local_epsilon")).isCloseTo(GaussianRdp.epsilon(2, 2, 1e-5), Offset.offset(1e-12));
+    assertThat(r2.metrics().getOrNaN("local_epsilon")).isCloseTo(GaussianRdp.epsilon(2, zEff, 1e-5), Offset.offset(1e-5));
   }
 
   @Test
