@@ -74,7 +74,7 @@ final class AggregateBench implements Callable<Integer> {
       out.printf(Locale.ROOT, "repeat %2d| %8.4f | %6.2f%n", r + 1, t[r], bytes / t[r] / 1e9);
     }
     double median = median(t);
-    out.printf(Locale.ROOT, "rule=%s clients=%d params=%d seconds=%.4f gbps=%.2f%n", rule, clients, params, median,
+    out.printf(Locale.ROOT, "rule=%s clients=%d params=%d seconds=%.6f gbps=%.3f%n", rule, clients, params, median,
         bytes / median / 1e9);
     return 0;
   }

@@ -55,7 +55,7 @@ final class ScaleBench implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "10", description = "Local batch size. Default: ${DEFAULT-VALUE}.")
   int batch;
 
-  @Option(names = "--lr", defaultValue = "0.1", description = "Local learning rate. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--lr", defaultValue = "0.5", description = "Local learning rate. Default: ${DEFAULT-VALUE}.")
   double lr;
 
   @Option(names = "--threads", paramLabel = "T", description = "Worker threads. Default: available processors.")
