@@ -81,6 +81,15 @@ public final class RangeClients implements ClientPool, AutoCloseable {
     return clients;
   }
 
+  /**
+   * True up to a million clients: their ids ("c" and six zero-padded digits) then sort like their
+   * indices, in which order {@link #available()} lists them.
+   */
+  @Override
+  public boolean sortedById() {
+    return clients.size() <= 1_000_000;
+  }
+
   /** Number of registered clients. */
   public int size() {
     return clients.size();

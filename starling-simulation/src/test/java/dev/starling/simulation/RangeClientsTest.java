@@ -55,6 +55,15 @@ class RangeClientsTest {
   }
 
   @Test
+  void listsClientsInIdOrderUpToAMillion() {
+    Dataset shared = digits.train();
+    try (RangeClients pool = RangeClients.evenSplit(shared, 1000, ModelSpec.logreg(), 1)) {
+      assertThat(pool.sortedById()).isTrue();
+      assertThat(pool.available()).extracting(c -> c.id()).isSorted();
+    }
+  }
+
+  @Test
   void idsMatchTheConventionalFormat() {
     for (int i : new int[] {0, 7, 123_456, 999_999, 1_000_000, 87_654_321}) {
       assertThat(RangeClients.idString(i)).isEqualTo(ClientId.ofIndex(i).value());
