@@ -220,7 +220,7 @@ public final class RoundLoop {
   }
 
   private Metrics federatedEvaluate(int round, ParameterSet global, RandomSource root) {
-    List<ClientProxy> available = sorted(pool.available());
+    List<ClientProxy> available = sorted(pool);
     int k = Math.min(available.size(), Math.max(1, (int) Math.floor(config.fractionEvaluate() * available.size())));
     List<ClientProxy> selected = sample(available, k, root.derive(round, EVAL_STREAM));
     List<CompletableFuture<EvalResult>> futures = new ArrayList<>();
@@ -250,7 +250,7 @@ public final class RoundLoop {
   private List<ClientProxy> awaitAvailable(int round) {
     long deadline = System.nanoTime() + config.availabilityTimeout().toNanos();
     while (true) {
-      List<ClientProxy> available = sorted(pool.available());
+      List<ClientProxy> available = sorted(pool);
       if (available.size() >= config.minAvailableClients()) {
         return available;
       }
@@ -265,6 +265,11 @@ public final class RoundLoop {
         throw new FlException(ErrorCode.CANCELLED, "interrupted while waiting for clients", e);
       }
     }
+  }
+
+  /** The pool's clients ordered by id; a pool that lists them in that order already is not re-sorted. */
+  private static List<ClientProxy> sorted(ClientPool pool) {
+    return pool.sortedById() ? pool.available() : sorted(pool.available());
   }
 
   private static List<ClientProxy> sorted(List<ClientProxy> clients) {

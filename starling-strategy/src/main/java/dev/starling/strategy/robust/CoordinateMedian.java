@@ -8,6 +8,7 @@ import dev.starling.strategy.AggregationInput;
 import dev.starling.strategy.ClientVerdict;
 import dev.starling.strategy.RoundPlan;
 import dev.starling.strategy.Strategy;
+import dev.starling.strategy.kernel.OrderStatistics;
 import java.util.Arrays;
 import java.util.List;
 
@@ -27,7 +28,8 @@ import java.util.List;
  * informative mainly for small n. Metrics: {@code clients_aggregated}, {@code train_loss},
  * {@code examples}, {@code clients_downweighted}.
  *
- * <p>Stateless between rounds; each {@link Aggregation} is thread-confined.
+ * <p>The kernel is {@link OrderStatistics#median} (sorting networks over coordinate blocks, on all
+ * cores), exactly equal to sorting every column. Stateless between rounds; each {@link Aggregation} is thread-confined.
  */
 public final class CoordinateMedian implements Strategy {
   /** The fewest updates at which a median tolerates one faulty client. */
@@ -48,43 +50,14 @@ public final class CoordinateMedian implements Strategy {
   }
 
   private AggregateResult aggregate(RobustAggregation round) {
-    float[][] updates = round.updates();
-    int[] kept = new int[updates.length];
-    float[] out = median(updates, kept);
+    int n = round.size();
+    int[] kept = new int[n];
+    float[] out = OrderStatistics.median(round.rows(), kept);
     List<ClientVerdict> verdicts = Verdicts.downweighted(round, kept, out.length, describe());
-    boolean[] all = new boolean[updates.length];
+    boolean[] all = new boolean[n];
     Arrays.fill(all, true);
     Metrics m = round.metrics(all).put("clients_downweighted", verdicts.size()).build();
     return new AggregateResult(round.toParameters(out), m, verdicts);
-  }
-
-  /**
-   * The kernel: the coordinate-wise median of {@code updates} (n rows of d values), counting in
-   * {@code kept[i]} the coordinates where client i's value was a middle value.
-   */
-  private static float[] median(float[][] updates, int[] kept) {
-    int n = updates.length;
-    int d = updates[0].length;
-    int lo = (n - 1) / 2;
-    int hi = n / 2;
-    int block = Columns.blockSize(n);
-    long[] keys = new long[block * n];
-    float[] out = new float[d];
-    for (int from = 0; from < d; from += block) {
-      int to = Math.min(d, from + block);
-      Columns.sortBlock(updates, from, to, keys);
-      for (int j = from; j < to; j++) {
-        int base = (j - from) * n;
-        long a = keys[base + lo];
-        long b = keys[base + hi];
-        out[j] = (float) (((double) Columns.value(a) + Columns.value(b)) / 2);
-        kept[Columns.client(a)]++;
-        if (hi != lo) {
-          kept[Columns.client(b)]++;
-        }
-      }
-    }
-    return out;
   }
 
   @Override

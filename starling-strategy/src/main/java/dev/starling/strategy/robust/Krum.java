@@ -9,6 +9,7 @@ import dev.starling.strategy.AggregationInput;
 import dev.starling.strategy.ClientVerdict;
 import dev.starling.strategy.RoundPlan;
 import dev.starling.strategy.Strategy;
+import dev.starling.strategy.kernel.Rows;
 import java.util.List;
 
 /**
@@ -58,7 +59,7 @@ public final class Krum implements Strategy {
 
   private AggregateResult aggregate(RobustAggregation round) {
     boolean[] selected = new boolean[round.size()];
-    float[] out = krum(round.updates(), round.global(), f, selected);
+    float[] out = krum(round.rows(), round.global(), f, selected);
     List<ClientVerdict> verdicts = Verdicts.rejected(round, selected, describe());
     Metrics m = round.metrics(selected).put("krum_selected", 1).put("clients_rejected", verdicts.size()).build();
     return new AggregateResult(round.toParameters(out), m, verdicts);
@@ -68,15 +69,15 @@ public final class Krum implements Strategy {
    * The kernel: the update with the lowest Krum score, marked in {@code selected}. {@code global} only
    * centres the distance computation.
    */
-  private static float[] krum(float[][] updates, float[] global, int f, boolean[] selected) {
+  private static float[] krum(Rows updates, float[] global, int f, boolean[] selected) {
     double[][] dist = PairwiseDistances.squared(updates, global);
-    int[] all = new int[updates.length];
+    int[] all = new int[updates.count()];
     for (int i = 0; i < all.length; i++) {
       all[i] = i;
     }
     int best = KrumScores.ranking(KrumScores.scores(dist, all, f))[0];
     selected[best] = true;
-    return updates[best].clone();
+    return updates.flat(best);
   }
 
   @Override

@@ -9,6 +9,8 @@ import dev.starling.strategy.AggregationInput;
 import dev.starling.strategy.ClientVerdict;
 import dev.starling.strategy.RoundPlan;
 import dev.starling.strategy.Strategy;
+import dev.starling.strategy.kernel.RowMeans;
+import dev.starling.strategy.kernel.Rows;
 import java.util.List;
 
 /**
@@ -76,7 +78,7 @@ public final class MultiKrum implements Strategy {
   private AggregateResult aggregate(RobustAggregation round) {
     boolean[] selected = new boolean[round.size()];
     int count = selectedCount(round.size());
-    float[] out = multiKrum(round.updates(), round.global(), f, count, selected);
+    float[] out = multiKrum(round.rows(), round.global(), f, count, selected);
     List<ClientVerdict> verdicts = Verdicts.rejected(round, selected, describe());
     Metrics metrics = round.metrics(selected).put("krum_selected", count).put("clients_rejected", verdicts.size()).build();
     return new AggregateResult(round.toParameters(out), metrics, verdicts);
@@ -86,26 +88,18 @@ public final class MultiKrum implements Strategy {
    * The kernel: the mean of the {@code m} updates with the lowest Krum scores, marked in
    * {@code selected}. {@code global} only centres the distance computation.
    */
-  private static float[] multiKrum(float[][] updates, float[] global, int f, int m, boolean[] selected) {
+  private static float[] multiKrum(Rows updates, float[] global, int f, int m, boolean[] selected) {
     double[][] dist = PairwiseDistances.squared(updates, global);
-    int[] all = new int[updates.length];
+    int[] all = new int[updates.count()];
     for (int i = 0; i < all.length; i++) {
       all[i] = i;
     }
     int[] order = KrumScores.ranking(KrumScores.scores(dist, all, f));
-    double[] sum = new double[updates[0].length];
-    for (int r = 0; r < m; r++) {
-      float[] row = updates[order[r]];
-      selected[order[r]] = true;
-      for (int j = 0; j < sum.length; j++) {
-        sum[j] += row[j];
-      }
+    int[] chosen = java.util.Arrays.copyOf(order, m);
+    for (int i : chosen) {
+      selected[i] = true;
     }
-    float[] out = new float[sum.length];
-    for (int j = 0; j < out.length; j++) {
-      out[j] = (float) (sum[j] / m);
-    }
-    return out;
+    return RowMeans.mean(updates, chosen);
   }
 
   @Override

@@ -8,13 +8,15 @@ import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
 import dev.starling.strategy.AggregateResult;
 import dev.starling.strategy.Aggregation;
+import dev.starling.strategy.kernel.Rows;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The aggregation of one round for a robust rule: keeps every accepted update flattened to one
- * {@code float[]} (a private copy), then at {@link #finish} either refuses (too few updates) or hands
- * the round to the rule. Not thread-safe; one instance per round.
+ * The aggregation of one round for a robust rule: keeps a reference to every accepted update's tensor
+ * arrays (not a copy: by the {@code Tensor} convention they are not mutated once handed over), then at
+ * {@link #finish} either refuses (too few updates) or hands the round to the rule, which reads them as
+ * {@link Rows}. Not thread-safe; one instance per round.
  */
 final class RobustAggregation implements Aggregation {
   /** A robust rule applied to the updates of a round that has enough of them. */
@@ -27,7 +29,7 @@ final class RobustAggregation implements Aggregation {
   private final int needed;
   private final Rule rule;
   private final List<ClientId> clients = new ArrayList<>();
-  private final List<float[]> updates = new ArrayList<>();
+  private final List<float[][]> updates = new ArrayList<>();
   private final List<TrainResult> results = new ArrayList<>();
   private boolean finished;
 
@@ -44,7 +46,12 @@ final class RobustAggregation implements Aggregation {
       throw new IllegalStateException("accept() after finish(): an Aggregation serves one round");
     }
     clients.add(client);
-    updates.add(result.parameters().flatten());
+    List<Tensor> ts = result.parameters().tensors();
+    float[][] parts = new float[ts.size()][];
+    for (int t = 0; t < parts.length; t++) {
+      parts[t] = ts.get(t).data();
+    }
+    updates.add(parts);
     results.add(result);
   }
 
@@ -67,9 +74,19 @@ final class RobustAggregation implements Aggregation {
     return updates.size();
   }
 
-  /** The updates, one flattened row per client in arrival order; rows are private copies. */
+  /** The updates, one row per client in arrival order, read in place. */
+  Rows rows() {
+    return Rows.ofParts(updates);
+  }
+
+  /** The updates, one flattened row per client in arrival order; rows are new copies. */
   float[][] updates() {
-    return updates.toArray(float[][]::new);
+    float[][] out = new float[updates.size()][];
+    Rows rows = rows();
+    for (int i = 0; i < out.length; i++) {
+      out[i] = rows.flat(i);
+    }
+    return out;
   }
 
   /** The global model the clients started from, flattened (a new array). */

@@ -9,6 +9,7 @@ import dev.starling.strategy.AggregationInput;
 import dev.starling.strategy.ClientVerdict;
 import dev.starling.strategy.RoundPlan;
 import dev.starling.strategy.Strategy;
+import dev.starling.strategy.kernel.OrderStatistics;
 import java.util.Arrays;
 import java.util.List;
 
@@ -30,7 +31,8 @@ import java.util.List;
  * coordinates, weight = fraction of their coordinates that were kept. Metrics: {@code clients_aggregated},
  * {@code train_loss}, {@code examples}, {@code trimmed_per_side} (k), {@code clients_downweighted}.
  *
- * <p>Stateless between rounds; each {@link Aggregation} is thread-confined.
+ * <p>The kernel is {@link OrderStatistics#trimmedMean} (sorting networks over coordinate blocks, on all
+ * cores), exactly equal to sorting every column. Stateless between rounds; each {@link Aggregation} is thread-confined.
  */
 public final class TrimmedMean implements Strategy {
   private final double beta;
@@ -76,43 +78,15 @@ public final class TrimmedMean implements Strategy {
   }
 
   private AggregateResult aggregate(RobustAggregation round) {
-    float[][] updates = round.updates();
-    int k = trimCount(updates.length);
-    int[] kept = new int[updates.length];
-    float[] out = trimmedMean(updates, k, kept);
+    int n = round.size();
+    int k = trimCount(n);
+    int[] kept = new int[n];
+    float[] out = OrderStatistics.trimmedMean(round.rows(), k, kept);
     List<ClientVerdict> verdicts = Verdicts.downweighted(round, kept, out.length, describe());
-    boolean[] all = new boolean[updates.length];
+    boolean[] all = new boolean[n];
     Arrays.fill(all, true);
     Metrics m = round.metrics(all).put("trimmed_per_side", k).put("clients_downweighted", verdicts.size()).build();
     return new AggregateResult(round.toParameters(out), m, verdicts);
-  }
-
-  /**
-   * The kernel: per coordinate, the mean of {@code updates}' values without the {@code trim} smallest and
-   * {@code trim} largest ({@code 2 * trim < n}), counting in {@code kept[i]} the coordinates where client
-   * i's value was kept.
-   */
-  private static float[] trimmedMean(float[][] updates, int trim, int[] kept) {
-    int n = updates.length;
-    int d = updates[0].length;
-    int block = Columns.blockSize(n);
-    long[] keys = new long[block * n];
-    float[] out = new float[d];
-    int count = n - 2 * trim;
-    for (int from = 0; from < d; from += block) {
-      int to = Math.min(d, from + block);
-      Columns.sortBlock(updates, from, to, keys);
-      for (int j = from; j < to; j++) {
-        int base = (j - from) * n;
-        double s = 0;
-        for (int r = base + trim; r < base + n - trim; r++) {
-          s += Columns.value(keys[r]);
-          kept[Columns.client(keys[r])]++;
-        }
-        out[j] = (float) (s / count);
-      }
-    }
-    return out;
   }
 
   @Override

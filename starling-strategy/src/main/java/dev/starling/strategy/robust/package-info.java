@@ -8,8 +8,10 @@
  * <p>Common behaviour of the rules (all but the decorator):
  * <ul>
  *   <li>They need every client's update, so {@code requiredInput()} is
- *       {@link dev.starling.strategy.AggregationInput#INDIVIDUAL_UPDATES}; each update is kept as one
- *       flattened {@code float[]} until the round finishes (memory: clients x model size).</li>
+ *       {@link dev.starling.strategy.AggregationInput#INDIVIDUAL_UPDATES}; each update's tensors are kept
+ *       by reference, not copied, until the round finishes (memory: clients x model size).</li>
+ *   <li>The numeric work runs in the kernels of {@code dev.starling.strategy.kernel} (sorting networks,
+ *       blocked Gram matrix), on all cores, each tested against a readable scalar reference.</li>
  *   <li>Each states how many faulty clients {@code f} it tolerates out of {@code n} updates, and
  *       {@code prepare(RoundPlan)} refuses a plan with too few clients per round, naming the
  *       requirement and what to change.</li>
