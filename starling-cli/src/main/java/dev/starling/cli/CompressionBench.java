@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -42,17 +41,8 @@ final class CompressionBench implements Callable<Integer> {
       description = "Local DP of the DP rows: clip norm and noise multiplier. Default: ${DEFAULT-VALUE}.")
   String localDp;
 
-  @Option(names = "--quick", description = "Small budgets (a smoke test, not a measurement).")
-  boolean quick;
-
-  @Option(names = "--seed", defaultValue = "1", description = "Seed. Default: ${DEFAULT-VALUE}.")
-  long seed;
-
-  @Option(names = "--threads", paramLabel = "T", description = "Worker threads. Default: available processors.")
-  Integer threads;
-
   @Mixin
-  DataOptions data = new DataOptions();
+  BenchOptions bench = new BenchOptions();
 
   /** One table row: a label, the uplink codec (or sub-model settings). */
   private record Row(String label, Communication comm, SubModelConfig sub) {}
@@ -65,7 +55,7 @@ final class CompressionBench implements Callable<Integer> {
       throw new IllegalArgumentException("--only must be all, training or throughput. Provided value: " + only);
     }
     if (!o.equals("throughput")) {
-      training(out, threads != null ? threads : Runtime.getRuntime().availableProcessors());
+      training(out, bench.threads());
     }
     if (!o.equals("training")) {
       throughput(out);
@@ -74,9 +64,8 @@ final class CompressionBench implements Callable<Integer> {
   }
 
   private void training(PrintStream out, int threads) throws Exception {
-    data.dataset = "mnist";
-    LoadedData d = data.load(seed, Optional.empty());
-    int r = quick ? 4 : rounds;
+    LoadedData d = bench.load("mnist");
+    int r = bench.quick ? 4 : rounds;
     String[] dp = localDp.split(",");
     double clip = Double.parseDouble(dp[0].trim());
     double z = Double.parseDouble(dp[1].trim());
@@ -89,23 +78,23 @@ final class CompressionBench implements Callable<Integer> {
     rows.add(new Row("int8 up, fp16 down", new Communication(Codecs.parse("int8"), false, Codecs.parse("fp16")), null));
     NeuronPolicy fisher = new NeuronPolicy.Fisher(512);
     NeuronPolicy random = new NeuronPolicy.FederatedDropout();
-    rows.add(new Row("Federated Dropout keep 0.5", Communication.none(), new SubModelConfig(random, 0.5, 0.5, 5, 0, 0, 1e-5, seed)));
-    rows.add(new Row("FisherDropout keep 0.5", Communication.none(), new SubModelConfig(fisher, 0.5, 0.5, 5, 0, 0, 1e-5, seed)));
-    rows.add(new Row("FisherDropout keep 0.25", Communication.none(), new SubModelConfig(fisher, 0.25, 0.25, 5, 0, 0, 1e-5, seed)));
-    rows.add(new Row("full model + local DP", Communication.none(), new SubModelConfig(random, 1, 1, 5, clip, z, 1e-5, seed)));
-    rows.add(new Row("Federated Dropout 0.5 + DP", Communication.none(), new SubModelConfig(random, 0.5, 0.5, 5, clip, z, 1e-5, seed)));
-    rows.add(new Row("FisherDropout 0.5 + local DP", Communication.none(), new SubModelConfig(fisher, 0.5, 0.5, 5, clip, z, 1e-5, seed)));
-    rows.add(new Row("FisherDropout 0.25 + local DP", Communication.none(), new SubModelConfig(fisher, 0.25, 0.25, 5, clip, z, 1e-5, seed)));
+    rows.add(new Row("Federated Dropout keep 0.5", Communication.none(), new SubModelConfig(random, 0.5, 0.5, 5, 0, 0, 1e-5, bench.seed)));
+    rows.add(new Row("FisherDropout keep 0.5", Communication.none(), new SubModelConfig(fisher, 0.5, 0.5, 5, 0, 0, 1e-5, bench.seed)));
+    rows.add(new Row("FisherDropout keep 0.25", Communication.none(), new SubModelConfig(fisher, 0.25, 0.25, 5, 0, 0, 1e-5, bench.seed)));
+    rows.add(new Row("full model + local DP", Communication.none(), new SubModelConfig(random, 1, 1, 5, clip, z, 1e-5, bench.seed)));
+    rows.add(new Row("Federated Dropout 0.5 + DP", Communication.none(), new SubModelConfig(random, 0.5, 0.5, 5, clip, z, 1e-5, bench.seed)));
+    rows.add(new Row("FisherDropout 0.5 + local DP", Communication.none(), new SubModelConfig(fisher, 0.5, 0.5, 5, clip, z, 1e-5, bench.seed)));
+    rows.add(new Row("FisherDropout 0.25 + local DP", Communication.none(), new SubModelConfig(fisher, 0.25, 0.25, 5, clip, z, 1e-5, bench.seed)));
     // the full model at the epsilon of the sub-models: z / sqrt(rho) (rho ~ keep for an MLP whose first layer dominates)
     rows.add(new Row("full + DP, z/sqrt(0.5)", Communication.none(),
-        new SubModelConfig(random, 1, 1, 5, clip, z / Math.sqrt(0.5), 1e-5, seed)));
+        new SubModelConfig(random, 1, 1, 5, clip, z / Math.sqrt(0.5), 1e-5, bench.seed)));
     rows.add(new Row("full + DP, z/sqrt(0.25)", Communication.none(),
-        new SubModelConfig(random, 1, 1, 5, clip, z / Math.sqrt(0.25), 1e-5, seed)));
+        new SubModelConfig(random, 1, 1, 5, clip, z / Math.sqrt(0.25), 1e-5, bench.seed)));
 
     out.println();
     out.printf(Locale.ROOT, "Communication on %s%n", d.description());
     out.printf(Locale.ROOT, "mlp:200, 100 clients IID, C 0.1, E 1, B 10, lr 0.1, %d rounds, seed %d; accuracy = mean of the last 5 rounds;%n",
-        r, seed);
+        r, bench.seed);
     out.printf(Locale.ROOT, "DP rows: local DP, N(0, (%s x %s)^2) on every sent coordinate; the full model clips to L2 %s, a sub-model%n",
         z, clip, clip);
     out.println("keeping a fraction rho of the parameters to " + clip + " x sqrt(rho) (same per-coordinate budget, so a smaller");
@@ -116,7 +105,7 @@ final class CompressionBench implements Callable<Integer> {
     double baseUp = Double.NaN;
     for (Row row : rows) {
       BenchRun run = new BenchRun("mlp:200", "iid", 100, 0.1, 1, 10, 0.1,
-          row.sub == null ? FedAvg::new : PositionwiseFedAvg::new, Adversity.none(), r, Double.NaN, seed);
+          row.sub == null ? FedAvg::new : PositionwiseFedAvg::new, Adversity.none(), r, Double.NaN, bench.seed);
       History h = run.run(d, threads, false, row.comm, row.sub);
       long up = 0;
       long down = 0;
@@ -134,10 +123,10 @@ final class CompressionBench implements Callable<Integer> {
   }
 
   private void throughput(PrintStream out) {
-    int n = quick ? 100_000 : 1_000_000;
-    int repeats = quick ? 3 : 9;
+    int n = bench.quick ? 100_000 : 1_000_000;
+    int repeats = bench.quick ? 3 : 9;
     float[] x = new float[n];
-    RandomSource rng = RandomSource.seeded(seed);
+    RandomSource rng = RandomSource.seeded(bench.seed);
     for (int i = 0; i < n; i++) {
       x[i] = (float) (0.01 * rng.nextGaussian());
     }

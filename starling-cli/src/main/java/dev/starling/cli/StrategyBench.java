@@ -8,7 +8,6 @@ import dev.starling.strategy.Strategies;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -28,24 +27,15 @@ final class StrategyBench implements Callable<Integer> {
       description = "Which reproduction to run. Default: ${DEFAULT-VALUE}.")
   String only;
 
-  @Option(names = "--quick", description = "Small budgets (a smoke test, not a measurement).")
-  boolean quick;
-
-  @Option(names = "--seed", defaultValue = "1", description = "Seed. Default: ${DEFAULT-VALUE}.")
-  long seed;
-
-  @Option(names = "--threads", paramLabel = "T", description = "Worker threads. Default: available processors.")
-  Integer threads;
-
   @Mixin
-  DataOptions data = new DataOptions();
+  BenchOptions bench = new BenchOptions();
 
   private PrintStream out;
 
   @Override
   public Integer call() throws Exception {
     out = System.out;
-    int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    int t = bench.threads();
     String o = only.toLowerCase(Locale.ROOT);
     if (!List.of("all", "fedprox", "mnist", "attacks").contains(o)) {
       throw new IllegalArgumentException("--only must be all, fedprox, mnist or attacks. Provided value: " + only);
@@ -63,18 +53,17 @@ final class StrategyBench implements Callable<Integer> {
   }
 
   private LoadedData load(String name) throws java.io.IOException {
-    data.dataset = name;
-    return data.load(seed, Optional.empty());
+    return bench.load(name);
   }
 
   /** (1) Li et al. 2020, Synthetic(1,1): lr 0.01, B 10, E 20, 10 of 30 devices, 200 rounds. */
   private void fedprox(int threads) throws Exception {
     LoadedData d = load("synthetic:1,1");
-    int rounds = quick ? 10 : 200;
-    int epochs = quick ? 2 : 20;
+    int rounds = bench.quick ? 10 : 200;
+    int epochs = bench.quick ? 2 : 20;
     out.println();
     out.printf(Locale.ROOT, "(1) FedProx paper, Synthetic(1,1): %s%n", d.description());
-    out.printf(Locale.ROOT, "    logreg, lr 0.01, B 10, E %d, 10 of 30 devices per round, %d rounds, seed %d%n", epochs, rounds, seed);
+    out.printf(Locale.ROOT, "    logreg, lr 0.01, B 10, E %d, 10 of 30 devices per round, %d rounds, seed %d%n", epochs, rounds, bench.seed);
     out.println("    stragglers | method              | global train loss (last 10) | test accuracy (last 10)");
     out.println("    -----------+---------------------+-----------------------------+------------------------");
     for (double s : new double[] {0, 0.9}) {
@@ -82,7 +71,7 @@ final class StrategyBench implements Callable<Integer> {
           {"FedProx mu=1", "fedprox:1", "keep"}}) {
         Adversity adv = new Adversity(new Attack.None(), 0, s, m[2].equals("drop"));
         BenchRun run = new BenchRun("logreg", "by:device", 30, 10.0 / 30, epochs, 10, 0.01, () -> Strategies.parse(m[1]),
-            adv, rounds, Double.NaN, seed);
+            adv, rounds, Double.NaN, bench.seed);
         History h = run.run(d, threads, true);
         out.printf(Locale.ROOT, "    %9.0f%% | %-19s | %27.4f | %22.4f%n", s * 100, m[0],
             BenchRun.tailMean(h, "global_train_loss", 10), BenchRun.tailMean(h, "test_accuracy", 10));
@@ -96,15 +85,15 @@ final class StrategyBench implements Callable<Integer> {
   /** (2) FedAvg vs FedAdam vs SCAFFOLD on mnist-10k, shards:2, 100 clients, C 0.1, E 1, B 10. */
   private void mnist(int threads) throws Exception {
     LoadedData d = load("mnist");
-    int rounds = quick ? 5 : 1500;
+    int rounds = bench.quick ? 5 : 1500;
     out.println();
-    out.printf(Locale.ROOT, "(2) mnist-10k, shards:2 (2 label shards per client), mlp:200,200, 100 clients, C 0.1, E 1, B 10, lr 0.1, seed %d%n", seed);
+    out.printf(Locale.ROOT, "(2) mnist-10k, shards:2 (2 label shards per client), mlp:200,200, 100 clients, C 0.1, E 1, B 10, lr 0.1, seed %d%n", bench.seed);
     out.println("    strategy                        | rounds to 0.95 | best test accuracy | seconds");
     out.println("    --------------------------------+----------------+--------------------+--------");
     for (String spec : List.of("fedavg", "fedadam:0.01", "scaffold")) {
       long t0 = System.nanoTime();
       BenchRun run = new BenchRun("mlp:200,200", "shards:2", 100, 0.1, 1, 10, 0.1, () -> Strategies.parse(spec),
-          Adversity.none(), rounds, 0.95, seed);
+          Adversity.none(), rounds, 0.95, bench.seed);
       History h = run.run(d, threads);
       OptionalInt hit = h.firstRoundReaching("test_accuracy", 0.95);
       double best = h.rounds().stream().mapToDouble(r -> r.metric("test_accuracy")).max().orElse(Double.NaN);
@@ -119,9 +108,9 @@ final class StrategyBench implements Callable<Integer> {
   /** (3) Accuracy under 20% attackers, 20 clients all selected, so f = 4 per round. */
   private void attacks(int threads) throws Exception {
     LoadedData d = load("mnist");
-    int rounds = quick ? 3 : 30;
+    int rounds = bench.quick ? 3 : 30;
     out.println();
-    out.printf(Locale.ROOT, "(3) mnist-10k IID, mlp:100, 20 clients all selected each round (4 malicious = 20%%), E 1, B 32, lr 0.1, %d rounds, seed %d%n", rounds, seed);
+    out.printf(Locale.ROOT, "(3) mnist-10k IID, mlp:100, 20 clients all selected each round (4 malicious = 20%%), E 1, B 32, lr 0.1, %d rounds, seed %d%n", rounds, bench.seed);
     out.println("    final test accuracy (mean of the last 5 rounds) (attackers flagged / honest clients flagged, per round:");
     out.println("    rejected or down-weighted by the rule)");
     List<String> attacks = List.of("none", "sign-flip:4", "scale:10");
@@ -136,7 +125,7 @@ final class StrategyBench implements Callable<Integer> {
       for (String a : attacks) {
         Adversity adv = a.equals("none") ? Adversity.none() : new Adversity(Attack.parse(a), 0.2, 0, false);
         BenchRun run = new BenchRun("mlp:100", "iid", 20, 1.0, 1, 32, 0.1, () -> Strategies.parse(rule), adv, rounds,
-            Double.NaN, seed);
+            Double.NaN, bench.seed);
         History h = run.run(d, threads);
         double acc = BenchRun.tailMean(h, "test_accuracy", 5);
         double flagged = BenchRun.tailMean(h, "malicious_flagged", rounds) / 4;

@@ -195,4 +195,25 @@ class CliTest {
     assertThat(sub.code()).as(sub.err()).isZero();
     assertThat(sub.out()).contains("strategy  PositionwiseFedAvg").contains("submodels fisher, keep 0.25-0.75");
   }
+
+  /** The "vs none" cell (uplink bytes relative to float32) of a row of the compression table. */
+  private static double uplinkShare(String out, String row) {
+    for (String line : out.split("\\R")) {
+      if (line.startsWith(row + " ")) {
+        return Double.parseDouble(line.split("\\|")[3].trim().replace("%", ""));
+      }
+    }
+    throw new AssertionError("no row " + row + " in\n" + out);
+  }
+
+  @Test
+  void benchCompression_quick_uplinkSharesMatchTheCodecs() {
+    Run r = run("bench", "compression", "--quick", "--only", "training", "--data-dir", SHARED_DATA);
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(uplinkShare(r.out(), "fp16")).isEqualTo(50.0);
+    assertThat(uplinkShare(r.out(), "int8")).isBetween(25.0, 26.5);
+    assertThat(uplinkShare(r.out(), "topk:0.01")).isBetween(1.0, 2.0);
+    assertThat(uplinkShare(r.out(), "FisherDropout keep 0.25")).isBetween(24.0, 26.0);
+    assertThat(r.out()).containsPattern("FisherDropout 0.25 \\+ local DP .*\\| [0-9.]+ \\(max over clients\\)");
+  }
 }
