@@ -1,7 +1,5 @@
 package dev.starling.strategy;
 
-import java.util.Objects;
-
 /**
  * FedAdagrad (Reddi, Charles, Zaheer, Garrett, Rush, Konečný, Kumar, McMahan, "Adaptive Federated
  * Optimization", ICLR 2021, Algorithm 2): the server runs Adagrad with momentum on the pseudo-gradient
@@ -17,45 +15,23 @@ import java.util.Objects;
  * <p>Decorates an aggregator ({@link FedAvg} by default); see {@link ServerOptimizer} for skipped rounds,
  * state and metrics. Not thread-safe.
  */
-public final class FedAdagrad extends ServerOptimizer {
-  private final ServerOptConfig cfg;
-
+public final class FedAdagrad extends AdaptiveServerOptimizer {
   /** FedAdagrad with {@link ServerOptConfig#defaults()} over example-weighted FedAvg. */
   public FedAdagrad() {
     this(new FedAvg(), ServerOptConfig.defaults());
   }
 
   public FedAdagrad(Strategy aggregator, ServerOptConfig cfg) {
-    super(aggregator, 2);
-    this.cfg = Objects.requireNonNull(cfg, "cfg");
-  }
-
-  public ServerOptConfig config() {
-    return cfg;
+    super(aggregator, cfg);
   }
 
   @Override
-  protected float initialState(int slot) {
-    return slot == 1 ? (float) (cfg.tau() * cfg.tau()) : 0f;
-  }
-
-  @Override
-  protected void step(float[] x, float[] y, float[] out, float[][] state) {
-    float[] m = state[0];
-    float[] v = state[1];
-    double b1 = cfg.beta1();
-    for (int i = 0; i < x.length; i++) {
-      double delta = (double) y[i] - x[i];
-      double mi = b1 * m[i] + (1 - b1) * delta;
-      double vi = v[i] + delta * delta;
-      m[i] = (float) mi;
-      v[i] = (float) vi;
-      out[i] = (float) (x[i] + cfg.eta() * mi / (Math.sqrt(vi) + cfg.tau()));
-    }
+  double secondMoment(double v, double d2) {
+    return v + d2;
   }
 
   @Override
   protected String describeSelf() {
-    return "FedAdagrad(" + cfg.describe(false) + ")";
+    return "FedAdagrad(" + config().describe(false) + ")";
   }
 }

@@ -1,7 +1,5 @@
 package dev.starling.strategy;
 
-import java.util.Objects;
-
 /**
  * FedYogi (Reddi, Charles, Zaheer, Garrett, Rush, Konečný, Kumar, McMahan, "Adaptive Federated
  * Optimization", ICLR 2021, Algorithm 2; Yogi from Zaheer et al., NeurIPS 2018): like {@link FedAdam},
@@ -18,47 +16,23 @@ import java.util.Objects;
  * <p>Decorates an aggregator ({@link FedAvg} by default); see {@link ServerOptimizer} for skipped rounds,
  * state and metrics. Not thread-safe.
  */
-public final class FedYogi extends ServerOptimizer {
-  private final ServerOptConfig cfg;
-
+public final class FedYogi extends AdaptiveServerOptimizer {
   /** FedYogi with {@link ServerOptConfig#defaults()} over example-weighted FedAvg. */
   public FedYogi() {
     this(new FedAvg(), ServerOptConfig.defaults());
   }
 
   public FedYogi(Strategy aggregator, ServerOptConfig cfg) {
-    super(aggregator, 2);
-    this.cfg = Objects.requireNonNull(cfg, "cfg");
-  }
-
-  public ServerOptConfig config() {
-    return cfg;
+    super(aggregator, cfg);
   }
 
   @Override
-  protected float initialState(int slot) {
-    return slot == 1 ? (float) (cfg.tau() * cfg.tau()) : 0f;
-  }
-
-  @Override
-  protected void step(float[] x, float[] y, float[] out, float[][] state) {
-    float[] m = state[0];
-    float[] v = state[1];
-    double b1 = cfg.beta1();
-    double b2 = cfg.beta2();
-    for (int i = 0; i < x.length; i++) {
-      double delta = (double) y[i] - x[i];
-      double d2 = delta * delta;
-      double mi = b1 * m[i] + (1 - b1) * delta;
-      double vi = v[i] - (1 - b2) * d2 * Math.signum(v[i] - d2);
-      m[i] = (float) mi;
-      v[i] = (float) vi;
-      out[i] = (float) (x[i] + cfg.eta() * mi / (Math.sqrt(vi) + cfg.tau()));
-    }
+  double secondMoment(double v, double d2) {
+    return v - (1 - config().beta2()) * d2 * Math.signum(v - d2);
   }
 
   @Override
   protected String describeSelf() {
-    return "FedYogi(" + cfg.describe(true) + ")";
+    return "FedYogi(" + config().describe(true) + ")";
   }
 }
