@@ -1,6 +1,5 @@
 package dev.starling.compression.sparsify;
 
-import dev.starling.compression.Sparsifier;
 import dev.starling.core.random.RandomSource;
 
 /**
@@ -9,21 +8,9 @@ import dev.starling.core.random.RandomSource;
  * Algorithm S: one pass, positions come out sorted). Values are sent unscaled, so the code is biased
  * towards zero by {@code k / n}; pair it with error feedback, which sends the rest later. Immutable.
  */
-public final class RandomK implements Sparsifier {
-  private final double fraction;
-
+public final class RandomK extends FractionSparsifier {
   public RandomK(double fraction) {
-    this.fraction = Fractions.check(fraction);
-  }
-
-  @Override
-  public String describe() {
-    return "randk:" + fraction;
-  }
-
-  @Override
-  public int count(int n) {
-    return Fractions.count(fraction, n);
+    super("randk", fraction);
   }
 
   @Override

@@ -1,6 +1,5 @@
 package dev.starling.compression.sparsify;
 
-import dev.starling.compression.Sparsifier;
 import dev.starling.core.random.RandomSource;
 
 /**
@@ -10,25 +9,9 @@ import dev.starling.core.random.RandomSource;
  * the k-th largest magnitude, one pass collects the positions. With error feedback the dropped mass is
  * sent in later rounds. Immutable.
  */
-public final class TopK implements Sparsifier {
-  private final double fraction;
-
+public final class TopK extends FractionSparsifier {
   public TopK(double fraction) {
-    this.fraction = Fractions.check(fraction);
-  }
-
-  public double fraction() {
-    return fraction;
-  }
-
-  @Override
-  public String describe() {
-    return "topk:" + fraction;
-  }
-
-  @Override
-  public int count(int n) {
-    return Fractions.count(fraction, n);
+    super("topk", fraction);
   }
 
   @Override
