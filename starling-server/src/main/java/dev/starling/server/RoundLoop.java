@@ -65,12 +65,28 @@ public final class RoundLoop {
 
   /** Runs rounds 1.. until the budget or a stop condition, starting from {@code initial}. */
   public Result run(ParameterSet initial) {
+    return run(initial, null);
+  }
+
+  /**
+   * Resumes a run from a checkpoint: the strategy is prepared and initialised from {@code initial} as
+   * usual, then given back its saved state, and rounds continue at {@code from.round() + 1} from the
+   * saved global model with the saved history. {@code from} null starts at round 1.
+   */
+  public Result run(ParameterSet initial, RunState from) {
     RandomSource root = RandomSource.seeded(config.seed());
     int known = Math.max(pool.available().size(), config.minAvailableClients());
     strategy.prepare(new RoundPlan(clientsPerRound(known), known));
     ParameterSet global = strategy.initialize(initial);
     History history = new History();
-    for (int round = 1; round <= config.rounds(); round++) {
+    int first = 1;
+    if (from != null) {
+      strategy.restoreState(from.strategyState());
+      global = from.global();
+      from.history().forEach(history::add);
+      first = from.round() + 1;
+    }
+    for (int round = first; round <= config.rounds(); round++) {
       long start = System.nanoTime();
       RoundState st = trainRound(round, global, root);
       global = st.global;
@@ -87,6 +103,7 @@ public final class RoundLoop {
           st.bytesDown, seconds, st.verdicts);
       history.add(rec);
       listener.onRoundEnd(rec);
+      listener.onRoundCommitted(round, global, history);
       Optional<String> stop = checkStop(history);
       if (stop.isPresent()) {
         history.stopReason(stop.get());
@@ -168,6 +185,7 @@ public final class RoundLoop {
         }
         seen[idx] = true;
         collect(selected.get(idx).id(), futures.get(idx), deadline, global, agg, st);
+        futures.set(idx, null); // release the folded update now: O(model size), not O(clients x model size)
       }
       for (int i = 0; i < k; i++) {
         if (!seen[i]) {
