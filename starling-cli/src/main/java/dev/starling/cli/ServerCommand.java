@@ -201,6 +201,8 @@ final class ServerCommand implements Callable<Integer> {
       }
       RoundLoop.Result result = new RoundLoop(wrapped, server.pool(), loopCfg, all(ls)).run(initial, resume);
       out.println("stopped   " + result.history().stopReason());
+      out.printf(Locale.ROOT, "uploads   at most %d client update(s) held in full at once (max-concurrent-uploads=%d)%n",
+          server.peakUploadsInFlight(), settings.maxConcurrentUploads());
       server.finish("run complete: " + result.history().stopReason());
       if (modelOut != null) {
         Map<String, String> meta = new LinkedHashMap<>();

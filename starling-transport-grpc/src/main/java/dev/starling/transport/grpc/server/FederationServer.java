@@ -159,6 +159,11 @@ public final class FederationServer implements AutoCloseable {
     return gate.inUse();
   }
 
+  /** The most updates ever held in full at the same time (bounded by max-concurrent-uploads). */
+  public int peakUploadsInFlight() {
+    return gate.peakInUse();
+  }
+
   void awaitingFold(ClientId client, UploadGate.Slot slot) {
     UploadGate.Slot old = unfolded.put(client, slot);
     if (old != null) {

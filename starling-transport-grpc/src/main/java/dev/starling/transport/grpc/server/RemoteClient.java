@@ -216,28 +216,39 @@ final class RemoteClient implements ClientProxy {
       return;
     }
     try {
-      t.assembler = new ChunkAssembler(h.getSpec(), server.settings().maxUpdateValues(), true, what);
+      ChunkAssembler.check(h.getSpec(), server.settings().maxUpdateValues(), what);
     } catch (FlException e) {
       reject(t.taskId, t, e);
       return;
     }
     t.header = h;
     t.bytesUp += size;
+    // Take an upload slot before allocating the receive buffer; until then this stream is not read and
+    // gRPC flow control holds the client back, so at most `slots` update buffers exist at any time.
     waitingForSlot = true;
+    UploadGate.Slot slot = null;
     try {
-      t.slot = server.gate().acquire(server.settings().uploadWait());
+      slot = server.gate().acquire(server.settings().uploadWait());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
       waitingForSlot = false;
       lastSeenNanos = System.nanoTime();
     }
-    if (t.slot == null) {
+    if (slot == null) {
       reject(t.taskId, t, new FlException(ErrorCode.DEADLINE_EXCEEDED,
           what + ": no upload slot free within " + server.settings().uploadWait()));
-    } else if (t.future().isDone()) {
-      t.slot.release();
-      t.assembler = null;
+      return;
+    }
+    if (t.future().isDone()) {
+      slot.release();
+      return;
+    }
+    t.slot = slot;
+    try {
+      t.assembler = new ChunkAssembler(h.getSpec(), server.settings().maxUpdateValues(), true, what);
+    } catch (FlException e) {
+      reject(t.taskId, t, e);
     }
   }
 

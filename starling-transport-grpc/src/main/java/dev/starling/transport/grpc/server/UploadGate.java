@@ -21,9 +21,20 @@ public final class UploadGate {
     this.size = slots;
   }
 
+  private final java.util.concurrent.atomic.AtomicInteger peak = new java.util.concurrent.atomic.AtomicInteger();
+
   /** A slot, or null if none freed up within {@code wait}. */
   public Slot acquire(Duration wait) throws InterruptedException {
-    return slots.tryAcquire(wait.toNanos(), TimeUnit.NANOSECONDS) ? new Slot() : null;
+    if (!slots.tryAcquire(wait.toNanos(), TimeUnit.NANOSECONDS)) {
+      return null;
+    }
+    peak.accumulateAndGet(inUse(), Math::max);
+    return new Slot();
+  }
+
+  /** The most slots ever in use at once: the most update buffers the server held at the same time. */
+  public int peakInUse() {
+    return peak.get();
   }
 
   /** Slots in use (for tests and logs). */

@@ -48,15 +48,7 @@ public final class ChunkAssembler {
       keys.add(a.getKey());
       specs.add(a.getTensorsList());
     }
-    long total = 0;
-    for (List<TensorSpec> ts : specs) {
-      for (TensorSpec t : ts) {
-        total += elements(t);
-      }
-    }
-    if (total > maxValues) {
-      throw invalid("announces " + total + " values, more than the limit of " + maxValues + " (oversize)");
-    }
+    check(spec, maxValues, source);
     data = new float[specs.size()][][];
     for (int p = 0; p < specs.size(); p++) {
       List<TensorSpec> ts = specs.get(p);
@@ -68,18 +60,42 @@ public final class ChunkAssembler {
     skipComplete();
   }
 
+  /**
+   * Checks {@code spec} without allocating anything: valid shapes and at most {@code maxValues} values
+   * in total. Returns the total. Lets a receiver refuse an oversize payload before reserving memory.
+   */
+  public static long check(PayloadSpec spec, long maxValues, String source) {
+    long total = 0;
+    List<TensorSpec> all = new ArrayList<>(spec.getModelList());
+    spec.getAttachmentsList().forEach(a -> all.addAll(a.getTensorsList()));
+    for (TensorSpec t : all) {
+      total += elements(t, source);
+    }
+    if (total > maxValues) {
+      throw new FlException(ErrorCode.INVALID_ARGUMENT,
+          source + ": announces " + total + " values, more than the limit of " + maxValues + " (oversize)");
+    }
+    return total;
+  }
+
   private long elements(TensorSpec t) {
+    return elements(t, source);
+  }
+
+  private static long elements(TensorSpec t, String source) {
     if (t.getShapeCount() == 0) {
-      throw invalid("tensor '" + t.getName() + "' has no shape");
+      throw new FlException(ErrorCode.INVALID_ARGUMENT, source + ": tensor '" + t.getName() + "' has no shape");
     }
     long n = 1;
     for (int d : t.getShapeList()) {
       if (d <= 0) {
-        throw invalid("tensor '" + t.getName() + "' has non-positive dimension " + d);
+        throw new FlException(ErrorCode.INVALID_ARGUMENT,
+            source + ": tensor '" + t.getName() + "' has non-positive dimension " + d);
       }
       n *= d;
       if (n > Integer.MAX_VALUE - 8) {
-        throw invalid("tensor '" + t.getName() + "' has more than 2^31 - 9 values (oversize)");
+        throw new FlException(ErrorCode.INVALID_ARGUMENT,
+            source + ": tensor '" + t.getName() + "' has more than 2^31 - 9 values (oversize)");
       }
     }
     return n;

@@ -129,6 +129,8 @@ class LoopbackFederationTest {
     assertThat(records.get(0).bytesUp()).isGreaterThan(3L * 10_002 * 4);
     assertThat(records.get(0).bytesDown()).isGreaterThan(3L * 10_002 * 4);
     assertThat(server.uploadsInFlight()).isZero();
+    // one upload slot: the server never held more than one client's update at a time
+    assertThat(server.peakUploadsInFlight()).isEqualTo(1);
   }
 
   @Test
