@@ -97,7 +97,7 @@ class NetworkedDeploymentTest {
     Files.writeString(config, String.join("\n",
         "model = mlp:32", "dataset = digits", "rounds = 5", "fraction-fit = 1.0", "min-fit-clients = 2",
         "min-available-clients = 2", "min-successful-clients = 2", "round-timeout = 20s", "availability-timeout = 60s",
-        "local-epochs = 2", "batch-size = 16", "lr = 0.1", "heartbeat = 300ms", "seed = 3", ""));
+        "local-epochs = 2", "batch-size = 16", "lr = 0.1", "heartbeat = 1s", "seed = 3", ""));
     String[] serverArgs = {"server", "--host", "127.0.0.1", "--port", "0", "--port-file", dir.resolve("port").toString(),
         "--config", config.toString(), "--checkpoint-dir", dir.resolve("ckpt").toString(),
         "--metrics-out", dir.resolve("metrics.jsonl").toString()};

@@ -10,6 +10,7 @@ import dev.starling.server.RoundRecord;
 import dev.starling.strategy.FedAvg;
 import dev.starling.transport.grpc.proto.ClientMessage;
 import dev.starling.transport.grpc.proto.FederationGrpc;
+import dev.starling.transport.grpc.proto.Heartbeat;
 import dev.starling.transport.grpc.proto.Hello;
 import dev.starling.transport.grpc.proto.ServerMessage;
 import dev.starling.transport.grpc.proto.TaskHeader;
@@ -35,7 +36,7 @@ class RawProtocolTest {
 
   @BeforeEach
   void start() {
-    server = new FederationServer(ServerSettings.loopback(0, "test", "fedavg").withHeartbeat(Duration.ofMillis(200))).start();
+    server = new FederationServer(ServerSettings.loopback(0, "test", "fedavg").withHeartbeat(Duration.ofMillis(300))).start();
     channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
   }
 
@@ -50,6 +51,9 @@ class RawProtocolTest {
     final LinkedBlockingQueue<ServerMessage> inbox = new LinkedBlockingQueue<>();
     final CompletableFuture<Status> closed = new CompletableFuture<>();
     final StreamObserver<ClientMessage> out;
+    /** Heartbeats are sent until this is set (a client that hangs mid-round). */
+    volatile boolean mute;
+    final Thread beat;
 
     Raw(String id) {
       out = FederationGrpc.newStub(channel).session(new StreamObserver<>() {
@@ -68,7 +72,21 @@ class RawProtocolTest {
           closed.complete(Status.OK);
         }
       });
-      out.onNext(ClientMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(1).setClientId(id)).build());
+      send(ClientMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(1).setClientId(id)).build());
+      beat = Thread.ofVirtual().start(() -> {
+        while (!mute && !closed.isDone()) {
+          send(ClientMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder()).build());
+          try {
+            Thread.sleep(100);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      });
+    }
+
+    synchronized void send(ClientMessage m) {
+      out.onNext(m);
     }
 
     ServerMessage next(ServerMessage.BodyCase kind) throws InterruptedException {
@@ -95,7 +113,7 @@ class RawProtocolTest {
     CompletableFuture<RoundRecord> round = oneRound(Duration.ofSeconds(10));
     TaskHeader task = raw.next(ServerMessage.BodyCase.TASK_HEADER).getTaskHeader();
     raw.next(ServerMessage.BodyCase.TASK_END);
-    raw.out.onNext(ClientMessage.newBuilder().setUpdateHeader(UpdateHeader.newBuilder().setTaskId(task.getTaskId())
+    raw.send(ClientMessage.newBuilder().setUpdateHeader(UpdateHeader.newBuilder().setTaskId(task.getTaskId())
         .setRound(task.getRound() + 1).setNumExamples(1).setSpec(task.getSpec())).build());
     var rejected = raw.next(ServerMessage.BodyCase.TASK_REJECTED).getTaskRejected();
     assertThat(rejected.getCode()).isEqualTo("INVALID_ARGUMENT");
@@ -111,6 +129,8 @@ class RawProtocolTest {
     raw.next(ServerMessage.BodyCase.WELCOME);
     long t0 = System.nanoTime();
     CompletableFuture<RoundRecord> round = oneRound(Duration.ofSeconds(20));
+    raw.next(ServerMessage.BodyCase.TASK_HEADER);
+    raw.mute = true; // hangs with the task: no reply, no heartbeat, connection still open
     RoundRecord rec = round.get(10, TimeUnit.SECONDS);
     double seconds = (System.nanoTime() - t0) / 1e9;
     assertThat(rec.failures()).singleElement().satisfies(f -> {
