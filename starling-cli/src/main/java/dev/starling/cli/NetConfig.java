@@ -18,7 +18,7 @@ import java.util.TreeSet;
  */
 final class NetConfig {
   static final Set<String> KEYS = Set.of("model", "dataset", "data-dir", "test-fraction", "standardize", "strategy",
-      "rounds", "fraction-fit", "min-fit-clients", "min-available-clients", "min-successful-clients",
+      "rounds", "fraction-fit", "min-fit-clients", "min-available-clients", "min-successful-clients", "round-retries",
       "fraction-evaluate", "round-timeout", "availability-timeout", "local-epochs", "batch-size", "lr", "momentum",
       "weight-decay", "seed", "target-accuracy", "heartbeat", "chunk-values", "max-update-values",
       "max-concurrent-uploads", "upload-wait", "checkpoint-dir", "run-id");

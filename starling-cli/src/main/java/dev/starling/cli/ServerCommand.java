@@ -137,7 +137,7 @@ final class ServerCommand implements Callable<Integer> {
     int minFit = c.integer("min-fit-clients", 2);
     RoundLoopConfig loopCfg = RoundLoopConfig.builder().rounds(c.integer("rounds", 10)).fractionFit(c.real("fraction-fit", 1.0))
         .minFitClients(minFit).minAvailableClients(c.integer("min-available-clients", minFit))
-        .minSuccessfulClients(c.integer("min-successful-clients", 1)).fractionEvaluate(c.real("fraction-evaluate", 0))
+        .minSuccessfulClients(c.integer("min-successful-clients", 1)).roundRetries(c.integer("round-retries", 0)).fractionEvaluate(c.real("fraction-evaluate", 0))
         .roundTimeout(c.duration("round-timeout", Duration.ofMinutes(5)))
         .availabilityTimeout(c.duration("availability-timeout", Duration.ofMinutes(10)))
         .trainDefaults(train).stopConditions(stops).seed(seed).foldOrder(FoldOrder.ARRIVAL).build();

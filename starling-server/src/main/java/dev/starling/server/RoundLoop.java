@@ -47,6 +47,7 @@ public final class RoundLoop {
   private static final long SELECT_STREAM = 0x5E1EC7L;
   private static final long SEED_STREAM = 0x5EED5L;
   private static final long EVAL_STREAM = 0xE7A1L;
+  private static final long RETRY_STREAM = 0x2E7241L;
 
   private final Strategy strategy;
   private final ClientPool pool;
@@ -89,6 +90,17 @@ public final class RoundLoop {
     for (int round = first; round <= config.rounds(); round++) {
       long start = System.nanoTime();
       RoundState st = trainRound(round, global, root);
+      for (int retry = 1; st.succeeded < config.minSuccessfulClients() && retry <= config.roundRetries(); retry++) {
+        RoundState again = trainRound(round, global, root.derive(RETRY_STREAM, retry));
+        again.failures.addAll(0, st.failures); // keep every attempt's failures on the record
+        again.bytesUp += st.bytesUp;
+        again.bytesDown += st.bytesDown;
+        again.attempts = st.attempts + 1;
+        st = again;
+      }
+      if (st.attempts > 1) {
+        st.metrics = st.metrics.with(Metrics.of("round_attempts", st.attempts));
+      }
       global = st.global;
       Metrics metrics = st.metrics;
       if (config.fractionEvaluate() > 0) {
@@ -133,6 +145,7 @@ public final class RoundLoop {
     long bytesUp;
     long bytesDown;
     List<ClientVerdict> verdicts = List.of();
+    int attempts = 1;
   }
 
   private int clientsPerRound(int available) {
