@@ -173,6 +173,32 @@ class LoopbackFederationTest {
     assertThat(server.uploadsInFlight()).isZero();
   }
 
+  @Test
+  void clientJoiningLateIsSelectedFromTheNextRound() {
+    FederationServer server = server(ServerSettings.loopback(0, "test", "fedavg").withHeartbeat(Duration.ofMillis(500)));
+    client(server, "early", adding(1f, 1));
+    List<RoundRecord> records = new CopyOnWriteArrayList<>();
+    RoundLoopConfig cfg = RoundLoopConfig.builder().rounds(2).fractionFit(1.0).minFitClients(1).minAvailableClients(1)
+        .roundTimeout(Duration.ofSeconds(20)).availabilityTimeout(Duration.ofSeconds(20)).foldOrder(FoldOrder.ARRIVAL).build();
+    new RoundLoop(server.wrap(new FedAvg()), server.pool(), cfg, new RoundListener() {
+      @Override
+      public void onRoundEnd(RoundRecord rec) {
+        records.add(rec);
+        if (rec.round() == 1) {
+          client(server, "late", adding(3f, 1));
+          long end = System.nanoTime() + 10_000_000_000L;
+          while (server.pool().available().size() < 2 && System.nanoTime() < end) {
+            Thread.onSpinWait();
+          }
+        }
+      }
+    }).run(initial(100));
+    assertThat(records.get(0).clientsSelected()).isEqualTo(1);
+    assertThat(records.get(1).clientsSelected()).isEqualTo(2);
+    assertThat(records.get(1).clientsSucceeded()).isEqualTo(2);
+    assertThat(server.registry()).containsExactly("early", "late");
+  }
+
   private static String reason(RoundRecord rec, String client) {
     return rec.failures().stream().filter(f -> f.client().value().equals(client)).findFirst().orElseThrow().reason();
   }
