@@ -199,6 +199,20 @@ class LoopbackFederationTest {
     assertThat(server.registry()).containsExactly("early", "late");
   }
 
+  @Test
+  void federatedEvaluationRunsOverTheSameStreams() {
+    FederationServer server = server(ServerSettings.loopback(0, "test", "fedavg").withHeartbeat(Duration.ofMillis(500)));
+    client(server, "x", adding(1f, 1));
+    client(server, "y", adding(1f, 1));
+    RoundLoopConfig cfg = RoundLoopConfig.builder().rounds(1).fractionFit(1.0).minFitClients(2).minAvailableClients(2)
+        .fractionEvaluate(1.0).roundTimeout(Duration.ofSeconds(20)).availabilityTimeout(Duration.ofSeconds(20))
+        .foldOrder(FoldOrder.ARRIVAL).build();
+    RoundRecord rec = new RoundLoop(server.wrap(new FedAvg()), server.pool(), cfg, RoundListener.NONE).run(initial(50))
+        .history().rounds().get(0);
+    assertThat(rec.metric("eval_accuracy")).isEqualTo(0.5); // both clients' evaluators report 0.5 on 10 examples
+    assertThat(rec.metric("eval_loss")).isEqualTo(1.0);
+  }
+
   private static String reason(RoundRecord rec, String client) {
     return rec.failures().stream().filter(f -> f.client().value().equals(client)).findFirst().orElseThrow().reason();
   }
