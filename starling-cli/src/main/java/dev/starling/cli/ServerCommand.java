@@ -213,6 +213,7 @@ final class ServerCommand implements Callable<Integer> {
           meta.put(ModelFiles.PREPROCESSING, standardized ? "standardize-per-party" : "none");
           meta.put(ModelFiles.CLASS_NAMES, String.join("\u001f", testSet.classNames()));
         }
+        meta.put("dataset", c.str("dataset", modelId.startsWith("flat:") ? "none" : "digits"));
         meta.put("strategy", strategy.describe());
         meta.put("rounds", Integer.toString(result.history().rounds().size()));
         meta.put("created_by", "starling " + Main.VERSION + " server");

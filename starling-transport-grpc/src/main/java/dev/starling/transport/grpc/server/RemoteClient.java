@@ -70,8 +70,32 @@ final class RemoteClient implements ClientProxy {
     final AtomicLong bytesDown = new AtomicLong();
     long bytesUp;
     UpdateHeader header;
-    ChunkAssembler assembler;
-    UploadGate.Slot slot;
+    volatile ChunkAssembler assembler;
+    UploadGate.Slot slot; // guarded by this
+
+    /** Keeps {@code s} unless the task is already over, in which case it is released at once. */
+    synchronized boolean holdSlot(UploadGate.Slot s) {
+      if (future().isDone()) {
+        s.release();
+        return false;
+      }
+      slot = s;
+      return true;
+    }
+
+    /** Hands the held slot over (to wait for the fold), or null. */
+    synchronized UploadGate.Slot takeSlot() {
+      UploadGate.Slot s = slot;
+      slot = null;
+      return s;
+    }
+
+    synchronized void releaseSlot() {
+      if (slot != null) {
+        slot.release();
+        slot = null;
+      }
+    }
 
     Task(int round, boolean fit, ParameterSet global) {
       this.round = round;
@@ -86,11 +110,9 @@ final class RemoteClient implements ClientProxy {
     }
 
     void fail(FlException e) {
-      if (slot != null) {
-        slot.release();
-      }
       assembler = null;
       future().completeExceptionally(e);
+      releaseSlot();
     }
   }
 
@@ -128,12 +150,15 @@ final class RemoteClient implements ClientProxy {
       return;
     }
     tasks.put(t.taskId, t);
+    if (!alive()) { // died between the check above and the put: die() may have missed this task
+      t.fail(new FlException(ErrorCode.UNAVAILABLE, "client " + id + " is disconnected: " + deadReason));
+      tasks.remove(t.taskId);
+      return;
+    }
     t.future().whenComplete((v, e) -> {
       Task gone = tasks.remove(t.taskId);
       if (e != null && gone != null) {
-        if (gone.slot != null) {
-          gone.slot.release();
-        }
+        gone.releaseSlot();
         gone.assembler = null;
         if (e instanceof java.util.concurrent.CancellationException) {
           // the round loop gave up on this task (deadline): tell the client to stop sending
@@ -240,11 +265,9 @@ final class RemoteClient implements ClientProxy {
           what + ": no upload slot free within " + server.settings().uploadWait()));
       return;
     }
-    if (t.future().isDone()) {
-      slot.release();
+    if (!t.holdSlot(slot)) {
       return;
     }
-    t.slot = slot;
     try {
       t.assembler = new ChunkAssembler(h.getSpec(), server.settings().maxUpdateValues(), true, what);
     } catch (FlException e) {
@@ -260,12 +283,13 @@ final class RemoteClient implements ClientProxy {
 
   private void onChunk(Chunk c, int size) {
     Task t = tasks.get(c.getTaskId());
-    if (t == null || t.assembler == null) {
+    ChunkAssembler a = t == null ? null : t.assembler;
+    if (a == null) {
       return; // the task was rejected or expired; the client has been told
     }
     t.bytesUp += size;
     try {
-      t.assembler.accept(c);
+      a.accept(c);
     } catch (FlException e) {
       reject(t.taskId, t, e);
     }
@@ -273,19 +297,22 @@ final class RemoteClient implements ClientProxy {
 
   private void onUpdateEnd(long taskId, long values, int size) {
     Task t = tasks.get(taskId);
-    if (t == null || t.assembler == null) {
+    ChunkAssembler asm = t == null ? null : t.assembler;
+    if (asm == null) {
       return;
     }
     t.bytesUp += size;
     try {
-      ParameterSet p = t.assembler.model(values);
-      Attachments a = t.assembler.attachments();
+      ParameterSet p = asm.model(values);
+      Attachments a = asm.attachments();
       t.assembler = null;
       UpdateHeader h = t.header;
       TrainResult r = new TrainResult(p, h.getNumExamples(), h.getLocalSteps(), Convert.metrics(h.getMetricsMap()), a);
-      UploadGate.Slot slot = t.slot;
+      UploadGate.Slot slot = t.takeSlot();
+      if (slot == null) {
+        return; // the task ended meanwhile (deadline, lost connection)
+      }
       server.awaitingFold(id, slot);
-      t.slot = null;
       if (!t.fitFuture.complete(new FitOutcome(r, t.bytesDown.get(), t.bytesUp))) {
         slot.release();
       }
