@@ -213,6 +213,46 @@ class LoopbackFederationTest {
     assertThat(rec.metric("eval_loss")).isEqualTo(1.0);
   }
 
+  @Test
+  void clientMissingTheRoundDeadlineIsRecordedAndItsLateUpdateIsRefused() {
+    FederationServer server = server(ServerSettings.loopback(0, "test", "fedavg").withHeartbeat(Duration.ofMillis(500)));
+    client(server, "fast", adding(1f, 1));
+    client(server, "slow", custom((g, c) -> {
+      if (c.round() == 1) {
+        try {
+          Thread.sleep(1500);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return adding(2f, 1).fit(g, c);
+    }));
+    List<RoundRecord> records = new CopyOnWriteArrayList<>();
+    RoundLoopConfig cfg = loop(2, 2, Duration.ofMillis(700));
+    RoundLoop.Result r = new RoundLoop(server.wrap(new FedAvg()), server.pool(), cfg, new RoundListener() {
+      @Override
+      public void onRoundEnd(RoundRecord rec) {
+        records.add(rec);
+        if (rec.round() == 1) {
+          try {
+            Thread.sleep(1500); // let the late update arrive while no round is open
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      }
+    }).run(initial(100));
+    RoundRecord first = records.get(0);
+    assertThat(first.clientsSucceeded()).isEqualTo(1);
+    assertThat(first.failures()).singleElement().satisfies(f -> {
+      assertThat(f.client().value()).isEqualTo("slow");
+      assertThat(f.code()).isEqualTo(ErrorCode.DEADLINE_EXCEEDED);
+    });
+    assertThat(records.get(1).clientsSucceeded()).isEqualTo(2); // the slow client is back in time for round 2
+    assertThat(r.global().get("b").data()[0]).isCloseTo(0.5f + 1f + 1.5f, org.assertj.core.data.Offset.offset(1e-5f));
+    assertThat(server.uploadsInFlight()).isZero();
+  }
+
   private static String reason(RoundRecord rec, String client) {
     return rec.failures().stream().filter(f -> f.client().value().equals(client)).findFirst().orElseThrow().reason();
   }
