@@ -84,7 +84,7 @@ final class ServerCommand implements Callable<Integer> {
   @Option(names = "--port-file", paramLabel = "FILE", description = "Write the bound port to FILE once listening (for scripts and tests using --port 0).")
   Path portFile;
 
-  @Option(names = "--report-heap", description = "Sample the JVM heap and print the peak at the end (for the large-model measurement).")
+  @Option(names = "--report-heap", description = "Print this process's CPU time per round and the sampled peak heap at the end (measurements).")
   boolean reportHeap;
 
   @Override
@@ -176,15 +176,20 @@ final class ServerCommand implements Callable<Integer> {
       Strategy wrapped = server.wrap(evaluated);
       List<RoundListener> ls = new ArrayList<>();
       ls.add(new RoundListener() {
+        private long cpuAtStart;
+
         @Override
         public void onRoundStart(int round, int selected) {
+          cpuAtStart = processCpuNanos();
           out.printf(Locale.ROOT, "round %d: %d clients selected%n", round, selected);
         }
 
         @Override
         public void onRoundEnd(RoundRecord r) {
-          out.printf(Locale.ROOT, "round %d: %d/%d updates aggregated, test_accuracy=%.4f, %.2f s, up %,d B, down %,d B%s%n",
-              r.round(), r.clientsSucceeded(), r.clientsSelected(), r.metric("test_accuracy"), r.seconds(), r.bytesUp(),
+          String cpu = reportHeap ? String.format(Locale.ROOT, ", server process CPU %.0f ms",
+              (processCpuNanos() - cpuAtStart) / 1e6) : "";
+          out.printf(Locale.ROOT, "round %d: %d/%d updates aggregated, test_accuracy=%.4f, %.2f s%s, up %,d B, down %,d B%s%n",
+              r.round(), r.clientsSucceeded(), r.clientsSelected(), r.metric("test_accuracy"), r.seconds(), cpu, r.bytesUp(),
               r.bytesDown(), r.failures().isEmpty() ? "" : ", failures: " + r.failures().stream()
                   .map(f -> f.client() + " " + f.code() + " (" + f.reason() + ")").toList());
         }
@@ -298,6 +303,12 @@ final class ServerCommand implements Callable<Integer> {
         ls.forEach(l -> l.onRoundCommitted(round, global, history));
       }
     };
+  }
+
+  /** CPU time of this whole process (every thread, GC included), or 0 where the JVM does not report it. */
+  static long processCpuNanos() {
+    return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+        ? os.getProcessCpuTime() : 0;
   }
 
   /** Polls heap usage; the peak of used heap over the run. */

@@ -57,6 +57,9 @@ final class TransportBench implements java.util.concurrent.Callable<Integer> {
   @Option(names = "--rounds", defaultValue = "5", description = "Measured rounds (after 1 warm-up round). Default: ${DEFAULT-VALUE}.")
   int rounds;
 
+  @Option(names = "--chunk-values", defaultValue = "262144", description = "float32 values per chunk message. Default: ${DEFAULT-VALUE}.")
+  int chunkValues;
+
   @Option(names = "--uploads", defaultValue = "2", description = "Server upload slots (max-concurrent-uploads). Default: ${DEFAULT-VALUE}.")
   int uploads;
 
@@ -149,8 +152,8 @@ final class TransportBench implements java.util.concurrent.Callable<Integer> {
   public Integer call() throws Exception {
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     long raw = (long) params * Float.BYTES;
-    out.printf(Locale.ROOT, "FedAvg, %d clients x %,d params (%,d raw bytes per model), %d measured rounds, %d CPUs%n",
-        clients, params, raw, rounds, Runtime.getRuntime().availableProcessors());
+    out.printf(Locale.ROOT, "FedAvg, %d clients x %,d params (%,d raw bytes per model), %d measured rounds, %d CPUs, %,d values per chunk%n",
+        clients, params, raw, rounds, Runtime.getRuntime().availableProcessors(), chunkValues);
 
     List<ClientProxy> local = new ArrayList<>();
     for (int i = 0; i < clients; i++) {
@@ -174,8 +177,9 @@ final class TransportBench implements java.util.concurrent.Callable<Integer> {
     }
     Measured base = measure(new FedAvg(), ClientPool.of(local), null);
 
-    ServerSettings ss = ServerSettings.loopback(0, "flat:" + params, "fedavg").withLimits((long) params * 2, uploads,
-        Duration.ofMinutes(10)).withHeartbeat(Duration.ofSeconds(5));
+    ServerSettings ls = ServerSettings.loopback(0, "flat:" + params, "fedavg");
+    ServerSettings ss = new ServerSettings(ls.host(), 0, ls.tls(), ls.tokens(), Duration.ofSeconds(5), chunkValues,
+        (long) params * 2, uploads, Duration.ofMinutes(10), ls.model(), ls.strategy(), ls.runId());
     Measured net;
     List<FederationClient> fcs = new ArrayList<>();
     try (FederationServer server = new FederationServer(ss).start()) {
@@ -191,7 +195,10 @@ final class TransportBench implements java.util.concurrent.Callable<Integer> {
         }
       };
       for (int i = 0; i < clients; i++) {
-        FederationClient c = new FederationClient(ClientSettings.of("127.0.0.1", server.port(), "b" + i), (m, s) -> constant);
+        ClientSettings cs0 = ClientSettings.of("127.0.0.1", server.port(), "b" + i);
+        ClientSettings cs = new ClientSettings(cs0.host(), cs0.port(), cs0.clientId(), cs0.token(), cs0.tls(), chunkValues,
+            cs0.initialBackoff(), cs0.maxBackoff(), cs0.giveUpAfter());
+        FederationClient c = new FederationClient(cs, (m, s) -> constant);
         fcs.add(c);
         Thread.ofPlatform().daemon().name("starling-client-runner-" + i).start(c::run);
       }

@@ -258,6 +258,9 @@ public final class FederationClient implements AutoCloseable {
 
     private void runTask(TaskHeader h, ParameterSet global, Attachments down) {
       try {
+        if (trainer == null) {
+          throw new FlException(ErrorCode.FAILED_PRECONDITION, "task " + h.getTaskId() + " arrived before Welcome");
+        }
         if (h.getKind() == TaskKind.TASK_KIND_EVALUATE) {
           EvalResult r = trainer.evaluate(global);
           out.send(ClientMessage.newBuilder().setEvalReply(EvalReply.newBuilder().setTaskId(h.getTaskId())

@@ -318,6 +318,10 @@ public final class FederationServer implements AutoCloseable {
             return;
           }
           ClientId cid = new ClientId(id);
+          // Welcome goes out before the client joins the pool, so no task can overtake it
+          outbox.send(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder().setProtocolVersion(PROTOCOL_VERSION)
+              .setModel(settings.model()).setStrategy(settings.strategy()).setRunId(settings.runId())
+              .setHeartbeatMillis((int) settings.heartbeat().toMillis()).setNextRound(currentRound)).build());
           client = new RemoteClient(cid, outbox, FederationServer.this);
           streams.put(client, stream);
           RemoteClient old = clients.put(cid, client);
@@ -327,9 +331,6 @@ public final class FederationServer implements AutoCloseable {
           }
           everSeen.add(id);
           LOG.log(Level.INFO, "client {0} connected (attempt {1})", id, h.getAttempt());
-          outbox.send(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder().setProtocolVersion(PROTOCOL_VERSION)
-              .setModel(settings.model()).setStrategy(settings.strategy()).setRunId(settings.runId())
-              .setHeartbeatMillis((int) settings.heartbeat().toMillis()).setNextRound(currentRound)).build());
         }
 
         private void fail(Status s) {
