@@ -47,6 +47,7 @@ public final class RoundLoop {
   private static final long SELECT_STREAM = 0x5E1EC7L;
   private static final long SEED_STREAM = 0x5EED5L;
   private static final long EVAL_STREAM = 0xE7A1L;
+  private static final long RETRY_STREAM = 0x2E7241L;
 
   private final Strategy strategy;
   private final ClientPool pool;
@@ -65,14 +66,41 @@ public final class RoundLoop {
 
   /** Runs rounds 1.. until the budget or a stop condition, starting from {@code initial}. */
   public Result run(ParameterSet initial) {
+    return run(initial, null);
+  }
+
+  /**
+   * Resumes a run from a checkpoint: the strategy is prepared and initialised from {@code initial} as
+   * usual, then given back its saved state, and rounds continue at {@code from.round() + 1} from the
+   * saved global model with the saved history. {@code from} null starts at round 1.
+   */
+  public Result run(ParameterSet initial, RunState from) {
     RandomSource root = RandomSource.seeded(config.seed());
     int known = Math.max(pool.available().size(), config.minAvailableClients());
     strategy.prepare(new RoundPlan(clientsPerRound(known), known));
     ParameterSet global = strategy.initialize(initial);
     History history = new History();
-    for (int round = 1; round <= config.rounds(); round++) {
+    int first = 1;
+    if (from != null) {
+      strategy.restoreState(from.strategyState());
+      global = from.global();
+      from.history().forEach(history::add);
+      first = from.round() + 1;
+    }
+    for (int round = first; round <= config.rounds(); round++) {
       long start = System.nanoTime();
       RoundState st = trainRound(round, global, root);
+      for (int retry = 1; st.succeeded < config.minSuccessfulClients() && retry <= config.roundRetries(); retry++) {
+        RoundState again = trainRound(round, global, root.derive(RETRY_STREAM, retry));
+        again.failures.addAll(0, st.failures); // keep every attempt's failures on the record
+        again.bytesUp += st.bytesUp;
+        again.bytesDown += st.bytesDown;
+        again.attempts = st.attempts + 1;
+        st = again;
+      }
+      if (st.attempts > 1) {
+        st.metrics = st.metrics.with(Metrics.of("round_attempts", st.attempts));
+      }
       global = st.global;
       Metrics metrics = st.metrics;
       if (config.fractionEvaluate() > 0) {
@@ -87,6 +115,7 @@ public final class RoundLoop {
           st.bytesDown, seconds, st.verdicts);
       history.add(rec);
       listener.onRoundEnd(rec);
+      listener.onRoundCommitted(round, global, history);
       Optional<String> stop = checkStop(history);
       if (stop.isPresent()) {
         history.stopReason(stop.get());
@@ -116,6 +145,7 @@ public final class RoundLoop {
     long bytesUp;
     long bytesDown;
     List<ClientVerdict> verdicts = List.of();
+    int attempts = 1;
   }
 
   private int clientsPerRound(int available) {
@@ -168,6 +198,7 @@ public final class RoundLoop {
         }
         seen[idx] = true;
         collect(selected.get(idx).id(), futures.get(idx), deadline, global, agg, st);
+        futures.set(idx, null); // release the folded update now: O(model size), not O(clients x model size)
       }
       for (int i = 0; i < k; i++) {
         if (!seen[i]) {

@@ -22,10 +22,20 @@ import java.util.Objects;
  * @param trainDefaults the local training settings sent to clients, before the strategy adjusts them
  * @param seed seed of client selection and of the per-client training seeds
  * @param foldOrder order in which updates are folded
+ * @param roundRetries how many times a round that fell short of {@code minSuccessfulClients} is run again
+ *     (with a fresh selection) before it is recorded as failed; 0 = never
  */
 public record RoundLoopConfig(int rounds, double fractionFit, int minFitClients, int minAvailableClients,
     int minSuccessfulClients, double fractionEvaluate, Duration roundTimeout, Duration availabilityTimeout,
-    List<StopCondition> stopConditions, TrainConfig trainDefaults, long seed, FoldOrder foldOrder) {
+    List<StopCondition> stopConditions, TrainConfig trainDefaults, long seed, FoldOrder foldOrder, int roundRetries) {
+
+  /** A configuration without round retries. */
+  public RoundLoopConfig(int rounds, double fractionFit, int minFitClients, int minAvailableClients,
+      int minSuccessfulClients, double fractionEvaluate, Duration roundTimeout, Duration availabilityTimeout,
+      List<StopCondition> stopConditions, TrainConfig trainDefaults, long seed, FoldOrder foldOrder) {
+    this(rounds, fractionFit, minFitClients, minAvailableClients, minSuccessfulClients, fractionEvaluate, roundTimeout,
+        availabilityTimeout, stopConditions, trainDefaults, seed, foldOrder, 0);
+  }
 
   public RoundLoopConfig {
     Checks.checkPositive(rounds, "rounds");
@@ -42,6 +52,7 @@ public record RoundLoopConfig(int rounds, double fractionFit, int minFitClients,
     stopConditions = List.copyOf(stopConditions);
     Objects.requireNonNull(trainDefaults, "trainDefaults");
     Objects.requireNonNull(foldOrder, "foldOrder");
+    Checks.checkNonNegative(roundRetries, "roundRetries");
   }
 
   public static Builder builder() {
@@ -62,6 +73,7 @@ public record RoundLoopConfig(int rounds, double fractionFit, int minFitClients,
     private TrainConfig trainDefaults = TrainConfig.builder().build();
     private long seed;
     private FoldOrder foldOrder = FoldOrder.SELECTION;
+    private int roundRetries;
 
     private Builder() {}
 
@@ -77,10 +89,11 @@ public record RoundLoopConfig(int rounds, double fractionFit, int minFitClients,
     public Builder trainDefaults(TrainConfig v) { trainDefaults = v; return this; }
     public Builder seed(long v) { seed = v; return this; }
     public Builder foldOrder(FoldOrder v) { foldOrder = v; return this; }
+    public Builder roundRetries(int v) { roundRetries = v; return this; }
 
     public RoundLoopConfig build() {
       return new RoundLoopConfig(rounds, fractionFit, minFitClients, minAvailableClients, minSuccessfulClients,
-          fractionEvaluate, roundTimeout, availabilityTimeout, stopConditions, trainDefaults, seed, foldOrder);
+          fractionEvaluate, roundTimeout, availabilityTimeout, stopConditions, trainDefaults, seed, foldOrder, roundRetries);
     }
   }
 }

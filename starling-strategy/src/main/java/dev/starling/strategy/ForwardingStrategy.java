@@ -61,6 +61,16 @@ public abstract class ForwardingStrategy implements Strategy {
   }
 
   @Override
+  public ParameterSet saveState() {
+    return delegate.saveState();
+  }
+
+  @Override
+  public void restoreState(ParameterSet state) {
+    delegate.restoreState(state);
+  }
+
+  @Override
   public AggregationInput requiredInput() {
     return delegate.requiredInput();
   }

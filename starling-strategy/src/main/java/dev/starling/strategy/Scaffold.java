@@ -70,6 +70,28 @@ public final class Scaffold implements Strategy {
     return initial;
   }
 
+  private static final String STATE_PREFIX = "scaffold.control/";
+
+  /** The server control variate {@code c}, tensors renamed {@code scaffold.control/NAME}. */
+  @Override
+  public ParameterSet saveState() {
+    return control == null ? ParameterSet.of()
+        : control.map(t -> Tensor.of(STATE_PREFIX + t.name(), t.data().clone(), t.shape()));
+  }
+
+  @Override
+  public void restoreState(ParameterSet saved) {
+    Checks.checkState(control != null, "Scaffold.initialize must be called before restoreState");
+    ParameterSet c = saved.map(t -> {
+      if (!t.name().startsWith(STATE_PREFIX)) {
+        throw new IllegalArgumentException("Scaffold: unexpected state tensor " + t.name());
+      }
+      return Tensor.of(t.name().substring(STATE_PREFIX.length()), t.data().clone(), t.shape());
+    });
+    control.checkSameSpec(c, "Scaffold control variate in the checkpoint");
+    control = c;
+  }
+
   @Override
   public List<TrainInterceptor> clientInterceptors() {
     return List.of(Scaffold::clientFit);

@@ -124,6 +124,50 @@ public abstract class ServerOptimizer extends ForwardingStrategy {
     }
   }
 
+  private static final String STATE_PREFIX = "server-opt.";
+
+  /**
+   * The optimiser's per-coordinate state as tensors {@code server-opt.SLOT.TENSOR} (copies; none before
+   * the first step), followed by the aggregator's own state.
+   */
+  @Override
+  public ParameterSet saveState() {
+    List<Tensor> out = new ArrayList<>();
+    if (state != null) {
+      for (int s = 0; s < slots; s++) {
+        for (int t = 0; t < state[s].length; t++) {
+          out.add(Tensor.of(STATE_PREFIX + s + "." + t, state[s][t].clone(), state[s][t].length));
+        }
+      }
+    }
+    out.addAll(super.saveState().tensors());
+    return ParameterSet.of(out);
+  }
+
+  @Override
+  public void restoreState(ParameterSet saved) {
+    List<Tensor> mine = new ArrayList<>();
+    List<Tensor> rest = new ArrayList<>();
+    for (Tensor t : saved) {
+      (t.name().startsWith(STATE_PREFIX) ? mine : rest).add(t);
+    }
+    if (mine.isEmpty()) {
+      state = null;
+    } else {
+      int perSlot = mine.size() / Math.max(1, slots);
+      if (slots == 0 || perSlot * slots != mine.size()) {
+        throw new IllegalArgumentException(describeSelf() + ": checkpoint has " + mine.size()
+            + " optimiser state tensors, not a multiple of " + slots + " slots");
+      }
+      state = new float[slots][perSlot][];
+      for (Tensor t : mine) {
+        String[] parts = t.name().substring(STATE_PREFIX.length()).split("\\.");
+        state[Integer.parseInt(parts[0])][Integer.parseInt(parts[1])] = t.data().clone();
+      }
+    }
+    super.restoreState(ParameterSet.of(rest));
+  }
+
   /** A copy of state slot {@code slot} of tensor {@code tensor}, or null before the first step (for tests). */
   float[] stateOf(int slot, int tensor) {
     return state == null ? null : state[slot][tensor].clone();

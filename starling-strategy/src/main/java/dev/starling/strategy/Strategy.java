@@ -68,6 +68,25 @@ public interface Strategy {
     return Optional.empty();
   }
 
+  /**
+   * The server-side state this strategy carries from round to round (optimiser moments, control
+   * variates), as a snapshot a checkpoint can store; tensor names are the strategy's own. Called between
+   * rounds. Default: stateless, an empty set.
+   */
+  default ParameterSet saveState() {
+    return ParameterSet.of();
+  }
+
+  /**
+   * Restores a {@link #saveState()} snapshot after {@link #initialize}, when a run resumes from a
+   * checkpoint. Default: accepts only the empty set.
+   */
+  default void restoreState(ParameterSet state) {
+    if (state.count() != 0) {
+      throw new IllegalArgumentException(describe() + " keeps no state, but the checkpoint has " + state.names());
+    }
+  }
+
   /** Whether a sum of updates suffices or individual updates are needed. */
   AggregationInput requiredInput();
 

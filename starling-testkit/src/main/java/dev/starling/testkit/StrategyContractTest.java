@@ -102,6 +102,36 @@ public abstract class StrategyContractTest {
     assertThat(c.seed()).isEqualTo(99);
   }
 
+  /**
+   * Checkpoint completeness: a fresh instance given {@link Strategy#saveState()} of one that ran a round
+   * aggregates the next round bit-for-bit like the original (a server resumed after a crash continues
+   * exactly). A strategy that keeps state across rounds must save and restore it.
+   */
+  @Test
+  public void saveState_restoredIntoAFreshInstance_continuesIdentically() {
+    ParameterSet initial = TestParameters.random(3, 4, 7);
+    Strategy original = newStrategy();
+    ParameterSet g1 = start(original, initial);
+    Aggregation r1 = original.beginAggregation(1, g1);
+    r1.accept(ClientId.ofIndex(0), clientResult(TestParameters.random(3, 4, 8), 4));
+    r1.accept(ClientId.ofIndex(1), clientResult(TestParameters.random(3, 4, 9), 6));
+    ParameterSet g2 = r1.finish(List.of()).parameters();
+
+    Strategy resumed = newStrategy();
+    start(resumed, initial);
+    resumed.restoreState(original.saveState());
+
+    ParameterSet u = TestParameters.random(3, 4, 10);
+    ParameterSet v = TestParameters.random(3, 4, 11);
+    Aggregation a = original.beginAggregation(2, g2);
+    a.accept(ClientId.ofIndex(0), clientResult(u.copy(), 5));
+    a.accept(ClientId.ofIndex(1), clientResult(v.copy(), 3));
+    Aggregation b = resumed.beginAggregation(2, g2);
+    b.accept(ClientId.ofIndex(0), clientResult(u.copy(), 5));
+    b.accept(ClientId.ofIndex(1), clientResult(v.copy(), 3));
+    assertThat(b.finish(List.of()).parameters().flatten()).containsExactly(a.finish(List.of()).parameters().flatten());
+  }
+
   @Test
   public void describe_isNonBlank() {
     assertThat(newStrategy().describe()).isNotBlank();

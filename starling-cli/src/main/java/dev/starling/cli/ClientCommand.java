@@ -1,0 +1,217 @@
+package dev.starling.cli;
+
+import dev.starling.core.learner.ClientState;
+import dev.starling.core.learner.EvalResult;
+import dev.starling.core.learner.TrainConfig;
+import dev.starling.core.learner.TrainInterceptor;
+import dev.starling.core.learner.TrainResult;
+import dev.starling.core.metrics.Metrics;
+import dev.starling.core.random.RandomSource;
+import dev.starling.core.tensor.ParameterSet;
+import dev.starling.core.tensor.Tensor;
+import dev.starling.data.Dataset;
+import dev.starling.data.LoadedData;
+import dev.starling.data.Standardizer;
+import dev.starling.learners.ModelSpec;
+import dev.starling.learners.SgdLearner;
+import dev.starling.simulation.partition.ClientShard;
+import dev.starling.simulation.partition.Partitioners;
+import dev.starling.strategy.Strategies;
+import dev.starling.transport.grpc.TlsFiles;
+import dev.starling.transport.grpc.client.ClientSettings;
+import dev.starling.transport.grpc.client.FederationClient;
+import dev.starling.transport.grpc.client.Trainer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code starling client}: one party of a networked deployment; dials the server and trains on local data. */
+@Command(name = "client", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Joins a federated run: dials the server (works behind NAT), trains on local data when asked,",
+        "streams updates back in chunks, and reconnects with backoff if the server goes away."})
+final class ClientCommand implements Callable<Integer> {
+  /** Same stream as Simulation's partitioning, so '--shard i/n' matches simulation client i of n. */
+  private static final long PARTITION_STREAM = 0x9A27L;
+
+  @Option(names = "--server", paramLabel = "HOST:PORT", required = true, description = "The server to dial.")
+  String server;
+
+  @Option(names = "--id", paramLabel = "ID", required = true, description = "This client's id (must match its token on the server).")
+  String id;
+
+  @Option(names = "--token", paramLabel = "TOKEN", description = "Authentication token (prefer --token-file: a flag shows in 'ps').")
+  String token;
+
+  @Option(names = "--token-file", paramLabel = "FILE", description = "File holding the authentication token.")
+  Path tokenFile;
+
+  @Mixin
+  DataOptions data = new DataOptions();
+
+  @Option(names = "--data", paramLabel = "NAME|PATH", description = "Local data: same as --dataset.")
+  String dataPath;
+
+  @Option(names = "--shard", paramLabel = "I/N", description = "Use only IID part I of N of the training split (for demos on one dataset).")
+  String shard;
+
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the train/test split and sharding. Default: ${DEFAULT-VALUE}.")
+  long seed;
+
+  @Option(names = "--standardize", paramLabel = "auto|on|off", defaultValue = "auto", description = "Per-client z-scoring (auto: on for CSV). Default: ${DEFAULT-VALUE}.")
+  String standardize;
+
+  @Option(names = "--learner", paramLabel = "sgd|constant", defaultValue = "sgd",
+      description = "sgd: the built-in learners; constant: returns the global model nudged by 1e-3 without training (transport benchmarks). Default: ${DEFAULT-VALUE}.")
+  String learner;
+
+  @Option(names = "--instances", paramLabel = "K", defaultValue = "1", description = "Run K clients ID-0..ID-(K-1) in this JVM (benchmarks). Default: ${DEFAULT-VALUE}.")
+  int instances;
+
+  @Option(names = "--tls-ca", paramLabel = "PEM", description = "CA that signed the server certificate: turns on TLS.")
+  Path tlsCa;
+
+  @Option(names = "--tls-cert", paramLabel = "PEM", description = "Client certificate chain for mutual TLS.")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "PEM", description = "Client private key (PKCS#8 PEM) for mutual TLS.")
+  Path tlsKey;
+
+  @Option(names = "--delay-fit", paramLabel = "MS", defaultValue = "0", hidden = true,
+      description = "Fault-injection drills: sleep this long before each local training job (a slow client).")
+  long delayFitMs;
+
+  @Option(names = "--give-up-after", paramLabel = "DURATION", defaultValue = "5m", description = "Stop reconnecting after the server has been unreachable this long. Default: ${DEFAULT-VALUE}.")
+  String giveUpAfter;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    int colon = server.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new IllegalArgumentException("--server must be HOST:PORT. Provided value: " + server);
+    }
+    String host = server.substring(0, colon);
+    int port = Integer.parseInt(server.substring(colon + 1));
+    Optional<String> tok = Optional.ofNullable(token);
+    if (tokenFile != null) {
+      tok = Optional.of(Files.readString(tokenFile, StandardCharsets.UTF_8).strip());
+    }
+    Optional<TlsFiles> tls = Optional.empty();
+    if (tlsCa != null || tlsCert != null) {
+      tls = Optional.of(new TlsFiles(Optional.ofNullable(tlsCert), Optional.ofNullable(tlsKey), Optional.ofNullable(tlsCa)));
+    }
+    Trainer.Factory factory = learner.equals("constant") ? (m, s) -> constant()
+        : learner.equals("sgd") ? sgd(out) : null;
+    if (factory == null) {
+      throw new IllegalArgumentException("--learner must be sgd or constant. Provided value: " + learner);
+    }
+    List<Thread> threads = new ArrayList<>();
+    List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+    for (int i = 0; i < instances; i++) {
+      String cid = instances == 1 ? id : id + "-" + i;
+      ClientSettings cs = new ClientSettings(host, port, cid, tok, tls, 256 * 1024, Duration.ofMillis(200),
+          Duration.ofSeconds(5), NetConfig.parseDuration(giveUpAfter, "--give-up-after"));
+      Runnable body = () -> {
+        try (FederationClient client = new FederationClient(cs, factory)) {
+          client.run();
+          out.printf(Locale.ROOT, "client %s: run complete after %d tasks%n", cid, client.tasksDone());
+        } catch (RuntimeException e) {
+          errors.add(e);
+        }
+      };
+      if (instances == 1) {
+        body.run();
+      } else {
+        threads.add(Thread.ofPlatform().name("client-" + cid).start(body));
+      }
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    if (!errors.isEmpty()) {
+      throw (RuntimeException) errors.get(0);
+    }
+    return 0;
+  }
+
+  private Trainer.Factory sgd(PrintStream out) throws IOException {
+    if (dataPath != null) {
+      data.dataset = dataPath;
+    }
+    LoadedData loaded = data.load(seed, Optional.empty());
+    Dataset local = loaded.train();
+    if (shard != null) {
+      String[] p = shard.split("/");
+      int i = Integer.parseInt(p[0]);
+      int n = Integer.parseInt(p[1]);
+      if (p.length != 2 || i < 0 || i >= n) {
+        throw new IllegalArgumentException("--shard must be I/N with 0 <= I < N. Provided value: " + shard);
+      }
+      List<ClientShard> shards = Partitioners.parse("iid").partition(local, n, RandomSource.seeded(seed).derive(PARTITION_STREAM));
+      local = local.subset(shards.get(i).rows()).withName(local.name() + "#" + shards.get(i).key());
+    }
+    boolean std = switch (standardize.toLowerCase(Locale.ROOT)) {
+      case "on" -> true;
+      case "off" -> false;
+      default -> !data.isImageData();
+    };
+    Dataset ready = std ? Standardizer.fit(local).apply(local) : local;
+    out.printf(Locale.ROOT, "client %s: %d local rows of %s%n", id, ready.size(), loaded.description());
+    return (model, strategy) -> {
+      ModelSpec spec = ModelSpec.parse(model);
+      List<TrainInterceptor> chain = Strategies.parse(strategy).clientInterceptors();
+      ClientState state = new ClientState();
+      return new Trainer() {
+        @Override
+        public TrainResult fit(ParameterSet global, TrainConfig config) {
+          if (delayFitMs > 0) {
+            try {
+              Thread.sleep(delayFitMs);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              throw new dev.starling.core.error.FlException(dev.starling.core.error.ErrorCode.CANCELLED, "interrupted");
+            }
+          }
+          return TrainInterceptor.run(chain, global, config, state, (g, c) -> new SgdLearner(spec, ready, g).fit(g, c));
+        }
+
+        @Override
+        public EvalResult evaluate(ParameterSet global) {
+          return new SgdLearner(spec, ready, global).evaluate(global);
+        }
+      };
+    };
+  }
+
+  /** Returns the global model nudged by 1e-3, in place (no training, no extra copy). */
+  private static Trainer constant() {
+    return new Trainer() {
+      @Override
+      public TrainResult fit(ParameterSet global, TrainConfig config) {
+        for (Tensor t : global) {
+          float[] d = t.data();
+          for (int i = 0; i < d.length; i++) {
+            d[i] += 1e-3f;
+          }
+        }
+        return new TrainResult(global, 1, 1, Metrics.of(Metrics.LOSS, 0));
+      }
+
+      @Override
+      public EvalResult evaluate(ParameterSet global) {
+        return new EvalResult(1, Metrics.builder().put(Metrics.LOSS, 0).put(Metrics.ACCURACY, 0).build());
+      }
+    };
+  }
+}

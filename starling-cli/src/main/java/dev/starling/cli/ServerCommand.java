@@ -1,0 +1,347 @@
+package dev.starling.cli;
+
+import dev.starling.core.io.ModelArchive;
+import dev.starling.core.learner.TrainConfig;
+import dev.starling.core.random.RandomSource;
+import dev.starling.core.tensor.ParameterSet;
+import dev.starling.core.tensor.Tensor;
+import dev.starling.data.Dataset;
+import dev.starling.data.LoadedData;
+import dev.starling.data.Standardizer;
+import dev.starling.learners.Evaluation;
+import dev.starling.learners.ModelSpec;
+import dev.starling.server.CheckpointStore;
+import dev.starling.server.Checkpointer;
+import dev.starling.server.FoldOrder;
+import dev.starling.server.RoundListener;
+import dev.starling.server.RoundLoop;
+import dev.starling.server.RoundLoopConfig;
+import dev.starling.server.RoundRecord;
+import dev.starling.server.RunState;
+import dev.starling.server.StopCondition;
+import dev.starling.strategy.ServerEvaluatedStrategy;
+import dev.starling.strategy.Strategies;
+import dev.starling.strategy.Strategy;
+import dev.starling.transport.grpc.TlsFiles;
+import dev.starling.transport.grpc.server.FederationServer;
+import dev.starling.transport.grpc.server.ServerSettings;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code starling server}: the federated server of a networked deployment; clients dial in over gRPC. */
+@Command(name = "server", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Runs a federated server that clients reach over gRPC (they dial in; the server never dials out).",
+        "The same round loop and strategies as 'simulate'; checkpoints after every round and resumes from the latest."})
+final class ServerCommand implements Callable<Integer> {
+  /** Same stream as Simulation's model initialisation, so a server and a simulation with one seed start alike. */
+  private static final long INIT_STREAM = 0x1417L;
+
+  @Option(names = "--port", paramLabel = "P", required = true, description = "TCP port to listen on (0 = any free port).")
+  int port;
+
+  @Option(names = "--host", paramLabel = "ADDR", defaultValue = "0.0.0.0", description = "Address to bind. Default: ${DEFAULT-VALUE}.")
+  String host;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "Run configuration (Java properties); see README 'Networked deployment'.")
+  Path config;
+
+  @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Checkpoint after every round here and resume from the latest intact checkpoint (overrides checkpoint-dir in the config).")
+  Path checkpointDir;
+
+  @Option(names = "--tokens", paramLabel = "FILE", description = "Per-client tokens, one 'CLIENT_ID TOKEN' per line; clients without a valid token are refused (UNAUTHENTICATED).")
+  Path tokens;
+
+  @Option(names = "--tls-cert", paramLabel = "PEM", description = "Server certificate chain: turns on TLS.")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "PEM", description = "Server private key (PKCS#8 PEM).")
+  Path tlsKey;
+
+  @Option(names = "--tls-client-ca", paramLabel = "PEM", description = "CA of client certificates: requires mutual TLS.")
+  Path tlsClientCa;
+
+  @Option(names = "--metrics-out", paramLabel = "FILE", description = "Write one JSON object per round (JSON Lines), as 'simulate' does.")
+  Path metricsOut;
+
+  @Option(names = "--model-out", paramLabel = "FILE", description = "Write the final global model (Starling model format v1).")
+  Path modelOut;
+
+  @Option(names = "--port-file", paramLabel = "FILE", description = "Write the bound port to FILE once listening (for scripts and tests using --port 0).")
+  Path portFile;
+
+  @Option(names = "--report-heap", description = "Print this process's CPU time per round and the sampled peak heap at the end (measurements).")
+  boolean reportHeap;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    HeapSampler heap = reportHeap ? HeapSampler.start() : null;
+    NetConfig c = new NetConfig(config);
+    long seed = c.number("seed", 1);
+    String modelId = c.str("model", "mlp:32");
+    String strategySpec = c.str("strategy", "fedavg");
+    Strategy strategy = Strategies.parse(strategySpec);
+
+    ParameterSet initial;
+    Strategy evaluated = strategy;
+    Dataset testSet = null;
+    boolean standardized = false;
+    if (modelId.startsWith("flat:")) {
+      // a bare parameter vector for transport and memory benchmarks (clients run --learner constant)
+      long n = Long.parseLong(modelId.substring(5).replace("_", ""));
+      initial = ParameterSet.of(Tensor.zeros("w", Math.toIntExact(n)));
+    } else {
+      ModelSpec spec = ModelSpec.parse(modelId);
+      DataOptions data = new DataOptions();
+      data.dataset = c.str("dataset", "digits");
+      data.testFraction = c.real("test-fraction", 0.2);
+      data.missing = "reject";
+      if (c.has("data-dir")) {
+        data.dataDirs.add(Path.of(c.str("data-dir", ".")));
+      }
+      LoadedData loaded = data.load(seed, Optional.empty());
+      boolean std = switch (c.str("standardize", "auto")) {
+        case "on" -> true;
+        case "off" -> false;
+        default -> !data.isImageData();
+      };
+      Dataset test = std ? Standardizer.fit(loaded.test()).apply(loaded.test()) : loaded.test();
+      testSet = test;
+      standardized = std;
+      initial = spec.initialize(test.numFeatures(), test.numClasses(), RandomSource.seeded(seed).derive(INIT_STREAM));
+      evaluated = new ServerEvaluatedStrategy(strategy, p -> Evaluation.evaluate(spec, p, test).metrics());
+      out.printf(Locale.ROOT, "dataset   %s (server-side test set: %d rows)%n", loaded.description(), test.size());
+    }
+
+    TrainConfig train = TrainConfig.builder().localEpochs(c.integer("local-epochs", 1)).batchSize(c.integer("batch-size", 16))
+        .learningRate(c.real("lr", 0.1)).momentum(c.real("momentum", 0)).weightDecay(c.real("weight-decay", 0)).build();
+    List<StopCondition> stops = new ArrayList<>();
+    if (c.has("target-accuracy")) {
+      stops.add(StopCondition.target("test_accuracy", c.real("target-accuracy", 1), true));
+    }
+    int minFit = c.integer("min-fit-clients", 2);
+    RoundLoopConfig loopCfg = RoundLoopConfig.builder().rounds(c.integer("rounds", 10)).fractionFit(c.real("fraction-fit", 1.0))
+        .minFitClients(minFit).minAvailableClients(c.integer("min-available-clients", minFit))
+        .minSuccessfulClients(c.integer("min-successful-clients", 1)).roundRetries(c.integer("round-retries", 0)).fractionEvaluate(c.real("fraction-evaluate", 0))
+        .roundTimeout(c.duration("round-timeout", Duration.ofMinutes(5)))
+        .availabilityTimeout(c.duration("availability-timeout", Duration.ofMinutes(10)))
+        .trainDefaults(train).stopConditions(stops).seed(seed).foldOrder(FoldOrder.ARRIVAL).build();
+
+    ServerSettings settings = new ServerSettings(host, port, tls(), readTokens(), c.duration("heartbeat", Duration.ofSeconds(2)),
+        c.integer("chunk-values", 256 * 1024), c.number("max-update-values", Math.max(initial.size() * 2, 1L << 20)),
+        c.integer("max-concurrent-uploads", 2), c.duration("upload-wait", loopCfg.roundTimeout()), modelId, strategySpec,
+        c.str("run-id", "starling-" + seed));
+
+    Path ckptDir = checkpointDir != null ? checkpointDir : c.has("checkpoint-dir") ? Path.of(c.str("checkpoint-dir", ".")) : null;
+    CheckpointStore store = ckptDir == null ? null : new CheckpointStore(ckptDir);
+    RunState resume = store == null ? null : store.latest().orElse(null);
+
+    try (FederationServer server = new FederationServer(settings).start();
+         MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut)) {
+      if (portFile != null) {
+        Path tmp = portFile.resolveSibling(portFile.getFileName() + ".tmp");
+        Files.writeString(tmp, Integer.toString(server.port()));
+        Files.move(tmp, portFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      out.printf(Locale.ROOT, "model     %s (%,d parameters)%n", modelId, initial.size());
+      out.printf(Locale.ROOT, "strategy  %s%n", evaluated.describe());
+      out.printf(Locale.ROOT, "listening %s:%d (%s%s)%n", host, server.port(),
+          settings.tls().isEmpty() ? "plaintext" : tlsClientCa != null ? "mutual TLS" : "TLS",
+          settings.tokens().isEmpty() ? ", no tokens" : ", " + settings.tokens().size() + " client tokens");
+      if (resume != null) {
+        checkCompatible(resume, modelId, strategySpec, seed);
+        server.restoreRegistry(new java.util.TreeSet<>(resume.clients()));
+        server.setRound(resume.round() + 1);
+        out.printf(Locale.ROOT, "resuming  from checkpoint of round %d in %s (%d known clients)%n", resume.round(), ckptDir,
+            resume.clients().size());
+        if (metrics != null) {
+          resume.history().forEach(metrics::onRoundEnd);
+        }
+      }
+      Strategy wrapped = server.wrap(evaluated);
+      List<RoundListener> ls = new ArrayList<>();
+      ls.add(new RoundListener() {
+        private long cpuAtStart;
+
+        @Override
+        public void onRoundStart(int round, int selected) {
+          cpuAtStart = processCpuNanos();
+          out.printf(Locale.ROOT, "round %d: %d clients selected%n", round, selected);
+        }
+
+        @Override
+        public void onRoundEnd(RoundRecord r) {
+          String cpu = reportHeap ? String.format(Locale.ROOT, ", server process CPU %.0f ms",
+              (processCpuNanos() - cpuAtStart) / 1e6) : "";
+          out.printf(Locale.ROOT, "round %d: %d/%d updates aggregated, test_accuracy=%.4f, %.2f s%s, up %,d B, down %,d B%s%n",
+              r.round(), r.clientsSucceeded(), r.clientsSelected(), r.metric("test_accuracy"), r.seconds(), cpu, r.bytesUp(),
+              r.bytesDown(), r.failures().isEmpty() ? "" : ", failures: " + r.failures().stream()
+                  .map(f -> f.client() + " " + f.code() + " (" + f.reason() + ")").toList());
+        }
+      });
+      if (metrics != null) {
+        ls.add(metrics);
+      }
+      if (store != null) {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("model", modelId);
+        meta.put("strategy", strategySpec);
+        meta.put("seed", Long.toString(seed));
+        ls.add(new Checkpointer(store, wrapped, server::registry, meta));
+      }
+      RoundLoop.Result result = new RoundLoop(wrapped, server.pool(), loopCfg, all(ls)).run(initial, resume);
+      out.println("stopped   " + result.history().stopReason());
+      out.printf(Locale.ROOT, "uploads   at most %d client update(s) held in full at once (max-concurrent-uploads=%d)%n",
+          server.peakUploadsInFlight(), settings.maxConcurrentUploads());
+      server.finish("run complete: " + result.history().stopReason());
+      if (modelOut != null) {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put(ModelFiles.MODEL, modelId);
+        if (testSet != null) {
+          meta.put(ModelFiles.NUM_FEATURES, Integer.toString(testSet.numFeatures()));
+          meta.put(ModelFiles.NUM_CLASSES, Integer.toString(testSet.numClasses()));
+          meta.put(ModelFiles.PREPROCESSING, standardized ? "standardize-per-party" : "none");
+          meta.put(ModelFiles.CLASS_NAMES, String.join("\u001f", testSet.classNames()));
+        }
+        meta.put("dataset", c.str("dataset", modelId.startsWith("flat:") ? "none" : "digits"));
+        meta.put("strategy", strategy.describe());
+        meta.put("rounds", Integer.toString(result.history().rounds().size()));
+        meta.put("created_by", "starling " + Main.VERSION + " server");
+        ModelFiles.write(modelOut, new ModelArchive(meta, result.global()));
+        out.println("model written to " + modelOut);
+      }
+    } finally {
+      if (heap != null) {
+        heap.stop();
+        out.printf(Locale.ROOT, "heap      peak used %,d MiB (sampled every 20 ms), max %,d MiB%n", heap.peak() >> 20,
+            Runtime.getRuntime().maxMemory() >> 20);
+      }
+    }
+    return 0;
+  }
+
+  private static void checkCompatible(RunState s, String model, String strategy, long seed) {
+    Map<String, String> m = s.metadata();
+    if (!model.equals(m.getOrDefault("model", model)) || !strategy.equals(m.getOrDefault("strategy", strategy))
+        || !Long.toString(seed).equals(m.getOrDefault("seed", Long.toString(seed)))) {
+      throw new IllegalArgumentException("the checkpoint of round " + s.round() + " is for model " + m.get("model")
+          + ", strategy " + m.get("strategy") + ", seed " + m.get("seed") + "; this configuration says " + model + ", "
+          + strategy + ", " + seed + ". Use another --checkpoint-dir to start a new run.");
+    }
+  }
+
+  private Optional<TlsFiles> tls() {
+    if (tlsCert == null && tlsKey == null && tlsClientCa == null) {
+      return Optional.empty();
+    }
+    if (tlsCert == null || tlsKey == null) {
+      throw new IllegalArgumentException("TLS needs both --tls-cert and --tls-key");
+    }
+    return Optional.of(new TlsFiles(Optional.of(tlsCert), Optional.of(tlsKey), Optional.ofNullable(tlsClientCa)));
+  }
+
+  private Map<String, String> readTokens() throws IOException {
+    if (tokens == null) {
+      return Map.of();
+    }
+    Map<String, String> t = new LinkedHashMap<>();
+    List<String> lines = Files.readAllLines(tokens, StandardCharsets.UTF_8);
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i).strip();
+      if (line.isEmpty() || line.startsWith("#")) {
+        continue;
+      }
+      String[] parts = line.split("\\s+");
+      if (parts.length != 2) {
+        throw new IllegalArgumentException(tokens + " line " + (i + 1) + ": expected 'CLIENT_ID TOKEN', got "
+            + parts.length + " fields");
+      }
+      if (t.put(parts[0], parts[1]) != null) {
+        throw new IllegalArgumentException(tokens + " line " + (i + 1) + ": client '" + parts[0] + "' listed twice");
+      }
+    }
+    if (t.isEmpty()) {
+      throw new IllegalArgumentException(tokens + ": no tokens (expected lines 'CLIENT_ID TOKEN')");
+    }
+    return t;
+  }
+
+  static RoundListener all(List<RoundListener> ls) {
+    return new RoundListener() {
+      @Override
+      public void onRoundStart(int round, int n) {
+        ls.forEach(l -> l.onRoundStart(round, n));
+      }
+
+      @Override
+      public void onClientDone(int round, dev.starling.core.message.ClientId client, boolean success) {
+        ls.forEach(l -> l.onClientDone(round, client, success));
+      }
+
+      @Override
+      public void onRoundEnd(RoundRecord r) {
+        ls.forEach(l -> l.onRoundEnd(r));
+      }
+
+      @Override
+      public void onRoundCommitted(int round, ParameterSet global, dev.starling.server.History history) {
+        ls.forEach(l -> l.onRoundCommitted(round, global, history));
+      }
+    };
+  }
+
+  /** CPU time of this whole process (every thread, GC included), or 0 where the JVM does not report it. */
+  static long processCpuNanos() {
+    return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+        ? os.getProcessCpuTime() : 0;
+  }
+
+  /** Polls heap usage; the peak of used heap over the run. */
+  static final class HeapSampler {
+    private final AtomicLong peak = new AtomicLong();
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    private HeapSampler() {
+      var mx = ManagementFactory.getMemoryMXBean();
+      thread = Thread.ofPlatform().daemon().name("heap-sampler").start(() -> {
+        while (running) {
+          peak.accumulateAndGet(mx.getHeapMemoryUsage().getUsed(), Math::max);
+          try {
+            Thread.sleep(20);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      });
+    }
+
+    static HeapSampler start() {
+      return new HeapSampler();
+    }
+
+    void stop() {
+      running = false;
+      thread.interrupt();
+    }
+
+    long peak() {
+      return peak.get();
+    }
+  }
+}

@@ -1,0 +1,65 @@
+package dev.starling.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class NetConfigTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void readsTypedValuesWithDefaults() throws Exception {
+    Path f = dir.resolve("run.properties");
+    Files.writeString(f, "# comment\nrounds = 7\nlr = 0.05\nround-timeout = 1500ms\nheartbeat = 2s\navailability-timeout = 3m\n");
+    NetConfig c = new NetConfig(f);
+    assertThat(c.integer("rounds", 1)).isEqualTo(7);
+    assertThat(c.real("lr", 1)).isEqualTo(0.05);
+    assertThat(c.duration("round-timeout", Duration.ZERO)).isEqualTo(Duration.ofMillis(1500));
+    assertThat(c.duration("heartbeat", Duration.ZERO)).isEqualTo(Duration.ofSeconds(2));
+    assertThat(c.duration("availability-timeout", Duration.ZERO)).isEqualTo(Duration.ofMinutes(3));
+    assertThat(c.str("model", "mlp:32")).isEqualTo("mlp:32");
+  }
+
+  @Test
+  void unknownKeyIsAnErrorNamingIt() throws Exception {
+    Path f = dir.resolve("run.properties");
+    Files.writeString(f, "rounds = 7\nround-timout = 5s\n");
+    assertThatThrownBy(() -> new NetConfig(f)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("round-timout").hasMessageContaining("known keys");
+  }
+
+  @Test
+  void badValuesNameTheKeyAndTheValue() throws Exception {
+    Path f = dir.resolve("run.properties");
+    Files.writeString(f, "rounds = seven\nheartbeat = soon\n");
+    NetConfig c = new NetConfig(f);
+    assertThatThrownBy(() -> c.integer("rounds", 1)).hasMessageContaining("'rounds' must be an integer")
+        .hasMessageContaining("seven");
+    assertThatThrownBy(() -> c.duration("heartbeat", Duration.ZERO)).hasMessageContaining("heartbeat")
+        .hasMessageContaining("soon");
+  }
+
+  @Test
+  void serverRefusesAMalformedTokenFileWithTheLineNumber() throws Exception {
+    Path tokens = dir.resolve("tokens");
+    Files.writeString(tokens, "# id token\nc1 abc\nc2\n");
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream old = System.err;
+    int code;
+    System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      code = Main.execute("server", "--port", "0", "--host", "127.0.0.1", "--tokens", tokens.toString(), "--config",
+          Files.writeString(dir.resolve("c.properties"), "model = logreg\n").toString());
+    } finally {
+      System.setErr(old);
+    }
+    assertThat(code).isEqualTo(1);
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("line 3").contains("CLIENT_ID TOKEN");
+  }
+}

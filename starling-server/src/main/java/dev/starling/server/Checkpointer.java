@@ -1,0 +1,37 @@
+package dev.starling.server;
+
+import dev.starling.core.tensor.ParameterSet;
+import dev.starling.strategy.Strategy;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Supplier;
+
+/**
+ * A {@link RoundListener} that writes a checkpoint after every completed round: the global model, the
+ * round number, the strategy's state, the metrics history and the client registry. Runs on the round
+ * loop's thread between rounds, so the snapshot is consistent. Pass the outermost strategy the loop
+ * runs (decorators forward {@link Strategy#saveState()}).
+ */
+public final class Checkpointer implements RoundListener {
+  private final CheckpointStore store;
+  private final Strategy strategy;
+  private final Supplier<? extends Collection<String>> clients;
+  private final Map<String, String> metadata;
+
+  public Checkpointer(CheckpointStore store, Strategy strategy, Supplier<? extends Collection<String>> clients,
+      Map<String, String> metadata) {
+    this.store = Objects.requireNonNull(store, "store");
+    this.strategy = Objects.requireNonNull(strategy, "strategy");
+    this.clients = Objects.requireNonNull(clients, "clients");
+    this.metadata = Map.copyOf(metadata);
+  }
+
+  @Override
+  public void onRoundCommitted(int round, ParameterSet global, History history) {
+    List<String> ids = new ArrayList<>(clients.get());
+    store.write(new RunState(round, global, strategy.saveState(), history.rounds(), ids, metadata));
+  }
+}

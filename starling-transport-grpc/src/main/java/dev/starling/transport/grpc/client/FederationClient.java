@@ -1,0 +1,335 @@
+package dev.starling.transport.grpc.client;
+
+import dev.starling.core.error.ErrorCode;
+import dev.starling.core.error.FlException;
+import dev.starling.core.learner.EvalResult;
+import dev.starling.core.learner.TrainConfig;
+import dev.starling.core.learner.TrainResult;
+import dev.starling.core.message.Attachments;
+import dev.starling.core.random.RandomSource;
+import dev.starling.core.tensor.ParameterSet;
+import dev.starling.transport.grpc.TlsFiles;
+import dev.starling.transport.grpc.proto.ClientMessage;
+import dev.starling.transport.grpc.proto.EvalReply;
+import dev.starling.transport.grpc.proto.FederationGrpc;
+import dev.starling.transport.grpc.proto.Heartbeat;
+import dev.starling.transport.grpc.proto.Hello;
+import dev.starling.transport.grpc.proto.ServerMessage;
+import dev.starling.transport.grpc.proto.TaskFailed;
+import dev.starling.transport.grpc.proto.TaskHeader;
+import dev.starling.transport.grpc.proto.TaskKind;
+import dev.starling.transport.grpc.proto.UpdateEnd;
+import dev.starling.transport.grpc.proto.UpdateHeader;
+import dev.starling.transport.grpc.wire.ChunkAssembler;
+import dev.starling.transport.grpc.wire.Convert;
+import dev.starling.transport.grpc.wire.Outbox;
+import dev.starling.transport.grpc.wire.Payloads;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.MetadataUtils;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The client runtime: dials the server (the server never dials clients, so clients may sit behind NAT),
+ * keeps one session stream open, sends heartbeats, runs the tasks it is given one at a time and streams
+ * the results back in chunks. When the connection breaks (server killed, network down) it reconnects
+ * with exponential backoff and jitter, and gives up only after {@link ClientSettings#giveUpAfter()} of
+ * failed attempts. {@link #run()} returns when the server says the run is complete.
+ */
+public final class FederationClient implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(FederationClient.class.getName());
+  private static final int PROTOCOL_VERSION = 1;
+
+  private final ClientSettings settings;
+  private final Trainer.Factory factory;
+  private final ManagedChannel channel;
+  private final ExecutorService worker;
+  private final ScheduledExecutorService timer;
+  private final AtomicInteger tasksDone = new AtomicInteger();
+  private final AtomicInteger rejections = new AtomicInteger();
+  private volatile Trainer trainer;
+  private volatile String lastRejection = "";
+  private volatile boolean closed;
+
+  public FederationClient(ClientSettings settings, Trainer.Factory factory) {
+    this.settings = settings;
+    this.factory = factory;
+    this.channel = Grpc.newChannelBuilderForAddress(settings.host(), settings.port(), credentials(settings.tls().orElse(null)))
+        .keepAliveTime(10, TimeUnit.SECONDS)
+        .keepAliveTimeout(5, TimeUnit.SECONDS)
+        .build();
+    this.worker = Executors.newSingleThreadExecutor(r -> daemon(r, "starling-client-work-" + settings.clientId()));
+    this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "starling-client-hb-" + settings.clientId()));
+  }
+
+  private static Thread daemon(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
+  }
+
+  private static ChannelCredentials credentials(TlsFiles tls) {
+    if (tls == null) {
+      return InsecureChannelCredentials.create();
+    }
+    try {
+      TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder();
+      if (tls.trust().isPresent()) {
+        b.trustManager(tls.trust().get().toFile());
+      }
+      if (tls.certChain().isPresent()) {
+        b.keyManager(tls.certChain().get().toFile(), tls.privateKey().orElseThrow().toFile());
+      }
+      return b.build();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read TLS files: " + e.getMessage(), e);
+    }
+  }
+
+  /** Tasks completed (trained or evaluated) over all sessions. */
+  public int tasksDone() {
+    return tasksDone.get();
+  }
+
+  /** Updates the server rejected, and the last reason. */
+  public int rejections() {
+    return rejections.get();
+  }
+
+  public String lastRejection() {
+    return lastRejection;
+  }
+
+  /** How a session ended. */
+  private record Ending(boolean runComplete, Status status, boolean welcomed) {}
+
+  /**
+   * Takes part in the run until the server says it is complete. Throws {@link FlException}
+   * UNAUTHENTICATED / PERMISSION_DENIED / FAILED_PRECONDITION at once when the server refuses this
+   * client (retrying cannot help), and UNAVAILABLE after {@code giveUpAfter} without a session.
+   */
+  public void run() {
+    RandomSource jitter = RandomSource.seeded(settings.clientId().hashCode());
+    long backoff = settings.initialBackoff().toMillis();
+    long failingSince = System.nanoTime();
+    int attempt = 0;
+    while (!closed) {
+      Ending end = session(attempt++);
+      if (end.runComplete()) {
+        return;
+      }
+      Status.Code code = end.status().getCode();
+      if (code == Status.Code.UNAUTHENTICATED || code == Status.Code.PERMISSION_DENIED
+          || code == Status.Code.FAILED_PRECONDITION || code == Status.Code.INVALID_ARGUMENT) {
+        throw new FlException(ErrorCode.valueOf(code == Status.Code.INVALID_ARGUMENT ? "INVALID_ARGUMENT" : code.name()),
+            "server refused client " + settings.clientId() + ": " + code + ": " + end.status().getDescription());
+      }
+      if (end.welcomed()) {
+        backoff = settings.initialBackoff().toMillis();
+        failingSince = System.nanoTime();
+      }
+      if (System.nanoTime() - failingSince > settings.giveUpAfter().toNanos()) {
+        throw new FlException(ErrorCode.UNAVAILABLE, "client " + settings.clientId() + ": server "
+            + settings.host() + ":" + settings.port() + " unreachable for " + settings.giveUpAfter() + " (last: "
+            + end.status() + ")");
+      }
+      long wait = backoff / 2 + (long) (jitter.nextDouble() * backoff / 2);
+      LOG.log(Level.INFO, "client {0}: session ended ({1}); reconnecting in {2} ms", settings.clientId(),
+          end.status().getCode(), wait);
+      try {
+        Thread.sleep(wait);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      backoff = Math.min(settings.maxBackoff().toMillis(), backoff * 2);
+    }
+  }
+
+  private Ending session(int attempt) {
+    Metadata headers = new Metadata();
+    headers.put(Metadata.Key.of("starling-client-id", Metadata.ASCII_STRING_MARSHALLER), settings.clientId());
+    settings.token().ifPresent(t ->
+        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + t));
+    FederationGrpc.FederationStub stub = FederationGrpc.newStub(channel)
+        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    Session s = new Session();
+    stub.session(s);
+    s.out.send(ClientMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(PROTOCOL_VERSION)
+        .setClientId(settings.clientId()).setAttempt(attempt)).build());
+    try {
+      s.done.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      s.cancel();
+    }
+    return new Ending(s.runComplete, s.status, s.welcomed);
+  }
+
+  /** One session stream; inbound callbacks arrive in order on gRPC's executor. */
+  private final class Session implements ClientResponseObserver<ClientMessage, ServerMessage> {
+    final CountDownLatch done = new CountDownLatch(1);
+    Outbox<ClientMessage> out;
+    ClientCallStreamObserver<ClientMessage> requests;
+    volatile boolean runComplete;
+    volatile boolean welcomed;
+    volatile Status status = Status.OK;
+    ScheduledFuture<?> heartbeats;
+    TaskHeader task;
+    ChunkAssembler incoming;
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<ClientMessage> r) {
+      requests = r;
+      out = new Outbox<>(r, ClientMessage::getSerializedSize, "starling-client-send-" + settings.clientId());
+    }
+
+    void cancel() {
+      requests.cancel("client closing", null);
+    }
+
+    @Override
+    public void onNext(ServerMessage m) {
+      switch (m.getBodyCase()) {
+        case WELCOME -> {
+          welcomed = true;
+          var w = m.getWelcome();
+          if (trainer == null) {
+            trainer = factory.create(w.getModel(), w.getStrategy());
+          }
+          long hb = Math.max(50, w.getHeartbeatMillis());
+          heartbeats = timer.scheduleAtFixedRate(() -> out.send(ClientMessage.newBuilder()
+              .setHeartbeat(Heartbeat.newBuilder().setSentUnixMillis(System.currentTimeMillis())).build()),
+              hb, hb, TimeUnit.MILLISECONDS);
+          LOG.log(Level.INFO, "client {0}: joined run {1} at round {2}", settings.clientId(), w.getRunId(), w.getNextRound());
+        }
+        case TASK_HEADER -> {
+          task = m.getTaskHeader();
+          incoming = new ChunkAssembler(task.getSpec(), Long.MAX_VALUE, false,
+              "task " + task.getTaskId() + " from the server");
+        }
+        case CHUNK -> {
+          if (incoming != null && m.getChunk().getTaskId() == task.getTaskId()) {
+            incoming.accept(m.getChunk());
+          }
+        }
+        case TASK_END -> {
+          if (task != null && m.getTaskEnd().getTaskId() == task.getTaskId()) {
+            ParameterSet global = incoming.model(m.getTaskEnd().getValues());
+            Attachments down = incoming.attachments();
+            TaskHeader h = task;
+            task = null;
+            incoming = null;
+            worker.execute(() -> runTask(h, global, down));
+          }
+        }
+        case TASK_REJECTED -> {
+          rejections.incrementAndGet();
+          lastRejection = m.getTaskRejected().getCode() + ": " + m.getTaskRejected().getMessage();
+          LOG.log(Level.WARNING, "client {0}: server rejected task {1}: {2}", settings.clientId(),
+              m.getTaskRejected().getTaskId(), lastRejection);
+        }
+        case SHUTDOWN -> {
+          runComplete = m.getShutdown().getRunComplete();
+          LOG.log(Level.INFO, "client {0}: server shut down the session: {1}", settings.clientId(),
+              m.getShutdown().getReason());
+        }
+        default -> { }
+      }
+    }
+
+    private void runTask(TaskHeader h, ParameterSet global, Attachments down) {
+      try {
+        if (trainer == null) {
+          throw new FlException(ErrorCode.FAILED_PRECONDITION, "task " + h.getTaskId() + " arrived before Welcome");
+        }
+        if (h.getKind() == TaskKind.TASK_KIND_EVALUATE) {
+          EvalResult r = trainer.evaluate(global);
+          out.send(ClientMessage.newBuilder().setEvalReply(EvalReply.newBuilder().setTaskId(h.getTaskId())
+              .setNumExamples(r.numExamples()).putAllMetrics(Convert.metrics(r.metrics()))).build());
+        } else {
+          TrainConfig cfg = Convert.config(h.getRound(), h.getTrain(), down);
+          TrainResult r = trainer.fit(global, cfg);
+          sendUpdate(h, r);
+        }
+        tasksDone.incrementAndGet();
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "client {0}: task {1} failed: {2}", settings.clientId(), h.getTaskId(), e.toString());
+        ErrorCode code = e instanceof FlException fe ? fe.code() : ErrorCode.UNKNOWN;
+        out.send(ClientMessage.newBuilder().setTaskFailed(TaskFailed.newBuilder().setTaskId(h.getTaskId())
+            .setCode(code.name()).setMessage(String.valueOf(e.getMessage()))).build());
+      }
+    }
+
+    private void sendUpdate(TaskHeader h, TrainResult r) {
+      List<ParameterSet> payloads = Payloads.ordered(r.parameters(), r.attachments());
+      out.send(ClientMessage.newBuilder().setUpdateHeader(UpdateHeader.newBuilder().setTaskId(h.getTaskId())
+          .setRound(h.getRound()).setNumExamples(r.numExamples()).setLocalSteps(r.localSteps())
+          .putAllMetrics(Convert.metrics(r.metrics())).setSpec(Payloads.spec(r.parameters(), r.attachments()))).build());
+      Iterator<dev.starling.transport.grpc.proto.Chunk> chunks = Payloads.chunks(h.getTaskId(), payloads, settings.chunkValues());
+      out.sendAll(new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return chunks.hasNext();
+        }
+
+        @Override
+        public ClientMessage next() {
+          return ClientMessage.newBuilder().setChunk(chunks.next()).build();
+        }
+      });
+      out.send(ClientMessage.newBuilder().setUpdateEnd(UpdateEnd.newBuilder().setTaskId(h.getTaskId())
+          .setValues(Payloads.values(payloads))).build());
+    }
+
+    private void end(Status s) {
+      status = s;
+      if (heartbeats != null) {
+        heartbeats.cancel(false);
+      }
+      out.close();
+      done.countDown();
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      end(Status.fromThrowable(t));
+    }
+
+    @Override
+    public void onCompleted() {
+      end(runComplete ? Status.OK : Status.UNAVAILABLE.withDescription("server ended the session"));
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    worker.shutdownNow();
+    timer.shutdownNow();
+    channel.shutdownNow();
+    try {
+      channel.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,350 @@
+package dev.starling.transport.grpc.server;
+
+import dev.starling.core.error.ErrorCode;
+import dev.starling.core.error.FlException;
+import dev.starling.core.learner.EvalResult;
+import dev.starling.core.learner.TrainConfig;
+import dev.starling.core.learner.TrainResult;
+import dev.starling.core.message.Attachments;
+import dev.starling.core.message.ClientId;
+import dev.starling.core.tensor.ParameterSet;
+import dev.starling.server.ClientProxy;
+import dev.starling.server.FitOutcome;
+import dev.starling.transport.grpc.proto.Chunk;
+import dev.starling.transport.grpc.proto.ClientMessage;
+import dev.starling.transport.grpc.proto.PayloadSpec;
+import dev.starling.transport.grpc.proto.ServerMessage;
+import dev.starling.transport.grpc.proto.TaskEnd;
+import dev.starling.transport.grpc.proto.TaskHeader;
+import dev.starling.transport.grpc.proto.TaskKind;
+import dev.starling.transport.grpc.proto.TaskRejected;
+import dev.starling.transport.grpc.proto.UpdateHeader;
+import dev.starling.transport.grpc.wire.ChunkAssembler;
+import dev.starling.transport.grpc.wire.Convert;
+import dev.starling.transport.grpc.wire.Outbox;
+import dev.starling.transport.grpc.wire.Payloads;
+import java.lang.System.Logger.Level;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The server's {@link ClientProxy} for one connected client session. Tasks are queued on the client's
+ * own stream (the client dialled in, so the server never opens a connection); the returned future
+ * completes when the client's reply has been streamed back, reassembled and checked. Every chunk of an
+ * update is checked as it arrives (tensor order and shapes, size limit, finite values) and the round
+ * number is checked against the task, so a bad update is rejected with a {@code TaskRejected} message to
+ * that client and a failed future (recorded by the round loop with the client id and reason); it never
+ * reaches the strategy. When the session dies every pending task fails at once with UNAVAILABLE, so a
+ * killed client costs the round nothing beyond its own absence. Thread-safe.
+ */
+final class RemoteClient implements ClientProxy {
+  private static final System.Logger LOG = System.getLogger(RemoteClient.class.getName());
+  private static final AtomicLong TASK_IDS = new AtomicLong();
+
+  private final ClientId id;
+  private final Outbox<ServerMessage> out;
+  private final FederationServer server;
+  private final Map<Long, Task> tasks = new ConcurrentHashMap<>();
+  private volatile long lastSeenNanos = System.nanoTime();
+  private volatile boolean waitingForSlot;
+  private volatile String deadReason;
+
+  RemoteClient(ClientId id, Outbox<ServerMessage> out, FederationServer server) {
+    this.id = id;
+    this.out = out;
+    this.server = server;
+  }
+
+  /** One task in flight. Fields after construction are touched by the inbound thread only. */
+  private final class Task {
+    final long taskId = TASK_IDS.incrementAndGet();
+    final int round;
+    final boolean fit;
+    final PayloadSpec expectedModel;
+    final CompletableFuture<FitOutcome> fitFuture;
+    final CompletableFuture<EvalResult> evalFuture;
+    final AtomicLong bytesDown = new AtomicLong();
+    long bytesUp;
+    UpdateHeader header;
+    volatile ChunkAssembler assembler;
+    UploadGate.Slot slot; // guarded by this
+
+    /** Keeps {@code s} unless the task is already over, in which case it is released at once. */
+    synchronized boolean holdSlot(UploadGate.Slot s) {
+      if (future().isDone()) {
+        s.release();
+        return false;
+      }
+      slot = s;
+      return true;
+    }
+
+    /** Hands the held slot over (to wait for the fold), or null. */
+    synchronized UploadGate.Slot takeSlot() {
+      UploadGate.Slot s = slot;
+      slot = null;
+      return s;
+    }
+
+    synchronized void releaseSlot() {
+      if (slot != null) {
+        slot.release();
+        slot = null;
+      }
+    }
+
+    Task(int round, boolean fit, ParameterSet global) {
+      this.round = round;
+      this.fit = fit;
+      this.expectedModel = Payloads.spec(global, Attachments.none());
+      this.fitFuture = fit ? new CompletableFuture<>() : null;
+      this.evalFuture = fit ? null : new CompletableFuture<>();
+    }
+
+    CompletableFuture<?> future() {
+      return fit ? fitFuture : evalFuture;
+    }
+
+    void fail(FlException e) {
+      assembler = null;
+      future().completeExceptionally(e);
+      releaseSlot();
+    }
+  }
+
+  @Override
+  public ClientId id() {
+    return id;
+  }
+
+  boolean alive() {
+    return deadReason == null;
+  }
+
+  long silentNanos() {
+    return waitingForSlot ? 0 : System.nanoTime() - lastSeenNanos;
+  }
+
+  @Override
+  public CompletableFuture<FitOutcome> fit(ParameterSet global, TrainConfig config) {
+    Task t = new Task(config.round(), true, global);
+    send(t, global, Convert.downAttachments(config), TaskHeader.newBuilder().setKind(TaskKind.TASK_KIND_FIT)
+        .setTrain(Convert.settings(config)));
+    return t.fitFuture;
+  }
+
+  @Override
+  public CompletableFuture<EvalResult> evaluate(ParameterSet global) {
+    Task t = new Task(server.currentRound(), false, global);
+    send(t, global, Attachments.none(), TaskHeader.newBuilder().setKind(TaskKind.TASK_KIND_EVALUATE));
+    return t.evalFuture;
+  }
+
+  private void send(Task t, ParameterSet global, Attachments down, TaskHeader.Builder header) {
+    if (!alive()) {
+      t.fail(new FlException(ErrorCode.UNAVAILABLE, "client " + id + " is disconnected: " + deadReason));
+      return;
+    }
+    tasks.put(t.taskId, t);
+    if (!alive()) { // died between the check above and the put: die() may have missed this task
+      t.fail(new FlException(ErrorCode.UNAVAILABLE, "client " + id + " is disconnected: " + deadReason));
+      tasks.remove(t.taskId);
+      return;
+    }
+    t.future().whenComplete((v, e) -> {
+      Task gone = tasks.remove(t.taskId);
+      if (e != null && gone != null) {
+        gone.releaseSlot();
+        gone.assembler = null;
+        if (e instanceof java.util.concurrent.CancellationException) {
+          // the round loop gave up on this task (deadline): tell the client to stop sending
+          out.send(ServerMessage.newBuilder().setTaskRejected(TaskRejected.newBuilder().setTaskId(t.taskId)
+              .setCode(ErrorCode.DEADLINE_EXCEEDED.name()).setMessage("round " + t.round + " deadline passed")).build());
+        }
+      }
+    });
+    List<ParameterSet> payloads = Payloads.ordered(global, down);
+    header.setTaskId(t.taskId).setRound(t.round).setSpec(Payloads.spec(global, down));
+    ServerMessage h = ServerMessage.newBuilder().setTaskHeader(header).build();
+    t.bytesDown.addAndGet(h.getSerializedSize());
+    out.send(h);
+    Iterator<Chunk> chunks = Payloads.chunks(t.taskId, payloads, server.settings().chunkValues());
+    out.sendAll(new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return chunks.hasNext() && !t.future().isDone();
+      }
+
+      @Override
+      public ServerMessage next() {
+        ServerMessage m = ServerMessage.newBuilder().setChunk(chunks.next()).build();
+        t.bytesDown.addAndGet(m.getSerializedSize());
+        return m;
+      }
+    });
+    ServerMessage end = ServerMessage.newBuilder()
+        .setTaskEnd(TaskEnd.newBuilder().setTaskId(t.taskId).setValues(Payloads.values(payloads))).build();
+    t.bytesDown.addAndGet(end.getSerializedSize());
+    out.send(end);
+  }
+
+  /** Handles one message from the client (called on the stream's inbound thread, in order). */
+  void onMessage(ClientMessage m) {
+    lastSeenNanos = System.nanoTime();
+    switch (m.getBodyCase()) {
+      case HEARTBEAT -> { }
+      case UPDATE_HEADER -> onUpdateHeader(m.getUpdateHeader(), m.getSerializedSize());
+      case CHUNK -> onChunk(m.getChunk(), m.getSerializedSize());
+      case UPDATE_END -> onUpdateEnd(m.getUpdateEnd().getTaskId(), m.getUpdateEnd().getValues(), m.getSerializedSize());
+      case EVAL_REPLY -> {
+        Task t = tasks.get(m.getEvalReply().getTaskId());
+        if (t != null && !t.fit) {
+          t.evalFuture.complete(new EvalResult(m.getEvalReply().getNumExamples(),
+              Convert.metrics(m.getEvalReply().getMetricsMap())));
+        }
+      }
+      case TASK_FAILED -> {
+        Task t = tasks.get(m.getTaskFailed().getTaskId());
+        if (t != null) {
+          t.fail(new FlException(Convert.code(m.getTaskFailed().getCode()),
+              "client " + id + " failed: " + m.getTaskFailed().getMessage()));
+        }
+      }
+      default -> LOG.log(Level.WARNING, "client {0} sent an unexpected {1}; ignored", id, m.getBodyCase());
+    }
+  }
+
+  private void onUpdateHeader(UpdateHeader h, int size) {
+    Task t = tasks.get(h.getTaskId());
+    if (t == null) {
+      reject(h.getTaskId(), null, new FlException(ErrorCode.FAILED_PRECONDITION,
+          "update of client " + id + " for unknown or expired task " + h.getTaskId() + " (round " + h.getRound() + ")"));
+      return;
+    }
+    String what = "update of client " + id + " (round " + t.round + ")";
+    if (!t.fit) {
+      reject(t.taskId, t, new FlException(ErrorCode.INVALID_ARGUMENT, what + ": the task was an evaluation"));
+      return;
+    }
+    if (h.getRound() != t.round) {
+      reject(t.taskId, t, new FlException(ErrorCode.INVALID_ARGUMENT,
+          what + ": wrong round " + h.getRound() + ", the task was for round " + t.round));
+      return;
+    }
+    if (!h.getSpec().getModelList().equals(t.expectedModel.getModelList())) {
+      reject(t.taskId, t, new FlException(ErrorCode.INVALID_ARGUMENT, what + ": wrong shape: model tensors "
+          + describe(h.getSpec()) + ", expected " + describe(t.expectedModel)));
+      return;
+    }
+    try {
+      ChunkAssembler.check(h.getSpec(), server.settings().maxUpdateValues(), what);
+    } catch (FlException e) {
+      reject(t.taskId, t, e);
+      return;
+    }
+    t.header = h;
+    t.bytesUp += size;
+    // Take an upload slot before allocating the receive buffer; until then this stream is not read and
+    // gRPC flow control holds the client back, so at most `slots` update buffers exist at any time.
+    waitingForSlot = true;
+    UploadGate.Slot slot = null;
+    try {
+      slot = server.gate().acquire(server.settings().uploadWait());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      waitingForSlot = false;
+      lastSeenNanos = System.nanoTime();
+    }
+    if (slot == null) {
+      reject(t.taskId, t, new FlException(ErrorCode.DEADLINE_EXCEEDED,
+          what + ": no upload slot free within " + server.settings().uploadWait()));
+      return;
+    }
+    if (!t.holdSlot(slot)) {
+      return;
+    }
+    try {
+      t.assembler = new ChunkAssembler(h.getSpec(), server.settings().maxUpdateValues(), true, what);
+    } catch (FlException e) {
+      reject(t.taskId, t, e);
+    }
+  }
+
+  private static String describe(PayloadSpec s) {
+    StringBuilder b = new StringBuilder("[");
+    s.getModelList().forEach(t -> b.append(b.length() > 1 ? ", " : "").append(t.getName()).append(t.getShapeList()));
+    return b.append(']').toString();
+  }
+
+  private void onChunk(Chunk c, int size) {
+    Task t = tasks.get(c.getTaskId());
+    ChunkAssembler a = t == null ? null : t.assembler;
+    if (a == null) {
+      return; // the task was rejected or expired; the client has been told
+    }
+    t.bytesUp += size;
+    try {
+      a.accept(c);
+    } catch (FlException e) {
+      reject(t.taskId, t, e);
+    }
+  }
+
+  private void onUpdateEnd(long taskId, long values, int size) {
+    Task t = tasks.get(taskId);
+    ChunkAssembler asm = t == null ? null : t.assembler;
+    if (asm == null) {
+      return;
+    }
+    t.bytesUp += size;
+    try {
+      ParameterSet p = asm.model(values);
+      Attachments a = asm.attachments();
+      t.assembler = null;
+      UpdateHeader h = t.header;
+      TrainResult r = new TrainResult(p, h.getNumExamples(), h.getLocalSteps(), Convert.metrics(h.getMetricsMap()), a);
+      UploadGate.Slot slot = t.takeSlot();
+      if (slot == null) {
+        return; // the task ended meanwhile (deadline, lost connection)
+      }
+      server.awaitingFold(id, slot);
+      if (!t.fitFuture.complete(new FitOutcome(r, t.bytesDown.get(), t.bytesUp))) {
+        slot.release();
+      }
+    } catch (FlException | IllegalArgumentException e) {
+      reject(taskId, t, e instanceof FlException fe ? fe : new FlException(ErrorCode.INVALID_ARGUMENT,
+          "update of client " + id + ": " + e.getMessage()));
+    }
+  }
+
+  private void reject(long taskId, Task t, FlException e) {
+    LOG.log(Level.WARNING, "rejected {0}", e.getMessage());
+    out.send(ServerMessage.newBuilder().setTaskRejected(TaskRejected.newBuilder().setTaskId(taskId)
+        .setCode(e.code().name()).setMessage(e.getMessage())).build());
+    if (t != null) {
+      t.fail(e);
+    }
+  }
+
+  /** Ends the session: every pending task fails with UNAVAILABLE and {@code reason}. */
+  void die(String reason) {
+    if (deadReason != null) {
+      return;
+    }
+    deadReason = reason;
+    for (Task t : tasks.values()) {
+      t.fail(new FlException(ErrorCode.UNAVAILABLE, "client " + id + " lost: " + reason));
+    }
+    tasks.clear();
+    out.close();
+  }
+
+  Outbox<ServerMessage> outbox() {
+    return out;
+  }
+}

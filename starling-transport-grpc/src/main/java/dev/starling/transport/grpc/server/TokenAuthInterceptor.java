@@ -1,0 +1,73 @@
+package dev.starling.transport.grpc.server;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import java.lang.System.Logger.Level;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Map;
+
+/**
+ * Checks every call's per-client token: metadata {@code starling-client-id: ID} and
+ * {@code authorization: Bearer TOKEN} must match the server's token table. A mismatch closes the call
+ * with UNAUTHENTICATED and a message saying what was missing, and is logged with the peer address. The
+ * authenticated id is put in the call's {@link Context} ({@link #CLIENT_ID}).
+ */
+public final class TokenAuthInterceptor implements ServerInterceptor {
+  public static final Metadata.Key<String> CLIENT_ID_HEADER =
+      Metadata.Key.of("starling-client-id", Metadata.ASCII_STRING_MARSHALLER);
+  public static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  /** The client id the call authenticated as (null when tokens are off and the header is absent). */
+  public static final Context.Key<String> CLIENT_ID = Context.key("starling-client-id");
+
+  private static final System.Logger LOG = System.getLogger(TokenAuthInterceptor.class.getName());
+
+  private final Map<String, String> tokens;
+
+  /** @param tokens client id -> token; empty disables the check (ids are then taken on trust) */
+  public TokenAuthInterceptor(Map<String, String> tokens) {
+    this.tokens = Map.copyOf(tokens);
+  }
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+      ServerCallHandler<Q, R> next) {
+    String id = headers.get(CLIENT_ID_HEADER);
+    if (!tokens.isEmpty()) {
+      String problem = check(id, headers.get(AUTHORIZATION));
+      if (problem != null) {
+        SocketAddress peer = call.getAttributes().get(io.grpc.Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+        LOG.log(Level.WARNING, "refused unauthenticated client from {0}: {1}", peer, problem);
+        call.close(Status.UNAUTHENTICATED.withDescription(problem), new Metadata());
+        return new ServerCall.Listener<>() {};
+      }
+    }
+    Context ctx = Context.current().withValue(CLIENT_ID, id);
+    return Contexts.interceptCall(ctx, call, headers, next);
+  }
+
+  private String check(String id, String auth) {
+    if (id == null || id.isBlank()) {
+      return "missing metadata 'starling-client-id'";
+    }
+    String expected = tokens.get(id);
+    if (expected == null) {
+      return "client '" + id + "' is not in the server's token table";
+    }
+    if (auth == null || !auth.startsWith("Bearer ")) {
+      return "client '" + id + "' sent no 'authorization: Bearer TOKEN' metadata";
+    }
+    byte[] got = auth.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8);
+    if (!MessageDigest.isEqual(got, expected.getBytes(StandardCharsets.UTF_8))) {
+      return "client '" + id + "' sent a wrong token";
+    }
+    return null;
+  }
+}

@@ -1,0 +1,66 @@
+package dev.starling.transport.grpc.wire;
+
+import dev.starling.core.error.ErrorCode;
+import dev.starling.core.learner.TrainConfig;
+import dev.starling.core.message.AttachmentKey;
+import dev.starling.core.message.Attachments;
+import dev.starling.core.metrics.Metrics;
+import dev.starling.core.tensor.ParameterSet;
+import dev.starling.transport.grpc.proto.TrainSettings;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/** Conversions between the library's records and the wire messages. */
+public final class Convert {
+  /** Attachment key under which a {@link TrainConfig#gradientCorrection()} travels. */
+  public static final AttachmentKey GRADIENT_CORRECTION = new AttachmentKey("__gradient_correction__");
+
+  private Convert() {}
+
+  public static TrainSettings settings(TrainConfig c) {
+    return TrainSettings.newBuilder().setLocalEpochs(c.localEpochs()).setBatchSize(c.batchSize())
+        .setLearningRate(c.learningRate()).setMomentum(c.momentum()).setWeightDecay(c.weightDecay())
+        .setProximalMu(c.proximalMu()).setSeed(c.seed()).setHasGradientCorrection(c.gradientCorrection() != null)
+        .build();
+  }
+
+  /** The attachments sent down with a training task: the config's, plus its gradient correction. */
+  public static Attachments downAttachments(TrainConfig c) {
+    Attachments a = c.attachments();
+    return c.gradientCorrection() == null ? a : a.with(GRADIENT_CORRECTION, c.gradientCorrection());
+  }
+
+  /** Rebuilds the training config on the client. */
+  public static TrainConfig config(int round, TrainSettings s, Attachments down) {
+    ParameterSet correction = s.getHasGradientCorrection() ? down.get(GRADIENT_CORRECTION).orElse(null) : null;
+    Attachments rest = Attachments.none();
+    for (Map.Entry<AttachmentKey, ParameterSet> e : down.asMap().entrySet()) {
+      if (!e.getKey().equals(GRADIENT_CORRECTION)) {
+        rest = rest.with(e.getKey(), e.getValue());
+      }
+    }
+    return TrainConfig.builder().round(round).localEpochs(s.getLocalEpochs()).batchSize(s.getBatchSize())
+        .learningRate(s.getLearningRate()).momentum(s.getMomentum()).weightDecay(s.getWeightDecay())
+        .proximalMu(s.getProximalMu()).seed(s.getSeed()).gradientCorrection(correction).attachments(rest).build();
+  }
+
+  public static Map<String, Double> metrics(Metrics m) {
+    return new LinkedHashMap<>(m.asMap());
+  }
+
+  public static Metrics metrics(Map<String, Double> m) {
+    Metrics.Builder b = Metrics.builder();
+    m.forEach(b::put);
+    return b.build();
+  }
+
+  /** The error code named {@code name}, or UNKNOWN. */
+  public static ErrorCode code(String name) {
+    try {
+      return ErrorCode.valueOf(name.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      return ErrorCode.UNKNOWN;
+    }
+  }
+}

@@ -1,0 +1,122 @@
+package dev.starling.transport.grpc.wire;
+
+import io.grpc.stub.CallStreamObserver;
+import java.util.Iterator;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+/**
+ * The single writer of one gRPC stream. Messages and lazy message sequences (a model's chunks) are
+ * queued and written by one thread that waits while the transport is not ready, so a large payload is
+ * produced chunk by chunk at the speed the peer reads it instead of piling up in Netty's buffers.
+ * Thread-safe: any thread may {@link #send}.
+ *
+ * @param <T> the stream's message type
+ */
+public final class Outbox<T> implements AutoCloseable {
+  private final CallStreamObserver<T> stream;
+  private final Function<T, Integer> sizeOf;
+  private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
+  private final Object readyLock = new Object();
+  private final AtomicLong bytes = new AtomicLong();
+  private final Thread writer;
+  private volatile boolean closed;
+
+  /** Must be created before the stream starts (it installs the on-ready handler). */
+  public Outbox(CallStreamObserver<T> stream, Function<T, Integer> sizeOf, String name) {
+    this.stream = stream;
+    this.sizeOf = sizeOf;
+    stream.setOnReadyHandler(() -> {
+      synchronized (readyLock) {
+        readyLock.notifyAll();
+      }
+    });
+    this.writer = Thread.ofVirtual().name(name).start(this::drain);
+  }
+
+  /** Queues one message. */
+  public void send(T message) {
+    if (!closed) {
+      queue.add(message);
+    }
+  }
+
+  /** Queues a sequence produced lazily while writing. */
+  public void sendAll(Iterator<T> messages) {
+    if (!closed) {
+      queue.add(messages);
+    }
+  }
+
+  /** Queues a callback run by the writer thread after everything queued before it was written. */
+  public void then(Runnable action) {
+    if (!closed) {
+      queue.add(action);
+    }
+  }
+
+  /** Serialized bytes written so far (protobuf payloads, without HTTP/2 framing). */
+  public long bytesWritten() {
+    return bytes.get();
+  }
+
+  @SuppressWarnings("unchecked")
+  private void drain() {
+    try {
+      while (!closed) {
+        Object item = queue.poll(200, TimeUnit.MILLISECONDS);
+        if (item == null) {
+          continue;
+        }
+        if (item instanceof Iterator<?> it) {
+          while (!closed && it.hasNext()) {
+            write((T) it.next());
+          }
+        } else if (item instanceof Runnable r) {
+          r.run();
+        } else {
+          write((T) item);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      closed = true; // the stream was cancelled under us; the reader side reports the failure
+    }
+  }
+
+  private void write(T m) throws InterruptedException {
+    synchronized (readyLock) {
+      while (!closed && !stream.isReady()) {
+        readyLock.wait(100);
+      }
+    }
+    if (closed) {
+      return;
+    }
+    synchronized (stream) {
+      stream.onNext(m);
+    }
+    bytes.addAndGet(sizeOf.apply(m));
+  }
+
+  /** Completes the stream after the queued messages, from the writer thread. */
+  public void completeAfterQueued() {
+    then(() -> {
+      synchronized (stream) {
+        stream.onCompleted();
+      }
+      closed = true;
+    });
+  }
+
+  /** Stops writing; queued messages are dropped. */
+  @Override
+  public void close() {
+    closed = true;
+    queue.clear();
+    writer.interrupt();
+  }
+}

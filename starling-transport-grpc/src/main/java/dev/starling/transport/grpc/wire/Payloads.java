@@ -1,0 +1,128 @@
+package dev.starling.transport.grpc.wire;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import dev.starling.core.message.AttachmentKey;
+import dev.starling.core.message.Attachments;
+import dev.starling.core.tensor.ParameterSet;
+import dev.starling.core.tensor.Tensor;
+import dev.starling.transport.grpc.proto.AttachmentSpec;
+import dev.starling.transport.grpc.proto.Chunk;
+import dev.starling.transport.grpc.proto.PayloadSpec;
+import dev.starling.transport.grpc.proto.TensorSpec;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+
+/**
+ * Turns a model plus attachments into a {@link PayloadSpec} and a lazy sequence of {@link Chunk}s, so a
+ * payload of any size is sent without ever materialising a second full copy of it: each chunk is
+ * encoded from the tensors' float arrays when the stream is ready for it. Payload 0 is the model,
+ * payload k >= 1 is the k-th attachment in the order of {@link Attachments#asMap()}.
+ */
+public final class Payloads {
+  /** Default chunk size: 256 Ki float32 values = 1 MiB of data per message, well under gRPC's 4 MiB limit. */
+  public static final int DEFAULT_CHUNK_VALUES = 256 * 1024;
+
+  private Payloads() {}
+
+  /** The wire spec of {@code model} and {@code attachments}. */
+  public static PayloadSpec spec(ParameterSet model, Attachments attachments) {
+    PayloadSpec.Builder b = PayloadSpec.newBuilder().addAllModel(tensorSpecs(model));
+    for (Map.Entry<AttachmentKey, ParameterSet> e : attachments.asMap().entrySet()) {
+      b.addAttachments(AttachmentSpec.newBuilder().setKey(e.getKey().name()).addAllTensors(tensorSpecs(e.getValue())));
+    }
+    return b.build();
+  }
+
+  static List<TensorSpec> tensorSpecs(ParameterSet p) {
+    List<TensorSpec> out = new ArrayList<>(p.count());
+    for (Tensor t : p) {
+      TensorSpec.Builder s = TensorSpec.newBuilder().setName(t.name());
+      for (int d : t.shape()) {
+        s.addShape(d);
+      }
+      out.add(s.build());
+    }
+    return out;
+  }
+
+  /** The payloads in wire order: the model, then each attachment. */
+  public static List<ParameterSet> ordered(ParameterSet model, Attachments attachments) {
+    List<ParameterSet> all = new ArrayList<>();
+    all.add(model);
+    all.addAll(attachments.asMap().values());
+    return all;
+  }
+
+  /** Total float values of the payloads. */
+  public static long values(List<ParameterSet> payloads) {
+    long n = 0;
+    for (ParameterSet p : payloads) {
+      n += p.size();
+    }
+    return n;
+  }
+
+  /**
+   * The chunks of {@code payloads}, each carrying at most {@code chunkValues} values of one tensor,
+   * created one at a time as the iterator advances.
+   */
+  public static Iterator<Chunk> chunks(long taskId, List<ParameterSet> payloads, int chunkValues) {
+    if (chunkValues <= 0) {
+      throw new IllegalArgumentException("chunkValues must be > 0. Provided value: " + chunkValues);
+    }
+    return new Iterator<>() {
+      private int payload;
+      private int tensor;
+      private int offset;
+
+      {
+        skipEmpty();
+      }
+
+      private void skipEmpty() {
+        while (payload < payloads.size()) {
+          List<Tensor> ts = payloads.get(payload).tensors();
+          if (tensor < ts.size() && offset < ts.get(tensor).size()) {
+            return;
+          }
+          if (tensor < ts.size()) {
+            tensor++;
+            offset = 0;
+          } else {
+            payload++;
+            tensor = 0;
+            offset = 0;
+          }
+        }
+      }
+
+      @Override
+      public boolean hasNext() {
+        return payload < payloads.size();
+      }
+
+      @Override
+      public Chunk next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        float[] data = payloads.get(payload).tensors().get(tensor).data();
+        int n = Math.min(chunkValues, data.length - offset);
+        ByteBuffer buf = ByteBuffer.allocate(n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asFloatBuffer().put(data, offset, n);
+        ByteString bytes = UnsafeByteOperations.unsafeWrap(buf.array());
+        Chunk c = Chunk.newBuilder().setTaskId(taskId).setPayload(payload).setTensor(tensor).setOffset(offset)
+            .setData(bytes).build();
+        offset += n;
+        skipEmpty();
+        return c;
+      }
+    };
+  }
+}

@@ -1,0 +1,165 @@
+package dev.starling.transport.grpc.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.starling.core.error.ErrorCode;
+import dev.starling.core.message.ClientFailure;
+import dev.starling.server.RoundListener;
+import dev.starling.server.RoundLoop;
+import dev.starling.server.RoundRecord;
+import dev.starling.strategy.FedAvg;
+import dev.starling.transport.grpc.proto.ClientMessage;
+import dev.starling.transport.grpc.proto.FederationGrpc;
+import dev.starling.transport.grpc.proto.Heartbeat;
+import dev.starling.transport.grpc.proto.Hello;
+import dev.starling.transport.grpc.proto.ServerMessage;
+import dev.starling.transport.grpc.proto.TaskHeader;
+import dev.starling.transport.grpc.proto.UpdateHeader;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Misbehaving clients written directly against the wire protocol. */
+@Timeout(30)
+class RawProtocolTest {
+  private FederationServer server;
+  private ManagedChannel channel;
+
+  @BeforeEach
+  void start() {
+    server = new FederationServer(ServerSettings.loopback(0, "test", "fedavg").withHeartbeat(Duration.ofMillis(300))).start();
+    channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+  }
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    server.close();
+  }
+
+  /** A raw session: everything the server sends lands in {@code inbox}. */
+  private final class Raw {
+    final LinkedBlockingQueue<ServerMessage> inbox = new LinkedBlockingQueue<>();
+    final CompletableFuture<Status> closed = new CompletableFuture<>();
+    final StreamObserver<ClientMessage> out;
+    /** Heartbeats are sent until this is set (a client that hangs mid-round). */
+    volatile boolean mute;
+    final Thread beat;
+
+    Raw(String id) {
+      out = FederationGrpc.newStub(channel).session(new StreamObserver<>() {
+        @Override
+        public void onNext(ServerMessage m) {
+          inbox.add(m);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          closed.complete(Status.fromThrowable(t));
+        }
+
+        @Override
+        public void onCompleted() {
+          closed.complete(Status.OK);
+        }
+      });
+      send(ClientMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(1).setClientId(id)).build());
+      beat = Thread.ofVirtual().start(() -> {
+        while (!mute && !closed.isDone()) {
+          send(ClientMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder()).build());
+          try {
+            Thread.sleep(100);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      });
+    }
+
+    synchronized void send(ClientMessage m) {
+      out.onNext(m);
+    }
+
+    ServerMessage next(ServerMessage.BodyCase kind) throws InterruptedException {
+      while (true) {
+        ServerMessage m = inbox.poll(10, TimeUnit.SECONDS);
+        assertThat(m).as("waiting for " + kind).isNotNull();
+        if (m.getBodyCase() == kind) {
+          return m;
+        }
+      }
+    }
+  }
+
+  private CompletableFuture<RoundRecord> oneRound(Duration deadline) {
+    return CompletableFuture.supplyAsync(() -> new RoundLoop(server.wrap(new FedAvg()), server.pool(),
+        LoopbackFederationTest.loop(1, 1, deadline), RoundListener.NONE)
+        .run(LoopbackFederationTest.initial(10)).history().rounds().get(0));
+  }
+
+  @Test
+  void updateForTheWrongRoundIsRejectedAndRecorded() throws Exception {
+    Raw raw = new Raw("liar");
+    raw.next(ServerMessage.BodyCase.WELCOME);
+    CompletableFuture<RoundRecord> round = oneRound(Duration.ofSeconds(10));
+    TaskHeader task = raw.next(ServerMessage.BodyCase.TASK_HEADER).getTaskHeader();
+    raw.next(ServerMessage.BodyCase.TASK_END);
+    raw.send(ClientMessage.newBuilder().setUpdateHeader(UpdateHeader.newBuilder().setTaskId(task.getTaskId())
+        .setRound(task.getRound() + 1).setNumExamples(1).setSpec(task.getSpec())).build());
+    var rejected = raw.next(ServerMessage.BodyCase.TASK_REJECTED).getTaskRejected();
+    assertThat(rejected.getCode()).isEqualTo("INVALID_ARGUMENT");
+    assertThat(rejected.getMessage()).contains("client liar").contains("wrong round 2, the task was for round 1");
+    RoundRecord rec = round.get(10, TimeUnit.SECONDS);
+    assertThat(rec.clientsSucceeded()).isZero();
+    assertThat(rec.failures()).extracting(ClientFailure::code).containsExactly(ErrorCode.INVALID_ARGUMENT);
+  }
+
+  @Test
+  void silentClientIsDroppedAfterThreeMissedHeartbeatsNotAtTheRoundDeadline() throws Exception {
+    Raw raw = new Raw("mute");
+    raw.next(ServerMessage.BodyCase.WELCOME);
+    long t0 = System.nanoTime();
+    CompletableFuture<RoundRecord> round = oneRound(Duration.ofSeconds(20));
+    raw.next(ServerMessage.BodyCase.TASK_HEADER);
+    raw.mute = true; // hangs with the task: no reply, no heartbeat, connection still open
+    RoundRecord rec = round.get(10, TimeUnit.SECONDS);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    assertThat(rec.failures()).singleElement().satisfies(f -> {
+      assertThat(f.client().value()).isEqualTo("mute");
+      assertThat(f.code()).isEqualTo(ErrorCode.UNAVAILABLE);
+      assertThat(f.reason()).contains("heartbeat");
+    });
+    assertThat(seconds).isLessThan(10); // far below the 20 s round deadline
+    assertThat(raw.closed.get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+  }
+
+  @Test
+  void wrongProtocolVersionIsRefusedClearly() throws Exception {
+    LinkedBlockingQueue<Status> st = new LinkedBlockingQueue<>();
+    StreamObserver<ClientMessage> out = FederationGrpc.newStub(channel).session(new StreamObserver<>() {
+      @Override
+      public void onNext(ServerMessage m) {}
+
+      @Override
+      public void onError(Throwable t) {
+        st.add(Status.fromThrowable(t));
+      }
+
+      @Override
+      public void onCompleted() {}
+    });
+    out.onNext(ClientMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(7).setClientId("future")).build());
+    Status s = st.poll(10, TimeUnit.SECONDS);
+    assertThat(s.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+    assertThat(s.getDescription()).contains("protocol v7").contains("v1");
+  }
+}
