@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "starling", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Federated and decentralized model training on the JVM.",
-    subcommands = {SimulateCommand.class, EvaluateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {SimulateCommand.class, EvaluateCommand.class, BenchCommand.class, PrivacyCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** The version printed by {@code --version} and stored in model files. */
   public static final String VERSION = "0.1.0-SNAPSHOT";
