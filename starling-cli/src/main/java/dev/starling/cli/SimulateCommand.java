@@ -116,6 +116,9 @@ final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--plateau", paramLabel = "ROUNDS", description = "Stop when the training loss has not improved by 1e-4 for this many rounds.")
   Integer plateau;
 
+  @Mixin
+  PrivacyOptions privacy = new PrivacyOptions();
+
   @Option(names = "--metrics-out", paramLabel = "FILE", description = "Write one JSON object per round (JSON Lines).")
   Path metricsOut;
 
@@ -127,7 +130,7 @@ final class SimulateCommand implements Callable<Integer> {
     PrintStream out = spec.commandLine().getOut() == null ? System.out : new PrintStream(System.out, true);
     ModelSpec modelSpec = ModelSpec.parse(model);
     Partitioner partitioner = Partitioners.parse(partition);
-    Strategy strat = Strategies.parse(strategy);
+    Strategy strat = privacy.wrap(Strategies.parse(strategy), seed);
     Optional<String> key = partition.startsWith("by:") ? Optional.of(partition.substring(3)) : Optional.empty();
     LoadedData loaded = data.load(seed, key);
     boolean std = switch (standardize.toLowerCase(Locale.ROOT)) {
@@ -148,6 +151,7 @@ final class SimulateCommand implements Callable<Integer> {
     if (plateau != null) {
       stops.add(StopCondition.plateau("train_loss", plateau, 1e-4, false));
     }
+    PrivacyOptions.addStops(strat, stops);
     Dataset train0 = loaded.train();
     out.printf(Locale.ROOT, "dataset   %s%n", loaded.description());
     out.printf(Locale.ROOT, "          train %d rows, test %d rows, %d features, %d classes%n", train0.size(),
