@@ -7,6 +7,7 @@ import dev.starling.privacy.dp.CentralDpStrategy;
 import dev.starling.privacy.dp.LocalDpConfig;
 import dev.starling.privacy.dp.LocalDpStrategy;
 import dev.starling.privacy.dp.PrivateStrategy;
+import dev.starling.privacy.secagg.SecureAggregationStrategy;
 import dev.starling.server.StopCondition;
 import dev.starling.strategy.Strategy;
 import java.util.List;
@@ -35,8 +36,28 @@ final class PrivacyOptions {
       description = "Noise source: secure (SecureRandom) or seeded by --seed (reproducible research runs only). Default: ${DEFAULT-VALUE}.")
   String noise;
 
-  /** Wraps {@code s} as the flags say (unchanged without --dp). */
+  @Option(names = "--secagg", paramLabel = "DROPOUT[,MAXABS]",
+      description = "Secure aggregation tolerating drop-out of a fraction DROPOUT (< 0.5) of each round's clients;"
+          + " update coordinates must lie in [-MAXABS, MAXABS] (default 8). Default: off.")
+  String secagg;
+
+  /** Wraps {@code s} as the flags say: DP decorators inside, secure aggregation outermost. */
   Strategy wrap(Strategy s, long seed) {
+    Strategy inner = wrapDp(s, seed);
+    if (secagg == null) {
+      return inner;
+    }
+    if (inner instanceof CentralDpStrategy) {
+      throw new IllegalArgumentException("--secagg with --dp central: central DP clips each update on the server,"
+          + " which secure aggregation hides from it; use --dp local:CLIP,SIGMA with --secagg, or central DP without it");
+    }
+    String[] p = secagg.split(",");
+    double drop = Double.parseDouble(p[0].trim());
+    double maxAbs = p.length > 1 ? Double.parseDouble(p[1].trim()) : 8.0;
+    return new SecureAggregationStrategy(inner, drop, maxAbs);
+  }
+
+  private Strategy wrapDp(Strategy s, long seed) {
     if (dp == null) {
       if (targetEpsilon != null) {
         throw new IllegalArgumentException("--target-epsilon needs --dp (central:CLIP,Z, central-adaptive:QUANTILE,Z or local:CLIP,SIGMA)");
@@ -76,7 +97,8 @@ final class PrivacyOptions {
 
   /** Adds the budget stop condition if {@code s} spends a privacy budget. */
   static void addStops(Strategy s, List<StopCondition> stops) {
-    if (s instanceof PrivateStrategy p) {
+    Strategy inner = s instanceof SecureAggregationStrategy sa ? sa.delegateStrategy() : s;
+    if (inner instanceof PrivateStrategy p) {
       stops.add(h -> p.budgetExhausted());
     }
   }

@@ -93,4 +93,40 @@ class PrivacyCliTest {
     assertThat(r.code()).isNotZero();
     assertThat(r.err()).contains("individual updates");
   }
+
+  @Test
+  void simulate_secaggWithRobustRule_refusedBeforeRound1WithAlternative() {
+    Run r = run("simulate", "--rounds", "2", "--strategy", "median", "--secagg", "0.3");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).contains("secure aggregation cannot run").contains("only the sum").contains("--dp local");
+    assertThat(r.out()).doesNotContain("round |");
+  }
+
+  @Test
+  void simulate_secaggWithDropouts_trainsAndMatchesPlainAverageAccuracy() throws Exception {
+    Path m1 = tmp.resolve("sa.jsonl");
+    Run r = run("simulate", "--rounds", "5", "--seed", "4", "--clients", "20", "--fraction", "0.5", "--strategy", "avg",
+        "--dropout", "0.2", "--secagg", "0.4", "--metrics-out", m1.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    Path m2 = tmp.resolve("plain.jsonl");
+    Run p = run("simulate", "--rounds", "5", "--seed", "4", "--clients", "20", "--fraction", "0.5", "--strategy", "avg",
+        "--dropout", "0.2", "--metrics-out", m2.toString());
+    assertThat(p.code()).as(p.err()).isZero();
+    ObjectMapper json = new ObjectMapper();
+    List<String> a = Files.readAllLines(m1);
+    List<String> b = Files.readAllLines(m2);
+    assertThat(a).hasSize(5);
+    boolean sawDropout = false;
+    for (int i = 0; i < 5; i++) {
+      JsonNode x = json.readTree(a.get(i));
+      JsonNode y = json.readTree(b.get(i));
+      assertThat(x.get("secagg_bytes_up").asLong()).isPositive();
+      assertThat(x.get("secagg_unmask_failed")).isNull();
+      sawDropout |= x.get("failures").size() > 0;
+      // Fixed-point rounding is the only difference from the plain average.
+      assertThat(x.get("test_accuracy").asDouble()).isCloseTo(y.get("test_accuracy").asDouble(),
+          org.assertj.core.api.Assertions.within(0.02));
+    }
+    assertThat(sawDropout).isTrue();
+  }
 }
