@@ -54,7 +54,7 @@ class SecureAggregationStrategyTest {
 
   @Test
   void aggregate_withToleratedDropouts_isTheMeanOfTheSurvivors() {
-    SecureAggregationStrategy s = new SecureAggregationStrategy(new FedAvg(), 0.3, 8);
+    SecureAggregationStrategy s = new SecureAggregationStrategy(new FedAvg(), 0.3, 10);
     s.prepare(new RoundPlan(10, 10));
     AggregateResult r = round(s, 10, 3);
     float[] w = r.parameters().get("w").data();
@@ -65,7 +65,7 @@ class SecureAggregationStrategyTest {
 
   @Test
   void aggregate_moreDropoutsThanTolerated_keepsTheModel() {
-    SecureAggregationStrategy s = new SecureAggregationStrategy(new FedAvg(), 0.1, 8);
+    SecureAggregationStrategy s = new SecureAggregationStrategy(new FedAvg(), 0.1, 10);
     s.prepare(new RoundPlan(10, 10));
     AggregateResult r = round(s, 10, 4);
     assertThat(r.parameters()).isEqualTo(vec(1, 1));
