@@ -3,7 +3,9 @@ package dev.starling.cli;
 import dev.starling.core.random.RandomSource;
 import dev.starling.privacy.accounting.PrivacyAccountant;
 import dev.starling.privacy.dp.CentralDpConfig;
+import dev.starling.core.learner.DpSgdSettings;
 import dev.starling.privacy.dp.CentralDpStrategy;
+import dev.starling.privacy.dp.DpSgdStrategy;
 import dev.starling.privacy.dp.LocalDpConfig;
 import dev.starling.privacy.dp.LocalDpStrategy;
 import dev.starling.privacy.dp.PrivateStrategy;
@@ -41,9 +43,26 @@ final class PrivacyOptions {
           + " update coordinates must lie in [-MAXABS, MAXABS] (default 8). Default: off.")
   String secagg;
 
+  @Option(names = "--dp-sgd", paramLabel = "CLIP,Z",
+      description = "Example-level DP-SGD in every client's local training: per-example clip norm and noise multiplier. Default: off.")
+  String dpSgd;
+
   /** Wraps {@code s} as the flags say: DP decorators inside, secure aggregation outermost. */
   Strategy wrap(Strategy s, long seed) {
     Strategy inner = wrapDp(s, seed);
+    if (dpSgd != null) {
+      if (inner != s) {
+        throw new IllegalArgumentException("--dp-sgd cannot be combined with --dp: choose example-level (--dp-sgd)"
+            + " or user-level (--dp) privacy");
+      }
+      String[] p = dpSgd.split(",");
+      if (p.length != 2) {
+        throw new IllegalArgumentException("--dp-sgd must be CLIP,Z. Provided value: " + dpSgd);
+      }
+      inner = new DpSgdStrategy(s, new DpSgdSettings(Double.parseDouble(p[0].trim()), Double.parseDouble(p[1].trim()),
+          seededNoise()), PrivacyAccountant.named(accountant), delta,
+          targetEpsilon == null ? OptionalDouble.empty() : OptionalDouble.of(targetEpsilon));
+    }
     if (secagg == null) {
       return inner;
     }
@@ -59,16 +78,12 @@ final class PrivacyOptions {
 
   private Strategy wrapDp(Strategy s, long seed) {
     if (dp == null) {
-      if (targetEpsilon != null) {
-        throw new IllegalArgumentException("--target-epsilon needs --dp (central:CLIP,Z, central-adaptive:QUANTILE,Z or local:CLIP,SIGMA)");
+      if (targetEpsilon != null && dpSgd == null) {
+        throw new IllegalArgumentException("--target-epsilon needs --dp (central:CLIP,Z, central-adaptive:QUANTILE,Z or local:CLIP,SIGMA) or --dp-sgd CLIP,Z");
       }
       return s;
     }
-    boolean seeded = switch (noise.toLowerCase(Locale.ROOT)) {
-      case "secure" -> false;
-      case "seeded" -> true;
-      default -> throw new IllegalArgumentException("--dp-noise must be secure or seeded. Provided value: " + noise);
-    };
+    boolean seeded = seededNoise();
     String spec = dp.trim().toLowerCase(Locale.ROOT);
     int colon = spec.indexOf(':');
     String kind = colon < 0 ? spec : spec.substring(0, colon);
@@ -93,6 +108,22 @@ final class PrivacyOptions {
       case "local" -> new LocalDpStrategy(s, LocalDpConfig.of(a, b).with(delta, target, acc, seeded));
       default -> throw new IllegalArgumentException("--dp must be central:CLIP,Z, central-adaptive:QUANTILE,Z or local:CLIP,SIGMA. Provided value: " + dp);
     };
+  }
+
+  private boolean seededNoise() {
+    return switch (noise.toLowerCase(Locale.ROOT)) {
+      case "secure" -> false;
+      case "seeded" -> true;
+      default -> throw new IllegalArgumentException("--dp-noise must be secure or seeded. Provided value: " + noise);
+    };
+  }
+
+  /** Tells a DP-SGD strategy the clients' dataset sizes so its budget is checked before round 1. */
+  static void plan(Strategy s, java.util.List<Integer> clientSizes, int localEpochs, int batchSize) {
+    Strategy inner = s instanceof SecureAggregationStrategy sa ? sa.delegateStrategy() : s;
+    if (inner instanceof DpSgdStrategy d) {
+      d.plan(clientSizes, localEpochs, batchSize);
+    }
   }
 
   /** Adds the budget stop condition if {@code s} spends a privacy budget. */

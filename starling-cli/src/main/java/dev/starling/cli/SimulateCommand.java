@@ -162,6 +162,7 @@ final class SimulateCommand implements Callable<Integer> {
          ProgressReporter progress = new ProgressReporter(ProgressReporter.isTerminal(), out, rounds);
          MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut)) {
       int n = sim.clients().size();
+      PrivacyOptions.plan(strat, sim.clients().stream().map(c -> c.data().size()).toList(), localEpochs, batchSize);
       RoundLoopConfig loopCfg = RoundLoopConfig.builder().rounds(rounds).fractionFit(fraction)
           .minFitClients(Math.min(minClients, n)).trainDefaults(train).stopConditions(stops).seed(seed).build();
       out.printf(Locale.ROOT, "model     %s (%,d parameters)%n", modelSpec.id(),

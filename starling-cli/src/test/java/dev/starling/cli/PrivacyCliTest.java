@@ -129,4 +129,22 @@ class PrivacyCliTest {
     }
     assertThat(sawDropout).isTrue();
   }
+
+  @Test
+  void simulate_dpSgd_reportsExampleLevelEpsilonAndStopsAtBudget() throws Exception {
+    Path metrics = tmp.resolve("dpsgd.jsonl");
+    Run r = run("simulate", "--rounds", "10", "--seed", "2", "--clients", "5", "--fraction", "1", "--local-epochs", "1",
+        "--model", "logreg", "--batch-size", "32", "--dp-sgd", "1.0,1.0", "--dp-noise", "seeded", "--target-epsilon", "8",
+        "--metrics-out", metrics.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    List<String> lines = Files.readAllLines(metrics);
+    assertThat(lines.size()).isBetween(1, 9);
+    double eps = new ObjectMapper().readTree(lines.get(lines.size() - 1)).get("epsilon").asDouble();
+    assertThat(eps).isPositive().isLessThanOrEqualTo(8.0);
+    assertThat(r.out()).contains("privacy budget: another round");
+    Run refused = run("simulate", "--rounds", "10", "--seed", "2", "--clients", "5", "--fraction", "1", "--local-epochs", "1",
+        "--model", "logreg", "--batch-size", "32", "--dp-sgd", "1.0,1.0", "--target-epsilon", "1");
+    assertThat(refused.code()).isEqualTo(1);
+    assertThat(refused.err()).contains("refusing to start: one round of DP-SGD");
+  }
 }

@@ -80,9 +80,14 @@ public final class CentralDpStrategy extends ForwardingStrategy implements Priva
     return clipNorm;
   }
 
-  @Override
+  /** The budget tracker (epsilon spent, delta, target). */
   public PrivacyBudgetTracker budget() {
     return tracker;
+  }
+
+  @Override
+  public java.util.Optional<String> budgetExhausted() {
+    return tracker.exhausted();
   }
 
   /** The noise multiplier applied to the update sum (smaller than z when adaptive clipping spends some). */

@@ -41,9 +41,14 @@ public final class LocalDpStrategy extends ForwardingStrategy implements Private
     this.tracker = new PrivacyBudgetTracker(config.accountant(), config.delta(), config.targetEpsilon());
   }
 
-  @Override
+  /** The budget tracker (epsilon spent, delta, target). */
   public PrivacyBudgetTracker budget() {
     return tracker;
+  }
+
+  @Override
+  public java.util.Optional<String> budgetExhausted() {
+    return tracker.exhausted();
   }
 
   @Override

@@ -8,11 +8,6 @@ import java.util.Optional;
  * exceed the target epsilon.
  */
 public interface PrivateStrategy {
-  /** The budget tracker (epsilon spent, delta, target). */
-  PrivacyBudgetTracker budget();
-
   /** A reason to stop before the next round, if it would exceed the target epsilon. */
-  default Optional<String> budgetExhausted() {
-    return budget().exhausted();
-  }
+  Optional<String> budgetExhausted();
 }
