@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code starling bench}: measurements and paper reproductions that print tables. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Measurements and paper reproductions; each prints a table.",
-    subcommands = {StrategyBench.class, CommandLine.HelpCommand.class})
+    subcommands = {StrategyBench.class, PrivacyBench.class, CommandLine.HelpCommand.class})
 final class BenchCommand implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
