@@ -147,4 +147,13 @@ class PrivacyCliTest {
     assertThat(refused.code()).isEqualTo(1);
     assertThat(refused.err()).contains("refusing to start: one round of DP-SGD");
   }
+
+  @Test
+  void benchPrivacy_quickSecagg_everyRowIsExact() {
+    Run r = run("bench", "privacy", "--quick", "--only", "secagg");
+    assertThat(r.code()).as(r.err()).isZero();
+    long rows = r.out().lines().filter(l -> l.matches("\\s+\\d+ \\|.*")).count();
+    assertThat(rows).isEqualTo(4);
+    assertThat(r.out()).doesNotContain("| NO");
+  }
 }
