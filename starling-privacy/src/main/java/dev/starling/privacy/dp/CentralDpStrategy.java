@@ -126,9 +126,11 @@ public final class CentralDpStrategy extends ForwardingStrategy implements Priva
       private int withinBound;
       private double lossSum;
       private double lossWeight;
+      private long examples;
 
       @Override
       public void accept(ClientId client, TrainResult result) {
+        examples += result.numExamples();
         double[] d = Updates.delta(result.parameters(), global);
         double n = Updates.clip(d, c);
         if (n > c) {
@@ -168,7 +170,7 @@ public final class CentralDpStrategy extends ForwardingStrategy implements Priva
         if (lossWeight > 0) {
           out.put("train_loss", lossSum / lossWeight);
         }
-        out.put("clients_aggregated", count).put("clients_clipped", clipped).put("clip_norm", c)
+        out.put("clients_aggregated", count).put("examples", examples).put("clients_clipped", clipped).put("clip_norm", c)
             .putAll(tracker.metrics());
         return new AggregateResult(r.parameters(), out.build(), r.verdicts());
       }

@@ -16,7 +16,9 @@ import java.security.SecureRandom;
  * (refused otherwise; NIST SP 800-57 puts 2048-bit factoring-based keys at 112-bit security), primes
  * from {@link BigInteger#probablePrime} on a {@link SecureRandom}, encryption
  * {@code c = (1 + m n) r^n mod n^2} with fresh random {@code r}, decryption by the CRT (mod p^2 and q^2
- * separately). Single key holder: threshold decryption is not implemented. Thread-safe (immutable keys).
+ * separately). The decryption key can also be split among several key holders who must all take part
+ * ({@link #splitKey}, n-of-n; t-of-n threshold decryption as in Damgard-Jurik is not implemented).
+ * Thread-safe (immutable keys).
  */
 public final class Paillier {
   /** The smallest accepted modulus size. */
@@ -97,6 +99,46 @@ public final class Paillier {
     private static BigInteger lFunction(BigInteger x, BigInteger m) {
       return x.subtract(BigInteger.ONE).divide(m);
     }
+  }
+
+  /**
+   * One holder's share of the decryption exponent {@code d} ({@code d = 0 mod lambda}, {@code d = 1 mod n},
+   * so {@code c^d = 1 + m n mod n^2}). Alone it reveals nothing about m: the shares are uniform integers 128
+   * bits longer than d, except the last, which makes them sum to d.
+   */
+  public record KeyShare(int index, BigInteger exponent, PublicKey publicKey) {
+    /** This holder's partial decryption {@code c^{d_i} mod n^2}. */
+    public BigInteger partialDecrypt(BigInteger c) {
+      return c.modPow(exponent, publicKey.nSquared());
+    }
+  }
+
+  /** Splits {@code key} into {@code holders >= 2} shares, all of which are needed to decrypt. */
+  public static java.util.List<KeyShare> splitKey(PrivateKey key, int holders, SecureRandom rng) {
+    Checks.checkArgument(holders >= 2, "key holders", ">= 2", holders);
+    BigInteger n = key.pub.n();
+    BigInteger pm1 = key.p.subtract(BigInteger.ONE);
+    BigInteger qm1 = key.q.subtract(BigInteger.ONE);
+    BigInteger lambda = pm1.multiply(qm1).divide(pm1.gcd(qm1));
+    BigInteger d = lambda.multiply(lambda.modInverse(n)).mod(lambda.multiply(n));
+    java.util.List<KeyShare> out = new java.util.ArrayList<>();
+    BigInteger rest = d;
+    for (int i = 1; i < holders; i++) {
+      BigInteger di = new BigInteger(d.bitLength() + 128, rng);
+      out.add(new KeyShare(i, di, key.pub));
+      rest = rest.subtract(di);
+    }
+    out.add(new KeyShare(holders, rest, key.pub));
+    return java.util.List.copyOf(out);
+  }
+
+  /** The plaintext from every holder's partial decryption of the same ciphertext. */
+  public static BigInteger combine(PublicKey pub, java.util.List<BigInteger> partials) {
+    BigInteger x = BigInteger.ONE;
+    for (BigInteger p : partials) {
+      x = x.multiply(p).mod(pub.nSquared());
+    }
+    return x.subtract(BigInteger.ONE).divide(pub.n()).mod(pub.n());
   }
 
   /** A key pair. */

@@ -127,6 +127,7 @@ public final class SecureAggregationStrategy extends ForwardingStrategy {
       private final List<SecAggClient> maskedBy = new ArrayList<>();
       private double lossSum;
       private double lossWeight;
+      private long examples;
 
       @Override
       public void accept(ClientId client, TrainResult result) {
@@ -141,6 +142,7 @@ public final class SecureAggregationStrategy extends ForwardingStrategy {
         up[0] += m.wireBytes();
         server.receiveMasked(m);
         maskedBy.add(c);
+        examples += result.numExamples();
         double loss = result.metrics().getOrNaN(Metrics.LOSS);
         if (!Double.isNaN(loss) && result.numExamples() > 0) {
           lossSum += loss * result.numExamples();
@@ -185,7 +187,7 @@ public final class SecureAggregationStrategy extends ForwardingStrategy {
         if (lossWeight > 0) {
           out.put("train_loss", lossSum / lossWeight);
         }
-        out.put("clients_aggregated", n).put("secagg_bytes_up", up[0]).put("secagg_server_seconds", serverSeconds);
+        out.put("clients_aggregated", n).put("examples", examples).put("secagg_bytes_up", up[0]).put("secagg_server_seconds", serverSeconds);
         return new AggregateResult(r.parameters(), out.build(), r.verdicts());
       }
     };

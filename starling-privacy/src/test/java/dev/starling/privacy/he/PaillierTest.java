@@ -68,4 +68,16 @@ class PaillierTest {
     assertThatThrownBy(() -> pp.encrypt(new float[] {0.5f, -2f}, RNG)).isInstanceOf(FlException.class)
         .hasMessageContaining("coordinate 1");
   }
+
+  @Test
+  void splitKey_allHoldersDecryptTheSumAndFewerDoNot() {
+    Paillier.PublicKey pk = keys.publicKey();
+    BigInteger a = BigInteger.valueOf(40_000);
+    BigInteger b = BigInteger.valueOf(2_000);
+    BigInteger c = pk.add(pk.encrypt(a, RNG), pk.encrypt(b, RNG));
+    java.util.List<Paillier.KeyShare> shares = Paillier.splitKey(keys.privateKey(), 3, RNG);
+    java.util.List<BigInteger> partials = shares.stream().map(s -> s.partialDecrypt(c)).toList();
+    assertThat(Paillier.combine(pk, partials)).isEqualTo(BigInteger.valueOf(42_000));
+    assertThat(Paillier.combine(pk, partials.subList(0, 2))).isNotEqualTo(BigInteger.valueOf(42_000));
+  }
 }
