@@ -14,7 +14,8 @@ import org.apache.commons.numbers.gamma.Erfc;
  *
  * <p>For each adjacency direction (remove: P = the mixture {@code (1-q) N(0, s^2) + q N(1, s^2)}, Q =
  * {@code N(0, s^2)}; add: the pair swapped) the single-step privacy loss {@code L = log(P/Q)(X)}, X ~ P,
- * is discretised on a grid of spacing {@code mesh}: the loss range is cut into cells
+ * is discretised on a grid of spacing {@code h = min(mesh, sd/10)} (sd: the single-step loss's standard
+ * deviation, so that the discretisation adds at most 1/400 of the true variance): the loss range is cut into cells
  * {@code [k h, (k+1) h]}, each cell's exact probability (Gaussian tail integrals) is split between its
  * two end points so that the cell's conditional mean (8-point Gauss-Legendre) is kept: the discrete
  * loss has exactly the true mean, and its variance exceeds the true one by at most {@code h^2 / 4} per
@@ -116,12 +117,16 @@ public final class PrvAccountant implements PrivacyAccountant {
   /** The composed loss distribution of one direction on a circular grid. */
   private Composed composeDirection(double q, double sigma, long steps, boolean remove) {
     Direction dir = new Direction(q, sigma, remove);
-    double h = mesh;
     // Single-step loss range (finite part).
     double lMin = Math.min(dir.loss(dir.xLo), dir.loss(dir.xHi));
     double lMax = Math.max(dir.loss(dir.xLo), dir.loss(dir.xHi));
     // Moments of one step, on a coarse pass, to size the composed domain.
     double[] m = dir.moments();
+    // The discretisation adds at most h^2/4 of variance per step: keep it below 1/400 of the true one.
+    double h = Math.min(mesh, 0.1 * Math.sqrt(Math.max(m[1], 0)));
+    if (!(h > 0)) {
+      h = mesh;
+    }
     double meanT = m[0] * steps;
     double sdT = Math.sqrt(Math.max(m[1], 0) * steps) + h;
     double hiTail = rdpTail(q, sigma, steps, 1e-14);

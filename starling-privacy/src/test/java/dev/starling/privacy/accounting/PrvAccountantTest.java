@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
  * The PRV accountant against exact values: full-batch Gaussian cases, whose optimal delta is known in
  * closed form (Balle and Wang 2018, Theorem 8), within 1e-3 relative, including the case from
  * microsoft/prv_accountant's own tests; and, for subsampled cases, never above the RDP accountant's
- * epsilon and within 15% of it (the RDP conversion's known slack).
+ * epsilon and more than half of it.
  */
 class PrvAccountantTest {
   @Test
@@ -38,11 +38,11 @@ class PrvAccountantTest {
   void epsilon_isAtMostRdpAndClose() {
     PrvAccountant prv = new PrvAccountant();
     RdpAccountant rdp = new RdpAccountant();
-    double[][] cases = {{0.04, 1.5, 2250}, {0.1, 1.0, 100}, {0.01, 1.1, 1000}};
+    double[][] cases = {{0.04, 1.5, 2250}, {0.1, 1.0, 100}, {0.01, 1.1, 1000}, {1e-4, 10, 1_000_000}, {0.2, 1.0, 40}};
     for (double[] c : cases) {
       double e1 = prv.epsilon(c[0], c[1], (long) c[2], 1e-5);
       double e2 = rdp.epsilon(c[0], c[1], (long) c[2], 1e-5);
-      assertThat(e1).as("q=%s z=%s T=%s", c[0], c[1], c[2]).isLessThanOrEqualTo(e2).isGreaterThan(0.85 * e2);
+      assertThat(e1).as("q=%s z=%s T=%s", c[0], c[1], c[2]).isLessThanOrEqualTo(e2).isGreaterThan(0.5 * e2);
     }
   }
 
