@@ -77,15 +77,21 @@ public final class DpSgdStrategy extends ForwardingStrategy implements PrivateSt
   @Override
   public void prepare(dev.starling.strategy.RoundPlan roundPlan) {
     if (target.isPresent() && !plannedSizes.isEmpty()) {
+      int worstN = -1;
+      double worst = 0;
       for (int n : plannedSizes) {
-        if (n > 0 && epsilonOf(stepsPerRound(n), n) > target.getAsDouble()) {
-          throw new dev.starling.core.error.FlException(dev.starling.core.error.ErrorCode.BUDGET_EXHAUSTED,
-              String.format(Locale.ROOT, "refusing to start: one round of DP-SGD already spends epsilon %.4f > target"
-                  + " %s for a client with %d examples (batch %d, %d local epochs, noise multiplier %s); raise the noise"
-                  + " multiplier, lower the local epochs or the batch size, or raise --target-epsilon",
-                  epsilonOf(stepsPerRound(n), n), target.getAsDouble(), n, batchSize, plannedEpochs,
-                  settings.noiseMultiplier()));
+        double e = n > 0 ? epsilonOf(stepsPerRound(n), n) : 0;
+        if (e > worst) {
+          worst = e;
+          worstN = n;
         }
+      }
+      if (worst > target.getAsDouble()) {
+        throw new dev.starling.core.error.FlException(dev.starling.core.error.ErrorCode.BUDGET_EXHAUSTED,
+            String.format(Locale.ROOT, "refusing to start: one round of DP-SGD already spends epsilon %.4f > target"
+                + " %s for a client with %d examples (batch %d, %d local epochs, noise multiplier %s); raise the noise"
+                + " multiplier, lower the local epochs or the batch size, or raise --target-epsilon",
+                worst, target.getAsDouble(), worstN, batchSize, plannedEpochs, settings.noiseMultiplier()));
       }
     }
     super.prepare(roundPlan);
