@@ -98,6 +98,24 @@ public final class RdpAccountant implements PrivacyAccountant {
     return Math.max(0, best);
   }
 
+  /**
+   * The original conversion of Mironov 2017 (Proposition 3), {@code min_alpha rdp(alpha) - log(delta) /
+   * (alpha - 1)}: looser than {@link #epsilonFromRdp}, kept to compare with values published with it
+   * (TensorFlow Privacy before 2020).
+   */
+  public static double epsilonFromRdpClassic(double[] orders, double[] rdp, double delta) {
+    double best = Double.POSITIVE_INFINITY;
+    for (int i = 0; i < orders.length; i++) {
+      best = Math.min(best, rdp[i] - Math.log(delta) / (orders[i] - 1));
+    }
+    return Math.max(0, best);
+  }
+
+  /** The orders as an array. */
+  public double[] orders() {
+    return orders.clone();
+  }
+
   /** The inverse conversion: the smallest delta certified at {@code epsilon}, capped at 1. */
   public static double deltaFromRdp(double[] orders, double[] rdp, double epsilon) {
     double best = 0;

@@ -21,6 +21,18 @@ class RdpAccountantTest {
   }
 
   @Test
+  void epsilon_tensorFlowPrivacyMnistTutorial_matchesPublished301() {
+    // TF Privacy README: N=60000, batch 256, z=1.1, 60 epochs, delta=1e-5 -> "eps = 3.01" (classic
+    // conversion, orders 1.1..10.9 and 12..63). Published to 2 decimals: tolerance 0.005.
+    RdpAccountant a = new RdpAccountant();
+    long steps = (long) Math.ceil(60 * 60000 / 256.0);
+    double q = 256 / 60000.0;
+    double classic = RdpAccountant.epsilonFromRdpClassic(a.orders(), a.rdp(q, 1.1, steps), 1e-5);
+    assertThat(classic).isCloseTo(3.01, within(0.005));
+    assertThat(a.epsilon(q, 1.1, steps, 1e-5)).isLessThan(classic);
+  }
+
+  @Test
   void rdp_dpAccountingReference_matchesWithinRelative1e4() {
     // dp_accounting also lists 6.70579741e-04 at order 1.5; direct quadrature of A_alpha (next test)
     // gives 6.5007e-04 there, which this implementation matches, so that entry is not used.
