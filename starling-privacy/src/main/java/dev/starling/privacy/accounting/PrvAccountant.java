@@ -159,12 +159,14 @@ public final class PrvAccountant implements PrivacyAccountant {
     FastFourierTransformer.transformInPlace(ri, DftNormalization.STANDARD, TransformType.INVERSE);
     double[] p = ri[0];
     long kLo = (long) Math.floor(lo / h);
+    // Unwrap the circle into increasing loss values: index j holds loss (kLo + ((j - kLo) mod n)) h.
     double[] values = new double[n];
     double[] probs = new double[n];
-    for (int j = 0; j < n; j++) {
-      long k = kLo + Math.floorMod(j - kLo, (long) n);
-      values[j] = k * h;
-      probs[j] = Math.max(0, p[j]);
+    int start = (int) Math.floorMod(kLo, (long) n);
+    for (int i = 0; i < n; i++) {
+      int j = (start + i) % n;
+      values[i] = (kLo + i) * h;
+      probs[i] = Math.max(0, p[j]);
     }
     double infT = -Math.expm1(steps * Math.log1p(-infMass));
     return new Composed(values, probs, infT);
@@ -181,27 +183,54 @@ public final class PrvAccountant implements PrivacyAccountant {
     return best;
   }
 
-  /** A composed distribution: grid values, probabilities, and the mass at +infinity. */
-  private record Composed(double[] values, double[] probs, double infMass) {
-    double delta(double eps) {
-      double s = 0;
-      for (int j = 0; j < values.length; j++) {
-        double v = values[j];
-        if (v > eps && probs[j] > 0) {
-          s += probs[j] * -Math.expm1(eps - v);
+  /**
+   * A composed distribution: increasing grid values, their probabilities, and the mass at +infinity.
+   * Suffix sums of {@code p} and {@code p e^-v} over positive losses make each delta(eps) a binary search:
+   * {@code delta(eps) = inf + sum_{v > eps} p - e^eps sum_{v > eps} p e^-v}.
+   */
+  private static final class Composed {
+    private final double[] values;
+    private final double[] tailP;
+    private final double[] tailPe;
+    private final double infMass;
+    private final double maxLoss;
+
+    Composed(double[] values, double[] probs, double infMass) {
+      this.values = values;
+      this.infMass = infMass;
+      int n = values.length;
+      tailP = new double[n + 1];
+      tailPe = new double[n + 1];
+      double m = 0;
+      for (int i = n - 1; i >= 0; i--) {
+        double v = values[i];
+        boolean pos = v > 0;
+        tailP[i] = tailP[i + 1] + (pos ? probs[i] : 0);
+        tailPe[i] = tailPe[i + 1] + (pos ? probs[i] * Math.exp(-v) : 0);
+        if (probs[i] > 0 && m == 0 && pos) {
+          m = v;
         }
       }
-      return infMass + s;
+      this.maxLoss = m;
+    }
+
+    double delta(double eps) {
+      int lo = 0;
+      int hi = values.length;
+      while (lo < hi) {
+        int mid = (lo + hi) >>> 1;
+        if (values[mid] > eps) {
+          hi = mid;
+        } else {
+          lo = mid + 1;
+        }
+      }
+      double d = tailP[lo] - Math.exp(eps) * tailPe[lo];
+      return infMass + Math.max(0, d);
     }
 
     double maxLoss() {
-      double m = 0;
-      for (int j = 0; j < values.length; j++) {
-        if (probs[j] > 0) {
-          m = Math.max(m, values[j]);
-        }
-      }
-      return m;
+      return maxLoss;
     }
   }
 
