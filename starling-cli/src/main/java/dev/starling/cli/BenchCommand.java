@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code starling bench}: measurements and paper reproductions that print tables. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Measurements and paper reproductions; each prints a table.",
-    subcommands = {StrategyBench.class, CompressionBench.class, AggregateBench.class, ScaleBench.class,
+    subcommands = {StrategyBench.class, CompressionBench.class, PrivacyBench.class, AggregateBench.class, ScaleBench.class,
         TransportBench.class, CommandLine.HelpCommand.class})
 final class BenchCommand implements Runnable {
   @CommandLine.Spec

@@ -121,6 +121,9 @@ final class SimulateCommand implements Callable<Integer> {
   @Mixin
   CommunicationOptions communication = new CommunicationOptions();
 
+  @Mixin
+  PrivacyOptions privacy = new PrivacyOptions();
+
   @Option(names = "--metrics-out", paramLabel = "FILE", description = "Write one JSON object per round (JSON Lines).")
   Path metricsOut;
 
@@ -132,7 +135,7 @@ final class SimulateCommand implements Callable<Integer> {
     PrintStream out = spec.commandLine().getOut() == null ? System.out : new PrintStream(System.out, true);
     ModelSpec modelSpec = ModelSpec.parse(model);
     Partitioner partitioner = Partitioners.parse(partition);
-    Strategy strat = Strategies.parse(strategy);
+    Strategy strat = privacy.wrap(Strategies.parse(strategy), seed);
     Optional<String> key = partition.startsWith("by:") ? Optional.of(partition.substring(3)) : Optional.empty();
     LoadedData loaded = data.load(seed, key);
     boolean std = switch (standardize.toLowerCase(Locale.ROOT)) {
@@ -157,6 +160,7 @@ final class SimulateCommand implements Callable<Integer> {
     if (plateau != null) {
       stops.add(StopCondition.plateau("train_loss", plateau, 1e-4, false));
     }
+    PrivacyOptions.addStops(strat, stops);
     Dataset train0 = loaded.train();
     out.printf(Locale.ROOT, "dataset   %s%n", loaded.description());
     out.printf(Locale.ROOT, "          train %d rows, test %d rows, %d features, %d classes%n", train0.size(),
@@ -167,6 +171,7 @@ final class SimulateCommand implements Callable<Integer> {
          ProgressReporter progress = new ProgressReporter(ProgressReporter.isTerminal(), out, rounds);
          MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut)) {
       int n = sim.clients().size();
+      PrivacyOptions.plan(strat, sim.clients().stream().map(c -> c.data().size()).toList(), localEpochs, batchSize);
       RoundLoopConfig loopCfg = RoundLoopConfig.builder().rounds(rounds).fractionFit(fraction)
           .minFitClients(Math.min(minClients, n)).trainDefaults(train).stopConditions(stops).seed(seed).build();
       out.printf(Locale.ROOT, "model     %s (%,d parameters)%n", modelSpec.id(),

@@ -8,7 +8,9 @@ import dev.starling.core.metrics.Metrics;
 import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.data.Dataset;
+import dev.starling.core.learner.DpSgdSettings;
 import dev.starling.learners.internal.DenseParams;
+import dev.starling.learners.internal.DpSgdStep;
 import dev.starling.learners.internal.Network;
 import dev.starling.learners.internal.Sgd;
 import java.util.Objects;
@@ -28,12 +30,14 @@ import java.util.Objects;
  * </pre>
  * The proximal term is FedProx's (Li et al. 2020, <i>Federated Optimization in Heterogeneous
  * Networks</i>): the gradient of {@code (mu/2) ||w - w_global||^2} over all parameters.
- * A seeded config reproduces the result bit for bit.
+ * A seeded config reproduces the result bit for bit. If the config carries {@link DpSgdSettings}, each
+ * batch gradient is DP-SGD's instead ({@link DpSgdStep}: per-example clipping and Gaussian noise).
  *
  * <p>Order of use: construct, then call {@link #fit} and {@link #evaluate} in any order. Not thread-safe
  * (it reuses workspaces across calls); the framework never calls one instance concurrently.
  */
 public final class SgdLearner implements LocalLearner {
+  private static final long DP_NOISE_STREAM = 0xD95D0L;
   private final ModelSpec spec;
   private final Dataset data;
   private final int[] sizes;
@@ -97,6 +101,8 @@ public final class SgdLearner implements LocalLearner {
       sgd.withCorrection(corr);
     }
 
+    DpSgdStep dp = DpSgdSettings.from(config).map(d -> new DpSgdStep(sizes, batch, d.clipNorm(), d.noiseMultiplier(),
+        d.seededNoise() ? RandomSource.seeded(config.seed()).derive(DP_NOISE_STREAM) : RandomSource.secure())).orElse(null);
     int in = data.numFeatures();
     float[] x = data.features();
     int[] y = data.labels();
@@ -118,7 +124,8 @@ public final class SgdLearner implements LocalLearner {
           System.arraycopy(x, row * in, rows[r], 0, in);
           batchLabels[r] = y[row];
         }
-        epochLoss += network.backprop(params, batchLabels, size, sgd);
+        epochLoss += dp == null ? network.backprop(params, batchLabels, size, sgd)
+            : dp.step(params, rows, batchLabels, size, sgd);
         steps++;
       }
     }

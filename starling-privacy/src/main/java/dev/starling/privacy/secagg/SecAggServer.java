@@ -1,0 +1,205 @@
+package dev.starling.privacy.secagg;
+
+import dev.starling.core.error.Checks;
+import dev.starling.core.error.ErrorCode;
+import dev.starling.core.error.FlException;
+import dev.starling.privacy.secagg.SecAggMessages.AdvertiseKeys;
+import dev.starling.privacy.secagg.SecAggMessages.EncryptedShare;
+import dev.starling.privacy.secagg.SecAggMessages.KeyDirectory;
+import dev.starling.privacy.secagg.SecAggMessages.MaskedInput;
+import dev.starling.privacy.secagg.SecAggMessages.UnmaskRequest;
+import dev.starling.privacy.secagg.SecAggMessages.UnmaskResponse;
+import java.security.PrivateKey;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The server half of secure aggregation (see {@link SecAggClient} for the protocol), a message-driven
+ * state machine: it collects keys (U1), routes sealed shares (U2 = clients whose shares arrived), collects
+ * masked inputs (U3), asks the survivors for shares, and unmasks only the sum: it reconstructs each
+ * survivor's self-mask seed and each dropped client's mask key (never both for one client), removes those
+ * masks and decodes. It never sees an individual input. With fewer than t shares for any needed secret,
+ * {@link #finish()} fails with QUORUM_NOT_MET instead of guessing.
+ *
+ * <p>Order: {@link #receive(AdvertiseKeys)}*, {@link #directory()}, {@link #receiveShares}*,
+ * {@link #inboxes()}, {@link #receiveMasked}*, {@link #unmaskRequest()}, {@link #receiveUnmask}*,
+ * {@link #finish()}. Messages from clients outside the current set are rejected. Not thread-safe.
+ */
+public final class SecAggServer {
+  private enum State { KEYS, SHARES, MASKED, UNMASK, DONE }
+
+  private final SecAggParams params;
+  private State state = State.KEYS;
+  private final Map<Integer, AdvertiseKeys> keys = new TreeMap<>();
+  private KeyDirectory directory;
+  private NeighbourGraph graph;
+  private final Map<Integer, List<EncryptedShare>> sharesFrom = new TreeMap<>();
+  private final Map<Integer, int[]> masked = new TreeMap<>();
+  private UnmaskRequest request;
+  private final List<UnmaskResponse> responses = new ArrayList<>();
+  private long bytesIn;
+  private long bytesOut;
+
+  public SecAggServer(SecAggParams params) {
+    this.params = Objects.requireNonNull(params, "params");
+  }
+
+  /** Round 0 input. */
+  public void receive(AdvertiseKeys k) {
+    expect(State.KEYS);
+    keys.put(k.client(), k);
+    bytesIn += k.wireBytes();
+  }
+
+  /** Closes round 0: the directory sent to every client in U1. */
+  public KeyDirectory directory() {
+    expect(State.KEYS);
+    if (keys.size() <= params.threshold()) {
+      throw new FlException(ErrorCode.QUORUM_NOT_MET, keys.size() + " clients advertised keys; secure aggregation"
+          + " with threshold " + params.threshold() + " needs at least " + (params.threshold() + 1));
+    }
+    directory = new KeyDirectory(keys, params.threshold(), params.neighbours(), params.graphSeed());
+    graph = new NeighbourGraph(keys.keySet(), params.neighbours(), params.graphSeed());
+    bytesOut += (long) directory.wireBytes() * keys.size();
+    state = State.SHARES;
+    return directory;
+  }
+
+  /** Round 1 input: one client's sealed shares. */
+  public void receiveShares(int from, List<EncryptedShare> shares) {
+    expect(State.SHARES);
+    if (!keys.containsKey(from)) {
+      throw new FlException(ErrorCode.PERMISSION_DENIED, "client " + from + " sent shares without advertising keys");
+    }
+    Set<Integer> nb = graph.neighbours(from);
+    for (EncryptedShare e : shares) {
+      if (e.from() != from || !nb.contains(e.to())) {
+        throw new FlException(ErrorCode.INVALID_ARGUMENT, "client " + from + " sent a share from " + e.from() + " to " + e.to());
+      }
+    }
+    sharesFrom.put(from, List.copyOf(shares));
+    bytesIn += SecAggMessages.bytes(shares);
+  }
+
+  /** Closes round 1: every client in U2 gets the envelopes addressed to it by others in U2. */
+  public Map<Integer, List<EncryptedShare>> inboxes() {
+    expect(State.SHARES);
+    Map<Integer, List<EncryptedShare>> in = new TreeMap<>();
+    for (int u : sharesFrom.keySet()) {
+      in.put(u, new ArrayList<>());
+    }
+    for (List<EncryptedShare> l : sharesFrom.values()) {
+      for (EncryptedShare e : l) {
+        List<EncryptedShare> box = in.get(e.to());
+        if (box != null) {
+          box.add(e);
+          bytesOut += e.wireBytes();
+        }
+      }
+    }
+    state = State.MASKED;
+    return in;
+  }
+
+  /** Round 2 input. */
+  public void receiveMasked(MaskedInput m) {
+    expect(State.MASKED);
+    if (!sharesFrom.containsKey(m.client())) {
+      throw new FlException(ErrorCode.PERMISSION_DENIED, "client " + m.client() + " sent a masked input but is not in U2");
+    }
+    Checks.checkArgument(m.masked().length == params.length(), "masked input length of client " + m.client(),
+        "= " + params.length(), m.masked().length);
+    masked.put(m.client(), m.masked());
+    bytesIn += m.wireBytes();
+  }
+
+  /** Closes round 2: U3 is who sent a masked input, the rest of U2 dropped out. */
+  public UnmaskRequest unmaskRequest() {
+    expect(State.MASKED);
+    Set<Integer> dropped = new TreeSet<>(sharesFrom.keySet());
+    dropped.removeAll(masked.keySet());
+    request = new UnmaskRequest(dropped, masked.keySet());
+    bytesOut += (long) request.wireBytes() * masked.size();
+    state = State.UNMASK;
+    return request;
+  }
+
+  /** Round 3 input. */
+  public void receiveUnmask(UnmaskResponse r) {
+    expect(State.UNMASK);
+    if (!masked.containsKey(r.client())) {
+      throw new FlException(ErrorCode.PERMISSION_DENIED, "client " + r.client() + " sent unmask shares but is not in U3");
+    }
+    responses.add(r);
+    bytesIn += r.wireBytes();
+  }
+
+  /** The clients whose inputs are in the sum. */
+  public Set<Integer> contributors() {
+    Checks.checkState(request != null, "unmaskRequest() has not been called");
+    return request.survivors();
+  }
+
+  /** Unmasks and decodes the sum of the survivors' inputs. */
+  public double[] finish() {
+    expect(State.UNMASK);
+    int t = params.threshold();
+    int[] sum = new int[params.length()];
+    for (int[] y : masked.values()) {
+      for (int i = 0; i < sum.length; i++) {
+        sum[i] += y[i];
+      }
+    }
+    Map<Integer, List<Shamir.Share>> bShares = new HashMap<>();
+    Map<Integer, List<Shamir.Share>> skShares = new HashMap<>();
+    for (UnmaskResponse r : responses) {
+      r.selfMaskShares().forEach((v, s) -> bShares.computeIfAbsent(v, k -> new ArrayList<>()).add(s));
+      r.maskKeyShares().forEach((v, s) -> skShares.computeIfAbsent(v, k -> new ArrayList<>()).add(s));
+    }
+    for (int u : masked.keySet()) {
+      List<Shamir.Share> s = bShares.getOrDefault(u, List.of());
+      if (s.size() < t) {
+        throw new FlException(ErrorCode.QUORUM_NOT_MET, "cannot unmask: " + s.size() + " shares of client " + u
+            + "'s self mask, threshold " + t + "; too many clients dropped out");
+      }
+      Crypto.addMask(sum, Shamir.combine(s, t, 32), -1);
+    }
+    for (int v : request.dropped()) {
+      List<Shamir.Share> s = skShares.getOrDefault(v, List.of());
+      if (s.size() < t) {
+        throw new FlException(ErrorCode.QUORUM_NOT_MET, "cannot unmask: " + s.size() + " shares of dropped client " + v
+            + "'s mask key, threshold " + t + "; too many clients dropped out");
+      }
+      PrivateKey sk = Crypto.privateKey(Shamir.combine(s, t, 32));
+      for (int u : graph.neighbours(v)) {
+        if (masked.containsKey(u) && sharesFrom.get(u).stream().anyMatch(e -> e.to() == v)) {
+          byte[] seed = Crypto.agree(sk, Crypto.publicKey(keys.get(u).maskKey()), "starling-secagg-mask");
+          // u added sign(u, v) * PRG(s_uv); remove it.
+          Crypto.addMask(sum, seed, u < v ? -1 : +1);
+        }
+      }
+    }
+    state = State.DONE;
+    return params.codec().decode(sum);
+  }
+
+  /** Bytes received from clients so far. */
+  public long bytesIn() {
+    return bytesIn;
+  }
+
+  /** Bytes sent to clients so far. */
+  public long bytesOut() {
+    return bytesOut;
+  }
+
+  private void expect(State s) {
+    Checks.checkState(state == s, "secure aggregation server is in state " + state + ", expected " + s);
+  }
+}

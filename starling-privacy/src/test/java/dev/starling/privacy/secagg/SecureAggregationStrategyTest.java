@@ -1,0 +1,74 @@
+package dev.starling.privacy.secagg;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.starling.core.learner.TrainConfig;
+import dev.starling.core.learner.TrainResult;
+import dev.starling.core.message.ClientFailure;
+import dev.starling.core.message.ClientId;
+import dev.starling.core.error.ErrorCode;
+import dev.starling.core.metrics.Metrics;
+import dev.starling.core.tensor.ParameterSet;
+import dev.starling.core.tensor.Tensor;
+import dev.starling.strategy.AggregateResult;
+import dev.starling.strategy.Aggregation;
+import dev.starling.strategy.FedAvg;
+import dev.starling.strategy.RoundPlan;
+import dev.starling.strategy.Strategies;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SecureAggregationStrategyTest {
+  private static ParameterSet vec(float... v) {
+    return ParameterSet.of(Tensor.of("w", v, v.length));
+  }
+
+  @Test
+  void constructor_robustRules_refusedWithReasonAndAlternative() {
+    for (String rule : List.of("krum:1", "median", "trimmed:0.1", "normbound:1")) {
+      assertThatThrownBy(() -> new SecureAggregationStrategy(Strategies.parse(rule), 0.3, 8))
+          .as(rule).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("only the sum").hasMessageContaining("fedavg").hasMessageContaining("--dp local");
+    }
+  }
+
+  private static AggregateResult round(SecureAggregationStrategy s, int clients, int dropped) {
+    for (int i = 0; i < clients; i++) {
+      s.configureTrain(1, ClientId.ofIndex(i), TrainConfig.builder().build());
+    }
+    ParameterSet global = vec(1, 1);
+    Aggregation a = s.beginAggregation(1, global);
+    List<ClientFailure> failures = new ArrayList<>();
+    for (int i = 0; i < clients; i++) {
+      if (i < dropped) {
+        failures.add(new ClientFailure(ClientId.ofIndex(i), ErrorCode.UNAVAILABLE, "gone"));
+      } else {
+        a.accept(ClientId.ofIndex(i), new TrainResult(vec(1 + i, 1 - i * 0.1f), 5, 1, Metrics.of(Metrics.LOSS, 1)));
+      }
+    }
+    return a.finish(failures);
+  }
+
+  @Test
+  void aggregate_withToleratedDropouts_isTheMeanOfTheSurvivors() {
+    SecureAggregationStrategy s = new SecureAggregationStrategy(new FedAvg(), 0.3, 10);
+    s.prepare(new RoundPlan(10, 10));
+    AggregateResult r = round(s, 10, 3);
+    float[] w = r.parameters().get("w").data();
+    assertThat(w[0]).isCloseTo(1 + (3 + 4 + 5 + 6 + 7 + 8 + 9) / 7f, within(1e-5f));
+    assertThat(w[1]).isCloseTo(1 - 0.1f * (3 + 4 + 5 + 6 + 7 + 8 + 9) / 7f, within(1e-5f));
+    assertThat(r.metrics().getOrNaN("clients_aggregated")).isEqualTo(7);
+  }
+
+  @Test
+  void aggregate_moreDropoutsThanTolerated_keepsTheModel() {
+    SecureAggregationStrategy s = new SecureAggregationStrategy(new FedAvg(), 0.1, 10);
+    s.prepare(new RoundPlan(10, 10));
+    AggregateResult r = round(s, 10, 4);
+    assertThat(r.parameters()).isEqualTo(vec(1, 1));
+    assertThat(r.metrics().getOrNaN("secagg_unmask_failed")).isEqualTo(1);
+  }
+}
