@@ -37,16 +37,6 @@ final class CommunicationOptions {
           + "in between it gets only its sub-model. Default: ${DEFAULT-VALUE}.")
   int fullModelEvery = 5;
 
-  @Option(names = "--local-dp", paramLabel = "CLIP,Z",
-      description = "Local differential privacy: each client clips its update to L2 norm CLIP (a sub-model keeping a fraction rho "
-          + "of the parameters to CLIP*sqrt(rho)) and adds Gaussian noise of standard deviation Z*CLIP to every coordinate it sends; "
-          + "its epsilon is accounted with the effective multiplier Z/sqrt(rho).")
-  String localDp;
-
-  @Option(names = "--local-dp-delta", paramLabel = "D", defaultValue = "1e-5",
-      description = "Delta of the reported local epsilon. Default: ${DEFAULT-VALUE}.")
-  double localDpDelta = 1e-5;
-
   @Option(names = "--prune", paramLabel = "S[,RAMP]",
       description = "Magnitude-prune the global model to sparsity S after each round, reached gradually over RAMP rounds (default 1).")
   String prune;
@@ -70,15 +60,19 @@ final class CommunicationOptions {
     return new Communication(Codecs.parse(uplink), errorFeedback, Codecs.parse(downlink));
   }
 
-  /** The sub-model configuration, or null when clients train the full model without local DP. */
-  SubModelConfig subModels(long seed) {
-    if (submodel == null && localDp == null) {
+  /**
+   * The sub-model configuration, or null without {@code --submodel}. {@code localDp} is {@code {CLIP, SIGMA}}
+   * of {@code --dp local:CLIP,SIGMA} (or null): with sub-models the clients apply it to the coordinates
+   * they send, with the per-coordinate budget of {@link SubModelConfig}.
+   */
+  SubModelConfig subModels(long seed, double[] localDp, double delta) {
+    if (submodel == null) {
       return null;
     }
-    NeuronPolicy policy = NeuronPolicy.parse(submodel == null ? "federated-dropout" : submodel);
+    NeuronPolicy policy = NeuronPolicy.parse(submodel);
     double lo;
     double hi;
-    String k = submodel == null ? "1" : keep.trim();
+    String k = keep.trim();
     try {
       int dash = k.indexOf('-');
       lo = Double.parseDouble(dash < 0 ? k : k.substring(0, dash));
@@ -86,28 +80,13 @@ final class CommunicationOptions {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("--keep must be a fraction F or a range MIN-MAX in (0, 1]. Provided value: " + keep, e);
     }
-    double clip = 0;
-    double z = 0;
-    if (localDp != null) {
-      String[] p = localDp.split(",");
-      try {
-        if (p.length != 2) {
-          throw new NumberFormatException();
-        }
-        clip = Double.parseDouble(p[0].trim());
-        z = Double.parseDouble(p[1].trim());
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("--local-dp must be CLIP,Z with two positive numbers. Provided value: " + localDp, e);
-      }
-      if (!(clip > 0) || !(z > 0)) {
-        throw new IllegalArgumentException("--local-dp must be CLIP,Z with two positive numbers. Provided value: " + localDp);
-      }
-    }
     if (!uplink.trim().equalsIgnoreCase("none")) {
-      throw new IllegalArgumentException("--uplink-codec cannot be combined with --submodel or --local-dp yet: sub-model "
+      throw new IllegalArgumentException("--uplink-codec cannot be combined with --submodel yet: sub-model "
           + "updates are sent as float32 values with their positions");
     }
-    return new SubModelConfig(policy, lo, hi, fullModelEvery, clip, z, localDpDelta, seed);
+    double clip = localDp == null ? 0 : localDp[0];
+    double z = localDp == null ? 0 : localDp[1];
+    return new SubModelConfig(policy, lo, hi, fullModelEvery, clip, z, delta, seed);
   }
 
   /**
@@ -124,7 +103,7 @@ final class CommunicationOptions {
     if (s instanceof PositionwiseFedAvg) {
       return s;
     }
-    throw new IllegalArgumentException("--submodel and --local-dp need position-wise averaging (--strategy fedavg); "
+    throw new IllegalArgumentException("--submodel needs position-wise averaging (--strategy fedavg); "
         + s.describe() + " would average the coordinates a client did not train as if it had");
   }
 }

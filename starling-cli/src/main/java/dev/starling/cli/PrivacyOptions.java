@@ -47,9 +47,42 @@ final class PrivacyOptions {
       description = "Example-level DP-SGD in every client's local training: per-example clip norm and noise multiplier. Default: off.")
   String dpSgd;
 
-  /** Wraps {@code s} as the flags say: DP decorators inside, secure aggregation outermost. */
-  Strategy wrap(Strategy s, long seed) {
-    Strategy inner = wrapDp(s, seed);
+  /**
+   * {@code {CLIP, SIGMA}} of {@code --dp local:CLIP,SIGMA}, or null for any other (or no) DP. With
+   * {@code --submodel} the sub-model clients apply it themselves and {@link #wrap} leaves it out.
+   */
+  double[] localDp() {
+    if (dp == null || !dp.trim().toLowerCase(Locale.ROOT).startsWith("local:")) {
+      return null;
+    }
+    String[] p = dp.trim().substring("local:".length()).split(",");
+    if (p.length != 2) {
+      throw new IllegalArgumentException("--dp must be central:CLIP,Z, central-adaptive:QUANTILE,Z or local:CLIP,SIGMA. Provided value: " + dp);
+    }
+    return new double[] {Double.parseDouble(p[0].trim()), Double.parseDouble(p[1].trim())};
+  }
+
+  /**
+   * Wraps {@code s} as the flags say: DP decorators inside, secure aggregation outermost. With
+   * {@code subModels}, local DP is the sub-model clients' own ({@link #localDp}) and is not wrapped here.
+   */
+  Strategy wrap(Strategy s, long seed, boolean subModels) {
+    if (subModels && dp != null) {
+      if (localDp() == null) {
+        throw new IllegalArgumentException("--submodel works with --dp local:CLIP,SIGMA (applied to the coordinates each"
+            + " client sends); central DP would clip updates the server only sees in part");
+      }
+      if (targetEpsilon != null) {
+        throw new IllegalArgumentException("--target-epsilon is not enforced for sub-model local DP yet; the run reports"
+            + " local_epsilon per round instead");
+      }
+      return wrapAll(s, seed, true);
+    }
+    return wrapAll(s, seed, false);
+  }
+
+  private Strategy wrapAll(Strategy s, long seed, boolean skipDp) {
+    Strategy inner = skipDp ? s : wrapDp(s, seed);
     if (dpSgd != null) {
       if (inner != s) {
         throw new IllegalArgumentException("--dp-sgd cannot be combined with --dp: choose example-level (--dp-sgd)"

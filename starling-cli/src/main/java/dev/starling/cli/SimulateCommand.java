@@ -135,7 +135,9 @@ final class SimulateCommand implements Callable<Integer> {
     PrintStream out = spec.commandLine().getOut() == null ? System.out : new PrintStream(System.out, true);
     ModelSpec modelSpec = ModelSpec.parse(model);
     Partitioner partitioner = Partitioners.parse(partition);
-    Strategy strat = privacy.wrap(Strategies.parse(strategy), seed);
+    SubModelConfig subModels = communication.subModels(seed, privacy.localDp(), privacy.delta);
+    Strategy strat = privacy.wrap(communication.pruned(CommunicationOptions.adapt(Strategies.parse(strategy), subModels)), seed,
+        subModels != null);
     Optional<String> key = partition.startsWith("by:") ? Optional.of(partition.substring(3)) : Optional.empty();
     LoadedData loaded = data.load(seed, key);
     boolean std = switch (standardize.toLowerCase(Locale.ROOT)) {
@@ -146,8 +148,6 @@ final class SimulateCommand implements Callable<Integer> {
     };
     int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     Adversity adversity = new Adversity(Attack.parse(attack), maliciousFraction, stragglers, dropStragglers);
-    SubModelConfig subModels = communication.subModels(seed);
-    strat = communication.pruned(CommunicationOptions.adapt(strat, subModels));
     Communication comm = communication.communication();
     SimulationConfig simCfg = new SimulationConfig(modelSpec, partitioner, clients, dropout, workers, std, seed, adversity,
         comm, subModels);

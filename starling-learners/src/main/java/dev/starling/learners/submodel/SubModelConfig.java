@@ -16,7 +16,8 @@ import java.util.Objects;
  * @param dpClip local differential privacy on the kept coordinates: the clip norm C of a full-model
  *     update; a sub-model with a fraction rho of the parameters clips to {@code C sqrt(rho)} (0 = off)
  * @param dpNoise the noise multiplier z of the full model: Gaussian noise of standard deviation
- *     {@code z C} on every sent coordinate (a sub-model's effective multiplier is {@code z / sqrt(rho)})
+ *     {@code z C} on every sent coordinate (a sub-model's effective multiplier is {@code z / sqrt(rho)},
+ *     halved for the replacement of a client's data in the accounting)
  * @param dpDelta the delta of the reported epsilon
  * @param seed seed of capacities, random sub-models, Fisher row samples and (in simulation) DP noise
  */

@@ -38,14 +38,16 @@ import java.util.Objects;
  * bound per coordinate, and every sent coordinate gets the same noise {@code N(0, (z C)^2)}. Each
  * coordinate thus keeps its signal-to-noise ratio, while the release's L2 sensitivity shrinks with
  * {@code sqrt(k)}: its effective noise multiplier is {@code z sqrt(d/k)}, and epsilon falls with the
- * kept dimension. That is the privacy gain of training a smaller sub-model (FisherDropout keeps the
+ * kept dimension. Epsilon is per client under replacement of its data (as in the privacy module's local
+ * DP): a clipped update moves by up to twice its clip norm, so each release is a Gaussian mechanism of
+ * multiplier {@code z sqrt(d/k) / 2}, composed over every round the client takes part in. That is the privacy gain of training a smaller sub-model (FisherDropout keeps the
  * coordinates that matter, so little accuracy is lost).
  *
  * <p>Metrics: {@link Metrics#WIRE_BYTES_UP} (4 bytes per kept parameter plus the kept neurons' positions),
  * {@link Metrics#WIRE_BYTES_DOWN} (the full model on refresh rounds, else the sub-model and its
  * positions), {@code submodel_fraction} (kept / all parameters), {@code submodel_refresh} (1 when the
  * full model was sent), and with DP {@code local_epsilon} (this client's epsilon after all its
- * releases, {@link GaussianRdp}), {@code local_noise_multiplier} (the effective z of this release) and
+ * releases, {@link GaussianRdp}), {@code local_noise_multiplier} (the effective z of this release, before the factor 1/2 of replacement) and
  * {@code clipped} (1 when the update was clipped). The client keeps its
  * neuron choice and release count in its {@link ClientState}. Not thread-safe: one instance per job.
  */
@@ -123,7 +125,8 @@ public final class SubModelLearner implements LocalLearner {
       double fraction = (double) mask.keptParameters() / global.size();
       double zEff = config.dpNoise() / Math.sqrt(fraction);
       trained = privatise(subGlobal, trained, train.round(), config.dpClip() * Math.sqrt(fraction), m);
-      book[1] += (float) (1 / (zEff * zEff));
+      // replacing the client's data moves the clipped update by up to twice the clip norm: multiplier zEff / 2
+      book[1] += (float) (4 / (zEff * zEff));
       m.put("local_epsilon", GaussianRdp.epsilon(book[1], config.dpDelta()));
       m.put("local_noise_multiplier", zEff);
     }

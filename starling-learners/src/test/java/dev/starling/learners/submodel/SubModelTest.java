@@ -153,10 +153,11 @@ class SubModelTest {
     // 12 of 22 parameters kept: the effective noise multiplier is z sqrt(22/12)
     double zEff = 2 * Math.sqrt(22.0 / 12);
     assertThat(r.metrics().getOrNaN("local_noise_multiplier")).isCloseTo(zEff, Offset.offset(1e-9));
-    assertThat(r.metrics().getOrNaN("local_epsilon")).isCloseTo(GaussianRdp.epsilon(1, zEff, 1e-5), Offset.offset(1e-5));
-    assertThat(r.metrics().getOrNaN("local_epsilon")).isLessThan(GaussianRdp.epsilon(1, 2, 1e-5));
+    // replacement of the client's data: sensitivity twice the clip norm, so multiplier zEff / 2
+    assertThat(r.metrics().getOrNaN("local_epsilon")).isCloseTo(GaussianRdp.epsilon(1, zEff / 2, 1e-5), Offset.offset(1e-5));
+    assertThat(r.metrics().getOrNaN("local_epsilon")).isLessThan(GaussianRdp.epsilon(1, 1, 1e-5));
     TrainResult r2 = learner.fit(r.parameters(), train.withRound(2));
-    assertThat(r2.metrics().getOrNaN("local_epsilon")).isCloseTo(GaussianRdp.epsilon(2, zEff, 1e-5), Offset.offset(1e-5));
+    assertThat(r2.metrics().getOrNaN("local_epsilon")).isCloseTo(GaussianRdp.epsilon(2, zEff / 2, 1e-5), Offset.offset(1e-5));
   }
 
   @Test
