@@ -13,7 +13,7 @@ import java.util.TreeSet;
 
 /**
  * The server's run configuration file ({@code starling server --config FILE}): Java properties,
- * {@code key = value}, {@code #} comments. Unknown keys are an error naming the key, so a typo never
+ * {@code key = value}, {@code #} comments (also after a value, following whitespace). Unknown keys are an error naming the key, so a typo never
  * silently falls back to a default. Durations are {@code 500ms}, {@code 30s}, {@code 5m} or ISO-8601.
  */
 final class NetConfig {
@@ -40,14 +40,23 @@ final class NetConfig {
     }
   }
 
+  /** The value of {@code key} without a trailing {@code  # comment}, or {@code def}. */
   String str(String key, String def) {
-    String v = p.getProperty(key);
-    return v == null || v.isBlank() ? def : v.trim();
+    String v = value(key);
+    return v == null ? def : v;
   }
 
   boolean has(String key) {
+    return value(key) != null;
+  }
+
+  private String value(String key) {
     String v = p.getProperty(key);
-    return v != null && !v.isBlank();
+    if (v == null) {
+      return null;
+    }
+    v = v.replaceFirst("\\s+#.*$", "").trim();
+    return v.isEmpty() ? null : v;
   }
 
   int integer(String key, int def) {

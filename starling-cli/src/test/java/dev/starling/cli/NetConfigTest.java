@@ -16,7 +16,7 @@ class NetConfigTest {
   @Test
   void readsTypedValuesWithDefaults() throws Exception {
     Path f = dir.resolve("run.properties");
-    Files.writeString(f, "# comment\nrounds = 7\nlr = 0.05\nround-timeout = 1500ms\nheartbeat = 2s\navailability-timeout = 3m\n");
+    Files.writeString(f, "# comment\nrounds = 7      # the budget\nlr = 0.05\nround-timeout = 1500ms\nheartbeat = 2s\navailability-timeout = 3m\n");
     NetConfig c = new NetConfig(f);
     assertThat(c.integer("rounds", 1)).isEqualTo(7);
     assertThat(c.real("lr", 1)).isEqualTo(0.05);

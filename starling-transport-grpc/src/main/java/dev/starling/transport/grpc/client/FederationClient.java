@@ -208,6 +208,17 @@ public final class FederationClient implements AutoCloseable {
 
     @Override
     public void onNext(ServerMessage m) {
+      try {
+        handle(m);
+      } catch (FlException e) {
+        // a malformed or abandoned download: drop that task, keep the session
+        LOG.log(Level.WARNING, "client {0}: dropping task: {1}", settings.clientId(), e.getMessage());
+        task = null;
+        incoming = null;
+      }
+    }
+
+    private void handle(ServerMessage m) {
       switch (m.getBodyCase()) {
         case WELCOME -> {
           welcomed = true;
@@ -242,6 +253,10 @@ public final class FederationClient implements AutoCloseable {
           }
         }
         case TASK_REJECTED -> {
+          if (task != null && task.getTaskId() == m.getTaskRejected().getTaskId()) {
+            task = null; // expired while it was still being downloaded
+            incoming = null;
+          }
           rejections.incrementAndGet();
           lastRejection = m.getTaskRejected().getCode() + ": " + m.getTaskRejected().getMessage();
           LOG.log(Level.WARNING, "client {0}: server rejected task {1}: {2}", settings.clientId(),

@@ -312,7 +312,8 @@ public final class FederationServer implements AutoCloseable {
             fail(Status.INVALID_ARGUMENT.withDescription("Hello.client_id is empty"));
             return;
           }
-          if (!settings.tokens().isEmpty() && !id.equals(authenticated)) {
+          if (authenticated != null && !id.equals(authenticated)
+              && (!settings.tokens().isEmpty() || settings.tls().flatMap(TlsFiles::trust).isPresent())) {
             LOG.log(Level.WARNING, "client authenticated as {0} said Hello as {1}; refused", authenticated, id);
             fail(Status.PERMISSION_DENIED.withDescription("authenticated as '" + authenticated + "' but Hello says '" + id + "'"));
             return;

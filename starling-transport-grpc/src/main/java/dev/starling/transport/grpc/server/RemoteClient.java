@@ -188,8 +188,21 @@ final class RemoteClient implements ClientProxy {
     });
     ServerMessage end = ServerMessage.newBuilder()
         .setTaskEnd(TaskEnd.newBuilder().setTaskId(t.taskId).setValues(Payloads.values(payloads))).build();
-    t.bytesDown.addAndGet(end.getSerializedSize());
-    out.send(end);
+    out.sendAll(new Iterator<>() { // sent only if the task is still open once its chunks are out
+      private boolean sent;
+
+      @Override
+      public boolean hasNext() {
+        return !sent && !t.future().isDone();
+      }
+
+      @Override
+      public ServerMessage next() {
+        sent = true;
+        t.bytesDown.addAndGet(end.getSerializedSize());
+        return end;
+      }
+    });
   }
 
   /** Handles one message from the client (called on the stream's inbound thread, in order). */

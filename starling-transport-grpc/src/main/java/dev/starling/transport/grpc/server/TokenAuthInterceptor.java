@@ -14,10 +14,12 @@ import java.security.MessageDigest;
 import java.util.Map;
 
 /**
- * Checks every call's per-client token: metadata {@code starling-client-id: ID} and
- * {@code authorization: Bearer TOKEN} must match the server's token table. A mismatch closes the call
- * with UNAUTHENTICATED and a message saying what was missing, and is logged with the peer address. The
- * authenticated id is put in the call's {@link Context} ({@link #CLIENT_ID}).
+ * Checks every call's client identity. Tokens: metadata {@code starling-client-id: ID} and
+ * {@code authorization: Bearer TOKEN} must match the server's token table; a mismatch closes the call
+ * with UNAUTHENTICATED and a message saying what was missing, and is logged with the peer address.
+ * Certificates: under mutual TLS the client certificate's common name is the client's id, so a call
+ * claiming another id is closed with PERMISSION_DENIED (and logged). The established id is put in the
+ * call's {@link Context} ({@link #CLIENT_ID}).
  */
 public final class TokenAuthInterceptor implements ServerInterceptor {
   public static final Metadata.Key<String> CLIENT_ID_HEADER =
@@ -49,8 +51,42 @@ public final class TokenAuthInterceptor implements ServerInterceptor {
         return new ServerCall.Listener<>() {};
       }
     }
+    String certId = certificateId(call);
+    if (certId != null) {
+      if (id != null && !id.equals(certId)) {
+        String problem = "client certificate is issued to '" + certId + "' but the call claims client id '" + id + "'";
+        LOG.log(Level.WARNING, "refused client from {0}: {1}", call.getAttributes().get(io.grpc.Grpc.TRANSPORT_ATTR_REMOTE_ADDR), problem);
+        call.close(Status.PERMISSION_DENIED.withDescription(problem), new Metadata());
+        return new ServerCall.Listener<>() {};
+      }
+      id = certId;
+    }
     Context ctx = Context.current().withValue(CLIENT_ID, id);
     return Contexts.interceptCall(ctx, call, headers, next);
+  }
+
+  /** The common name of the verified client certificate, or null without mutual TLS. */
+  private static String certificateId(ServerCall<?, ?> call) {
+    javax.net.ssl.SSLSession ssl = call.getAttributes().get(io.grpc.Grpc.TRANSPORT_ATTR_SSL_SESSION);
+    if (ssl == null) {
+      return null;
+    }
+    try {
+      java.security.cert.Certificate[] chain = ssl.getPeerCertificates();
+      if (chain.length == 0 || !(chain[0] instanceof java.security.cert.X509Certificate x)) {
+        return null;
+      }
+      for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(x.getSubjectX500Principal().getName()).getRdns()) {
+        if (rdn.getType().equalsIgnoreCase("CN")) {
+          return rdn.getValue().toString();
+        }
+      }
+      return null;
+    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+      return null; // plain TLS: the client sent no certificate
+    } catch (javax.naming.InvalidNameException e) {
+      return null;
+    }
   }
 
   private String check(String id, String auth) {

@@ -177,6 +177,19 @@ class SecurityTest {
   }
 
   @Test
+  void underMutualTlsTheCertificateNamesTheClientAndAnotherIdIsRefused() throws Exception {
+    FederationServer server = server(plain().withTls(new TlsFiles(Optional.of(serverCert), Optional.of(serverKey), Optional.of(caCert))));
+    FederationClient impostor = new FederationClient(ClientSettings.of("127.0.0.1", server.port(), "client-b")
+        .withTls(new TlsFiles(Optional.of(clientCert), Optional.of(clientKey), Optional.of(caCert))),
+        (m, s) -> LoopbackFederationTest.adding(1f, 1));
+    closeMe.add(impostor);
+    assertThatThrownBy(impostor::run).isInstanceOf(FlException.class)
+        .satisfies(e -> assertThat(((FlException) e).code()).isEqualTo(ErrorCode.PERMISSION_DENIED))
+        .hasMessageContaining("issued to 'client-a'").hasMessageContaining("'client-b'");
+    assertThat(server.registry()).isEmpty();
+  }
+
+  @Test
   void wrongOrMissingTokenIsRefusedWithUnauthenticatedAndLogged() throws Exception {
     List<String> logged = new ArrayList<>();
     Logger jul = Logger.getLogger(TokenAuthInterceptor.class.getName());
