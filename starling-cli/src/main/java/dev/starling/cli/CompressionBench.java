@@ -37,8 +37,8 @@ final class CompressionBench implements Callable<Integer> {
   @Option(names = "--rounds", defaultValue = "150", description = "Rounds per training run. Default: ${DEFAULT-VALUE}.")
   int rounds;
 
-  @Option(names = "--local-dp", paramLabel = "CLIP,Z", defaultValue = "0.5,0.3",
-      description = "Local DP of the DP rows: clip norm and noise multiplier. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--dp-rows", paramLabel = "CLIP,SIGMA", defaultValue = "0.5,0.3",
+      description = "Local DP of the DP rows, as --dp local:CLIP,SIGMA of simulate. Default: ${DEFAULT-VALUE}.")
   String localDp;
 
   @Mixin
