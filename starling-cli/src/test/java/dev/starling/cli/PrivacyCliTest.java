@@ -171,4 +171,23 @@ class PrivacyCliTest {
     assertThat(last.get("epsilon").asDouble()).isPositive().isLessThanOrEqualTo(4.0);
     assertThat(last.get("secagg_bytes_up").asLong()).isPositive();
   }
+
+  @Test
+  void simulate_seededDpNoise_reproducesBitForBit() throws Exception {
+    String[] args = {"simulate", "--rounds", "3", "--seed", "7", "--dp", "central:1.0,0.8", "--dp-noise", "seeded",
+        "--metrics-out", null};
+    List<String> runs = new java.util.ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      Path m = tmp.resolve("seeded" + i + ".jsonl");
+      args[args.length - 1] = m.toString();
+      assertThat(run(args).code()).isZero();
+      StringBuilder acc = new StringBuilder();
+      for (String line : Files.readAllLines(m)) {
+        JsonNode o = new ObjectMapper().readTree(line);
+        acc.append(o.get("test_loss").asDouble()).append(',').append(o.get("epsilon").asDouble()).append(';');
+      }
+      runs.add(acc.toString());
+    }
+    assertThat(runs.get(1)).isEqualTo(runs.get(0));
+  }
 }
