@@ -95,20 +95,22 @@ final class PrivacyBench implements Callable<Integer> {
     out.printf(Locale.ROOT, "(1a) central DP-FedAvg (user level), %s%n", d.description());
     out.printf(Locale.ROOT, "     logreg, IID, %d clients, %d per round (q=%.2f), E 1, B 16, lr 0.1, clip C=%s, %d rounds, delta=%s, seed %d%n",
         clients, (int) (clients * fraction), fraction, clip, rounds, delta, seed);
-    out.println("     noise z | epsilon (rdp) | epsilon (prv) | test accuracy (mean of last 5 rounds)");
-    out.println("     --------+---------------+---------------+--------------------------------------");
+    out.println("     noise z | epsilon (rdp) | epsilon (prv) | test accuracy (mean of last 5 rounds) | seconds");
+    out.println("     --------+---------------+---------------+---------------------------------------+--------");
     for (double z : quick ? new double[] {0, 1.0} : new double[] {0, 0.5, 1.0, 2.0, 4.0}) {
       BenchRun run = new BenchRun("logreg", "iid", clients, fraction, 1, 16, 0.1,
           () -> z == 0 ? FedAvg.plainAverage()
               : new CentralDpStrategy(FedAvg.plainAverage(), CentralDpConfig.fixed(clip, z), RandomSource.seeded(seed).derive(0xB3)),
           Adversity.none(), rounds, Double.NaN, seed);
+      long t0 = System.nanoTime();
       History h = run.run(d, threads);
+      double sec = (System.nanoTime() - t0) / 1e9;
       double acc = BenchRun.tailMean(h, "test_accuracy", Math.min(5, rounds));
       if (z == 0) {
-        out.printf(Locale.ROOT, "     no DP   |      inf      |      inf      | %.4f%n", acc);
+        out.printf(Locale.ROOT, "     no DP   |      inf      |      inf      | %37.4f | %6.1f%n", acc, sec);
       } else {
-        out.printf(Locale.ROOT, "     %7.2f | %13.3f | %13.3f | %.4f%n", z, rdp.epsilon(fraction, z, rounds, delta),
-            prv.epsilon(fraction, z, rounds, delta), acc);
+        out.printf(Locale.ROOT, "     %7.2f | %13.3f | %13.3f | %37.4f | %6.1f%n", z, rdp.epsilon(fraction, z, rounds, delta),
+            prv.epsilon(fraction, z, rounds, delta), acc, sec);
       }
     }
 
@@ -122,20 +124,22 @@ final class PrivacyBench implements Callable<Integer> {
     out.printf(Locale.ROOT, "(1b) DP-SGD (example level, per client), %s%n", d.description());
     out.printf(Locale.ROOT, "     logreg, IID, %d clients all selected, ~%d examples each, E 1, B %d (q=%.4f), lr 0.5, clip 1.0, %d rounds = %d steps, delta=%s%n",
         sgdClients, perClient, batch, q, sgdRounds, steps, delta);
-    out.println("     noise z | epsilon (rdp) | epsilon (prv) | test accuracy (mean of last 3 rounds)");
-    out.println("     --------+---------------+---------------+--------------------------------------");
+    out.println("     noise z | epsilon (rdp) | epsilon (prv) | test accuracy (mean of last 3 rounds) | seconds");
+    out.println("     --------+---------------+---------------+---------------------------------------+--------");
     for (double z : quick ? new double[] {0, 1.0} : new double[] {0, 0.6, 1.0, 2.0}) {
       BenchRun run = new BenchRun("logreg", "iid", sgdClients, 1.0, 1, batch, 0.5,
           () -> z == 0 ? FedAvg.plainAverage()
               : new DpSgdStrategy(FedAvg.plainAverage(), new DpSgdSettings(1.0, z, true), rdp, delta, OptionalDouble.empty()),
           Adversity.none(), sgdRounds, Double.NaN, seed);
+      long t0 = System.nanoTime();
       History h = run.run(d, threads);
+      double sec = (System.nanoTime() - t0) / 1e9;
       double acc = BenchRun.tailMean(h, "test_accuracy", Math.min(3, sgdRounds));
       if (z == 0) {
-        out.printf(Locale.ROOT, "     no DP   |      inf      |      inf      | %.4f%n", acc);
+        out.printf(Locale.ROOT, "     no DP   |      inf      |      inf      | %37.4f | %6.1f%n", acc, sec);
       } else {
-        out.printf(Locale.ROOT, "     %7.2f | %13.3f | %13.3f | %.4f%n", z, rdp.epsilon(q, z, steps, delta),
-            prv.epsilon(q, z, steps, delta), acc);
+        out.printf(Locale.ROOT, "     %7.2f | %13.3f | %13.3f | %37.4f | %6.1f%n", z, rdp.epsilon(q, z, steps, delta),
+            prv.epsilon(q, z, steps, delta), acc, sec);
       }
     }
   }

@@ -99,13 +99,13 @@ final class PrivacyOptions {
     if (secagg == null) {
       return inner;
     }
-    if (inner instanceof CentralDpStrategy) {
-      throw new IllegalArgumentException("--secagg with --dp central: central DP clips each update on the server,"
-          + " which secure aggregation hides from it; use --dp local:CLIP,SIGMA with --secagg, or central DP without it");
-    }
     String[] p = secagg.split(",");
     double drop = Double.parseDouble(p[0].trim());
     double maxAbs = p.length > 1 ? Double.parseDouble(p[1].trim()) : 8.0;
+    if (inner instanceof CentralDpStrategy c) {
+      // Central DP over secure aggregation: clients clip, the server noises the unmasked sum.
+      return new SecureAggregationStrategy(s, drop, maxAbs, c.config(), centralNoise(seed));
+    }
     return new SecureAggregationStrategy(inner, drop, maxAbs);
   }
 
@@ -128,7 +128,7 @@ final class PrivacyOptions {
     double b = Double.parseDouble(args[1].trim());
     PrivacyAccountant acc = PrivacyAccountant.named(accountant);
     OptionalDouble target = targetEpsilon == null ? OptionalDouble.empty() : OptionalDouble.of(targetEpsilon);
-    RandomSource rng = seeded ? RandomSource.seeded(seed).derive(0xD9L) : RandomSource.secure();
+    RandomSource rng = centralNoise(seed);
     return switch (kind) {
       case "central", "central-adaptive" -> {
         CentralDpConfig c = kind.equals("central") ? CentralDpConfig.fixed(a, b) : CentralDpConfig.adaptive(a, b);
@@ -141,6 +141,10 @@ final class PrivacyOptions {
       case "local" -> new LocalDpStrategy(s, LocalDpConfig.of(a, b).with(delta, target, acc, seeded));
       default -> throw new IllegalArgumentException("--dp must be central:CLIP,Z, central-adaptive:QUANTILE,Z or local:CLIP,SIGMA. Provided value: " + dp);
     };
+  }
+
+  private RandomSource centralNoise(long seed) {
+    return seededNoise() ? RandomSource.seeded(seed).derive(0xD9L) : RandomSource.secure();
   }
 
   private boolean seededNoise() {
@@ -161,8 +165,8 @@ final class PrivacyOptions {
 
   /** Adds the budget stop condition if {@code s} spends a privacy budget. */
   static void addStops(Strategy s, List<StopCondition> stops) {
-    Strategy inner = s instanceof SecureAggregationStrategy sa ? sa.delegateStrategy() : s;
-    if (inner instanceof PrivateStrategy p) {
+    Strategy owner = s instanceof SecureAggregationStrategy sa && !sa.hasCentralDp() ? sa.delegateStrategy() : s;
+    if (owner instanceof PrivateStrategy p) {
       stops.add(h -> p.budgetExhausted());
     }
   }

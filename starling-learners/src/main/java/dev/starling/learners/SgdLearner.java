@@ -1,5 +1,6 @@
 package dev.starling.learners;
 
+import dev.starling.core.learner.DpSgdSettings;
 import dev.starling.core.learner.EvalResult;
 import dev.starling.core.learner.LocalLearner;
 import dev.starling.core.learner.TrainConfig;
@@ -8,7 +9,6 @@ import dev.starling.core.metrics.Metrics;
 import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.data.Dataset;
-import dev.starling.core.learner.DpSgdSettings;
 import dev.starling.learners.internal.DenseParams;
 import dev.starling.learners.internal.DpSgdStep;
 import dev.starling.learners.internal.Network;

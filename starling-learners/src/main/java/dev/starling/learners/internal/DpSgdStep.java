@@ -7,18 +7,24 @@ import dev.starling.core.random.RandomSource;
  * loss alone (a backward pass of one row), scaled to L2 norm at most C; their sum plus
  * {@code N(0, (z C)^2)} per coordinate, divided by the nominal batch size, goes to the optimiser as the
  * batch gradient. Costs one forward-backward pass per example instead of one per batch.
+ *
+ * <p>It talks to the network only through {@link Network#backprop} and {@link GradientSink}, keeping its
+ * own per-example and sum buffers, so it does not depend on how {@link DenseParams} stores parameters.
  * One instance serves one fit; not thread-safe.
  */
 public final class DpSgdStep {
   private final int[] sizes;
   private final Network single;
-  private final DenseParams grad;
-  private final DenseParams sum;
+  private final float[][][] gradW;
+  private final float[][] gradB;
+  private final float[][][] sumW;
+  private final float[][] sumB;
   private final int[] label = new int[1];
   private final double clip;
   private final double std;
   private final int batchSize;
   private final RandomSource noise;
+  private final GradientSink collect;
   private long clipped;
   private long examples;
 
@@ -26,12 +32,32 @@ public final class DpSgdStep {
   public DpSgdStep(int[] sizes, int batchSize, double clip, double noiseMultiplier, RandomSource noise) {
     this.sizes = sizes.clone();
     this.single = new Network(sizes, 1);
-    this.grad = DenseParams.zeros(sizes);
-    this.sum = DenseParams.zeros(sizes);
+    int layers = sizes.length - 1;
+    gradW = new float[layers][][];
+    gradB = new float[layers][];
+    sumW = new float[layers][][];
+    sumB = new float[layers][];
+    for (int l = 0; l < layers; l++) {
+      gradW[l] = new float[sizes[l]][sizes[l + 1]];
+      sumW[l] = new float[sizes[l]][sizes[l + 1]];
+      gradB[l] = new float[sizes[l + 1]];
+      sumB[l] = new float[sizes[l + 1]];
+    }
     this.batchSize = batchSize;
     this.clip = clip;
     this.std = noiseMultiplier * clip;
     this.noise = noise;
+    this.collect = new GradientSink() {
+      @Override
+      public void weightRow(int layer, int row, float[] gradient) {
+        System.arraycopy(gradient, 0, gradW[layer][row], 0, gradW[layer][row].length);
+      }
+
+      @Override
+      public void bias(int layer, float[] gradient) {
+        System.arraycopy(gradient, 0, gradB[layer], 0, gradB[layer].length);
+      }
+    };
   }
 
   /**
@@ -39,37 +65,38 @@ public final class DpSgdStep {
    * to {@code sink}; returns the summed loss of the rows (before the step).
    */
   public double step(DenseParams params, float[][] rows, int[] labels, int n, GradientSink sink) {
-    sum.clear();
+    for (int l = 0; l < sumW.length; l++) {
+      for (float[] row : sumW[l]) {
+        java.util.Arrays.fill(row, 0f);
+      }
+      java.util.Arrays.fill(sumB[l], 0f);
+    }
     double loss = 0;
-    int in = sizes[0];
     float[] input = single.inputRows()[0];
     for (int r = 0; r < n; r++) {
-      System.arraycopy(rows[r], 0, input, 0, in);
+      System.arraycopy(rows[r], 0, input, 0, sizes[0]);
       label[0] = labels[r];
-      grad.clear();
-      loss += single.forwardBackward(params, label, 1, grad);
-      double norm = Math.sqrt(squaredNorm(grad));
+      loss += single.backprop(params, label, 1, collect);
+      double norm = Math.sqrt(squaredNorm());
       float scale = norm > clip ? (float) (clip / norm) : 1f;
       if (norm > clip) {
         clipped++;
       }
-      for (int l = 0; l < grad.w.length; l++) {
-        for (int i = 0; i < grad.w[l].length; i++) {
-          Kernels.axpy(scale, grad.w[l][i], sum.w[l][i], grad.w[l][i].length);
+      for (int l = 0; l < gradW.length; l++) {
+        for (int i = 0; i < gradW[l].length; i++) {
+          axpy(scale, gradW[l][i], sumW[l][i]);
         }
-        Kernels.axpy(scale, grad.b[l], sum.b[l], grad.b[l].length);
+        axpy(scale, gradB[l], sumB[l]);
       }
     }
     examples += n;
     float inv = 1f / batchSize;
-    for (int l = sum.w.length - 1; l >= 0; l--) {
-      float[] b = sum.b[l];
-      noisyMean(b, inv);
-      sink.bias(l, b);
-      for (int i = 0; i < sum.w[l].length; i++) {
-        float[] row = sum.w[l][i];
-        noisyMean(row, inv);
-        sink.weightRow(l, i, row);
+    for (int l = sumW.length - 1; l >= 0; l--) {
+      noisyMean(sumB[l], inv);
+      sink.bias(l, sumB[l]);
+      for (int i = 0; i < sumW[l].length; i++) {
+        noisyMean(sumW[l][i], inv);
+        sink.weightRow(l, i, sumW[l][i]);
       }
     }
     return loss;
@@ -91,15 +118,21 @@ public final class DpSgdStep {
     }
   }
 
-  private static double squaredNorm(DenseParams g) {
+  private static void axpy(float a, float[] x, float[] y) {
+    for (int j = 0; j < y.length; j++) {
+      y[j] += a * x[j];
+    }
+  }
+
+  private double squaredNorm() {
     double s = 0;
-    for (int l = 0; l < g.w.length; l++) {
-      for (float[] row : g.w[l]) {
+    for (int l = 0; l < gradW.length; l++) {
+      for (float[] row : gradW[l]) {
         for (float v : row) {
           s += (double) v * v;
         }
       }
-      for (float v : g.b[l]) {
+      for (float v : gradB[l]) {
         s += (double) v * v;
       }
     }

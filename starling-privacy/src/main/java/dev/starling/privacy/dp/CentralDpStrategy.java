@@ -75,6 +75,11 @@ public final class CentralDpStrategy extends ForwardingStrategy implements Priva
     this.clipNorm = config.clipNorm();
   }
 
+  /** The configuration. */
+  public CentralDpConfig config() {
+    return config;
+  }
+
   /** The current clip norm (changes every round when adaptive). */
   public double clipNorm() {
     return clipNorm;

@@ -43,6 +43,7 @@ public final class DpSgdStrategy extends ForwardingStrategy implements PrivateSt
   private final double delta;
   private final OptionalDouble target;
   private final Map<ClientId, long[]> stepsAndSize = new HashMap<>();
+  private final Map<java.util.List<Long>, Double> cache = new HashMap<>();
   private int batchSize;
   private double epsilon;
   private List<Integer> plannedSizes = List.of();
@@ -105,8 +106,11 @@ public final class DpSgdStrategy extends ForwardingStrategy implements PrivateSt
   }
 
   private double epsilonOf(long steps, long n) {
-    double q = Math.min(1.0, (double) Math.min(batchSize, n) / n);
-    return accountant.epsilon(q, settings.noiseMultiplier(), steps, delta);
+    // Clients with equal sizes and participation share one (possibly expensive) accountant call.
+    return cache.computeIfAbsent(java.util.List.of(steps, n, (long) batchSize), k -> {
+      double q = Math.min(1.0, (double) Math.min(batchSize, n) / n);
+      return accountant.epsilon(q, settings.noiseMultiplier(), steps, delta);
+    });
   }
 
   @Override

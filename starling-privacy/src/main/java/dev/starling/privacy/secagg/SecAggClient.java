@@ -38,12 +38,13 @@ import java.util.TreeSet;
  *       survivors, their b shares; never both for one client, so the server can never remove both kinds of
  *       mask from one client's input.</li>
  * </ol>
- * Out of scope: signatures and the consistency-check round of the actively secure variant (a malicious
- * server that lies about who dropped out is not detected). Calls must follow the order above; each is
+ * With {@link SecAggAuth} (the actively secure variant's signatures and consistency check), keys are
+ * signed and checked, and {@link #signSurvivors} comes between masking and unmasking; without it the
+ * server is trusted to follow the protocol (semi-honest). Calls must follow the order above; each is
  * guarded by a state check. Not thread-safe.
  */
 public final class SecAggClient {
-  private enum State { NEW, ADVERTISED, SHARED, MASKED, DONE }
+  private enum State { NEW, ADVERTISED, SHARED, MASKED, SIGNED, DONE }
 
   private final int id;
   private final SecAggParams params;
@@ -57,12 +58,24 @@ public final class SecAggClient {
   private final Map<Integer, Shamir.Share> heldMaskKeyShares = new HashMap<>();
   private final Map<Integer, Shamir.Share> heldSelfShares = new HashMap<>();
   private Set<Integer> u2;
+  private final SecAggAuth auth;
+  private UnmaskRequest signedRequest;
 
+  /** A client of the semi-honest protocol (no signatures). */
   public SecAggClient(int id, SecAggParams params, SecureRandom rng) {
+    this(id, params, rng, null);
+  }
+
+  /**
+   * A client that signs its keys, checks everyone else's, and takes part in the consistency check
+   * ({@link #signSurvivors}) before unmasking; {@code auth} holds its identity key and the PKI.
+   */
+  public SecAggClient(int id, SecAggParams params, SecureRandom rng, SecAggAuth auth) {
     Checks.checkNonNegative(id, "client id");
     this.id = id;
     this.params = Objects.requireNonNull(params, "params");
     this.rng = Objects.requireNonNull(rng, "rng");
+    this.auth = auth;
   }
 
   public int id() {
@@ -75,7 +88,9 @@ public final class SecAggClient {
     encKeys = Crypto.x25519(rng);
     maskKeys = Crypto.x25519(rng);
     state = State.ADVERTISED;
-    return new AdvertiseKeys(id, encKeys.getPublic().getEncoded(), maskKeys.getPublic().getEncoded());
+    byte[] c = encKeys.getPublic().getEncoded();
+    byte[] m = maskKeys.getPublic().getEncoded();
+    return auth == null ? new AdvertiseKeys(id, c, m) : new AdvertiseKeys(id, c, m, auth.sign(SecAggAuth.keysMessage(id, c, m)));
   }
 
   /** Round 1: shares of the s key and of b for every neighbour in the directory. */
@@ -83,6 +98,14 @@ public final class SecAggClient {
     expect(State.ADVERTISED);
     if (!dir.keys().containsKey(id)) {
       throw new FlException(ErrorCode.FAILED_PRECONDITION, "client " + id + " is not in the key directory");
+    }
+    if (auth != null) {
+      for (AdvertiseKeys k : dir.keys().values()) {
+        if (!auth.verify(k.client(), SecAggAuth.keysMessage(k.client(), k.encryptionKey(), k.maskKey()), k.signature())) {
+          throw new FlException(ErrorCode.PERMISSION_DENIED, "client " + id + ": the keys listed for client " + k.client()
+              + " are not signed by its identity key; refusing to share secrets under them");
+        }
+      }
     }
     this.directory = dir;
     this.graph = new NeighbourGraph(dir.keys().keySet(), dir.neighbours(), dir.graphSeed());
@@ -144,9 +167,53 @@ public final class SecAggClient {
     return new MaskedInput(id, y);
   }
 
+  /**
+   * Consistency check (authenticated mode): signs the survivor list the server announced, after the
+   * same sanity checks as {@link #unmask}. The signatures of at least t survivors over one list must come
+   * back with the unmask request.
+   */
+  public SecAggMessages.SurvivorSignature signSurvivors(UnmaskRequest req) {
+    Checks.checkState(auth != null, "signSurvivors needs a client built with SecAggAuth");
+    expect(State.MASKED);
+    checkRequest(req);
+    signedRequest = new UnmaskRequest(req.dropped(), req.survivors());
+    state = State.SIGNED;
+    return new SecAggMessages.SurvivorSignature(id, auth.sign(SecAggAuth.survivorsMessage(req.dropped(), req.survivors())));
+  }
+
   /** Round 3: shares for the server to remove the masks, refusing requests that would expose an input. */
   public UnmaskResponse unmask(UnmaskRequest req) {
-    expect(State.MASKED);
+    if (auth == null) {
+      expect(State.MASKED);
+      checkRequest(req);
+    } else {
+      expect(State.SIGNED);
+      if (!req.dropped().equals(signedRequest.dropped()) || !req.survivors().equals(signedRequest.survivors())) {
+        throw new FlException(ErrorCode.PERMISSION_DENIED, "client " + id + ": the unmask request's survivor list"
+            + " differs from the one it signed; refusing to reveal shares");
+      }
+      byte[] msg = SecAggAuth.survivorsMessage(req.dropped(), req.survivors());
+      long valid = req.signatures().entrySet().stream()
+          .filter(e -> req.survivors().contains(e.getKey()) && auth.verify(e.getKey(), msg, e.getValue())).count();
+      if (valid < directory.threshold()) {
+        throw new FlException(ErrorCode.PERMISSION_DENIED, "client " + id + ": only " + valid + " survivors signed the"
+            + " survivor list, threshold " + directory.threshold() + "; refusing to reveal shares");
+      }
+    }
+    Map<Integer, Shamir.Share> sk = new HashMap<>();
+    Map<Integer, Shamir.Share> bs = new HashMap<>();
+    for (int v : u2) {
+      if (req.dropped().contains(v)) {
+        sk.put(v, heldMaskKeyShares.get(v));
+      } else if (req.survivors().contains(v)) {
+        bs.put(v, heldSelfShares.get(v));
+      }
+    }
+    state = State.DONE;
+    return new UnmaskResponse(id, sk, bs);
+  }
+
+  private void checkRequest(UnmaskRequest req) {
     Set<Integer> both = new HashSet<>(req.dropped());
     both.retainAll(req.survivors());
     if (!both.isEmpty()) {
@@ -161,17 +228,6 @@ public final class SecAggClient {
       throw new FlException(ErrorCode.QUORUM_NOT_MET, "only " + survivingNeighbours + " neighbours of client " + id
           + " survive, below the threshold " + directory.threshold());
     }
-    Map<Integer, Shamir.Share> sk = new HashMap<>();
-    Map<Integer, Shamir.Share> bs = new HashMap<>();
-    for (int v : u2) {
-      if (req.dropped().contains(v)) {
-        sk.put(v, heldMaskKeyShares.get(v));
-      } else if (req.survivors().contains(v)) {
-        bs.put(v, heldSelfShares.get(v));
-      }
-    }
-    state = State.DONE;
-    return new UnmaskResponse(id, sk, bs);
   }
 
   private void expect(State s) {

@@ -14,7 +14,7 @@ public final class SecAggMessages {
 
   /** Any secure aggregation message; {@link SecAggWire} encodes and decodes them. */
   public sealed interface Message permits AdvertiseKeys, KeyDirectory, EncryptedShare, ShareBundle, MaskedInput,
-      UnmaskRequest, UnmaskResponse {}
+      UnmaskRequest, SurvivorSignature, UnmaskResponse {}
 
   /** Round 1, client to server (or server to client as its inbox): a list of envelopes. */
   public record ShareBundle(int client, List<EncryptedShare> shares) implements Message {
@@ -23,10 +23,18 @@ public final class SecAggMessages {
     }
   }
 
-  /** Round 0, client to server: the client's two X25519 public keys (X.509 encoded). */
-  public record AdvertiseKeys(int client, byte[] encryptionKey, byte[] maskKey) implements Message {
+  /**
+   * Round 0, client to server: the client's two X25519 public keys (X.509 encoded), signed with its
+   * long-term identity key when authentication is on ({@link SecAggAuth}; empty signature otherwise).
+   */
+  public record AdvertiseKeys(int client, byte[] encryptionKey, byte[] maskKey, byte[] signature) implements Message {
+    /** Unsigned keys. */
+    public AdvertiseKeys(int client, byte[] encryptionKey, byte[] maskKey) {
+      this(client, encryptionKey, maskKey, new byte[0]);
+    }
+
     public int wireBytes() {
-      return 4 + encryptionKey.length + maskKey.length;
+      return 4 + encryptionKey.length + maskKey.length + 4 + signature.length;
     }
   }
 
@@ -58,15 +66,34 @@ public final class SecAggMessages {
     }
   }
 
-  /** Round 3, server to survivors: who dropped out after round 1 and who sent a masked input. */
-  public record UnmaskRequest(Set<Integer> dropped, Set<Integer> survivors) implements Message {
+  /**
+   * Round 3, server to survivors: who dropped out after round 1 and who sent a masked input; with
+   * authentication, first sent without signatures (the consistency check) and then with the survivors'
+   * signatures over this very list, which each client verifies before revealing any share.
+   */
+  public record UnmaskRequest(Set<Integer> dropped, Set<Integer> survivors, Map<Integer, byte[]> signatures)
+      implements Message {
     public UnmaskRequest {
       dropped = Set.copyOf(dropped);
       survivors = Set.copyOf(survivors);
+      signatures = Map.copyOf(signatures);
+    }
+
+    /** A request without signatures. */
+    public UnmaskRequest(Set<Integer> dropped, Set<Integer> survivors) {
+      this(dropped, survivors, Map.of());
     }
 
     public int wireBytes() {
-      return 8 + 4 * (dropped.size() + survivors.size());
+      return 12 + 4 * (dropped.size() + survivors.size())
+          + signatures.values().stream().mapToInt(b -> 8 + b.length).sum();
+    }
+  }
+
+  /** Consistency check, client to server: the client's signature over the survivor list it was shown. */
+  public record SurvivorSignature(int client, byte[] signature) implements Message {
+    public int wireBytes() {
+      return 8 + signature.length;
     }
   }
 

@@ -32,7 +32,7 @@ import java.util.TreeSet;
  * {@link #finish()}. Messages from clients outside the current set are rejected. Not thread-safe.
  */
 public final class SecAggServer {
-  private enum State { KEYS, SHARES, MASKED, UNMASK, DONE }
+  private enum State { KEYS, SHARES, MASKED, CONSISTENCY, UNMASK, DONE }
 
   private final SecAggParams params;
   private State state = State.KEYS;
@@ -42,6 +42,7 @@ public final class SecAggServer {
   private final Map<Integer, List<EncryptedShare>> sharesFrom = new TreeMap<>();
   private final Map<Integer, int[]> masked = new TreeMap<>();
   private UnmaskRequest request;
+  private final Map<Integer, byte[]> survivorSignatures = new TreeMap<>();
   private final List<UnmaskResponse> responses = new ArrayList<>();
   private long bytesIn;
   private long bytesOut;
@@ -119,15 +120,46 @@ public final class SecAggServer {
     bytesIn += m.wireBytes();
   }
 
-  /** Closes round 2: U3 is who sent a masked input, the rest of U2 dropped out. */
-  public UnmaskRequest unmaskRequest() {
+  /**
+   * Authenticated mode: closes round 2 and returns the survivor list for the clients to sign (U3 is who
+   * sent a masked input, the rest of U2 dropped out).
+   */
+  public UnmaskRequest consistencyRequest() {
     expect(State.MASKED);
-    Set<Integer> dropped = new TreeSet<>(sharesFrom.keySet());
-    dropped.removeAll(masked.keySet());
-    request = new UnmaskRequest(dropped, masked.keySet());
+    request = survivorList();
+    bytesOut += (long) request.wireBytes() * masked.size();
+    state = State.CONSISTENCY;
+    return request;
+  }
+
+  /** Authenticated mode: one survivor's signature over the list. */
+  public void receiveSurvivorSignature(SecAggMessages.SurvivorSignature s) {
+    expect(State.CONSISTENCY);
+    if (!masked.containsKey(s.client())) {
+      throw new FlException(ErrorCode.PERMISSION_DENIED, "client " + s.client() + " signed the survivor list but is not in U3");
+    }
+    survivorSignatures.put(s.client(), s.signature());
+    bytesIn += s.wireBytes();
+  }
+
+  /**
+   * Closes round 2 (or, in authenticated mode, the consistency check): the request every survivor answers
+   * with its shares, carrying the survivors' signatures when there are any.
+   */
+  public UnmaskRequest unmaskRequest() {
+    Checks.checkState(state == State.MASKED || state == State.CONSISTENCY,
+        "secure aggregation server is in state " + state + ", expected MASKED or CONSISTENCY");
+    UnmaskRequest base = state == State.MASKED ? survivorList() : request;
+    request = new UnmaskRequest(base.dropped(), base.survivors(), survivorSignatures);
     bytesOut += (long) request.wireBytes() * masked.size();
     state = State.UNMASK;
     return request;
+  }
+
+  private UnmaskRequest survivorList() {
+    Set<Integer> dropped = new TreeSet<>(sharesFrom.keySet());
+    dropped.removeAll(masked.keySet());
+    return new UnmaskRequest(dropped, masked.keySet());
   }
 
   /** Round 3 input. */

@@ -81,6 +81,16 @@ public final class SecAggWire {
           out.writeByte(6);
           ints(out, r.dropped());
           ints(out, r.survivors());
+          out.writeInt(r.signatures().size());
+          for (Map.Entry<Integer, byte[]> e : new TreeMap<>(r.signatures()).entrySet()) {
+            out.writeInt(e.getKey());
+            bytes(out, e.getValue());
+          }
+        }
+        case SecAggMessages.SurvivorSignature sig -> {
+          out.writeByte(8);
+          out.writeInt(sig.client());
+          bytes(out, sig.signature());
         }
         case UnmaskResponse r -> {
           out.writeByte(7);
@@ -136,7 +146,18 @@ public final class SecAggWire {
           }
           yield new MaskedInput(client, v);
         }
-        case 6 -> new UnmaskRequest(ints(in, bytes.length), ints(in, bytes.length));
+        case 6 -> {
+          Set<Integer> dropped = ints(in, bytes.length);
+          Set<Integer> survivors = ints(in, bytes.length);
+          int n = count(in, bytes.length / 8);
+          Map<Integer, byte[]> sigs = new LinkedHashMap<>();
+          for (int i = 0; i < n; i++) {
+            int who = in.readInt();
+            sigs.put(who, bytes(in));
+          }
+          yield new UnmaskRequest(dropped, survivors, sigs);
+        }
+        case 8 -> new SecAggMessages.SurvivorSignature(in.readInt(), bytes(in));
         case 7 -> new UnmaskResponse(in.readInt(), shares(in, bytes.length), shares(in, bytes.length));
         default -> throw malformed("unknown message tag " + tag);
       };
@@ -153,11 +174,12 @@ public final class SecAggWire {
     out.writeInt(a.client());
     bytes(out, a.encryptionKey());
     bytes(out, a.maskKey());
+    bytes(out, a.signature());
   }
 
   private static AdvertiseKeys advertise(DataInputStream in) throws IOException {
     int id = in.readInt();
-    return new AdvertiseKeys(id, bytes(in), bytes(in));
+    return new AdvertiseKeys(id, bytes(in), bytes(in), bytes(in));
   }
 
   private static void share(DataOutputStream out, EncryptedShare e) throws IOException {

@@ -4,6 +4,13 @@ import dev.starling.core.error.Checks;
 import dev.starling.core.error.ErrorCode;
 import dev.starling.core.error.FlException;
 import dev.starling.core.learner.TrainConfig;
+import dev.starling.core.learner.TrainInterceptor;
+import dev.starling.core.random.RandomSource;
+import dev.starling.privacy.dp.CentralDpConfig;
+import dev.starling.privacy.dp.GaussianNoise;
+import dev.starling.privacy.dp.PrivacyBudgetTracker;
+import dev.starling.privacy.dp.PrivateStrategy;
+import dev.starling.privacy.dp.Updates;
 import dev.starling.core.learner.TrainResult;
 import dev.starling.core.message.ClientFailure;
 import dev.starling.core.message.ClientId;
@@ -21,6 +28,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Runs every round's aggregation through secure aggregation ({@link SecAggClient}, {@link SecAggServer}):
@@ -37,25 +45,72 @@ import java.util.Map;
  * recovery but not the network; a networked deployment runs {@link SecAggClient} on the devices and
  * carries {@link SecAggMessages} over its transport. Metrics: {@code secagg_bytes_up} (all clients),
  * {@code secagg_server_seconds}; a round in which more clients dropped out than the threshold tolerates
- * cannot be unmasked, keeps the global model and reports {@code secagg_unmask_failed = 1}. Thread-confined.
+ * cannot be unmasked, keeps the global model (with central DP: releases noise alone, charged as a round)
+ * and reports {@code secagg_unmask_failed = 1}. Thread-confined.
  */
-public final class SecureAggregationStrategy extends ForwardingStrategy {
+public final class SecureAggregationStrategy extends ForwardingStrategy implements PrivateStrategy {
   private final double dropoutTolerance;
   private final double maxAbs;
   private final SecureRandom rng = new SecureRandom();
   private final Map<Integer, List<ClientId>> selected = new HashMap<>();
+  private final CentralDpConfig dp;
+  private final RandomSource noise;
+  private final PrivacyBudgetTracker tracker;
   private FixedPoint codec;
+  private int perRound;
 
   /**
    * Secure aggregation tolerating the drop-out of up to {@code dropoutTolerance} of each round's clients,
    * for updates whose coordinates lie in {@code [-maxAbs, maxAbs]}.
    */
   public SecureAggregationStrategy(Strategy delegate, double dropoutTolerance, double maxAbs) {
+    this(delegate, dropoutTolerance, maxAbs, null, null);
+  }
+
+  /**
+   * Secure aggregation with user-level central DP on the sum ("distributed DP" trust model): every
+   * client clips its own update to norm C before encoding and masking (a client interceptor), and the
+   * server adds {@code N(0, (z C)^2)} to the unmasked sum and divides by the planned clients per round,
+   * exactly as {@link dev.starling.privacy.dp.CentralDpStrategy} does, but without ever seeing an
+   * individual update. The guarantee assumes clients run the clipping interceptor and the server adds the
+   * noise. Only fixed clipping ({@code dp.adaptive()} is refused). {@code noise}: secure in production.
+   */
+  public SecureAggregationStrategy(Strategy delegate, double dropoutTolerance, double maxAbs, CentralDpConfig dp,
+      RandomSource noise) {
     super(delegate);
     Checks.checkArgument(dropoutTolerance >= 0 && dropoutTolerance < 0.5, "dropoutTolerance", "in [0, 0.5)", dropoutTolerance);
     this.dropoutTolerance = dropoutTolerance;
     this.maxAbs = Checks.checkPositive(maxAbs, "maxAbs");
     refuseIndividual(delegate);
+    if (dp != null) {
+      Checks.checkArgument(!dp.adaptive(), "central DP under secure aggregation", "fixed clipping (adaptive clipping"
+          + " would need the clipped-count bits aggregated securely too)", "adaptive");
+      Checks.checkArgument(dp.clipNorm() <= maxAbs, "clip norm under secure aggregation", "<= the encoding range "
+          + maxAbs + " (a clipped update's coordinates are at most C)", dp.clipNorm());
+    }
+    this.dp = dp;
+    this.noise = dp == null ? null : java.util.Objects.requireNonNull(noise, "noise");
+    this.tracker = dp == null ? null : new PrivacyBudgetTracker(dp.accountant(), dp.delta(), dp.targetEpsilon());
+  }
+
+  @Override
+  public Optional<String> budgetExhausted() {
+    return tracker == null ? Optional.empty() : tracker.exhausted();
+  }
+
+  @Override
+  public List<TrainInterceptor> clientInterceptors() {
+    List<TrainInterceptor> chain = new ArrayList<>(super.clientInterceptors());
+    if (dp != null) {
+      double c = dp.clipNorm();
+      chain.add(0, (global, config, state, next) -> {
+        TrainResult r = next.fit(global, config);
+        double[] d = Updates.delta(r.parameters(), global);
+        Updates.clip(d, c);
+        return r.withParameters(Updates.plus(global, d));
+      });
+    }
+    return chain;
   }
 
   /**
@@ -70,6 +125,11 @@ public final class SecureAggregationStrategy extends ForwardingStrategy {
           + " fedadam, fedyogi, fedadagrad, fedprox) and bound each client's influence on the client instead"
           + " (--dp local:CLIP,SIGMA clips every update before masking), or drop --secagg to keep the robust rule");
     }
+  }
+
+  /** Whether this instance adds central DP noise to the sum. */
+  public boolean hasCentralDp() {
+    return dp != null;
   }
 
   /** The decorated strategy. */
@@ -88,6 +148,11 @@ public final class SecureAggregationStrategy extends ForwardingStrategy {
       bits++;
     }
     codec = new FixedPoint(bits, maxAbs, k);
+    perRound = k;
+    if (tracker != null) {
+      tracker.configure((double) k / plan.totalClients(), dp.noiseMultiplier());
+      tracker.checkCanStart();
+    }
     super.prepare(plan);
   }
 
@@ -152,42 +217,67 @@ public final class SecureAggregationStrategy extends ForwardingStrategy {
 
       @Override
       public AggregateResult finish(List<ClientFailure> failures) {
-        if (maskedBy.isEmpty()) {
-          return SecureAggregationStrategy.super.beginAggregation(round, global).finish(failures);
-        }
         long s0 = System.nanoTime();
-        double[] sum;
-        try {
-          SecAggMessages.UnmaskRequest req = server.unmaskRequest();
-          for (SecAggClient c : maskedBy) {
-            SecAggMessages.UnmaskResponse r = c.unmask(req);
-            up[0] += r.wireBytes();
-            server.receiveUnmask(r);
+        double[] sum = null;
+        boolean unmaskFailed = false;
+        if (!maskedBy.isEmpty()) {
+          try {
+            SecAggMessages.UnmaskRequest req = server.unmaskRequest();
+            for (SecAggClient c : maskedBy) {
+              SecAggMessages.UnmaskResponse r = c.unmask(req);
+              up[0] += r.wireBytes();
+              server.receiveUnmask(r);
+            }
+            sum = server.finish();
+          } catch (FlException e) {
+            if (e.code() != ErrorCode.QUORUM_NOT_MET) {
+              throw e;
+            }
+            unmaskFailed = true; // more clients dropped out than the threshold tolerates
           }
-          sum = server.finish();
-        } catch (FlException e) {
-          if (e.code() != ErrorCode.QUORUM_NOT_MET) {
-            throw e;
+        }
+        if (sum == null) {
+          if (dp == null) {
+            // Nothing to release: keep the model.
+            AggregateResult r = SecureAggregationStrategy.super.beginAggregation(round, global).finish(failures);
+            Metrics.Builder mb = Metrics.builder().putAll(r.metrics()).put("clients_aggregated", 0)
+                .put("secagg_bytes_up", up[0]);
+            if (unmaskFailed) {
+              mb.put("secagg_unmask_failed", 1);
+            }
+            return new AggregateResult(r.parameters(), mb.build(), r.verdicts());
           }
-          // More clients dropped out than the threshold tolerates: nothing can be unmasked; keep the model.
-          return new AggregateResult(global, Metrics.builder().put("secagg_unmask_failed", 1)
-              .put("clients_aggregated", 0).put("secagg_bytes_up", up[0]).build());
+          // Under DP the round still releases noise alone (an empty sum), so that whether anyone took part
+          // is itself protected; it is charged like any other round.
+          sum = new double[length];
         }
         double serverSeconds = setupSeconds + (System.nanoTime() - s0) / 1e9;
-        int n = maskedBy.size();
-        for (int i = 0; i < sum.length; i++) {
-          sum[i] /= n;
+        int n = unmaskFailed ? 0 : maskedBy.size();
+        double denominator = Math.max(1, n);
+        if (dp != null) {
+          GaussianNoise.add(sum, dp.noiseMultiplier() * dp.clipNorm(), noise);
+          denominator = perRound;
+          tracker.record();
         }
-        ParameterSet candidate = dev.starling.privacy.dp.Updates.plus(global, sum);
+        for (int i = 0; i < sum.length; i++) {
+          sum[i] /= denominator;
+        }
+        ParameterSet candidate = Updates.plus(global, sum);
         Aggregation inner = SecureAggregationStrategy.super.beginAggregation(round, global);
-        Metrics m = Metrics.of(Metrics.LOSS, lossWeight > 0 ? lossSum / lossWeight : Double.NaN);
+        Metrics m = Metrics.of(Metrics.LOSS, lossWeight > 0 && !unmaskFailed ? lossSum / lossWeight : Double.NaN);
         inner.accept(new ClientId("secagg-sum"), new TrainResult(candidate, 1, 1, m));
         AggregateResult r = inner.finish(failures);
         Metrics.Builder out = Metrics.builder().putAll(r.metrics());
         if (lossWeight > 0) {
           out.put("train_loss", lossSum / lossWeight);
         }
-        out.put("clients_aggregated", n).put("examples", examples).put("secagg_bytes_up", up[0]).put("secagg_server_seconds", serverSeconds);
+        if (unmaskFailed) {
+          out.put("secagg_unmask_failed", 1);
+        }
+        out.put("clients_aggregated", n).put("examples", unmaskFailed ? 0 : examples).put("secagg_bytes_up", up[0]).put("secagg_server_seconds", serverSeconds);
+        if (tracker != null) {
+          out.putAll(tracker.metrics());
+        }
         return new AggregateResult(r.parameters(), out.build(), r.verdicts());
       }
     };
@@ -200,8 +290,11 @@ public final class SecureAggregationStrategy extends ForwardingStrategy {
 
   @Override
   public String describe() {
-    return String.format(Locale.ROOT, "SecureAggregation(dropout tolerance=%s, range=+-%s) <- %s", dropoutTolerance,
-        maxAbs, super.describe());
+    String dpPart = dp == null ? "" : String.format(Locale.ROOT, ", central DP C=%s z=%s delta=%s accountant=%s%s",
+        dp.clipNorm(), dp.noiseMultiplier(), dp.delta(), dp.accountant().name(),
+        dp.targetEpsilon().isPresent() ? " target epsilon=" + dp.targetEpsilon().getAsDouble() : "");
+    return String.format(Locale.ROOT, "SecureAggregation(dropout tolerance=%s, range=+-%s%s) <- %s", dropoutTolerance,
+        maxAbs, dpPart, super.describe());
   }
 
 }

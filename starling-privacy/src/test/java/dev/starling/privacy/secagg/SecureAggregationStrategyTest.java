@@ -71,4 +71,45 @@ class SecureAggregationStrategyTest {
     assertThat(r.parameters()).isEqualTo(vec(1, 1));
     assertThat(r.metrics().getOrNaN("secagg_unmask_failed")).isEqualTo(1);
   }
+
+  @Test
+  void centralDpOverSecAgg_clientsClipAndServerNoisesTheSum() {
+    dev.starling.privacy.dp.CentralDpConfig dp = dev.starling.privacy.dp.CentralDpConfig.fixed(1.0, 1e-12);
+    SecureAggregationStrategy s = new SecureAggregationStrategy(new FedAvg(), 0.3, 10, dp,
+        dev.starling.core.random.RandomSource.seeded(1));
+    s.prepare(new RoundPlan(6, 12));
+    // The client half clips: an update of norm 5 leaves the client with norm 1.
+    ParameterSet global = vec(1, 1);
+    TrainResult clipped = dev.starling.core.learner.TrainInterceptor.run(s.clientInterceptors(), global,
+        TrainConfig.builder().build(), new dev.starling.core.learner.ClientState(),
+        (g, c) -> new TrainResult(vec(4, 5), 1, 1, Metrics.empty()));
+    assertThat(clipped.parameters().get("w").data()).containsExactly(1.6f, 1.8f);
+    for (int i = 0; i < 6; i++) {
+      s.configureTrain(1, ClientId.ofIndex(i), TrainConfig.builder().build());
+    }
+    Aggregation a = s.beginAggregation(1, global);
+    for (int i = 0; i < 5; i++) {
+      a.accept(ClientId.ofIndex(i), new TrainResult(vec(1.6f, 1.8f), 5, 1, Metrics.empty()));
+    }
+    AggregateResult r = a.finish(List.of(new ClientFailure(ClientId.ofIndex(5), ErrorCode.UNAVAILABLE, "gone")));
+    // Fixed denominator: 5 clipped updates / 6 planned clients.
+    assertThat(r.metrics().getOrNaN("secagg_unmask_failed")).isNaN();
+    assertThat(r.parameters().get("w").data()[0]).isCloseTo(1 + 5 * 0.6f / 6, within(1e-5f));
+    assertThat(r.metrics().getOrNaN("epsilon")).isPositive();
+    assertThatThrownBy(() -> new SecureAggregationStrategy(new FedAvg(), 0.3, 10,
+        dev.starling.privacy.dp.CentralDpConfig.adaptive(0.5, 1), dev.starling.core.random.RandomSource.seeded(1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fixed clipping");
+  }
+
+  @Test
+  void centralDpOverSecAgg_unmaskFailure_stillReleasesOnlyNoiseAndCharges() {
+    SecureAggregationStrategy s = new SecureAggregationStrategy(new FedAvg(), 0.1, 10,
+        dev.starling.privacy.dp.CentralDpConfig.fixed(1.0, 1.0), dev.starling.core.random.RandomSource.seeded(2));
+    s.prepare(new RoundPlan(10, 10));
+    AggregateResult r = round(s, 10, 4);
+    assertThat(r.metrics().getOrNaN("secagg_unmask_failed")).isEqualTo(1);
+    assertThat(r.metrics().getOrNaN("clients_aggregated")).isZero();
+    assertThat(r.metrics().getOrNaN("epsilon")).isPositive();
+    assertThat(r.parameters()).isNotEqualTo(vec(1, 1));
+  }
 }
