@@ -92,8 +92,7 @@ public final class OrderStatistics {
     void run(Rows rows, int from, int len, int[] comparators, int p, int q, boolean median, float[] out, int[] kept) {
       for (int i = 0; i < n; i++) {
         rows.copy(i, from, tmp, 0, len);
-        toKeys(tmp, o[i], len);
-        System.arraycopy(o[i], 0, s[i], 0, len);
+        toKeys(tmp, o[i], s[i], len);
       }
       for (int c = 0; c < comparators.length; c += 2) {
         minMax(s[comparators[c]], s[comparators[c + 1]], len);
@@ -191,11 +190,13 @@ public final class OrderStatistics {
     }
   }
 
-  /** Order-preserving int keys of floats (not NaN): -0.0 maps below +0.0. */
-  private static void toKeys(float[] x, int[] keys, int len) {
+  /** Order-preserving int keys of floats (not NaN), written to both arrays: -0.0 maps below +0.0. */
+  private static void toKeys(float[] x, int[] keys, int[] copy, int len) {
     for (int k = 0; k < len; k++) {
       int bits = Float.floatToRawIntBits(x[k]);
-      keys[k] = bits ^ ((bits >> 31) & 0x7fffffff);
+      int key = bits ^ ((bits >> 31) & 0x7fffffff);
+      keys[k] = key;
+      copy[k] = key;
     }
   }
 
