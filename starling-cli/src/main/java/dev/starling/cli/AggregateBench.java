@@ -62,16 +62,19 @@ final class AggregateBench implements Callable<Integer> {
     double bytes = 4.0 * clients * params;
     out.printf(Locale.ROOT, "aggregate: %s, %d updates x %,d float32 params (%.1f MB read), %d threads, %s%n",
         strategy.describe(), clients, params, bytes / 1e6, Parallel.threads(), Runtime.version());
-    out.println("run      | seconds  | GB/s");
-    out.println("---------+----------+-------");
+    out.println("cpu s = CPU seconds of the whole JVM during the run (all threads), to tell work from waiting on a busy machine");
+    out.println("run      | seconds  | GB/s   | cpu s");
+    out.println("---------+----------+--------+--------");
     for (int w = 0; w < warmup; w++) {
+      long c0 = cpuNanos();
       double s = once(strategy, global, updates);
-      out.printf(Locale.ROOT, "warm-up %d| %8.4f | %6.2f%n", w + 1, s, bytes / s / 1e9);
+      out.printf(Locale.ROOT, "warm-up %d| %8.4f | %6.2f | %6.4f%n", w + 1, s, bytes / s / 1e9, (cpuNanos() - c0) / 1e9);
     }
     double[] t = new double[repeat];
     for (int r = 0; r < repeat; r++) {
+      long c0 = cpuNanos();
       t[r] = once(strategy, global, updates);
-      out.printf(Locale.ROOT, "repeat %2d| %8.4f | %6.2f%n", r + 1, t[r], bytes / t[r] / 1e9);
+      out.printf(Locale.ROOT, "repeat %2d| %8.4f | %6.2f | %6.4f%n", r + 1, t[r], bytes / t[r] / 1e9, (cpuNanos() - c0) / 1e9);
     }
     double median = median(t);
     out.printf(Locale.ROOT, "rule=%s clients=%d params=%d seconds=%.6f gbps=%.3f%n", rule, clients, params, median,
@@ -104,6 +107,12 @@ final class AggregateBench implements Callable<Integer> {
     }
     a.finish(List.of());
     return (System.nanoTime() - t0) / 1e9;
+  }
+
+  /** CPU time of this JVM so far, or 0 where the platform does not report it. */
+  private static long cpuNanos() {
+    java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean sun ? Math.max(0, sun.getProcessCpuTime()) : 0;
   }
 
   private static double median(double[] v) {
