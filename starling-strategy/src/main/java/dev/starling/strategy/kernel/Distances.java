@@ -74,20 +74,33 @@ public final class Distances {
     int n = rows.count();
     int i = 0;
     for (; i + 3 < n; i += 4) {
+      float[][] r = new float[4][];
+      int o = 0;
       for (int q = 0; q < 4; q++) {
-        rows.copy(i + q, from, tmp[q], 0, len);
+        r[q] = rows.arrayHolding(i + q, from, len);
+        if (r[q] == null) {
+          break;
+        }
       }
-      float[] r0 = tmp[0];
-      float[] r1 = tmp[1];
-      float[] r2 = tmp[2];
-      float[] r3 = tmp[3];
+      if (r[3] != null) {
+        o = rows.offsetIn(from);
+      } else {
+        for (int q = 0; q < 4; q++) {
+          rows.copy(i + q, from, tmp[q], 0, len);
+          r[q] = tmp[q];
+        }
+      }
+      float[] r0 = r[0];
+      float[] r1 = r[1];
+      float[] r2 = r[2];
+      float[] r3 = r[3];
       for (int j = 0; j < len; j++) {
         double c = center == null ? 0.0 : center[from + j];
         double[] tj = t[j];
-        tj[i] = r0[j] - c;
-        tj[i + 1] = r1[j] - c;
-        tj[i + 2] = r2[j] - c;
-        tj[i + 3] = r3[j] - c;
+        tj[i] = r0[o + j] - c;
+        tj[i + 1] = r1[o + j] - c;
+        tj[i + 2] = r2[o + j] - c;
+        tj[i + 3] = r3[o + j] - c;
       }
     }
     for (; i < n; i++) {
