@@ -74,12 +74,14 @@ final class AggregateBench implements Callable<Integer> {
     out.println("run      | seconds  | GB/s   | cpu s");
     out.println("---------+----------+--------+--------");
     for (int w = 0; w < warmup; w++) {
+      collect();
       long c0 = cpuNanos();
       double s = once(strategy, global, updates);
       out.printf(Locale.ROOT, "warm-up %d| %8.4f | %6.2f | %6.4f%n", w + 1, s, bytes / s / 1e9, (cpuNanos() - c0) / 1e9);
     }
     double[] t = new double[repeat];
     for (int r = 0; r < repeat; r++) {
+      collect();
       long c0 = cpuNanos();
       t[r] = once(strategy, global, updates);
       out.printf(Locale.ROOT, "repeat %2d| %8.4f | %6.2f | %6.4f%n", r + 1, t[r], bytes / t[r] / 1e9, (cpuNanos() - c0) / 1e9);
@@ -107,10 +109,13 @@ final class AggregateBench implements Callable<Integer> {
     return out;
   }
 
-  private double once(Strategy strategy, ParameterSet global, TrainResult[] updates) {
+  private void collect() {
     if (!noGc) {
       System.gc();
     }
+  }
+
+  private static double once(Strategy strategy, ParameterSet global, TrainResult[] updates) {
     long t0 = System.nanoTime();
     Aggregation a = strategy.beginAggregation(1, global);
     for (int i = 0; i < updates.length; i++) {
