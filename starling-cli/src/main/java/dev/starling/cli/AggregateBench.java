@@ -22,8 +22,11 @@ import picocli.CommandLine.Option;
 /**
  * {@code starling bench aggregate}: times one server-side aggregation, the real strategy path
  * ({@code beginAggregation}, {@code accept} per update, {@code finish}), on N random float32 updates of P
- * parameters that are already in memory, as a server holds them when they arrive. Prints one row per
- * timed repeat and, last, one summary line with the median.
+ * parameters that are already in memory, as a server holds them when they arrive. Each run starts after
+ * a {@code System.gc()} (untimed), so, as in a long-running server, the memory the run allocates (the new
+ * model) comes from heap that earlier rounds used and freed rather than from pages touched for the first
+ * time; {@code --no-gc} measures the cold case. Prints one row per timed repeat and, last, one summary
+ * line with the median.
  */
 @Command(name = "aggregate", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Times one server-side aggregation (strategy path: accept every update, then finish) on random",
@@ -49,6 +52,10 @@ final class AggregateBench implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", description = "Seed of the random updates. Default: ${DEFAULT-VALUE}.")
   long seed;
 
+  @Option(names = "--no-gc", description = "Do not collect garbage before each run: the run's new model then lands in"
+      + " never-touched memory (page faults), as in a fresh process.")
+  boolean noGc;
+
   @Override
   public Integer call() {
     if (clients < 1 || params < 1 || repeat < 1 || warmup < 0) {
@@ -60,18 +67,24 @@ final class AggregateBench implements Callable<Integer> {
     ParameterSet global = ParameterSet.of(List.of(Tensor.of("w", new float[params], params)));
     TrainResult[] updates = randomUpdates();
     double bytes = 4.0 * clients * params;
-    out.printf(Locale.ROOT, "aggregate: %s, %d updates x %,d float32 params (%.1f MB read), %d threads, %s%n",
-        strategy.describe(), clients, params, bytes / 1e6, Parallel.threads(), Runtime.version());
-    out.println("run      | seconds  | GB/s");
-    out.println("---------+----------+-------");
+    out.printf(Locale.ROOT, "aggregate: %s, %d updates x %,d float32 params (%.1f MB read), %d threads, %s, %s%n",
+        strategy.describe(), clients, params, bytes / 1e6, Parallel.threads(), Runtime.version(),
+        noGc ? "no GC between runs" : "GC before each run (untimed)");
+    out.println("cpu s = CPU seconds of the whole JVM during the run (all threads), to tell work from waiting on a busy machine");
+    out.println("run      | seconds  | GB/s   | cpu s");
+    out.println("---------+----------+--------+--------");
     for (int w = 0; w < warmup; w++) {
+      collect();
+      long c0 = cpuNanos();
       double s = once(strategy, global, updates);
-      out.printf(Locale.ROOT, "warm-up %d| %8.4f | %6.2f%n", w + 1, s, bytes / s / 1e9);
+      out.printf(Locale.ROOT, "warm-up %d| %8.4f | %6.2f | %6.4f%n", w + 1, s, bytes / s / 1e9, (cpuNanos() - c0) / 1e9);
     }
     double[] t = new double[repeat];
     for (int r = 0; r < repeat; r++) {
+      collect();
+      long c0 = cpuNanos();
       t[r] = once(strategy, global, updates);
-      out.printf(Locale.ROOT, "repeat %2d| %8.4f | %6.2f%n", r + 1, t[r], bytes / t[r] / 1e9);
+      out.printf(Locale.ROOT, "repeat %2d| %8.4f | %6.2f | %6.4f%n", r + 1, t[r], bytes / t[r] / 1e9, (cpuNanos() - c0) / 1e9);
     }
     double median = median(t);
     out.printf(Locale.ROOT, "rule=%s clients=%d params=%d seconds=%.6f gbps=%.3f%n", rule, clients, params, median,
@@ -96,6 +109,12 @@ final class AggregateBench implements Callable<Integer> {
     return out;
   }
 
+  private void collect() {
+    if (!noGc) {
+      System.gc();
+    }
+  }
+
   private static double once(Strategy strategy, ParameterSet global, TrainResult[] updates) {
     long t0 = System.nanoTime();
     Aggregation a = strategy.beginAggregation(1, global);
@@ -104,6 +123,12 @@ final class AggregateBench implements Callable<Integer> {
     }
     a.finish(List.of());
     return (System.nanoTime() - t0) / 1e9;
+  }
+
+  /** CPU time of this JVM so far, or 0 where the platform does not report it. */
+  private static long cpuNanos() {
+    java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean sun ? Math.max(0, sun.getProcessCpuTime()) : 0;
   }
 
   private static double median(double[] v) {

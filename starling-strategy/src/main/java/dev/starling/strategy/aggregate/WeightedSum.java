@@ -5,6 +5,7 @@ import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
 import dev.starling.strategy.kernel.WeightedFold;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -67,7 +68,7 @@ public final class WeightedSum {
   private void flush() {
     for (int i = 0; i < sums.length; i++) {
       WeightedFold.fold(sums[i], pending[i], pendingWeights, pendingCount);
-      java.util.Arrays.fill(pending[i], null);
+      Arrays.fill(pending[i], null);
     }
     pendingCount = 0;
   }
@@ -96,9 +97,8 @@ public final class WeightedSum {
     List<Tensor> ts = template.tensors();
     for (int i = 0; i < sums.length; i++) {
       float[] s = sums[i];
-      float[] m = s;
-      WeightedFold.scale(s, inv, m);
-      out.add(Tensor.of(ts.get(i).name(), m, ts.get(i).shape()));
+      WeightedFold.scale(s, inv, s);
+      out.add(Tensor.of(ts.get(i).name(), s, ts.get(i).shape()));
     }
     return ParameterSet.of(out);
   }

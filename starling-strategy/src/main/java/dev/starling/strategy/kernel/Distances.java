@@ -37,7 +37,7 @@ public final class Distances {
     Parallel.forEachChunk(d, GRAIN, (c, from, to) -> {
       double[][] gram = new double[n][n];
       double[][] t = new double[block][n];
-      float[] tmp = new float[block];
+      float[][] tmp = new float[4][block];
       for (int f = from; f < to; f += block) {
         int len = Math.min(block, to - f);
         transpose(rows, center, f, len, tmp, t);
@@ -66,18 +66,48 @@ public final class Distances {
     return dist;
   }
 
-  /** {@code t[j][i] = row_i[from + j] - center[from + j]} for {@code j < len}, in double. */
-  private static void transpose(Rows rows, float[] center, int from, int len, float[] tmp, double[][] t) {
-    for (int i = 0; i < rows.count(); i++) {
-      rows.copy(i, from, tmp, 0, len);
-      if (center == null) {
-        for (int j = 0; j < len; j++) {
-          t[j][i] = tmp[j];
+  /**
+   * {@code t[j][i] = row_i[from + j] - center[from + j]} for {@code j < len}, in double; four rows at a
+   * time, so each {@code t[j]} gets four neighbouring values per visit.
+   */
+  private static void transpose(Rows rows, float[] center, int from, int len, float[][] tmp, double[][] t) {
+    int n = rows.count();
+    int i = 0;
+    for (; i + 3 < n; i += 4) {
+      float[][] r = new float[4][];
+      int o = 0;
+      for (int q = 0; q < 4; q++) {
+        r[q] = rows.arrayHolding(i + q, from, len);
+        if (r[q] == null) {
+          break;
         }
+      }
+      if (r[3] != null) {
+        o = rows.offsetIn(from);
       } else {
-        for (int j = 0; j < len; j++) {
-          t[j][i] = (double) tmp[j] - center[from + j];
+        for (int q = 0; q < 4; q++) {
+          rows.copy(i + q, from, tmp[q], 0, len);
+          r[q] = tmp[q];
         }
+      }
+      float[] r0 = r[0];
+      float[] r1 = r[1];
+      float[] r2 = r[2];
+      float[] r3 = r[3];
+      for (int j = 0; j < len; j++) {
+        double c = center == null ? 0.0 : center[from + j];
+        double[] tj = t[j];
+        tj[i] = r0[o + j] - c;
+        tj[i + 1] = r1[o + j] - c;
+        tj[i + 2] = r2[o + j] - c;
+        tj[i + 3] = r3[o + j] - c;
+      }
+    }
+    for (; i < n; i++) {
+      rows.copy(i, from, tmp[0], 0, len);
+      float[] r0 = tmp[0];
+      for (int j = 0; j < len; j++) {
+        t[j][i] = r0[j] - (center == null ? 0.0 : center[from + j]);
       }
     }
   }

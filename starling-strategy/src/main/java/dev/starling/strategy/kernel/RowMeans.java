@@ -19,10 +19,14 @@ public final class RowMeans {
       int len = to - from;
       double[] sum = new double[len];
       float[] tmp = new float[len];
+      int off = rows.offsetIn(from);
       for (int i : which) {
-        rows.copy(i, from, tmp, 0, len);
-        for (int j = 0; j < len; j++) {
-          sum[j] += tmp[j];
+        float[] src = rows.arrayHolding(i, from, len);
+        if (src == null) {
+          rows.copy(i, from, tmp, 0, len);
+          add(tmp, 0, sum, len);
+        } else {
+          add(src, off, sum, len);
         }
       }
       for (int j = 0; j < len; j++) {
@@ -30,6 +34,13 @@ public final class RowMeans {
       }
     });
     return out;
+  }
+
+  /** {@code sum[j] += x[off + j]}: float[] and double[] cannot alias, so C2 vectorises it. */
+  private static void add(float[] x, int off, double[] sum, int len) {
+    for (int j = 0; j < len; j++) {
+      sum[j] += x[off + j];
+    }
   }
 
   /** The readable reference: one row at a time over all coordinates, one thread. */

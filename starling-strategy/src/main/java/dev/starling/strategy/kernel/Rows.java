@@ -78,6 +78,21 @@ public final class Rows {
     }
   }
 
+  /**
+   * The array that holds positions {@code [from, from + len)} of row {@code row}, if one part holds them
+   * all (then they start at {@link #offsetIn}{@code (from)} in it), else null: lets a kernel read in place
+   * instead of copying.
+   */
+  public float[] arrayHolding(int row, int from, int len) {
+    int t = part(from);
+    return from + len <= starts[t + 1] ? parts[row][t] : null;
+  }
+
+  /** The offset of position {@code from} in the part that holds it. */
+  public int offsetIn(int from) {
+    return from - starts[part(from)];
+  }
+
   /** Row {@code row} as one new array. */
   public float[] flat(int row) {
     float[] out = new float[length()];

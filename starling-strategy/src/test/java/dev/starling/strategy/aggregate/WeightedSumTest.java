@@ -1,0 +1,76 @@
+package dev.starling.strategy.aggregate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.starling.core.tensor.ParameterSet;
+import dev.starling.core.tensor.Tensor;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/** The buffered, fused WeightedSum against folding one update at a time in plain loops. */
+class WeightedSumTest {
+  private static ParameterSet random(SplittableRandom r) {
+    float[] w = new float[300 * 7];
+    float[] b = new float[7];
+    for (int j = 0; j < w.length; j++) {
+      w[j] = (float) r.nextGaussian();
+    }
+    for (int j = 0; j < b.length; j++) {
+      b[j] = (float) r.nextGaussian();
+    }
+    return ParameterSet.of(List.of(Tensor.of("w", w, 300, 7), Tensor.of("b", b, 7)));
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2, 3, 4, 5, 8})
+  void meanEqualsSequentialFoldBitForBit(int fused) {
+    SplittableRandom r = new SplittableRandom(fused);
+    ParameterSet template = random(r);
+    WeightedSum sum = new WeightedSum(template, fused);
+    float[][] ref = {new float[300 * 7], new float[7]};
+    double total = 0;
+    for (int k = 0; k < 13; k++) {
+      ParameterSet p = random(r);
+      double weight = 1 + r.nextInt(50);
+      sum.add(p, weight);
+      total += weight;
+      for (int t = 0; t < 2; t++) {
+        float[] x = p.tensors().get(t).data();
+        for (int j = 0; j < x.length; j++) {
+          ref[t][j] += (float) weight * x[j];
+        }
+      }
+    }
+    assertThat(sum.count()).isEqualTo(13);
+    assertThat(sum.totalWeight()).isEqualTo(total);
+    ParameterSet mean = sum.mean();
+    float inv = (float) (1.0 / total);
+    for (int t = 0; t < 2; t++) {
+      float[] got = mean.tensors().get(t).data();
+      for (int j = 0; j < got.length; j++) {
+        assertThat(Float.floatToRawIntBits(got[j])).as("tensor %d coordinate %d", t, j)
+            .isEqualTo(Float.floatToRawIntBits(ref[t][j] * inv));
+      }
+    }
+    assertThat(mean.get("w").shape()).containsExactly(300, 7);
+  }
+
+  @Test
+  void meanConsumesTheSum() {
+    SplittableRandom r = new SplittableRandom(3);
+    WeightedSum sum = new WeightedSum(random(r));
+    sum.add(random(r), 2);
+    sum.mean();
+    assertThatThrownBy(sum::mean).hasMessageContaining("already taken");
+    assertThatThrownBy(() -> sum.add(random(r), 1)).hasMessageContaining("add() after mean()");
+  }
+
+  @Test
+  void rejectsAFusionWidthOutOfRange() {
+    assertThatThrownBy(() -> new WeightedSum(random(new SplittableRandom(1)), 9)).hasMessageContaining("fused");
+  }
+}
