@@ -91,6 +91,10 @@ final class ClientCommand implements Callable<Integer> {
       description = "Fault-injection drills: sleep this long before each local training job (a slow client).")
   long delayFitMs;
 
+  @Option(names = "--drop-before-unmask", paramLabel = "ROUND", defaultValue = "-1", hidden = true,
+      description = "Fault-injection drills: in secure aggregation round ROUND, leave once the server holds this client's masked input, before sending unmasking shares.")
+  int dropBeforeUnmask;
+
   @Option(names = "--give-up-after", paramLabel = "DURATION", defaultValue = "5m", description = "Stop reconnecting after the server has been unreachable this long. Default: ${DEFAULT-VALUE}.")
   String giveUpAfter;
 
@@ -124,6 +128,9 @@ final class ClientCommand implements Callable<Integer> {
           Duration.ofSeconds(5), NetConfig.parseDuration(giveUpAfter, "--give-up-after"));
       Runnable body = () -> {
         try (FederationClient client = new FederationClient(cs, factory)) {
+          if (dropBeforeUnmask > 0) {
+            client.dropBeforeUnmasking(dropBeforeUnmask);
+          }
           client.run();
           out.printf(Locale.ROOT, "client %s: run complete after %d tasks%n", cid, client.tasksDone());
         } catch (RuntimeException e) {
