@@ -70,6 +70,9 @@ public final class FederationClient implements AutoCloseable {
   private volatile boolean closed;
   private volatile int dropBeforeUnmaskRound = -1;
   private final AtomicInteger maskedInputsSent = new AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong bytesReceived = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong bytesSentBefore = new java.util.concurrent.atomic.AtomicLong();
+  private volatile Outbox<ClientMessage> currentOut;
 
   public FederationClient(ClientSettings settings, Trainer.Factory factory) {
     this.settings = settings;
@@ -118,6 +121,17 @@ public final class FederationClient implements AutoCloseable {
    */
   public void dropBeforeUnmasking(int round) {
     dropBeforeUnmaskRound = round;
+  }
+
+  /** Serialized bytes of every message sent to the server over all sessions (protobuf, without HTTP/2 framing). */
+  public long bytesSent() {
+    Outbox<ClientMessage> o = currentOut;
+    return bytesSentBefore.get() + (o == null ? 0 : o.bytesWritten());
+  }
+
+  /** Serialized bytes of every message received from the server over all sessions. */
+  public long bytesReceived() {
+    return bytesReceived.get();
   }
 
   /** Masked inputs (secure aggregation rounds) sent over all sessions. */
@@ -222,6 +236,7 @@ public final class FederationClient implements AutoCloseable {
     public void beforeStart(ClientCallStreamObserver<ClientMessage> r) {
       requests = r;
       out = new Outbox<>(r, ClientMessage::getSerializedSize, "starling-client-send-" + settings.clientId());
+      currentOut = out;
     }
 
     void cancel() {
@@ -230,6 +245,7 @@ public final class FederationClient implements AutoCloseable {
 
     @Override
     public void onNext(ServerMessage m) {
+      bytesReceived.addAndGet(m.getSerializedSize());
       try {
         handle(m);
       } catch (FlException e) {
@@ -369,6 +385,10 @@ public final class FederationClient implements AutoCloseable {
         heartbeats.cancel(false);
       }
       out.close();
+      if (currentOut == out) {
+        bytesSentBefore.addAndGet(out.bytesWritten());
+        currentOut = null;
+      }
       mailboxes.values().forEach(b -> b.add(s));
       done.countDown();
     }
