@@ -22,6 +22,7 @@ import dev.starling.server.FitOutcome;
 import dev.starling.transport.grpc.proto.ProtocolMessage;
 import dev.starling.transport.grpc.proto.SecAggSetup;
 import dev.starling.transport.grpc.proto.ServerMessage;
+import dev.starling.transport.grpc.proto.TaskRejected;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -469,6 +470,13 @@ final class SecAggCoordinator implements AutoCloseable {
     for (Participant p : a.members) {
       byTask.remove(p.taskId, p);
       p.pendingMasked = null;
+      if (!p.folded && !p.gone) {
+        // e.g. its masked input came after the round loop stopped waiting: tell it not to wait for an unmask request
+        p.gone = true;
+        p.client.outbox().send(ServerMessage.newBuilder().setTaskRejected(TaskRejected.newBuilder().setTaskId(p.taskId)
+            .setCode(ErrorCode.DEADLINE_EXCEEDED.name()).setMessage("round " + a.round
+                + " ended without this client's masked input in the sum")).build());
+      }
     }
     active.remove(a);
   }
