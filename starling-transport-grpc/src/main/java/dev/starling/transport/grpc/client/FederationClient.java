@@ -69,6 +69,7 @@ public final class FederationClient implements AutoCloseable {
   private volatile String lastRejection = "";
   private volatile boolean closed;
   private volatile int dropBeforeUnmaskRound = -1;
+  private volatile Runnable dropAction;
   private final AtomicInteger maskedInputsSent = new AtomicInteger();
   private final java.util.concurrent.atomic.AtomicLong bytesReceived = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong bytesSentBefore = new java.util.concurrent.atomic.AtomicLong();
@@ -120,6 +121,15 @@ public final class FederationClient implements AutoCloseable {
    * as a client that crashes at that moment would; {@link #run()} then throws UNAVAILABLE.
    */
   public void dropBeforeUnmasking(int round) {
+    dropBeforeUnmasking(round, null);
+  }
+
+  /**
+   * As {@link #dropBeforeUnmasking(int)}, but runs {@code action} at that moment instead of abandoning
+   * the session (the CLI's drill halts the whole process, like a crash).
+   */
+  public void dropBeforeUnmasking(int round, Runnable action) {
+    dropAction = action;
     dropBeforeUnmaskRound = round;
   }
 
@@ -337,6 +347,10 @@ public final class FederationClient implements AutoCloseable {
             boolean finished = new SecAggTask(h, global, mailboxes.get(h.getTaskId()), out, settings.chunkValues(),
                 h.getRound() == dropBeforeUnmaskRound, maskedInputsSent::incrementAndGet).run(g -> trainer.fit(g, cfg));
             if (!finished) {
+              Runnable action = dropAction;
+              if (action != null) {
+                action.run();
+              }
               droppedOnPurpose = true;
               cancel();
               return;
