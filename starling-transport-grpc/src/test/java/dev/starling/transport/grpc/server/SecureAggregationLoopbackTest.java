@@ -267,8 +267,8 @@ class SecureAggregationLoopbackTest {
     ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
     closeMe.add(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
     // "plain" claims secagg/1 but answers its task with an update in the clear; "old" predates secure aggregation
-    rawClient(channel, "plain", true);
-    rawClient(channel, "old", false);
+    rawClient(channel, "plain", true, true);
+    rawClient(channel, "old", false, true);
     awaitClients(server, 6);
     Recording rec = new Recording(new FedAvg());
     ParameterSet[] global = new ParameterSet[1];
@@ -287,6 +287,48 @@ class SecureAggregationLoopbackTest {
   }
 
   @Test
+  void silentClientsAndClientsFailingBeforeMaskingAreRecordedAndTheirMasksRemoved() throws Exception {
+    FederationServer server = new FederationServer(ServerSettings.loopback(0, "test", "fedavg")
+        .withHeartbeat(Duration.ofMillis(500))).start();
+    closeMe.add(server);
+    // each coordination phase waits at most 1 s for a client that is connected but silent
+    // 7 clients, tolerance 0.4: threshold 4 (more than half), two drop-outs tolerated
+    server.enableSecureAggregation(new SecAggSettings(0.4, 1.0, Duration.ofSeconds(1), Duration.ofSeconds(20)));
+    for (int k = 0; k < 5; k++) {
+      client(server, "c" + k, adding(k));
+    }
+    client(server, "broken", new Trainer() { // shares its keys, then fails to train: dropped before masking
+      @Override
+      public TrainResult fit(ParameterSet global, TrainConfig config) {
+        throw new IllegalStateException("out of memory on the device");
+      }
+
+      @Override
+      public EvalResult evaluate(ParameterSet global) {
+        throw new UnsupportedOperationException();
+      }
+    });
+    ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+    closeMe.add(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+    rawClient(channel, "silent", true, false); // heartbeats, but never advertises keys
+    awaitClients(server, 7);
+    ParameterSet[] global = new ParameterSet[1];
+    List<RoundRecord> rounds = run(server, new FedAvg(), loop(1, 7), global);
+    RoundRecord r = rounds.get(0);
+    assertThat(r.clientsSucceeded()).isEqualTo(5);
+    ClientFailure silent = r.failures().stream().filter(f -> f.client().value().equals("silent")).findFirst().orElseThrow();
+    assertThat(silent.code()).isEqualTo(ErrorCode.DEADLINE_EXCEEDED);
+    assertThat(silent.reason()).contains("client silent advertised no secure aggregation keys within PT1S");
+    ClientFailure broken = r.failures().stream().filter(f -> f.client().value().equals("broken")).findFirst().orElseThrow();
+    assertThat(broken.reason()).contains("out of memory on the device");
+    assertThat(r.failures()).hasSize(2);
+    // "broken" added pairwise masks to nobody's sum but shared them: the server removed them from shares
+    assertThat(r.metric("clients_aggregated")).isEqualTo(5);
+    assertThat(r.seconds()).isLessThan(15); // not stalled until the round deadline
+    assertUniformMean(global[0], new int[] {5});
+  }
+
+  @Test
   void strategiesThatNeedIndividualUpdatesAreRefusedBeforeRoundOne() {
     FederationServer server = server(0.2);
     assertThatThrownBy(() -> server.wrap(new Krum(1))).isInstanceOf(IllegalArgumentException.class)
@@ -294,12 +336,12 @@ class SecureAggregationLoopbackTest {
   }
 
   /** A session written against the wire protocol that answers a training task with a zero update in the clear. */
-  private static void rawClient(ManagedChannel channel, String id, boolean claimsSecAgg) {
+  private static void rawClient(ManagedChannel channel, String id, boolean claimsSecAgg, boolean answers) {
     StreamObserver<ClientMessage>[] out = new StreamObserver[1];
     out[0] = FederationGrpc.newStub(channel).session(new StreamObserver<>() {
       @Override
       public void onNext(ServerMessage m) {
-        if (m.hasTaskHeader()) {
+        if (m.hasTaskHeader() && answers) {
           synchronized (out) {
             out[0].onNext(ClientMessage.newBuilder().setUpdateHeader(UpdateHeader.newBuilder()
                 .setTaskId(m.getTaskHeader().getTaskId()).setRound(m.getTaskHeader().getRound()).setNumExamples(1)
