@@ -91,6 +91,10 @@ final class ClientCommand implements Callable<Integer> {
       description = "Fault-injection drills: sleep this long before each local training job (a slow client).")
   long delayFitMs;
 
+  @Option(names = "--drop-before-unmask", paramLabel = "ROUND", defaultValue = "-1", hidden = true,
+      description = "Fault-injection drills: in secure aggregation round ROUND, crash (halt the JVM, exit code 3) once the server holds this client's masked input, before sending unmasking shares.")
+  int dropBeforeUnmask;
+
   @Option(names = "--give-up-after", paramLabel = "DURATION", defaultValue = "5m", description = "Stop reconnecting after the server has been unreachable this long. Default: ${DEFAULT-VALUE}.")
   String giveUpAfter;
 
@@ -124,6 +128,13 @@ final class ClientCommand implements Callable<Integer> {
           Duration.ofSeconds(5), NetConfig.parseDuration(giveUpAfter, "--give-up-after"));
       Runnable body = () -> {
         try (FederationClient client = new FederationClient(cs, factory)) {
+          if (dropBeforeUnmask > 0) {
+            client.dropBeforeUnmasking(dropBeforeUnmask, () -> {
+              out.printf(Locale.ROOT, "client %s: fault injection: crashing before unmasking round %d%n", cid, dropBeforeUnmask);
+              out.flush();
+              Runtime.getRuntime().halt(3); // like kill -9: no goodbye to the server
+            });
+          }
           client.run();
           out.printf(Locale.ROOT, "client %s: run complete after %d tasks%n", cid, client.tasksDone());
         } catch (RuntimeException e) {

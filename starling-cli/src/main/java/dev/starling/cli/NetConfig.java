@@ -21,7 +21,7 @@ final class NetConfig {
       "rounds", "fraction-fit", "min-fit-clients", "min-available-clients", "min-successful-clients", "round-retries",
       "fraction-evaluate", "round-timeout", "availability-timeout", "local-epochs", "batch-size", "lr", "momentum",
       "weight-decay", "seed", "target-accuracy", "heartbeat", "chunk-values", "max-update-values",
-      "max-concurrent-uploads", "upload-wait", "checkpoint-dir", "run-id");
+      "max-concurrent-uploads", "upload-wait", "checkpoint-dir", "run-id", "secagg", "secagg-phase-timeout");
 
   private final Properties p = new Properties();
   private final Path file;

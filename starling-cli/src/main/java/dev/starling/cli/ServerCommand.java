@@ -23,7 +23,9 @@ import dev.starling.strategy.ServerEvaluatedStrategy;
 import dev.starling.strategy.Strategies;
 import dev.starling.strategy.Strategy;
 import dev.starling.transport.grpc.TlsFiles;
+import dev.starling.privacy.secagg.SecureAggregationStrategy;
 import dev.starling.transport.grpc.server.FederationServer;
+import dev.starling.transport.grpc.server.SecAggSettings;
 import dev.starling.transport.grpc.server.ServerSettings;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -96,6 +98,10 @@ final class ServerCommand implements Callable<Integer> {
     String modelId = c.str("model", "mlp:32");
     String strategySpec = c.str("strategy", "fedavg");
     Strategy strategy = Strategies.parse(strategySpec);
+    Optional<SecAggSettings> secagg = secAgg(c);
+    if (secagg.isPresent()) {
+      SecureAggregationStrategy.refuseIndividual(strategy); // before listening, let alone round 1
+    }
 
     ParameterSet initial;
     Strategy evaluated = strategy;
@@ -146,6 +152,8 @@ final class ServerCommand implements Callable<Integer> {
         c.integer("chunk-values", 256 * 1024), c.number("max-update-values", Math.max(initial.size() * 2, 1L << 20)),
         c.integer("max-concurrent-uploads", 2), c.duration("upload-wait", loopCfg.roundTimeout()), modelId, strategySpec,
         c.str("run-id", "starling-" + seed));
+    Optional<SecAggSettings> secAggSettings = secagg.map(a -> new SecAggSettings(a.dropoutTolerance(), a.maxAbs(),
+        c.duration("secagg-phase-timeout", min(a.phaseTimeout(), loopCfg.roundTimeout())), loopCfg.roundTimeout()));
 
     Path ckptDir = checkpointDir != null ? checkpointDir : c.has("checkpoint-dir") ? Path.of(c.str("checkpoint-dir", ".")) : null;
     CheckpointStore store = ckptDir == null ? null : new CheckpointStore(ckptDir);
@@ -159,7 +167,6 @@ final class ServerCommand implements Callable<Integer> {
         Files.move(tmp, portFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       }
       out.printf(Locale.ROOT, "model     %s (%,d parameters)%n", modelId, initial.size());
-      out.printf(Locale.ROOT, "strategy  %s%n", evaluated.describe());
       out.printf(Locale.ROOT, "listening %s:%d (%s%s)%n", host, server.port(),
           settings.tls().isEmpty() ? "plaintext" : tlsClientCa != null ? "mutual TLS" : "TLS",
           settings.tokens().isEmpty() ? ", no tokens" : ", " + settings.tokens().size() + " client tokens");
@@ -173,7 +180,12 @@ final class ServerCommand implements Callable<Integer> {
           resume.history().forEach(metrics::onRoundEnd);
         }
       }
+      if (secAggSettings.isPresent()) {
+        server.enableSecureAggregation(secAggSettings.get());
+        out.printf(Locale.ROOT, "secagg    on (%s): clients send only masked updates%n", secAggSettings.get().describe());
+      }
       Strategy wrapped = server.wrap(evaluated);
+      out.printf(Locale.ROOT, "strategy  %s%n", wrapped.describe());
       List<RoundListener> ls = new ArrayList<>();
       ls.add(new RoundListener() {
         private long cpuAtStart;
@@ -233,6 +245,29 @@ final class ServerCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** {@code secagg = DROPOUT[,MAXABS]} (MAXABS default 8, as {@code simulate --secagg}); phase timeout default 30 s. */
+  private static Optional<SecAggSettings> secAgg(NetConfig c) {
+    if (!c.has("secagg")) {
+      return Optional.empty();
+    }
+    String v = c.str("secagg", "");
+    String[] p = v.split(",");
+    try {
+      if (p.length > 2) {
+        throw new NumberFormatException();
+      }
+      double drop = Double.parseDouble(p[0].trim());
+      double maxAbs = p.length > 1 ? Double.parseDouble(p[1].trim()) : 8.0;
+      return Optional.of(new SecAggSettings(drop, maxAbs, Duration.ofSeconds(30), Duration.ofMinutes(5)));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("config 'secagg' must be DROPOUT[,MAXABS], e.g. 0.3 or 0.3,4. Provided value: " + v);
+    }
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   private static void checkCompatible(RunState s, String model, String strategy, long seed) {

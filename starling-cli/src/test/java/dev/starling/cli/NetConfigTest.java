@@ -62,4 +62,36 @@ class NetConfigTest {
     assertThat(code).isEqualTo(1);
     assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("line 3").contains("CLIENT_ID TOKEN");
   }
+
+  private int server(Path config, java.io.ByteArrayOutputStream err) {
+    java.io.PrintStream old = System.err;
+    System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      return Main.execute("server", "--port", "0", "--host", "127.0.0.1", "--config", config.toString());
+    } finally {
+      System.setErr(old);
+    }
+  }
+
+  @Test
+  void secureAggregationRefusesARobustRuleBeforeListening() throws Exception {
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int code = server(Files.writeString(dir.resolve("s.properties"), "model = logreg\nstrategy = median\nsecagg = 0.3\n"), err);
+    assertThat(code).isNotZero();
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("secure aggregation cannot run")
+        .contains("CoordinateMedian").contains("individual update");
+  }
+
+  @Test
+  void malformedSecAggValueNamesTheKey() throws Exception {
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int code = server(Files.writeString(dir.resolve("s.properties"), "model = logreg\nsecagg = lots\n"), err);
+    assertThat(code).isNotZero();
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("'secagg' must be DROPOUT[,MAXABS]")
+        .contains("lots");
+    err.reset();
+    code = server(Files.writeString(dir.resolve("t.properties"), "model = logreg\nsecagg = 0.7\n"), err);
+    assertThat(code).isNotZero();
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("dropout tolerance").contains("0.7");
+  }
 }

@@ -25,7 +25,8 @@ import java.util.TreeSet;
  * masked inputs (U3), asks the survivors for shares, and unmasks only the sum: it reconstructs each
  * survivor's self-mask seed and each dropped client's mask key (never both for one client), removes those
  * masks and decodes. It never sees an individual input. With fewer than t shares for any needed secret,
- * {@link #finish()} fails with QUORUM_NOT_MET instead of guessing.
+ * {@link #finish()} fails with QUORUM_NOT_MET instead of guessing. Masked inputs are folded into a running
+ * sum as they arrive, so memory is O(input length) whatever the number of clients.
  *
  * <p>Order: {@link #receive(AdvertiseKeys)}*, {@link #directory()}, {@link #receiveShares}*,
  * {@link #inboxes()}, {@link #receiveMasked}*, {@link #unmaskRequest()}, {@link #receiveUnmask}*,
@@ -40,7 +41,8 @@ public final class SecAggServer {
   private KeyDirectory directory;
   private NeighbourGraph graph;
   private final Map<Integer, List<EncryptedShare>> sharesFrom = new TreeMap<>();
-  private final Map<Integer, int[]> masked = new TreeMap<>();
+  private final Set<Integer> masked = new TreeSet<>();
+  private int[] maskedSum; // running sum mod 2^32 of the masked inputs: O(length) memory, not O(clients x length)
   private UnmaskRequest request;
   private final Map<Integer, byte[]> survivorSignatures = new TreeMap<>();
   private final List<UnmaskResponse> responses = new ArrayList<>();
@@ -116,7 +118,17 @@ public final class SecAggServer {
     }
     Checks.checkArgument(m.masked().length == params.length(), "masked input length of client " + m.client(),
         "= " + params.length(), m.masked().length);
-    masked.put(m.client(), m.masked());
+    if (masked.contains(m.client())) {
+      throw new FlException(ErrorCode.INVALID_ARGUMENT, "client " + m.client() + " sent a second masked input");
+    }
+    if (maskedSum == null) {
+      maskedSum = new int[params.length()];
+    }
+    int[] y = m.masked();
+    for (int i = 0; i < y.length; i++) {
+      maskedSum[i] += y[i];
+    }
+    masked.add(m.client());
     bytesIn += m.wireBytes();
   }
 
@@ -135,7 +147,7 @@ public final class SecAggServer {
   /** Authenticated mode: one survivor's signature over the list. */
   public void receiveSurvivorSignature(SecAggMessages.SurvivorSignature s) {
     expect(State.CONSISTENCY);
-    if (!masked.containsKey(s.client())) {
+    if (!masked.contains(s.client())) {
       throw new FlException(ErrorCode.PERMISSION_DENIED, "client " + s.client() + " signed the survivor list but is not in U3");
     }
     survivorSignatures.put(s.client(), s.signature());
@@ -158,14 +170,14 @@ public final class SecAggServer {
 
   private UnmaskRequest survivorList() {
     Set<Integer> dropped = new TreeSet<>(sharesFrom.keySet());
-    dropped.removeAll(masked.keySet());
-    return new UnmaskRequest(dropped, masked.keySet());
+    dropped.removeAll(masked);
+    return new UnmaskRequest(dropped, masked);
   }
 
   /** Round 3 input. */
   public void receiveUnmask(UnmaskResponse r) {
     expect(State.UNMASK);
-    if (!masked.containsKey(r.client())) {
+    if (!masked.contains(r.client())) {
       throw new FlException(ErrorCode.PERMISSION_DENIED, "client " + r.client() + " sent unmask shares but is not in U3");
     }
     responses.add(r);
@@ -182,19 +194,14 @@ public final class SecAggServer {
   public double[] finish() {
     expect(State.UNMASK);
     int t = params.threshold();
-    int[] sum = new int[params.length()];
-    for (int[] y : masked.values()) {
-      for (int i = 0; i < sum.length; i++) {
-        sum[i] += y[i];
-      }
-    }
+    int[] sum = maskedSum == null ? new int[params.length()] : maskedSum.clone();
     Map<Integer, List<Shamir.Share>> bShares = new HashMap<>();
     Map<Integer, List<Shamir.Share>> skShares = new HashMap<>();
     for (UnmaskResponse r : responses) {
       r.selfMaskShares().forEach((v, s) -> bShares.computeIfAbsent(v, k -> new ArrayList<>()).add(s));
       r.maskKeyShares().forEach((v, s) -> skShares.computeIfAbsent(v, k -> new ArrayList<>()).add(s));
     }
-    for (int u : masked.keySet()) {
+    for (int u : masked) {
       List<Shamir.Share> s = bShares.getOrDefault(u, List.of());
       if (s.size() < t) {
         throw new FlException(ErrorCode.QUORUM_NOT_MET, "cannot unmask: " + s.size() + " shares of client " + u
@@ -210,7 +217,7 @@ public final class SecAggServer {
       }
       PrivateKey sk = Crypto.privateKey(Shamir.combine(s, t, 32));
       for (int u : graph.neighbours(v)) {
-        if (masked.containsKey(u) && sharesFrom.get(u).stream().anyMatch(e -> e.to() == v)) {
+        if (masked.contains(u) && sharesFrom.get(u).stream().anyMatch(e -> e.to() == v)) {
           byte[] seed = Crypto.agree(sk, Crypto.publicKey(keys.get(u).maskKey()), "starling-secagg-mask");
           // u added sign(u, v) * PRG(s_uv); remove it.
           Crypto.addMask(sum, seed, u < v ? -1 : +1);

@@ -143,17 +143,25 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
     Checks.checkArgument(plan.clientsPerRound() >= 3, "clients per round under secure aggregation", ">= 3",
         plan.clientsPerRound());
     int k = plan.clientsPerRound();
-    int bits = 0;
-    while (bits < 30 && k * Math.ceil(maxAbs * Math.scalb(1.0, bits + 1)) <= Integer.MAX_VALUE) {
-      bits++;
-    }
-    codec = new FixedPoint(bits, maxAbs, k);
+    codec = codecFor(k, maxAbs);
     perRound = k;
     if (tracker != null) {
       tracker.configure((double) k / plan.totalClients(), dp.noiseMultiplier());
       tracker.checkCanStart();
     }
     super.prepare(plan);
+  }
+
+  /**
+   * The finest fixed-point codec for sums of {@code clients} inputs in {@code [-maxAbs, maxAbs]}: the most
+   * fractional bits (at most 30) for which the sum cannot overflow a signed 32-bit integer.
+   */
+  public static FixedPoint codecFor(int clients, double maxAbs) {
+    int bits = 0;
+    while (bits < 30 && clients * Math.ceil(maxAbs * Math.scalb(1.0, bits + 1)) <= Integer.MAX_VALUE) {
+      bits++;
+    }
+    return new FixedPoint(bits, maxAbs, clients);
   }
 
   @Override

@@ -68,6 +68,12 @@ public final class FederationClient implements AutoCloseable {
   private volatile Trainer trainer;
   private volatile String lastRejection = "";
   private volatile boolean closed;
+  private volatile int dropBeforeUnmaskRound = -1;
+  private volatile Runnable dropAction;
+  private final AtomicInteger maskedInputsSent = new AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong bytesReceived = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong bytesSentBefore = new java.util.concurrent.atomic.AtomicLong();
+  private volatile Outbox<ClientMessage> currentOut;
 
   public FederationClient(ClientSettings settings, Trainer.Factory factory) {
     this.settings = settings;
@@ -109,6 +115,40 @@ public final class FederationClient implements AutoCloseable {
     return tasksDone.get();
   }
 
+  /**
+   * Fault injection for drills and tests: in secure aggregation round {@code round}, once the server asks
+   * for unmasking shares (so it holds this client's masked input), abandon the session without answering,
+   * as a client that crashes at that moment would; {@link #run()} then throws UNAVAILABLE.
+   */
+  public void dropBeforeUnmasking(int round) {
+    dropBeforeUnmasking(round, null);
+  }
+
+  /**
+   * As {@link #dropBeforeUnmasking(int)}, but runs {@code action} at that moment instead of abandoning
+   * the session (the CLI's drill halts the whole process, like a crash).
+   */
+  public void dropBeforeUnmasking(int round, Runnable action) {
+    dropAction = action;
+    dropBeforeUnmaskRound = round;
+  }
+
+  /** Serialized bytes of every message sent to the server over all sessions (protobuf, without HTTP/2 framing). */
+  public long bytesSent() {
+    Outbox<ClientMessage> o = currentOut;
+    return bytesSentBefore.get() + (o == null ? 0 : o.bytesWritten());
+  }
+
+  /** Serialized bytes of every message received from the server over all sessions. */
+  public long bytesReceived() {
+    return bytesReceived.get();
+  }
+
+  /** Masked inputs (secure aggregation rounds) sent over all sessions. */
+  public int maskedInputsSent() {
+    return maskedInputsSent.get();
+  }
+
   /** Updates the server rejected, and the last reason. */
   public int rejections() {
     return rejections.get();
@@ -119,7 +159,7 @@ public final class FederationClient implements AutoCloseable {
   }
 
   /** How a session ended. */
-  private record Ending(boolean runComplete, Status status, boolean welcomed) {}
+  private record Ending(boolean runComplete, Status status, boolean welcomed, boolean droppedOnPurpose) {}
 
   /**
    * Takes part in the run until the server says it is complete. Throws {@link FlException}
@@ -133,6 +173,10 @@ public final class FederationClient implements AutoCloseable {
     int attempt = 0;
     while (!closed) {
       Ending end = session(attempt++);
+      if (end.droppedOnPurpose()) {
+        throw new FlException(ErrorCode.UNAVAILABLE, "client " + settings.clientId()
+            + " dropped out before unmasking round " + dropBeforeUnmaskRound + " (fault injection)");
+      }
       if (end.runComplete()) {
         return;
       }
@@ -174,14 +218,14 @@ public final class FederationClient implements AutoCloseable {
     Session s = new Session();
     stub.session(s);
     s.out.send(ClientMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(PROTOCOL_VERSION)
-        .setClientId(settings.clientId()).setAttempt(attempt)).build());
+        .setClientId(settings.clientId()).setAttempt(attempt).addCapabilities(SecAggTask.CAPABILITY)).build());
     try {
       s.done.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       s.cancel();
     }
-    return new Ending(s.runComplete, s.status, s.welcomed);
+    return new Ending(s.runComplete, s.status, s.welcomed, s.droppedOnPurpose);
   }
 
   /** One session stream; inbound callbacks arrive in order on gRPC's executor. */
@@ -192,6 +236,8 @@ public final class FederationClient implements AutoCloseable {
     volatile boolean runComplete;
     volatile boolean welcomed;
     volatile Status status = Status.OK;
+    volatile boolean droppedOnPurpose;
+    final java.util.Map<Long, java.util.concurrent.BlockingQueue<Object>> mailboxes = new java.util.concurrent.ConcurrentHashMap<>();
     ScheduledFuture<?> heartbeats;
     TaskHeader task;
     ChunkAssembler incoming;
@@ -200,6 +246,7 @@ public final class FederationClient implements AutoCloseable {
     public void beforeStart(ClientCallStreamObserver<ClientMessage> r) {
       requests = r;
       out = new Outbox<>(r, ClientMessage::getSerializedSize, "starling-client-send-" + settings.clientId());
+      currentOut = out;
     }
 
     void cancel() {
@@ -208,6 +255,7 @@ public final class FederationClient implements AutoCloseable {
 
     @Override
     public void onNext(ServerMessage m) {
+      bytesReceived.addAndGet(m.getSerializedSize());
       try {
         handle(m);
       } catch (FlException e) {
@@ -249,10 +297,23 @@ public final class FederationClient implements AutoCloseable {
             TaskHeader h = task;
             task = null;
             incoming = null;
+            if (h.hasSecagg()) {
+              mailboxes.put(h.getTaskId(), new java.util.concurrent.LinkedBlockingQueue<>());
+            }
             worker.execute(() -> runTask(h, global, down));
           }
         }
+        case PROTOCOL -> {
+          var box = mailboxes.get(m.getProtocol().getTaskId());
+          if (box != null) {
+            box.add(m.getProtocol());
+          }
+        }
         case TASK_REJECTED -> {
+          var box = mailboxes.get(m.getTaskRejected().getTaskId());
+          if (box != null) {
+            box.add(m.getTaskRejected());
+          }
           if (task != null && task.getTaskId() == m.getTaskRejected().getTaskId()) {
             task = null; // expired while it was still being downloaded
             incoming = null;
@@ -280,6 +341,23 @@ public final class FederationClient implements AutoCloseable {
           EvalResult r = trainer.evaluate(global);
           out.send(ClientMessage.newBuilder().setEvalReply(EvalReply.newBuilder().setTaskId(h.getTaskId())
               .setNumExamples(r.numExamples()).putAllMetrics(Convert.metrics(r.metrics()))).build());
+        } else if (h.hasSecagg()) {
+          TrainConfig cfg = Convert.config(h.getRound(), h.getTrain(), down);
+          try {
+            boolean finished = new SecAggTask(h, global, mailboxes.get(h.getTaskId()), out, settings.chunkValues(),
+                h.getRound() == dropBeforeUnmaskRound, maskedInputsSent::incrementAndGet).run(g -> trainer.fit(g, cfg));
+            if (!finished) {
+              Runnable action = dropAction;
+              if (action != null) {
+                action.run();
+              }
+              droppedOnPurpose = true;
+              cancel();
+              return;
+            }
+          } finally {
+            mailboxes.remove(h.getTaskId());
+          }
         } else {
           TrainConfig cfg = Convert.config(h.getRound(), h.getTrain(), down);
           TrainResult r = trainer.fit(global, cfg);
@@ -321,6 +399,11 @@ public final class FederationClient implements AutoCloseable {
         heartbeats.cancel(false);
       }
       out.close();
+      if (currentOut == out) {
+        bytesSentBefore.addAndGet(out.bytesWritten());
+        currentOut = null;
+      }
+      mailboxes.values().forEach(b -> b.add(s));
       done.countDown();
     }
 

@@ -67,6 +67,7 @@ public final class FederationServer implements AutoCloseable {
     return t;
   });
   private volatile int currentRound = 1;
+  private volatile SecAggCoordinator secagg;
   private Server server;
 
   public FederationServer(ServerSettings settings) {
@@ -179,11 +180,31 @@ public final class FederationServer implements AutoCloseable {
   }
 
   /**
+   * Runs every training round under secure aggregation: from now on a training task goes only to clients
+   * that speak {@value SecAggSettings#CAPABILITY}, and {@link #wrap} puts the networked secure aggregation
+   * decorator around the strategy, so the server never receives an individual update in the clear. Call
+   * before {@link #wrap} and before round 1.
+   */
+  public void enableSecureAggregation(SecAggSettings s) {
+    SecAggCoordinator old = secagg;
+    secagg = new SecAggCoordinator(s);
+    if (old != null) {
+      old.close();
+    }
+  }
+
+  SecAggCoordinator secAgg() {
+    return secagg;
+  }
+
+  /**
    * Decorates the run's strategy so that each update's upload slot is released as soon as the update
    * has been folded, and any left over (updates the loop discarded) when the round's aggregation ends.
    */
   public Strategy wrap(Strategy strategy) {
-    return new ForwardingStrategy(strategy) {
+    SecAggCoordinator sa = secagg;
+    Strategy inside = sa == null ? strategy : new SecureAggregationOverGrpc(strategy, sa);
+    return new ForwardingStrategy(inside) {
       @Override
       public Aggregation beginAggregation(int round, ParameterSet global) {
         setRound(round);
@@ -263,6 +284,9 @@ public final class FederationServer implements AutoCloseable {
   @Override
   public void close() {
     reaper.shutdownNow();
+    if (secagg != null) {
+      secagg.close();
+    }
     for (RemoteClient c : clients.values()) {
       drop(c, "server shutting down", null);
     }
@@ -323,7 +347,7 @@ public final class FederationServer implements AutoCloseable {
           outbox.send(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder().setProtocolVersion(PROTOCOL_VERSION)
               .setModel(settings.model()).setStrategy(settings.strategy()).setRunId(settings.runId())
               .setHeartbeatMillis((int) settings.heartbeat().toMillis()).setNextRound(currentRound)).build());
-          client = new RemoteClient(cid, outbox, FederationServer.this);
+          client = new RemoteClient(cid, outbox, FederationServer.this, h.getCapabilitiesList());
           streams.put(client, stream);
           RemoteClient old = clients.put(cid, client);
           if (old != null) {

@@ -12,7 +12,10 @@ import dev.starling.server.ClientProxy;
 import dev.starling.server.FitOutcome;
 import dev.starling.transport.grpc.proto.Chunk;
 import dev.starling.transport.grpc.proto.ClientMessage;
+import dev.starling.privacy.secagg.SecAggMessages;
+import dev.starling.privacy.secagg.SecAggWire;
 import dev.starling.transport.grpc.proto.PayloadSpec;
+import dev.starling.transport.grpc.proto.ProtocolMessage;
 import dev.starling.transport.grpc.proto.ServerMessage;
 import dev.starling.transport.grpc.proto.TaskEnd;
 import dev.starling.transport.grpc.proto.TaskHeader;
@@ -52,11 +55,13 @@ final class RemoteClient implements ClientProxy {
   private volatile long lastSeenNanos = System.nanoTime();
   private volatile boolean waitingForSlot;
   private volatile String deadReason;
+  private final java.util.Set<String> capabilities;
 
-  RemoteClient(ClientId id, Outbox<ServerMessage> out, FederationServer server) {
+  RemoteClient(ClientId id, Outbox<ServerMessage> out, FederationServer server, java.util.Collection<String> capabilities) {
     this.id = id;
     this.out = out;
     this.server = server;
+    this.capabilities = java.util.Set.copyOf(capabilities);
   }
 
   /** One task in flight. Fields after construction are touched by the inbound thread only. */
@@ -71,11 +76,15 @@ final class RemoteClient implements ClientProxy {
     long bytesUp;
     UpdateHeader header;
     volatile ChunkAssembler assembler;
+    boolean secagg; // a secure aggregation task: only a masked input is accepted
+    volatile int[] maskedBuffer; // the masked input being reassembled
+    int maskedFill;
     UploadGate.Slot slot; // guarded by this
+    boolean failed; // guarded by this
 
     /** Keeps {@code s} unless the task is already over, in which case it is released at once. */
     synchronized boolean holdSlot(UploadGate.Slot s) {
-      if (future().isDone()) {
+      if (failed || future().isDone()) {
         s.release();
         return false;
       }
@@ -109,10 +118,18 @@ final class RemoteClient implements ClientProxy {
       return fit ? fitFuture : evalFuture;
     }
 
+    /**
+     * Fails the task. The upload slot is released before the future completes, so whoever waits on the
+     * future (the round loop) never sees a slot still held by a task that is over.
+     */
     void fail(FlException e) {
-      assembler = null;
+      synchronized (this) {
+        failed = true;
+        assembler = null;
+        maskedBuffer = null;
+        releaseSlot();
+      }
       future().completeExceptionally(e);
-      releaseSlot();
     }
   }
 
@@ -132,9 +149,33 @@ final class RemoteClient implements ClientProxy {
   @Override
   public CompletableFuture<FitOutcome> fit(ParameterSet global, TrainConfig config) {
     Task t = new Task(config.round(), true, global);
-    send(t, global, Convert.downAttachments(config), TaskHeader.newBuilder().setKind(TaskKind.TASK_KIND_FIT)
-        .setTrain(Convert.settings(config)));
+    SecAggCoordinator secagg = server.secAgg();
+    if (secagg == null) {
+      send(t, global, Convert.downAttachments(config), TaskHeader.newBuilder().setKind(TaskKind.TASK_KIND_FIT)
+          .setTrain(Convert.settings(config)));
+      return t.fitFuture;
+    }
+    t.secagg = true;
+    if (!capabilities.contains(SecAggSettings.CAPABILITY)) {
+      t.fail(new FlException(ErrorCode.FAILED_PRECONDITION, "client " + id + " does not speak "
+          + SecAggSettings.CAPABILITY + " (it would send its update in the clear); this run uses secure aggregation"));
+      return t.fitFuture;
+    }
+    if (register(t)) {
+      // the task goes out once the round's secure aggregation parameters are fixed (all clients enlisted)
+      secagg.enlist(this, t.taskId, t.round, t.fitFuture, setup -> transmit(t, global, Convert.downAttachments(config),
+          TaskHeader.newBuilder().setKind(TaskKind.TASK_KIND_FIT).setTrain(Convert.settings(config)).setSecagg(setup)
+              .setDeadlineUnixMillis(System.currentTimeMillis() + secagg.settings().roundTimeout().toMillis())));
+    }
     return t.fitFuture;
+  }
+
+  /** Fails task {@code taskId}, if still open, telling the client why. */
+  void failTask(long taskId, FlException e) {
+    Task t = tasks.get(taskId);
+    if (t != null) {
+      reject(taskId, t, e);
+    }
   }
 
   @Override
@@ -145,21 +186,29 @@ final class RemoteClient implements ClientProxy {
   }
 
   private void send(Task t, ParameterSet global, Attachments down, TaskHeader.Builder header) {
+    if (register(t)) {
+      transmit(t, global, down, header);
+    }
+  }
+
+  /** Makes {@code t} known to the inbound side; false (and {@code t} failed) if the client is gone. */
+  private boolean register(Task t) {
     if (!alive()) {
       t.fail(new FlException(ErrorCode.UNAVAILABLE, "client " + id + " is disconnected: " + deadReason));
-      return;
+      return false;
     }
     tasks.put(t.taskId, t);
     if (!alive()) { // died between the check above and the put: die() may have missed this task
       t.fail(new FlException(ErrorCode.UNAVAILABLE, "client " + id + " is disconnected: " + deadReason));
       tasks.remove(t.taskId);
-      return;
+      return false;
     }
     t.future().whenComplete((v, e) -> {
       Task gone = tasks.remove(t.taskId);
       if (e != null && gone != null) {
         gone.releaseSlot();
         gone.assembler = null;
+        gone.maskedBuffer = null;
         if (e instanceof java.util.concurrent.CancellationException) {
           // the round loop gave up on this task (deadline): tell the client to stop sending
           out.send(ServerMessage.newBuilder().setTaskRejected(TaskRejected.newBuilder().setTaskId(t.taskId)
@@ -167,6 +216,10 @@ final class RemoteClient implements ClientProxy {
         }
       }
     });
+    return true;
+  }
+
+  private void transmit(Task t, ParameterSet global, Attachments down, TaskHeader.Builder header) {
     List<ParameterSet> payloads = Payloads.ordered(global, down);
     header.setTaskId(t.taskId).setRound(t.round).setSpec(Payloads.spec(global, down));
     ServerMessage h = ServerMessage.newBuilder().setTaskHeader(header).build();
@@ -220,6 +273,7 @@ final class RemoteClient implements ClientProxy {
               Convert.metrics(m.getEvalReply().getMetricsMap())));
         }
       }
+      case PROTOCOL -> onProtocol(m.getProtocol(), m.getSerializedSize());
       case TASK_FAILED -> {
         Task t = tasks.get(m.getTaskFailed().getTaskId());
         if (t != null) {
@@ -241,6 +295,12 @@ final class RemoteClient implements ClientProxy {
     String what = "update of client " + id + " (round " + t.round + ")";
     if (!t.fit) {
       reject(t.taskId, t, new FlException(ErrorCode.INVALID_ARGUMENT, what + ": the task was an evaluation"));
+      return;
+    }
+    if (t.secagg != h.getMasked()) {
+      reject(t.taskId, t, new FlException(t.secagg ? ErrorCode.PERMISSION_DENIED : ErrorCode.INVALID_ARGUMENT,
+          t.secagg ? what + ": the round runs secure aggregation but the client sent its update in the clear;"
+              + " refused, never aggregated" : what + ": a masked update for a task without secure aggregation"));
       return;
     }
     if (h.getRound() != t.round) {
@@ -281,8 +341,46 @@ final class RemoteClient implements ClientProxy {
     if (!t.holdSlot(slot)) {
       return;
     }
+    if (t.secagg) {
+      t.maskedFill = 0;
+      t.maskedBuffer = new int[Math.toIntExact(ChunkAssembler.check(h.getSpec(), Long.MAX_VALUE, what))];
+      return;
+    }
     try {
       t.assembler = new ChunkAssembler(h.getSpec(), server.settings().maxUpdateValues(), true, what);
+    } catch (FlException e) {
+      reject(t.taskId, t, e);
+    }
+  }
+
+  /** A secure aggregation message: a slice of this client's masked input, or a message for the coordinator. */
+  private void onProtocol(ProtocolMessage m, int size) {
+    SecAggCoordinator secagg = server.secAgg();
+    if (secagg == null) {
+      LOG.log(Level.WARNING, "client {0} sent a {1} message but this server runs no secure aggregation; ignored", id,
+          m.getProtocol());
+      return;
+    }
+    Task t = tasks.get(m.getTaskId());
+    int[] buf = t == null ? null : t.maskedBuffer;
+    if (buf == null) {
+      secagg.onProtocol(this, m, size);
+      return;
+    }
+    String what = "masked input of client " + id + " (round " + t.round + ")";
+    try {
+      if (!(SecAggWire.decode(m.getPayload().toByteArray()) instanceof SecAggMessages.MaskedInput slice)) {
+        throw new FlException(ErrorCode.INVALID_ARGUMENT, what + ": expected a MaskedInput slice");
+      }
+      int[] v = slice.masked();
+      if (m.getOffset() != t.maskedFill || m.getTotal() != buf.length || v.length == 0
+          || v.length > buf.length - t.maskedFill) {
+        throw new FlException(ErrorCode.INVALID_ARGUMENT, what + ": slice of " + v.length + " values at offset "
+            + m.getOffset() + " of " + m.getTotal() + ", expected offset " + t.maskedFill + " of " + buf.length);
+      }
+      System.arraycopy(v, 0, buf, t.maskedFill, v.length);
+      t.maskedFill += v.length;
+      t.bytesUp += size;
     } catch (FlException e) {
       reject(t.taskId, t, e);
     }
@@ -310,6 +408,10 @@ final class RemoteClient implements ClientProxy {
 
   private void onUpdateEnd(long taskId, long values, int size) {
     Task t = tasks.get(taskId);
+    if (t != null && t.maskedBuffer != null) {
+      onMaskedEnd(t, values, size);
+      return;
+    }
     ChunkAssembler asm = t == null ? null : t.assembler;
     if (asm == null) {
       return;
@@ -335,6 +437,32 @@ final class RemoteClient implements ClientProxy {
     }
   }
 
+  private void onMaskedEnd(Task t, long values, int size) {
+    int[] buf = t.maskedBuffer;
+    t.bytesUp += size;
+    try {
+      if (t.maskedFill != buf.length || values != buf.length) {
+        throw new FlException(ErrorCode.INVALID_ARGUMENT, "masked input of client " + id + " (round " + t.round
+            + ") ended after " + t.maskedFill + " of " + buf.length + " values (announced " + values + ")");
+      }
+      t.maskedBuffer = null;
+      // the coordinator keeps the masked vector; the round loop gets a receipt with no trace of the update
+      ParameterSet receipt = server.secAgg().masked(this, t.taskId, buf, t.bytesUp);
+      UpdateHeader h = t.header;
+      TrainResult r = new TrainResult(receipt, h.getNumExamples(), h.getLocalSteps(), Convert.metrics(h.getMetricsMap()));
+      UploadGate.Slot slot = t.takeSlot();
+      if (slot == null) {
+        return;
+      }
+      server.awaitingFold(id, slot);
+      if (!t.fitFuture.complete(new FitOutcome(r, t.bytesDown.get(), t.bytesUp))) {
+        slot.release();
+      }
+    } catch (FlException e) {
+      reject(t.taskId, t, e);
+    }
+  }
+
   private void reject(long taskId, Task t, FlException e) {
     LOG.log(Level.WARNING, "rejected {0}", e.getMessage());
     out.send(ServerMessage.newBuilder().setTaskRejected(TaskRejected.newBuilder().setTaskId(taskId)
@@ -355,6 +483,10 @@ final class RemoteClient implements ClientProxy {
     }
     tasks.clear();
     out.close();
+    SecAggCoordinator secagg = server.secAgg();
+    if (secagg != null) {
+      secagg.lost(this, reason);
+    }
   }
 
   Outbox<ServerMessage> outbox() {
