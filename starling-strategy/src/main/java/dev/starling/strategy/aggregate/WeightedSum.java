@@ -28,9 +28,25 @@ public final class WeightedSum {
   private int count;
   private boolean consumed;
 
-  /** An empty sum shaped like {@code template} (whose values are not read), folding 4 updates at a time. */
+  /** Bytes of pending update references {@link #WeightedSum(ParameterSet)} allows: 256 MiB. */
+  public static final long PENDING_BUDGET_BYTES = 256L << 20;
+
+  /**
+   * An empty sum shaped like {@code template} (whose values are not read), folding up to 4 updates at a
+   * time, fewer for large models so that pending references stay within {@link #PENDING_BUDGET_BYTES}
+   * (a 512 MB model folds each update at once: a server streaming huge updates holds no extra copies).
+   */
   public WeightedSum(ParameterSet template) {
-    this(template, 4);
+    this(template, fusedFor(template.sizeBytes()));
+  }
+
+  /** The fusion width for a model of {@code modelBytes}: the largest f <= 4 with (f - 1) models within budget. */
+  static int fusedFor(long modelBytes) {
+    int f = 4;
+    while (f > 1 && (f - 1) * modelBytes > PENDING_BUDGET_BYTES) {
+      f--;
+    }
+    return f;
   }
 
   /**

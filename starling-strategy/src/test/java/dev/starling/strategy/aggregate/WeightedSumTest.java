@@ -73,4 +73,12 @@ class WeightedSumTest {
   void rejectsAFusionWidthOutOfRange() {
     assertThatThrownBy(() -> new WeightedSum(random(new SplittableRandom(1)), 9)).hasMessageContaining("fused");
   }
+
+  @Test
+  void fusedFor_keepsPendingReferencesWithinBudget() {
+    assertThat(WeightedSum.fusedFor(4_000_000)).isEqualTo(4); // 1M params: 12 MB pending
+    assertThat(WeightedSum.fusedFor(40_000_000)).isEqualTo(4); // 10M params: 120 MB pending
+    assertThat(WeightedSum.fusedFor(100_000_000)).isEqualTo(3); // 25M params: 200 MB pending
+    assertThat(WeightedSum.fusedFor(512L << 20)).isEqualTo(1); // 128M params: folded at once
+  }
 }
