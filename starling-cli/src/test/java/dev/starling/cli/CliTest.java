@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,29 +17,11 @@ class CliTest {
   @TempDir
   Path tmp;
 
-  private record Run(int code, String out, String err) {}
-
-  private static Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = Main.execute(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
-
   @Test
   void simulate_metricsAndModelOut_writeContractAndEvaluateReproducesAccuracy() throws Exception {
     Path metrics = tmp.resolve("m.jsonl");
     Path model = tmp.resolve("model.stm");
-    Run r = run("simulate", "--rounds", "4", "--seed", "5", "--metrics-out", metrics.toString(), "--model-out", model.toString());
+    CliRun r = CliRun.of("simulate", "--rounds", "4", "--seed", "5", "--metrics-out", metrics.toString(), "--model-out", model.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("final test accuracy").contains("rounds run           4");
 
@@ -65,7 +44,7 @@ class CliTest {
     }
     double lastAcc = lines.get(3).get("test_accuracy").asDouble();
 
-    Run e = run("evaluate", "--model", model.toString(), "--dataset", "digits", "--seed", "5");
+    CliRun e = CliRun.of("evaluate", "--model", model.toString(), "--dataset", "digits", "--seed", "5");
     assertThat(e.code()).as(e.err()).isZero();
     Matcher m = Pattern.compile("accuracy\\s+([0-9.]+)").matcher(e.out());
     assertThat(m.find()).as(e.out()).isTrue();
@@ -76,8 +55,8 @@ class CliTest {
   void simulate_sameSeed_sameMetricsFile() throws Exception {
     Path a = tmp.resolve("a.jsonl");
     Path b = tmp.resolve("b.jsonl");
-    assertThat(run("simulate", "--rounds", "3", "--seed", "9", "--dropout", "0.3", "--metrics-out", a.toString()).code()).isZero();
-    assertThat(run("simulate", "--rounds", "3", "--seed", "9", "--dropout", "0.3", "--threads", "1", "--metrics-out", b.toString()).code()).isZero();
+    assertThat(CliRun.of("simulate", "--rounds", "3", "--seed", "9", "--dropout", "0.3", "--metrics-out", a.toString()).code()).isZero();
+    assertThat(CliRun.of("simulate", "--rounds", "3", "--seed", "9", "--dropout", "0.3", "--threads", "1", "--metrics-out", b.toString()).code()).isZero();
     ObjectMapper json = new ObjectMapper();
     List<String> la = Files.readAllLines(a);
     List<String> lb = Files.readAllLines(b);
@@ -95,7 +74,7 @@ class CliTest {
   void simulate_csvWithMissingValue_failsNamingFileLineAndColumn() throws Exception {
     Path csv = tmp.resolve("bad.csv");
     Files.writeString(csv, "age,income,label\n30,1000,0\n41,,1\n25,800,0\n");
-    Run r = run("simulate", "--dataset", csv.toString(), "--rounds", "1");
+    CliRun r = CliRun.of("simulate", "--dataset", csv.toString(), "--rounds", "1");
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err()).contains("bad.csv").contains("line 3").contains("income");
   }
@@ -109,9 +88,9 @@ class CliTest {
     }
     Files.writeString(csv, sb.toString());
     Path model = tmp.resolve("tiny.stm");
-    assertThat(run("simulate", "--dataset", csv.toString(), "--clients", "2", "--rounds", "2", "--model", "logreg",
+    assertThat(CliRun.of("simulate", "--dataset", csv.toString(), "--clients", "2", "--rounds", "2", "--model", "logreg",
         "--model-out", model.toString()).code()).isZero();
-    Run e = run("evaluate", "--model", model.toString(), "--dataset", csv.toString());
+    CliRun e = CliRun.of("evaluate", "--model", model.toString(), "--dataset", csv.toString());
     assertThat(e.code()).as(e.err()).isZero();
     assertThat(e.out()).contains("split all: 40 rows").contains("auc");
   }
@@ -119,18 +98,18 @@ class CliTest {
   @Test
   void evaluate_corruptModelFile_failsWithClearMessage() throws Exception {
     Path model = tmp.resolve("m.stm");
-    assertThat(run("simulate", "--rounds", "1", "--model-out", model.toString()).code()).isZero();
+    assertThat(CliRun.of("simulate", "--rounds", "1", "--model-out", model.toString()).code()).isZero();
     byte[] bytes = Files.readAllBytes(model);
     bytes[bytes.length / 2] ^= 0x5A;
     Files.write(model, bytes);
-    Run r = run("evaluate", "--model", model.toString());
+    CliRun r = CliRun.of("evaluate", "--model", model.toString());
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err()).contains(model.toString()).contains("checksum mismatch");
   }
 
   @Test
   void simulate_badStrategy_listsValidForms() {
-    Run r = run("simulate", "--strategy", "fedsgd");
+    CliRun r = CliRun.of("simulate", "--strategy", "fedsgd");
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err()).contains("fedavg | avg | fedprox:MU").contains("fedsgd");
   }
@@ -150,7 +129,7 @@ class CliTest {
 
   @Test
   void benchStrategies_quickAttacks_robustRulesSurviveSignFlipWhileFedAvgCollapses() {
-    Run r = run("bench", "strategies", "--quick", "--only", "attacks", "--data-dir", SHARED_DATA);
+    CliRun r = CliRun.of("bench", "strategies", "--quick", "--only", "attacks", "--data-dir", SHARED_DATA);
     assertThat(r.code()).as(r.err()).isZero();
     double fedAvgClean = attackCell(r.out(), "FedAvg", 0);
     double fedAvgFlip = attackCell(r.out(), "FedAvg", 1);
@@ -163,7 +142,7 @@ class CliTest {
 
   @Test
   void simulate_attackWithMultiKrum_summaryReportsDetection() {
-    Run r = run("simulate", "--strategy", "multikrum:4", "--clients", "20", "--fraction", "1", "--attack", "sign-flip",
+    CliRun r = CliRun.of("simulate", "--strategy", "multikrum:4", "--clients", "20", "--fraction", "1", "--attack", "sign-flip",
         "--malicious", "0.2", "--rounds", "3");
     assertThat(r.code()).as(r.err()).isZero();
     Matcher m = Pattern.compile("detection\\s+(\\d+) of (\\d+) attacker client-rounds flagged, (\\d+) honest").matcher(r.out());
@@ -176,22 +155,22 @@ class CliTest {
   @Test
   void simulate_codecsAndSubModels_countEncodedBytesAndRefuseBadCombinations() throws Exception {
     Path metrics = tmp.resolve("c.jsonl");
-    Run r = run("simulate", "--rounds", "2", "--uplink-codec", "int8", "--downlink-codec", "fp16", "--metrics-out", metrics.toString());
+    CliRun r = CliRun.of("simulate", "--rounds", "2", "--uplink-codec", "int8", "--downlink-codec", "fp16", "--metrics-out", metrics.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("codecs    uplink int8, downlink fp16");
     JsonNode first = new ObjectMapper().readTree(Files.readAllLines(metrics).get(0));
     double ratio = first.get("bytes_up").asDouble() / first.get("bytes_down").asDouble();
     assertThat(ratio).isBetween(0.5, 0.54); // int8 (about 1.03 bytes a value) over fp16 (2 bytes)
 
-    Run bad = run("simulate", "--uplink-codec", "int3");
+    CliRun bad = CliRun.of("simulate", "--uplink-codec", "int3");
     assertThat(bad.code()).isEqualTo(1);
     assertThat(bad.err()).contains("'int3'").contains("topk:F");
 
-    Run robust = run("simulate", "--submodel", "fisher", "--strategy", "median");
+    CliRun robust = CliRun.of("simulate", "--submodel", "fisher", "--strategy", "median");
     assertThat(robust.code()).isEqualTo(1);
     assertThat(robust.err()).contains("position-wise").contains("--strategy fedavg");
 
-    Run sub = run("simulate", "--rounds", "3", "--submodel", "fisher", "--keep", "0.25-0.75");
+    CliRun sub = CliRun.of("simulate", "--rounds", "3", "--submodel", "fisher", "--keep", "0.25-0.75");
     assertThat(sub.code()).as(sub.err()).isZero();
     assertThat(sub.out()).contains("strategy  PositionwiseFedAvg").contains("submodels fisher, keep 0.25-0.75");
   }
@@ -208,7 +187,7 @@ class CliTest {
 
   @Test
   void benchCompression_quick_uplinkSharesMatchTheCodecs() {
-    Run r = run("bench", "compression", "--quick", "--only", "training", "--data-dir", SHARED_DATA);
+    CliRun r = CliRun.of("bench", "compression", "--quick", "--only", "training", "--data-dir", SHARED_DATA);
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(uplinkShare(r.out(), "fp16")).isEqualTo(50.0);
     assertThat(uplinkShare(r.out(), "int8")).isBetween(25.0, 26.5);

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,32 +32,24 @@ class NetworkedDeploymentTest {
   @TempDir
   Path dir;
 
-  private final List<Process> processes = new ArrayList<>();
+  private ChildJvms jvms;
+
+  @BeforeEach
+  void jvms() {
+    jvms = new ChildJvms(dir);
+  }
 
   @AfterEach
   void killAll() {
-    for (Process p : processes) {
-      p.destroyForcibly();
-    }
+    jvms.close();
   }
 
   private Process start(String name, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx256m");
-    cmd.add("-XX:TieredStopAtLevel=1");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(Main.class.getName());
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve(name + ".log").toFile()).start();
-    processes.add(p);
-    return p;
+    return jvms.start(name, args);
   }
 
   private String log(String name) throws IOException {
-    Path f = dir.resolve(name + ".log");
-    return Files.exists(f) ? Files.readString(f, StandardCharsets.UTF_8) : "";
+    return jvms.log(name);
   }
 
   private List<JsonNode> metrics() throws IOException {

@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,24 +16,6 @@ class PrivacyCliTest {
   @TempDir
   Path tmp;
 
-  private record Run(int code, String out, String err) {}
-
-  private static Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int code = Main.execute(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
-
   private static double number(String text, String label) {
     Matcher m = Pattern.compile(label + " ([0-9.]+)").matcher(text);
     assertThat(m.find()).as(text).isTrue();
@@ -45,17 +24,17 @@ class PrivacyCliTest {
 
   @Test
   void privacyEpsilon_opacusReference_printsEpsilon() {
-    Run r = run("privacy", "epsilon", "--sampling-rate", "0.04", "--noise-multiplier", "1.5", "--steps", "2250", "--delta", "1e-5");
+    CliRun r = CliRun.of("privacy", "epsilon", "--sampling-rate", "0.04", "--noise-multiplier", "1.5", "--steps", "2250", "--delta", "1e-5");
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(number(r.out(), "epsilon")).isBetween(7.329, 7.3292);
   }
 
   @Test
   void privacyNoise_solvesForTheMultiplierBothAccountants() {
-    Run r = run("privacy", "noise", "--sampling-rate", "0.04", "--target-epsilon", "7.3292", "--steps", "2250");
+    CliRun r = CliRun.of("privacy", "noise", "--sampling-rate", "0.04", "--target-epsilon", "7.3292", "--steps", "2250");
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(number(r.out(), "noise multiplier")).isBetween(1.499, 1.501);
-    Run p = run("privacy", "noise", "--sampling-rate", "0.04", "--target-epsilon", "7.3292", "--steps", "2250", "--accountant", "prv");
+    CliRun p = CliRun.of("privacy", "noise", "--sampling-rate", "0.04", "--target-epsilon", "7.3292", "--steps", "2250", "--accountant", "prv");
     assertThat(p.code()).as(p.err()).isZero();
     assertThat(number(p.out(), "noise multiplier")).isLessThan(1.5).isGreaterThan(1.2);
   }
@@ -63,7 +42,7 @@ class PrivacyCliTest {
   @Test
   void simulate_targetEpsilon_stopsBeforeExceedingAndReportsEpsilon() throws Exception {
     Path metrics = tmp.resolve("m.jsonl");
-    Run r = run("simulate", "--rounds", "30", "--seed", "3", "--clients", "20", "--fraction", "0.5", "--local-epochs", "1",
+    CliRun r = CliRun.of("simulate", "--rounds", "30", "--seed", "3", "--clients", "20", "--fraction", "0.5", "--local-epochs", "1",
         "--dp", "central:1.0,1.0", "--dp-noise", "seeded", "--target-epsilon", "4", "--metrics-out", metrics.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("privacy budget: round").contains("> target 4.0");
@@ -82,21 +61,21 @@ class PrivacyCliTest {
 
   @Test
   void simulate_budgetTooSmallForOneRound_refusesToStart() {
-    Run r = run("simulate", "--rounds", "5", "--dp", "central:1.0,0.5", "--target-epsilon", "0.1");
+    CliRun r = CliRun.of("simulate", "--rounds", "5", "--dp", "central:1.0,0.5", "--target-epsilon", "0.1");
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err()).contains("refusing to start").contains("raise the noise multiplier");
   }
 
   @Test
   void simulate_centralDpWithRobustRule_refusedWithAlternative() {
-    Run r = run("simulate", "--rounds", "2", "--strategy", "krum:1", "--dp", "central:1.0,1.0");
+    CliRun r = CliRun.of("simulate", "--rounds", "2", "--strategy", "krum:1", "--dp", "central:1.0,1.0");
     assertThat(r.code()).isNotZero();
     assertThat(r.err()).contains("individual updates");
   }
 
   @Test
   void simulate_secaggWithRobustRule_refusedBeforeRound1WithAlternative() {
-    Run r = run("simulate", "--rounds", "2", "--strategy", "median", "--secagg", "0.3");
+    CliRun r = CliRun.of("simulate", "--rounds", "2", "--strategy", "median", "--secagg", "0.3");
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err()).contains("secure aggregation cannot run").contains("only the sum").contains("--dp local");
     assertThat(r.out()).doesNotContain("round |");
@@ -105,11 +84,11 @@ class PrivacyCliTest {
   @Test
   void simulate_secaggWithDropouts_trainsAndMatchesPlainAverageAccuracy() throws Exception {
     Path m1 = tmp.resolve("sa.jsonl");
-    Run r = run("simulate", "--rounds", "5", "--seed", "4", "--clients", "20", "--fraction", "0.5", "--strategy", "avg",
+    CliRun r = CliRun.of("simulate", "--rounds", "5", "--seed", "4", "--clients", "20", "--fraction", "0.5", "--strategy", "avg",
         "--dropout", "0.2", "--secagg", "0.4", "--metrics-out", m1.toString());
     assertThat(r.code()).as(r.err()).isZero();
     Path m2 = tmp.resolve("plain.jsonl");
-    Run p = run("simulate", "--rounds", "5", "--seed", "4", "--clients", "20", "--fraction", "0.5", "--strategy", "avg",
+    CliRun p = CliRun.of("simulate", "--rounds", "5", "--seed", "4", "--clients", "20", "--fraction", "0.5", "--strategy", "avg",
         "--dropout", "0.2", "--metrics-out", m2.toString());
     assertThat(p.code()).as(p.err()).isZero();
     ObjectMapper json = new ObjectMapper();
@@ -133,7 +112,7 @@ class PrivacyCliTest {
   @Test
   void simulate_dpSgd_reportsExampleLevelEpsilonAndStopsAtBudget() throws Exception {
     Path metrics = tmp.resolve("dpsgd.jsonl");
-    Run r = run("simulate", "--rounds", "10", "--seed", "2", "--clients", "5", "--fraction", "1", "--local-epochs", "1",
+    CliRun r = CliRun.of("simulate", "--rounds", "10", "--seed", "2", "--clients", "5", "--fraction", "1", "--local-epochs", "1",
         "--model", "logreg", "--batch-size", "32", "--dp-sgd", "1.0,1.0", "--dp-noise", "seeded", "--target-epsilon", "8",
         "--metrics-out", metrics.toString());
     assertThat(r.code()).as(r.err()).isZero();
@@ -142,7 +121,7 @@ class PrivacyCliTest {
     double eps = new ObjectMapper().readTree(lines.get(lines.size() - 1)).get("epsilon").asDouble();
     assertThat(eps).isPositive().isLessThanOrEqualTo(8.0);
     assertThat(r.out()).contains("privacy budget: another round");
-    Run refused = run("simulate", "--rounds", "10", "--seed", "2", "--clients", "5", "--fraction", "1", "--local-epochs", "1",
+    CliRun refused = CliRun.of("simulate", "--rounds", "10", "--seed", "2", "--clients", "5", "--fraction", "1", "--local-epochs", "1",
         "--model", "logreg", "--batch-size", "32", "--dp-sgd", "1.0,1.0", "--target-epsilon", "1");
     assertThat(refused.code()).isEqualTo(1);
     assertThat(refused.err()).contains("refusing to start: one round of DP-SGD");
@@ -150,7 +129,7 @@ class PrivacyCliTest {
 
   @Test
   void benchPrivacy_quickSecagg_everyRowIsExact() {
-    Run r = run("bench", "privacy", "--quick", "--only", "secagg");
+    CliRun r = CliRun.of("bench", "privacy", "--quick", "--only", "secagg");
     assertThat(r.code()).as(r.err()).isZero();
     long rows = r.out().lines().filter(l -> l.matches("\\s+\\d+ \\|.*")).count();
     assertThat(rows).isEqualTo(4);
@@ -160,7 +139,7 @@ class PrivacyCliTest {
   @Test
   void simulate_centralDpOverSecagg_reportsEpsilonAndStopsAtBudget() throws Exception {
     Path metrics = tmp.resolve("dpsa.jsonl");
-    Run r = run("simulate", "--rounds", "30", "--seed", "3", "--clients", "20", "--fraction", "0.5", "--local-epochs", "1",
+    CliRun r = CliRun.of("simulate", "--rounds", "30", "--seed", "3", "--clients", "20", "--fraction", "0.5", "--local-epochs", "1",
         "--dp", "central:1.0,1.0", "--secagg", "0.3", "--dp-noise", "seeded", "--target-epsilon", "4",
         "--metrics-out", metrics.toString());
     assertThat(r.code()).as(r.err()).isZero();
@@ -180,7 +159,7 @@ class PrivacyCliTest {
     for (int i = 0; i < 2; i++) {
       Path m = tmp.resolve("seeded" + i + ".jsonl");
       args[args.length - 1] = m.toString();
-      assertThat(run(args).code()).isZero();
+      assertThat(CliRun.of(args).code()).isZero();
       StringBuilder acc = new StringBuilder();
       for (String line : Files.readAllLines(m)) {
         JsonNode o = new ObjectMapper().readTree(line);
