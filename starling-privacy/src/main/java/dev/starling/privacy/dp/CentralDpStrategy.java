@@ -7,12 +7,14 @@ import dev.starling.core.message.ClientId;
 import dev.starling.core.metrics.Metrics;
 import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
+import dev.starling.core.tensor.Tensor;
 import dev.starling.strategy.AggregateResult;
 import dev.starling.strategy.Aggregation;
 import dev.starling.strategy.AggregationInput;
 import dev.starling.strategy.ForwardingStrategy;
 import dev.starling.strategy.RoundPlan;
 import dev.starling.strategy.Strategy;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -48,6 +50,7 @@ import java.util.Objects;
  */
 public final class CentralDpStrategy extends ForwardingStrategy implements PrivateStrategy {
   private static final ClientId AGGREGATE = new ClientId("dp-aggregate");
+  private static final String STATE_PREFIX = "dp.central.";
 
   private final CentralDpConfig config;
   private final RandomSource noise;
@@ -180,6 +183,34 @@ public final class CentralDpStrategy extends ForwardingStrategy implements Priva
         return new AggregateResult(r.parameters(), out.build(), r.verdicts());
       }
     };
+  }
+
+  /**
+   * The delegate's state plus this decorator's: releases so far and the (adaptive) clip norm, exactly.
+   * The budget resumes where the checkpoint left it; a seeded noise source restarts its stream (secure
+   * noise, the default, has none to restore).
+   */
+  @Override
+  public ParameterSet saveState() {
+    List<Tensor> out = new ArrayList<>();
+    out.add(StateTensors.ofLong(STATE_PREFIX + "steps", tracker.steps()));
+    out.add(StateTensors.ofDouble(STATE_PREFIX + "clip-norm", clipNorm));
+    out.addAll(super.saveState().tensors());
+    return ParameterSet.of(out);
+  }
+
+  /** Restores {@link #saveState()} after {@link #prepare}: the budget already spent and the clip norm. */
+  @Override
+  public void restoreState(ParameterSet saved) {
+    List<List<Tensor>> parts = StateTensors.split(saved, STATE_PREFIX);
+    for (Tensor t : parts.get(0)) {
+      switch (t.name().substring(STATE_PREFIX.length())) {
+        case "steps" -> tracker.restore(StateTensors.longOf(t));
+        case "clip-norm" -> clipNorm = StateTensors.doubleOf(t);
+        default -> throw new IllegalArgumentException(describe() + ": unknown state tensor '" + t.name() + "'");
+      }
+    }
+    super.restoreState(ParameterSet.of(parts.get(1)));
   }
 
   @Override

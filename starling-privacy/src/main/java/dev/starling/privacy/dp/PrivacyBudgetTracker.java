@@ -78,6 +78,13 @@ public final class PrivacyBudgetTracker {
     epsilon = epsilonAfter(steps);
   }
 
+  /** Resumes from a checkpoint: {@code steps} releases were already made (call after {@link #configure}). */
+  public void restore(long steps) {
+    Checks.checkArgument(steps >= 0, "steps", ">= 0", steps);
+    this.steps = steps;
+    this.epsilon = steps == 0 ? 0 : epsilonAfter(steps);
+  }
+
   /** Releases so far. */
   public long steps() {
     return steps;

@@ -95,4 +95,37 @@ class CentralDpStrategyTest {
     }
     assertThat(s.clipNorm()).isBetween(0.85, 1.15);
   }
+
+  /** Runs one round of {@code s} from {@code global} with two clients; returns the new model. */
+  private static ParameterSet round(CentralDpStrategy s, int round, ParameterSet global) {
+    Aggregation a = s.beginAggregation(round, global);
+    a.accept(ClientId.ofIndex(0), result(vec(3, 4)));
+    a.accept(ClientId.ofIndex(1), result(vec(0.1f, 0)));
+    return a.finish(List.of()).parameters();
+  }
+
+  @Test
+  void saveState_resumedRun_continuesTheBudgetAndTheAdaptiveClipNorm() {
+    CentralDpConfig cfg = CentralDpConfig.adaptive(0.5, 1.0).withTargetEpsilon(50);
+    CentralDpStrategy first = new CentralDpStrategy(new FedAvg(), cfg, RandomSource.seeded(1));
+    first.prepare(new RoundPlan(20, 100));
+    ParameterSet g = vec(0, 0);
+    for (int r = 1; r <= 3; r++) {
+      g = round(first, r, g);
+    }
+    ParameterSet saved = first.saveState();
+    assertThat(saved.names()).contains("dp.central.steps", "dp.central.clip-norm");
+
+    CentralDpStrategy resumed = new CentralDpStrategy(new FedAvg(), cfg, RandomSource.seeded(2));
+    resumed.prepare(new RoundPlan(20, 100));
+    resumed.restoreState(saved);
+    assertThat(resumed.budget().steps()).isEqualTo(3);
+    assertThat(resumed.budget().epsilon()).isEqualTo(first.budget().epsilon());
+    assertThat(resumed.clipNorm()).isEqualTo(first.clipNorm()).isNotEqualTo(cfg.clipNorm()); // moved from C0
+    round(resumed, 4, g);
+    round(first, 4, g);
+    assertThat(resumed.budget().steps()).isEqualTo(4);
+    assertThat(resumed.budget().epsilon()).isEqualTo(first.budget().epsilon());
+    // the clip norm's next step depends on the noisy count, and the two runs draw different noise
+  }
 }
