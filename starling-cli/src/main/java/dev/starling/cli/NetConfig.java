@@ -21,7 +21,8 @@ final class NetConfig {
       "rounds", "fraction-fit", "min-fit-clients", "min-available-clients", "min-successful-clients", "round-retries",
       "fraction-evaluate", "round-timeout", "availability-timeout", "local-epochs", "batch-size", "lr", "momentum",
       "weight-decay", "seed", "target-accuracy", "heartbeat", "chunk-values", "max-update-values",
-      "max-concurrent-uploads", "upload-wait", "checkpoint-dir", "run-id", "secagg", "secagg-phase-timeout");
+      "max-concurrent-uploads", "upload-wait", "checkpoint-dir", "run-id", "secagg", "secagg-phase-timeout",
+      "dp", "target-epsilon", "delta", "accountant", "dp-noise");
 
   private final Properties p = new Properties();
   private final Path file;

@@ -97,8 +97,8 @@ final class ServerCommand implements Callable<Integer> {
     long seed = c.number("seed", 1);
     String modelId = c.str("model", "mlp:32");
     String strategySpec = c.str("strategy", "fedavg");
-    Strategy strategy = Strategies.parse(strategySpec);
     Optional<SecAggSettings> secagg = secAgg(c);
+    Strategy strategy = centralDp(c, Strategies.parse(strategySpec), seed, secagg.isPresent());
     if (secagg.isPresent()) {
       SecureAggregationStrategy.refuseIndividual(strategy); // before listening, let alone round 1
     }
@@ -140,6 +140,7 @@ final class ServerCommand implements Callable<Integer> {
     if (c.has("target-accuracy")) {
       stops.add(StopCondition.target("test_accuracy", c.real("target-accuracy", 1), true));
     }
+    PrivacyOptions.addStops(strategy, stops);
     int minFit = c.integer("min-fit-clients", 2);
     RoundLoopConfig loopCfg = RoundLoopConfig.builder().rounds(c.integer("rounds", 10)).fractionFit(c.real("fraction-fit", 1.0))
         .minFitClients(minFit).minAvailableClients(c.integer("min-available-clients", minFit))
@@ -245,6 +246,41 @@ final class ServerCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /**
+   * {@code dp = central:CLIP,Z | central-adaptive:QUANTILE,Z} with {@code target-epsilon}, {@code delta},
+   * {@code accountant} and {@code dp-noise}, as {@code simulate}'s flags: user-level central DP applied by
+   * this server, whose budget is reported, enforced and checkpointed. Local DP and DP-SGD need the clients
+   * to add the noise and are refused here, as is central DP under networked secure aggregation (the server
+   * would have to clip updates it never sees).
+   */
+  private static Strategy centralDp(NetConfig c, Strategy s, long seed, boolean secagg) {
+    if (!c.has("dp")) {
+      for (String k : new String[] {"target-epsilon", "accountant", "dp-noise"}) {
+        if (c.has(k)) {
+          throw new IllegalArgumentException("config '" + k + "' needs 'dp = central:CLIP,Z' (or central-adaptive:QUANTILE,Z)");
+        }
+      }
+      return s;
+    }
+    String spec = c.str("dp", "").toLowerCase(Locale.ROOT);
+    if (!spec.startsWith("central:") && !spec.startsWith("central-adaptive:")) {
+      throw new IllegalArgumentException("config 'dp' on a networked server must be central:CLIP,Z or central-adaptive:QUANTILE,Z"
+          + " (local DP and DP-SGD need the clients to add the noise, which networked clients do not do yet). Provided value: "
+          + c.str("dp", ""));
+    }
+    if (secagg) {
+      throw new IllegalArgumentException("config 'dp' with 'secagg': the server cannot clip updates that secure aggregation"
+          + " hides from it, and networked clients do not clip yet; use one or the other");
+    }
+    PrivacyOptions p = new PrivacyOptions();
+    p.dp = c.str("dp", "");
+    p.targetEpsilon = c.has("target-epsilon") ? c.real("target-epsilon", 0) : null;
+    p.delta = c.real("delta", 1e-5);
+    p.accountant = c.str("accountant", "rdp");
+    p.noise = c.str("dp-noise", "secure");
+    return p.wrap(s, seed, false);
   }
 
   /** {@code secagg = DROPOUT[,MAXABS]} (MAXABS default 8, as {@code simulate --secagg}); phase timeout default 30 s. */
