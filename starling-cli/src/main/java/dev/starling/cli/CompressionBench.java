@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
  * mnist-10k, and codec throughput. {@code --quick} shrinks every budget for smoke tests.
  */
 @Command(name = "compression", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Accuracy and total uplink bytes on mnist-10k for no compression, fp16, int8, top-1% with and",
+    description = {"Accuracy and total uplink bytes on mnist-10k for no compression, fp16, int8, top-1%% with and",
         "without error feedback, Federated Dropout and FisherDropout (with and without local DP); codec throughput."})
 final class CompressionBench implements Callable<Integer> {
   @Option(names = "--only", paramLabel = "all|training|throughput", defaultValue = "all",

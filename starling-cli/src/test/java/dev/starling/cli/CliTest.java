@@ -195,4 +195,18 @@ class CliTest {
     assertThat(uplinkShare(r.out(), "FisherDropout keep 0.25")).isBetween(24.0, 26.0);
     assertThat(r.out()).containsPattern("FisherDropout 0.25 \\+ local DP .*\\| [0-9.]+ \\(max over clients\\)");
   }
+
+  @Test
+  void help_everyCommand_rendersWithoutFormattingWarnings() {
+    String[][] commands = {{"simulate"}, {"evaluate"}, {"server"}, {"client"}, {"privacy"}, {"bench", "strategies"},
+        {"bench", "compression"}, {"bench", "privacy"}, {"bench", "aggregate"}, {"bench", "scale"}, {"bench", "transport"},
+        {"bench", "secagg-grpc"}};
+    for (String[] c : commands) {
+      String[] args = java.util.Arrays.copyOf(c, c.length + 1);
+      args[c.length] = "--help";
+      CliRun r = CliRun.of(args);
+      assertThat(r.code()).as(String.join(" ", c)).isZero();
+      assertThat(r.out() + r.err()).as(String.join(" ", c)).doesNotContain("WARN").contains("Usage:");
+    }
+  }
 }
