@@ -1,5 +1,7 @@
 package dev.starling.cli;
 
+import dev.starling.core.error.ErrorCode;
+import dev.starling.core.error.FlException;
 import dev.starling.core.learner.ClientState;
 import dev.starling.core.learner.EvalResult;
 import dev.starling.core.learner.TrainConfig;
@@ -14,9 +16,13 @@ import dev.starling.data.LoadedData;
 import dev.starling.data.Standardizer;
 import dev.starling.learners.ModelSpec;
 import dev.starling.learners.SgdLearner;
+import dev.starling.privacy.accounting.RdpAccountant;
+import dev.starling.privacy.dp.LocalDpConfig;
+import dev.starling.privacy.dp.LocalDpStrategy;
 import dev.starling.simulation.partition.ClientShard;
 import dev.starling.simulation.partition.Partitioners;
 import dev.starling.strategy.Strategies;
+import dev.starling.strategy.Strategy;
 import dev.starling.transport.grpc.TlsFiles;
 import dev.starling.transport.grpc.client.ClientSettings;
 import dev.starling.transport.grpc.client.FederationClient;
@@ -31,6 +37,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -179,29 +186,57 @@ final class ClientCommand implements Callable<Integer> {
     };
     Dataset ready = std ? Standardizer.fit(local).apply(local) : local;
     out.printf(Locale.ROOT, "client %s: %d local rows of %s%n", id, ready.size(), loaded.description());
-    return (model, strategy) -> {
-      ModelSpec spec = ModelSpec.parse(model);
-      List<TrainInterceptor> chain = Strategies.parse(strategy).clientInterceptors();
-      ClientState state = new ClientState();
-      return new Trainer() {
-        @Override
-        public TrainResult fit(ParameterSet global, TrainConfig config) {
-          if (delayFitMs > 0) {
-            try {
-              Thread.sleep(delayFitMs);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-              throw new dev.starling.core.error.FlException(dev.starling.core.error.ErrorCode.CANCELLED, "interrupted");
-            }
-          }
-          return TrainInterceptor.run(chain, global, config, state, (g, c) -> new SgdLearner(spec, ready, g).fit(g, c));
-        }
+    return new Trainer.Factory() {
+      @Override
+      public Trainer create(String model, String strategy) {
+        return create(model, strategy, "", false);
+      }
 
-        @Override
-        public EvalResult evaluate(ParameterSet global) {
-          return new SgdLearner(spec, ready, global).evaluate(global);
+      @Override
+      public Trainer create(String model, String strategy, String clientDp, boolean seededNoise) {
+        Strategy s = Strategies.parse(strategy);
+        if (!clientDp.isEmpty()) {
+          s = localDp(s, clientDp, seededNoise);
+          out.printf(Locale.ROOT, "client %s: the server requires local DP %s: this client clips and noises its updates%n",
+              id, clientDp);
         }
-      };
+        return trainer(ModelSpec.parse(model), s.clientInterceptors(), ready);
+      }
+    };
+  }
+
+  /** {@code s} with the local DP the server asked for ({@code local:CLIP,SIGMA}), whose client half we run. */
+  private static Strategy localDp(Strategy s, String spec, boolean seededNoise) {
+    String[] p = spec.startsWith("local:") ? spec.substring("local:".length()).split(",") : new String[0];
+    if (p.length != 2) {
+      throw new FlException(ErrorCode.FAILED_PRECONDITION, "the server requires client-side privacy '" + spec
+          + "'; this client applies local:CLIP,SIGMA only");
+    }
+    LocalDpConfig cfg = LocalDpConfig.of(Double.parseDouble(p[0].trim()), Double.parseDouble(p[1].trim()))
+        .with(1e-5, OptionalDouble.empty(), new RdpAccountant(), seededNoise);
+    return new LocalDpStrategy(s, cfg);
+  }
+
+  private Trainer trainer(ModelSpec spec, List<TrainInterceptor> chain, Dataset ready) {
+    ClientState state = new ClientState();
+    return new Trainer() {
+      @Override
+      public TrainResult fit(ParameterSet global, TrainConfig config) {
+        if (delayFitMs > 0) {
+          try {
+            Thread.sleep(delayFitMs);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FlException(ErrorCode.CANCELLED, "interrupted");
+          }
+        }
+        return TrainInterceptor.run(chain, global, config, state, (g, c) -> new SgdLearner(spec, ready, g).fit(g, c));
+      }
+
+      @Override
+      public EvalResult evaluate(ParameterSet global) {
+        return new SgdLearner(spec, ready, global).evaluate(global);
+      }
     };
   }
 

@@ -23,6 +23,7 @@ import dev.starling.strategy.ServerEvaluatedStrategy;
 import dev.starling.strategy.Strategies;
 import dev.starling.strategy.Strategy;
 import dev.starling.transport.grpc.TlsFiles;
+import dev.starling.privacy.dp.LocalDpStrategy;
 import dev.starling.privacy.secagg.SecureAggregationStrategy;
 import dev.starling.transport.grpc.server.FederationServer;
 import dev.starling.transport.grpc.server.SecAggSettings;
@@ -98,7 +99,7 @@ final class ServerCommand implements Callable<Integer> {
     String modelId = c.str("model", "mlp:32");
     String strategySpec = c.str("strategy", "fedavg");
     Optional<SecAggSettings> secagg = secAgg(c);
-    Strategy strategy = centralDp(c, Strategies.parse(strategySpec), seed, secagg.isPresent());
+    Strategy strategy = privacy(c, Strategies.parse(strategySpec), seed, secagg.isPresent());
     if (secagg.isPresent()) {
       SecureAggregationStrategy.refuseIndividual(strategy); // before listening, let alone round 1
     }
@@ -160,7 +161,13 @@ final class ServerCommand implements Callable<Integer> {
     CheckpointStore store = ckptDir == null ? null : new CheckpointStore(ckptDir);
     RunState resume = store == null ? null : store.latest().orElse(null);
 
-    try (FederationServer server = new FederationServer(settings).start();
+    FederationServer unstarted = new FederationServer(settings);
+    if (strategy instanceof LocalDpStrategy ldp) {
+      // before start(): no client may be welcomed without being told to add its noise
+      unstarted.requireClientDp(c.str("dp", "").toLowerCase(Locale.ROOT), ldp.config().seededNoise());
+      out.printf(Locale.ROOT, "privacy   clients apply %s before sending; the server accounts the budget%n", c.str("dp", ""));
+    }
+    try (FederationServer server = unstarted.start();
          MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut)) {
       if (portFile != null) {
         Path tmp = portFile.resolveSibling(portFile.getFileName() + ".tmp");
@@ -249,30 +256,34 @@ final class ServerCommand implements Callable<Integer> {
   }
 
   /**
-   * {@code dp = central:CLIP,Z | central-adaptive:QUANTILE,Z} with {@code target-epsilon}, {@code delta},
-   * {@code accountant} and {@code dp-noise}, as {@code simulate}'s flags: user-level central DP applied by
-   * this server, whose budget is reported, enforced and checkpointed. Local DP and DP-SGD need the clients
-   * to add the noise and are refused here, as is central DP under networked secure aggregation (the server
-   * would have to clip updates it never sees).
+   * {@code dp = central:CLIP,Z | central-adaptive:QUANTILE,Z | local:CLIP,SIGMA} with {@code target-epsilon},
+   * {@code delta}, {@code accountant} and {@code dp-noise}, as {@code simulate}'s flags. Central DP is
+   * applied by this server; local DP by every client before its update leaves its process (the server
+   * tells them in the Welcome, {@link FederationServer#requireClientDp}) while the server accounts the
+   * budget. Either way epsilon is reported, enforced and checkpointed. DP-SGD is refused here (clients
+   * would have to run it inside their learner), as is central DP under secure aggregation (the server
+   * cannot clip updates it never sees).
    */
-  private static Strategy centralDp(NetConfig c, Strategy s, long seed, boolean secagg) {
+  private static Strategy privacy(NetConfig c, Strategy s, long seed, boolean secagg) {
     if (!c.has("dp")) {
       for (String k : new String[] {"target-epsilon", "accountant", "dp-noise"}) {
         if (c.has(k)) {
-          throw new IllegalArgumentException("config '" + k + "' needs 'dp = central:CLIP,Z' (or central-adaptive:QUANTILE,Z)");
+          throw new IllegalArgumentException("config '" + k + "' needs 'dp = central:CLIP,Z' (or central-adaptive:QUANTILE,Z,"
+              + " local:CLIP,SIGMA)");
         }
       }
       return s;
     }
     String spec = c.str("dp", "").toLowerCase(Locale.ROOT);
-    if (!spec.startsWith("central:") && !spec.startsWith("central-adaptive:")) {
-      throw new IllegalArgumentException("config 'dp' on a networked server must be central:CLIP,Z or central-adaptive:QUANTILE,Z"
-          + " (local DP and DP-SGD need the clients to add the noise, which networked clients do not do yet). Provided value: "
-          + c.str("dp", ""));
+    boolean local = spec.startsWith("local:");
+    if (!local && !spec.startsWith("central:") && !spec.startsWith("central-adaptive:")) {
+      throw new IllegalArgumentException("config 'dp' on a networked server must be central:CLIP,Z, central-adaptive:QUANTILE,Z"
+          + " or local:CLIP,SIGMA (DP-SGD runs inside the clients' learners and is not offered over the network yet)."
+          + " Provided value: " + c.str("dp", ""));
     }
-    if (secagg) {
-      throw new IllegalArgumentException("config 'dp' with 'secagg': the server cannot clip updates that secure aggregation"
-          + " hides from it, and networked clients do not clip yet; use one or the other");
+    if (secagg && !local) {
+      throw new IllegalArgumentException("config 'dp = " + spec + "' with 'secagg': the server cannot clip updates that secure"
+          + " aggregation hides from it; use 'dp = local:CLIP,SIGMA' (clients clip and noise before masking) with secagg");
     }
     PrivacyOptions p = new PrivacyOptions();
     p.dp = c.str("dp", "");

@@ -25,13 +25,12 @@ class NetworkedPrivacyTest {
     return Files.writeString(dir.resolve("run.properties"), String.join("\n", lines) + "\n");
   }
 
-  @Test
-  void centralDp_serverReportsEpsilonAndStopsBeforeTheBudgetIsSpent() throws Exception {
-    Path cfg = config("model = logreg", "dataset = digits", "rounds = 10", "fraction-fit = 1.0", "min-fit-clients = 3",
-        "min-successful-clients = 3", "round-timeout = 30s", "availability-timeout = 60s", "seed = 3",
-        "dp = central:1.0,2.0", "target-epsilon = 5", "dp-noise = seeded");
+  /** Runs a server with {@code cfg} and three in-process clients on digits; returns the metrics lines. */
+  private List<JsonNode> runFederation(Path cfg) throws Exception {
     Path port = dir.resolve("port");
     Path metrics = dir.resolve("m.jsonl");
+    Files.deleteIfExists(port);
+    Files.deleteIfExists(metrics);
     int[] code = {-1};
     Thread server = new Thread(() -> code[0] = Main.execute("server", "--host", "127.0.0.1", "--port", "0", "--port-file",
         port.toString(), "--config", cfg.toString(), "--metrics-out", metrics.toString()));
@@ -42,7 +41,6 @@ class NetworkedPrivacyTest {
     }
     assertThat(port).exists();
     String address = "127.0.0.1:" + Files.readString(port).strip();
-    List<Thread> clients = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       String id = "c" + i;
       String shard = i + "/3";
@@ -50,17 +48,24 @@ class NetworkedPrivacyTest {
           "--shard", shard, "--give-up-after", "20s"));
       t.setDaemon(true);
       t.start();
-      clients.add(t);
     }
     server.join(TimeUnit.SECONDS.toMillis(80));
     assertThat(server.isAlive()).as("server finished").isFalse();
     assertThat(code[0]).isZero();
-
     ObjectMapper json = new ObjectMapper();
     List<JsonNode> rows = new ArrayList<>();
     for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
       rows.add(json.readTree(line));
     }
+    return rows;
+  }
+
+  @Test
+  void centralDp_serverReportsEpsilonAndStopsBeforeTheBudgetIsSpent() throws Exception {
+    Path cfg = config("model = logreg", "dataset = digits", "rounds = 10", "fraction-fit = 1.0", "min-fit-clients = 3",
+        "min-successful-clients = 3", "round-timeout = 30s", "availability-timeout = 60s", "seed = 3",
+        "dp = central:1.0,2.0", "target-epsilon = 5", "dp-noise = seeded");
+    List<JsonNode> rows = runFederation(cfg);
     // every client in every round: q = 1, so each round costs the same and the budget lasts a few rounds
     assertThat(rows.size()).isBetween(1, 9);
     double previous = 0;
@@ -77,16 +82,43 @@ class NetworkedPrivacyTest {
   }
 
   @Test
-  void localDpOnTheServerIsRefusedWithTheReason() throws Exception {
+  void localDp_clientsClipAndNoiseWhileTheServerAccountsEveryRound() throws Exception {
+    Path cfg = config("model = logreg", "dataset = digits", "rounds = 3", "fraction-fit = 1.0", "min-fit-clients = 3",
+        "min-successful-clients = 3", "round-timeout = 30s", "availability-timeout = 60s", "seed = 3",
+        "dp = local:0.5,4.0");
+    List<JsonNode> rows = runFederation(cfg);
+    assertThat(rows).hasSize(3);
+    RdpAccountant rdp = new RdpAccountant();
+    for (int i = 0; i < 3; i++) {
+      assertThat(rows.get(i).get("clients_succeeded").asInt()).isEqualTo(3);
+      // per client, every round, replacement adjacency: a Gaussian of multiplier sigma / 2, no sampling
+      assertThat(rows.get(i).get("epsilon").asDouble())
+          .isCloseTo(rdp.epsilon(1.0, 2.0, i + 1, 1e-5), org.assertj.core.data.Offset.offset(1e-9));
+    }
+    // the clients really added the noise: N(0, 2^2) per weight leaves a much worse model than the same run without it
+    double noisy = rows.get(2).get("test_accuracy").asDouble();
+    List<JsonNode> plain = runFederation(config("model = logreg", "dataset = digits", "rounds = 3", "fraction-fit = 1.0",
+        "min-fit-clients = 3", "min-successful-clients = 3", "round-timeout = 30s", "availability-timeout = 60s", "seed = 3"));
+    assertThat(plain.get(2).has("epsilon")).isFalse();
+    assertThat(noisy).isLessThan(plain.get(2).get("test_accuracy").asDouble() - 0.2);
+  }
+
+  @Test
+  void dpSgdOnTheServerIsRefusedWithTheReason() throws Exception {
     CliRun r = CliRun.of("server", "--port", "0", "--host", "127.0.0.1", "--config",
-        config("model = logreg", "dp = local:1,1").toString());
+        config("model = logreg", "dp = sgd:1,1").toString());
     assertThat(r.code()).isEqualTo(1);
-    assertThat(r.err()).contains("central:CLIP,Z").contains("local DP and DP-SGD need the clients");
+    assertThat(r.err()).contains("local:CLIP,SIGMA").contains("DP-SGD runs inside the clients' learners");
 
     CliRun t = CliRun.of("server", "--port", "0", "--host", "127.0.0.1", "--config",
         config("model = logreg", "target-epsilon = 3").toString());
     assertThat(t.code()).isEqualTo(1);
     assertThat(t.err()).contains("'target-epsilon' needs 'dp = central:CLIP,Z'");
+
+    CliRun u = CliRun.of("server", "--port", "0", "--host", "127.0.0.1", "--config",
+        config("model = logreg", "dp = central:1,1", "secagg = 0.3").toString());
+    assertThat(u.code()).isEqualTo(1);
+    assertThat(u.err()).contains("use 'dp = local:CLIP,SIGMA'");
   }
 
   @Test

@@ -5,6 +5,7 @@ import dev.starling.core.learner.TrainResult;
 import dev.starling.core.message.ClientFailure;
 import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
+import dev.starling.core.tensor.Tensor;
 import dev.starling.strategy.AggregateResult;
 import dev.starling.strategy.Aggregation;
 import dev.starling.strategy.ForwardingStrategy;
@@ -31,6 +32,7 @@ import java.util.Objects;
  */
 public final class LocalDpStrategy extends ForwardingStrategy implements PrivateStrategy {
   private static final long NOISE_STREAM = 0x10CA1D9L;
+  private static final String STATE_PREFIX = "dp.local.";
 
   private final LocalDpConfig config;
   private final PrivacyBudgetTracker tracker;
@@ -39,6 +41,11 @@ public final class LocalDpStrategy extends ForwardingStrategy implements Private
     super(delegate);
     this.config = Objects.requireNonNull(config, "config");
     this.tracker = new PrivacyBudgetTracker(config.accountant(), config.delta(), config.targetEpsilon());
+  }
+
+  /** The settings: clip norm, noise multiplier, delta, target, accountant, noise source. */
+  public LocalDpConfig config() {
+    return config;
   }
 
   /** The budget tracker (epsilon spent, delta, target). */
@@ -96,6 +103,28 @@ public final class LocalDpStrategy extends ForwardingStrategy implements Private
         return new AggregateResult(r.parameters(), r.metrics().with(tracker.metrics()), r.verdicts());
       }
     };
+  }
+
+  /** The delegate's state plus the releases counted so far, so a resumed server continues its budget. */
+  @Override
+  public ParameterSet saveState() {
+    List<Tensor> out = new ArrayList<>();
+    out.add(StateTensors.ofLong(STATE_PREFIX + "steps", tracker.steps()));
+    out.addAll(super.saveState().tensors());
+    return ParameterSet.of(out);
+  }
+
+  /** Restores {@link #saveState()} after {@link #prepare}. */
+  @Override
+  public void restoreState(ParameterSet saved) {
+    List<List<Tensor>> parts = StateTensors.split(saved, STATE_PREFIX);
+    for (Tensor t : parts.get(0)) {
+      if (!t.name().equals(STATE_PREFIX + "steps")) {
+        throw new IllegalArgumentException(describe() + ": unknown state tensor '" + t.name() + "'");
+      }
+      tracker.restore(StateTensors.longOf(t));
+    }
+    super.restoreState(ParameterSet.of(parts.get(1)));
   }
 
   @Override

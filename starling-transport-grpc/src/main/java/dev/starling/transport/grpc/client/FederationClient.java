@@ -272,7 +272,17 @@ public final class FederationClient implements AutoCloseable {
           welcomed = true;
           var w = m.getWelcome();
           if (trainer == null) {
-            trainer = factory.create(w.getModel(), w.getStrategy());
+            try {
+              trainer = factory.create(w.getModel(), w.getStrategy(), w.getClientDp(), w.getClientDpSeededNoise());
+            } catch (FlException e) {
+              // this client cannot take part as the server requires (e.g. its privacy): leave for good
+              LOG.log(Level.WARNING, "client {0}: cannot join run {1}: {2}", new Object[] {settings.clientId(), w.getRunId(),
+                  e.getMessage()});
+              Status refusal = Status.FAILED_PRECONDITION.withDescription(e.getMessage());
+              requests.cancel(e.getMessage(), null);
+              end(refusal);
+              return;
+            }
           }
           long hb = Math.max(50, w.getHeartbeatMillis());
           heartbeats = timer.scheduleAtFixedRate(() -> out.send(ClientMessage.newBuilder()
@@ -394,6 +404,9 @@ public final class FederationClient implements AutoCloseable {
     }
 
     private void end(Status s) {
+      if (done.getCount() == 0) {
+        return; // already ended (e.g. refused by this client, then cancelled)
+      }
       status = s;
       if (heartbeats != null) {
         heartbeats.cancel(false);

@@ -1,5 +1,7 @@
 package dev.starling.transport.grpc.client;
 
+import dev.starling.core.error.ErrorCode;
+import dev.starling.core.error.FlException;
 import dev.starling.core.learner.EvalResult;
 import dev.starling.core.learner.TrainConfig;
 import dev.starling.core.learner.TrainResult;
@@ -15,5 +17,18 @@ public interface Trainer {
   @FunctionalInterface
   interface Factory {
     Trainer create(String model, String strategy);
+
+    /**
+     * Builds the trainer for a run whose server also requires client-side privacy {@code clientDp} (e.g.
+     * {@code local:1.0,0.8}; empty for none). The default can apply none: it refuses such a run with
+     * FAILED_PRECONDITION rather than send updates the server expects to be private.
+     */
+    default Trainer create(String model, String strategy, String clientDp, boolean seededNoise) {
+      if (!clientDp.isEmpty()) {
+        throw new FlException(ErrorCode.FAILED_PRECONDITION, "the server requires client-side privacy '" + clientDp
+            + "', which this client's trainer cannot apply");
+      }
+      return create(model, strategy);
+    }
   }
 }

@@ -68,6 +68,8 @@ public final class FederationServer implements AutoCloseable {
   });
   private volatile int currentRound = 1;
   private volatile SecAggCoordinator secagg;
+  private volatile String clientDp = "";
+  private volatile boolean clientDpSeededNoise;
   private Server server;
 
   public FederationServer(ServerSettings settings) {
@@ -177,6 +179,17 @@ public final class FederationServer implements AutoCloseable {
     if (s != null) {
       s.release();
     }
+  }
+
+  /**
+   * Tells every client, in its {@code Welcome}, to apply {@code spec} (e.g. {@code local:1.0,0.8}: clip its
+   * update and add Gaussian noise) before its update leaves its process; the server side of the same
+   * privacy (accounting, budget) is the strategy's. Call before {@link #start()} lets clients in, or at
+   * least before round 1.
+   */
+  public void requireClientDp(String spec, boolean seededNoise) {
+    this.clientDp = java.util.Objects.requireNonNull(spec, "spec");
+    this.clientDpSeededNoise = seededNoise;
   }
 
   /**
@@ -346,6 +359,7 @@ public final class FederationServer implements AutoCloseable {
           // Welcome goes out before the client joins the pool, so no task can overtake it
           outbox.send(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder().setProtocolVersion(PROTOCOL_VERSION)
               .setModel(settings.model()).setStrategy(settings.strategy()).setRunId(settings.runId())
+              .setClientDp(clientDp).setClientDpSeededNoise(clientDpSeededNoise)
               .setHeartbeatMillis((int) settings.heartbeat().toMillis()).setNextRound(currentRound)).build());
           client = new RemoteClient(cid, outbox, FederationServer.this, h.getCapabilitiesList());
           streams.put(client, stream);
