@@ -21,15 +21,12 @@ import dev.starling.transport.grpc.server.FederationServer;
 import dev.starling.transport.grpc.server.SecAggSettings;
 import dev.starling.transport.grpc.server.ServerSettings;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Predicate;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -67,7 +64,6 @@ final class SecAggGrpcBench implements java.util.concurrent.Callable<Integer> {
     ServerSettings ls = ServerSettings.loopback(0, "flat:" + params, "fedavg");
     ServerSettings ss = ls.withHeartbeat(Duration.ofSeconds(5)).withLimits((long) params * 2, 2, Duration.ofMinutes(10));
     List<FederationClient> fcs = new ArrayList<>();
-    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
     try (FederationServer server = new FederationServer(ss).start()) {
       if (secagg) {
         server.enableSecureAggregation(new SecAggSettings(dropout, 1.0, Duration.ofSeconds(60), Duration.ofMinutes(10)));
@@ -113,15 +109,15 @@ final class SecAggGrpcBench implements java.util.concurrent.Callable<Integer> {
         public void onRoundEnd(RoundRecord r) {
           recs.add(r);
           if (r.round() == 1) {
-            at[0] = cpu(mx, n -> !n.startsWith("starling-client"));
-            at[1] = cpu(mx, n -> n.startsWith("starling-client-work-"));
+            at[0] = ThreadCpu.server();
+            at[1] = ThreadCpu.nanos(n -> n.startsWith("starling-client-work-"));
             at[2] = fcs.stream().mapToLong(FederationClient::bytesSent).sum();
             at[3] = fcs.stream().mapToLong(FederationClient::bytesReceived).sum();
           }
         }
       }).run(initial);
-      double serverCpu = (cpu(mx, n -> !n.startsWith("starling-client")) - at[0]) / 1e6 / rounds;
-      double clientCpu = (cpu(mx, n -> n.startsWith("starling-client-work-")) - at[1]) / 1e6 / rounds / clients;
+      double serverCpu = (ThreadCpu.server() - at[0]) / 1e6 / rounds;
+      double clientCpu = (ThreadCpu.nanos(n -> n.startsWith("starling-client-work-")) - at[1]) / 1e6 / rounds / clients;
       double up = (fcs.stream().mapToLong(FederationClient::bytesSent).sum() - at[2]) / (double) rounds / clients;
       double down = (fcs.stream().mapToLong(FederationClient::bytesReceived).sum() - at[3]) / (double) rounds / clients;
       server.finish("bench done");
@@ -142,19 +138,6 @@ final class SecAggGrpcBench implements java.util.concurrent.Callable<Integer> {
     } finally {
       fcs.forEach(FederationClient::close);
     }
-  }
-
-  private static long cpu(ThreadMXBean mx, Predicate<String> which) {
-    long sum = 0;
-    for (Thread t : Thread.getAllStackTraces().keySet()) {
-      if (which.test(t.getName())) {
-        long c = mx.getThreadCpuTime(t.threadId());
-        if (c > 0) {
-          sum += c;
-        }
-      }
-    }
-    return sum;
   }
 
   @Override

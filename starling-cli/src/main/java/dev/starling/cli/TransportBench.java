@@ -26,8 +26,6 @@ import dev.starling.transport.grpc.client.Trainer;
 import dev.starling.transport.grpc.server.FederationServer;
 import dev.starling.transport.grpc.server.ServerSettings;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -113,7 +111,6 @@ final class TransportBench implements java.util.concurrent.Callable<Integer> {
     RoundLoopConfig cfg = RoundLoopConfig.builder().rounds(rounds + 1).fractionFit(1.0).minFitClients(clients)
         .minAvailableClients(clients).roundTimeout(Duration.ofMinutes(10)).availabilityTimeout(Duration.ofMinutes(2))
         .foldOrder(FoldOrder.ARRIVAL).build();
-    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
     long[] cpuAtWarm = new long[1];
     long[] foldAtWarm = new long[1];
     new RoundLoop(s, pool, cfg, new RoundListener() {
@@ -121,7 +118,7 @@ final class TransportBench implements java.util.concurrent.Callable<Integer> {
       public void onRoundEnd(RoundRecord r) {
         recs.add(r);
         if (r.round() == 1) {
-          cpuAtWarm[0] = serverCpu(mx);
+          cpuAtWarm[0] = ThreadCpu.server();
           foldAtWarm[0] = timed.foldNanos.get();
         }
       }
@@ -131,21 +128,7 @@ final class TransportBench implements java.util.concurrent.Callable<Integer> {
     long up = measured.stream().mapToLong(RoundRecord::bytesUp).sum();
     long down = measured.stream().mapToLong(RoundRecord::bytesDown).sum();
     return new Measured(sec * 1000 / rounds, (timed.foldNanos.get() - foldAtWarm[0]) / 1e6 / rounds,
-        (serverCpu(mx) - cpuAtWarm[0]) / 1e6 / rounds, up / rounds, down / rounds);
-  }
-
-  /** CPU time of every live thread that is not a client thread. */
-  private static long serverCpu(ThreadMXBean mx) {
-    long sum = 0;
-    for (Thread t : Thread.getAllStackTraces().keySet()) {
-      if (!t.getName().startsWith("starling-client")) {
-        long c = mx.getThreadCpuTime(t.threadId());
-        if (c > 0) {
-          sum += c;
-        }
-      }
-    }
-    return sum;
+        (ThreadCpu.server() - cpuAtWarm[0]) / 1e6 / rounds, up / rounds, down / rounds);
   }
 
   @Override
