@@ -8,6 +8,8 @@ import dev.starling.core.learner.TrainResult;
 import dev.starling.core.metrics.Metrics;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
+import dev.starling.privacy.secagg.SecAggParams;
+import dev.starling.privacy.secagg.SecureAggregationStrategy;
 import dev.starling.server.FoldOrder;
 import dev.starling.server.RoundListener;
 import dev.starling.server.RoundLoop;
@@ -144,6 +146,12 @@ final class SecAggGrpcBench implements java.util.concurrent.Callable<Integer> {
   public Integer call() throws Exception {
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     int drops = (int) Math.floor(dropout * clients);
+    int threshold = SecAggParams.forClients(clients, dropout, SecureAggregationStrategy.codecFor(clients, 8), 1).threshold();
+    if (drops > clients - 1 - threshold) {
+      throw new IllegalArgumentException(String.format(Locale.ROOT, "with %d clients the threshold is %d, so at most %d may drop"
+          + " out and be recovered; --dropout %s drops %d: use more clients or a smaller --dropout", clients, threshold,
+          clients - 1 - threshold, dropout, drops));
+    }
     out.printf(Locale.ROOT, "%d clients x %,d float32 params over gRPC on 127.0.0.1, %d measured rounds (+1 warm-up), %d CPUs;"
         + " drop-out rows: %d clients per round fail after sharing keys (before masking)%n", clients, params, rounds,
         Runtime.getRuntime().availableProcessors(), drops);
