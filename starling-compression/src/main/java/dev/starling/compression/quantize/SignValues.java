@@ -42,19 +42,19 @@ public final class SignValues implements ValueCodec {
       }
       out.putFloat((float) (sum / (to - b * BLOCK)));
     }
-    int acc = 0;
-    int nbits = 0;
-    for (int i = 0; i < count; i++) {
-      if (v[i] < 0) {
-        acc |= 1 << nbits;
+    int full = count & ~7;
+    for (int i = 0; i < full; i += 8) {
+      int acc = 0;
+      for (int b = 0; b < 8; b++) {
+        acc |= (v[i + b] < 0 ? 1 : 0) << b; // no data-dependent branch: signs are random
       }
-      if (++nbits == 8) {
-        out.put((byte) acc);
-        acc = 0;
-        nbits = 0;
-      }
+      out.put((byte) acc);
     }
-    if (nbits > 0) {
+    if (full < count) {
+      int acc = 0;
+      for (int i = full; i < count; i++) {
+        acc |= (v[i] < 0 ? 1 : 0) << (i - full);
+      }
       out.put((byte) acc);
     }
   }
@@ -71,8 +71,9 @@ public final class SignValues implements ValueCodec {
       if ((i & 7) == 0) {
         acc = in.get();
       }
-      float m = scale[i / BLOCK];
-      dst[i] = ((acc >>> (i & 7)) & 1) != 0 ? -m : m;
+      // the sign bit set from the stored bit, without a branch on random data
+      int magnitude = Float.floatToRawIntBits(scale[i / BLOCK]);
+      dst[i] = Float.intBitsToFloat(magnitude | (((acc >>> (i & 7)) & 1) << 31));
     }
   }
 }
