@@ -5,6 +5,7 @@ import dev.starling.core.message.ClientFailure;
 import dev.starling.core.message.ClientId;
 import dev.starling.core.metrics.Metrics;
 import dev.starling.core.tensor.ParameterSet;
+import dev.starling.strategy.aggregate.LossTally;
 import dev.starling.strategy.aggregate.WeightedSum;
 import java.util.List;
 
@@ -46,8 +47,7 @@ public class FedAvg implements Strategy {
   public Aggregation beginAggregation(int round, ParameterSet global) {
     return new Aggregation() {
       private final WeightedSum sum = new WeightedSum(global);
-      private double lossSum;
-      private double lossWeight;
+      private final LossTally trainLoss = new LossTally();
       private long examples;
 
       @Override
@@ -55,19 +55,13 @@ public class FedAvg implements Strategy {
         double w = weighting == Weighting.EXAMPLES ? result.numExamples() : 1.0;
         sum.add(result.parameters(), w);
         examples += result.numExamples();
-        double loss = result.metrics().getOrNaN(Metrics.LOSS);
-        if (!Double.isNaN(loss) && result.numExamples() > 0) {
-          lossSum += loss * result.numExamples();
-          lossWeight += result.numExamples();
-        }
+        trainLoss.add(result);
       }
 
       @Override
       public AggregateResult finish(List<ClientFailure> failures) {
         Metrics.Builder m = Metrics.builder();
-        if (lossWeight > 0) {
-          m.put("train_loss", lossSum / lossWeight);
-        }
+        trainLoss.putInto(m);
         m.put("clients_aggregated", sum.count()).put("examples", examples);
         ParameterSet next = sum.totalWeight() > 0 ? sum.mean() : global;
         return new AggregateResult(next, m.build());

@@ -7,6 +7,7 @@ import dev.starling.core.message.ClientId;
 import dev.starling.core.metrics.Metrics;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
+import dev.starling.strategy.aggregate.LossTally;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -56,8 +57,7 @@ public final class FedNova implements Strategy {
       private final float[][] sumD = new float[xs.size()][]; // sum_i n_i d_i, allocated on first use
       private double examples; // sum_i n_i
       private double sumNA; // sum_i n_i a_i
-      private double lossSum;
-      private double lossWeight;
+      private final LossTally trainLoss = new LossTally();
       private int aggregated;
 
       @Override
@@ -83,19 +83,13 @@ public final class FedNova implements Strategy {
         examples += n;
         sumNA += n * a;
         aggregated++;
-        double loss = result.metrics().getOrNaN(Metrics.LOSS);
-        if (!Double.isNaN(loss)) {
-          lossSum += loss * n;
-          lossWeight += n;
-        }
+        trainLoss.add(result);
       }
 
       @Override
       public AggregateResult finish(List<ClientFailure> failures) {
         Metrics.Builder m = Metrics.builder();
-        if (lossWeight > 0) {
-          m.put("train_loss", lossSum / lossWeight);
-        }
+        trainLoss.putInto(m);
         m.put("clients_aggregated", aggregated).put("examples", examples);
         if (aggregated == 0) {
           return new AggregateResult(global, m.build());

@@ -8,6 +8,7 @@ import dev.starling.core.message.ClientFailure;
 import dev.starling.core.message.ClientId;
 import dev.starling.core.metrics.Metrics;
 import dev.starling.core.tensor.ParameterSet;
+import dev.starling.strategy.aggregate.LossTally;
 import java.util.List;
 
 /**
@@ -34,8 +35,7 @@ public final class PositionwiseFedAvg implements Strategy {
       private final float[] g = global.flatten();
       private final double[] sum = new double[g.length];
       private final double[] weight = new double[g.length];
-      private double lossSum;
-      private double lossWeight;
+      private final LossTally trainLoss = new LossTally();
       private long examples;
       private int count;
       private double trainedFractionSum;
@@ -69,11 +69,7 @@ public final class PositionwiseFedAvg implements Strategy {
         count++;
         trainedFractionSum += (double) trained / Math.max(1, w.length);
         examples += result.numExamples();
-        double loss = result.metrics().getOrNaN(Metrics.LOSS);
-        if (!Double.isNaN(loss) && n > 0) {
-          lossSum += loss * n;
-          lossWeight += n;
-        }
+        trainLoss.add(result);
         double eps = result.metrics().getOrNaN("local_epsilon");
         if (!Double.isNaN(eps) && !(eps <= maxLocalEpsilon)) {
           maxLocalEpsilon = eps;
@@ -83,9 +79,7 @@ public final class PositionwiseFedAvg implements Strategy {
       @Override
       public AggregateResult finish(List<ClientFailure> failures) {
         Metrics.Builder m = Metrics.builder();
-        if (lossWeight > 0) {
-          m.put("train_loss", lossSum / lossWeight);
-        }
+        trainLoss.putInto(m);
         m.put("clients_aggregated", count).put("examples", examples);
         if (count == 0) {
           return new AggregateResult(global, m.build());

@@ -14,6 +14,7 @@ import dev.starling.core.message.ClientId;
 import dev.starling.core.metrics.Metrics;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
+import dev.starling.strategy.aggregate.LossTally;
 import dev.starling.strategy.aggregate.WeightedSum;
 import java.util.ArrayList;
 import java.util.List;
@@ -109,8 +110,7 @@ public final class Scaffold implements Strategy {
     return new Aggregation() {
       private final WeightedSum models = new WeightedSum(global);
       private final WeightedSum deltas = new WeightedSum(global);
-      private double lossSum;
-      private double lossWeight;
+      private final LossTally trainLoss = new LossTally();
 
       @Override
       public void accept(ClientId client, TrainResult result) {
@@ -123,19 +123,13 @@ public final class Scaffold implements Strategy {
         }
         models.add(result.parameters(), 1.0);
         deltas.add(dc, 1.0);
-        double loss = result.metrics().getOrNaN(Metrics.LOSS);
-        if (!Double.isNaN(loss) && result.numExamples() > 0) {
-          lossSum += loss * result.numExamples();
-          lossWeight += result.numExamples();
-        }
+        trainLoss.add(result);
       }
 
       @Override
       public AggregateResult finish(List<ClientFailure> failures) {
         Metrics.Builder m = Metrics.builder();
-        if (lossWeight > 0) {
-          m.put("train_loss", lossSum / lossWeight);
-        }
+        trainLoss.putInto(m);
         m.put("clients_aggregated", models.count());
         if (models.count() == 0) {
           return new AggregateResult(global, m.build());

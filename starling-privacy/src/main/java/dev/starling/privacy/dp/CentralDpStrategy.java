@@ -14,6 +14,7 @@ import dev.starling.strategy.AggregationInput;
 import dev.starling.strategy.ForwardingStrategy;
 import dev.starling.strategy.RoundPlan;
 import dev.starling.strategy.Strategy;
+import dev.starling.strategy.aggregate.LossTally;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -132,8 +133,7 @@ public final class CentralDpStrategy extends ForwardingStrategy implements Priva
       private int count;
       private int clipped;
       private int withinBound;
-      private double lossSum;
-      private double lossWeight;
+      private final LossTally trainLoss = new LossTally();
       private long examples;
 
       @Override
@@ -150,11 +150,7 @@ public final class CentralDpStrategy extends ForwardingStrategy implements Priva
           sum[i] += d[i];
         }
         count++;
-        double loss = result.metrics().getOrNaN(Metrics.LOSS);
-        if (!Double.isNaN(loss) && result.numExamples() > 0) {
-          lossSum += loss * result.numExamples();
-          lossWeight += result.numExamples();
-        }
+        trainLoss.add(result);
       }
 
       @Override
@@ -164,7 +160,7 @@ public final class CentralDpStrategy extends ForwardingStrategy implements Priva
           sum[i] /= perRound;
         }
         ParameterSet candidate = Updates.plus(global, sum);
-        Metrics m = lossWeight > 0 ? Metrics.of(Metrics.LOSS, lossSum / lossWeight) : Metrics.of(Metrics.LOSS, Double.NaN);
+        Metrics m = Metrics.of(Metrics.LOSS, trainLoss.mean());
         Aggregation inner = CentralDpStrategy.super.beginAggregation(round, global);
         inner.accept(AGGREGATE, new TrainResult(candidate, 1, 1, m));
         AggregateResult r = inner.finish(failures);
@@ -175,9 +171,7 @@ public final class CentralDpStrategy extends ForwardingStrategy implements Priva
         }
         tracker.record();
         Metrics.Builder out = Metrics.builder().putAll(r.metrics());
-        if (lossWeight > 0) {
-          out.put("train_loss", lossSum / lossWeight);
-        }
+        trainLoss.putInto(out);
         out.put("clients_aggregated", count).put("examples", examples).put("clients_clipped", clipped).put("clip_norm", c)
             .putAll(tracker.metrics());
         return new AggregateResult(r.parameters(), out.build(), r.verdicts());

@@ -5,23 +5,24 @@ import dev.starling.core.error.ErrorCode;
 import dev.starling.core.error.FlException;
 import dev.starling.core.learner.TrainConfig;
 import dev.starling.core.learner.TrainInterceptor;
+import dev.starling.core.learner.TrainResult;
+import dev.starling.core.message.ClientFailure;
+import dev.starling.core.message.ClientId;
+import dev.starling.core.metrics.Metrics;
 import dev.starling.core.random.RandomSource;
+import dev.starling.core.tensor.ParameterSet;
 import dev.starling.privacy.dp.CentralDpConfig;
 import dev.starling.privacy.dp.GaussianNoise;
 import dev.starling.privacy.dp.PrivacyBudgetTracker;
 import dev.starling.privacy.dp.PrivateStrategy;
 import dev.starling.privacy.dp.Updates;
-import dev.starling.core.learner.TrainResult;
-import dev.starling.core.message.ClientFailure;
-import dev.starling.core.message.ClientId;
-import dev.starling.core.metrics.Metrics;
-import dev.starling.core.tensor.ParameterSet;
 import dev.starling.strategy.AggregateResult;
 import dev.starling.strategy.Aggregation;
 import dev.starling.strategy.AggregationInput;
 import dev.starling.strategy.ForwardingStrategy;
 import dev.starling.strategy.RoundPlan;
 import dev.starling.strategy.Strategy;
+import dev.starling.strategy.aggregate.LossTally;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -198,8 +199,7 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
     double setupSeconds = (System.nanoTime() - t0) / 1e9;
     return new Aggregation() {
       private final List<SecAggClient> maskedBy = new ArrayList<>();
-      private double lossSum;
-      private double lossWeight;
+      private final LossTally trainLoss = new LossTally();
       private long examples;
 
       @Override
@@ -216,11 +216,7 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
         server.receiveMasked(m);
         maskedBy.add(c);
         examples += result.numExamples();
-        double loss = result.metrics().getOrNaN(Metrics.LOSS);
-        if (!Double.isNaN(loss) && result.numExamples() > 0) {
-          lossSum += loss * result.numExamples();
-          lossWeight += result.numExamples();
-        }
+        trainLoss.add(result);
       }
 
       @Override
@@ -272,13 +268,11 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
         }
         ParameterSet candidate = Updates.plus(global, sum);
         Aggregation inner = SecureAggregationStrategy.super.beginAggregation(round, global);
-        Metrics m = Metrics.of(Metrics.LOSS, lossWeight > 0 && !unmaskFailed ? lossSum / lossWeight : Double.NaN);
+        Metrics m = Metrics.of(Metrics.LOSS, unmaskFailed ? Double.NaN : trainLoss.mean());
         inner.accept(new ClientId("secagg-sum"), new TrainResult(candidate, 1, 1, m));
         AggregateResult r = inner.finish(failures);
         Metrics.Builder out = Metrics.builder().putAll(r.metrics());
-        if (lossWeight > 0) {
-          out.put("train_loss", lossSum / lossWeight);
-        }
+        trainLoss.putInto(out);
         if (unmaskFailed) {
           out.put("secagg_unmask_failed", 1);
         }

@@ -8,6 +8,7 @@ import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
 import dev.starling.strategy.AggregateResult;
 import dev.starling.strategy.Aggregation;
+import dev.starling.strategy.aggregate.LossTally;
 import dev.starling.strategy.kernel.Rows;
 import java.util.ArrayList;
 import java.util.List;
@@ -120,8 +121,7 @@ final class RobustAggregation implements Aggregation {
   }
 
   private Metrics.Builder lossMetrics(boolean[] kept) {
-    double lossSum = 0;
-    double lossWeight = 0;
+    LossTally trainLoss = new LossTally();
     long examples = 0;
     for (int i = 0; i < results.size(); i++) {
       if (kept != null && !kept[i]) {
@@ -129,16 +129,8 @@ final class RobustAggregation implements Aggregation {
       }
       TrainResult r = results.get(i);
       examples += r.numExamples();
-      double loss = r.metrics().getOrNaN(Metrics.LOSS);
-      if (!Double.isNaN(loss) && r.numExamples() > 0) {
-        lossSum += loss * r.numExamples();
-        lossWeight += r.numExamples();
-      }
+      trainLoss.add(r);
     }
-    Metrics.Builder b = Metrics.builder();
-    if (lossWeight > 0) {
-      b.put("train_loss", lossSum / lossWeight);
-    }
-    return b.put("examples", examples);
+    return trainLoss.putInto(Metrics.builder()).put("examples", examples);
   }
 }

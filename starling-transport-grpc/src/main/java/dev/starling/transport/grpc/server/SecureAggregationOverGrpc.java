@@ -16,6 +16,7 @@ import dev.starling.strategy.AggregationInput;
 import dev.starling.strategy.ForwardingStrategy;
 import dev.starling.strategy.RoundPlan;
 import dev.starling.strategy.Strategy;
+import dev.starling.strategy.aggregate.LossTally;
 import java.util.List;
 import java.util.Locale;
 
@@ -59,19 +60,14 @@ final class SecureAggregationOverGrpc extends ForwardingStrategy {
     return new Aggregation() {
       private int accepted;
       private long examples;
-      private double lossSum;
-      private double lossWeight;
+      private final LossTally trainLoss = new LossTally();
 
       @Override
       public void accept(ClientId client, TrainResult receipt) {
         coordinator.fold(attempt, client);
         accepted++;
         examples += receipt.numExamples();
-        double loss = receipt.metrics().getOrNaN(Metrics.LOSS);
-        if (!Double.isNaN(loss) && receipt.numExamples() > 0) {
-          lossSum += loss * receipt.numExamples();
-          lossWeight += receipt.numExamples();
-        }
+        trainLoss.add(receipt);
       }
 
       @Override
@@ -98,13 +94,11 @@ final class SecureAggregationOverGrpc extends ForwardingStrategy {
         }
         ParameterSet candidate = Updates.plus(global, sum);
         Aggregation inner = SecureAggregationOverGrpc.super.beginAggregation(round, global);
-        double loss = lossWeight > 0 ? lossSum / lossWeight : Double.NaN;
+        double loss = trainLoss.mean();
         inner.accept(SUM, new TrainResult(candidate, 1, 1, Metrics.of(Metrics.LOSS, loss)));
         AggregateResult r = inner.finish(failures);
         Metrics.Builder out = Metrics.builder().putAll(r.metrics());
-        if (lossWeight > 0) {
-          out.put("train_loss", loss);
-        }
+        trainLoss.putInto(out);
         out.put("clients_aggregated", accepted).put("examples", examples);
         return new AggregateResult(r.parameters(), common(out).build(), r.verdicts());
       }
