@@ -4,6 +4,7 @@ import dev.starling.core.learner.TrainResult;
 import dev.starling.core.message.ClientFailure;
 import dev.starling.core.message.ClientId;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * The aggregation of one round, fed one update at a time so a server can fold each update as it
@@ -25,4 +26,23 @@ public interface Aggregation {
    * usable. If no update was accepted the strategy returns the global model unchanged.
    */
   AggregateResult finish(List<ClientFailure> failures);
+
+  /**
+   * This aggregation with {@code after} applied to its result: for decorators that fold exactly as their
+   * delegate does and only post-process the outcome (pruning, privacy accounting).
+   */
+  default Aggregation andThen(UnaryOperator<AggregateResult> after) {
+    Aggregation self = this;
+    return new Aggregation() {
+      @Override
+      public void accept(ClientId client, TrainResult result) {
+        self.accept(client, result);
+      }
+
+      @Override
+      public AggregateResult finish(List<ClientFailure> failures) {
+        return after.apply(self.finish(failures));
+      }
+    };
+  }
 }

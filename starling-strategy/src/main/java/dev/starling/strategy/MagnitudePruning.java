@@ -1,14 +1,10 @@
 package dev.starling.strategy;
 
 import dev.starling.core.error.Checks;
-import dev.starling.core.learner.TrainResult;
-import dev.starling.core.message.ClientFailure;
-import dev.starling.core.message.ClientId;
 import dev.starling.core.metrics.Metrics;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * Magnitude pruning of the global model (Zhu and Gupta, "To prune, or not to prune", 2017), as a
@@ -42,36 +38,26 @@ public final class MagnitudePruning extends ForwardingStrategy {
 
   @Override
   public Aggregation beginAggregation(int round, ParameterSet global) {
-    Aggregation inner = super.beginAggregation(round, global);
-    return new Aggregation() {
-      @Override
-      public void accept(ClientId client, TrainResult result) {
-        inner.accept(client, result);
-      }
-
-      @Override
-      public AggregateResult finish(List<ClientFailure> failures) {
-        AggregateResult r = inner.finish(failures);
-        double target = sparsityAt(round);
-        long zeros = 0;
-        long weights = 0;
-        ParameterSet pruned = r.parameters().copy();
-        for (Tensor t : pruned) {
-          if (t.rank() < 2) {
-            continue;
-          }
-          prune(t.data(), (int) Math.floor(target * t.size()));
-          for (float v : t.data()) {
-            if (v == 0f) {
-              zeros++;
-            }
-          }
-          weights += t.size();
+    double target = sparsityAt(round);
+    return super.beginAggregation(round, global).andThen(r -> {
+      long zeros = 0;
+      long weights = 0;
+      ParameterSet pruned = r.parameters().copy();
+      for (Tensor t : pruned) {
+        if (t.rank() < 2) {
+          continue;
         }
-        Metrics m = r.metrics().with(Metrics.of("sparsity", weights == 0 ? 0 : (double) zeros / weights));
-        return new AggregateResult(pruned, m, r.verdicts());
+        prune(t.data(), (int) Math.floor(target * t.size()));
+        for (float v : t.data()) {
+          if (v == 0f) {
+            zeros++;
+          }
+        }
+        weights += t.size();
       }
-    };
+      Metrics m = r.metrics().with(Metrics.of("sparsity", weights == 0 ? 0 : (double) zeros / weights));
+      return new AggregateResult(pruned, m, r.verdicts());
+    });
   }
 
   /** Zeroes the {@code k} smallest magnitudes of {@code w}, ties lowest position first. */

@@ -2,7 +2,6 @@ package dev.starling.privacy.dp;
 
 import dev.starling.core.learner.TrainInterceptor;
 import dev.starling.core.learner.TrainResult;
-import dev.starling.core.message.ClientFailure;
 import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
@@ -89,20 +88,10 @@ public final class LocalDpStrategy extends ForwardingStrategy implements Private
 
   @Override
   public Aggregation beginAggregation(int round, ParameterSet global) {
-    Aggregation inner = super.beginAggregation(round, global);
-    return new Aggregation() {
-      @Override
-      public void accept(dev.starling.core.message.ClientId client, TrainResult result) {
-        inner.accept(client, result);
-      }
-
-      @Override
-      public AggregateResult finish(List<ClientFailure> failures) {
-        AggregateResult r = inner.finish(failures);
-        tracker.record();
-        return new AggregateResult(r.parameters(), r.metrics().with(tracker.metrics()), r.verdicts());
-      }
-    };
+    return super.beginAggregation(round, global).andThen(r -> {
+      tracker.record();
+      return new AggregateResult(r.parameters(), r.metrics().with(tracker.metrics()), r.verdicts());
+    });
   }
 
   /** The delegate's state plus the releases counted so far, so a resumed server continues its budget. */

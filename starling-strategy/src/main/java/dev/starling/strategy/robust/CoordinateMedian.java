@@ -9,7 +9,6 @@ import dev.starling.strategy.ClientVerdict;
 import dev.starling.strategy.RoundPlan;
 import dev.starling.strategy.Strategy;
 import dev.starling.strategy.kernel.OrderStatistics;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -22,10 +21,9 @@ import java.util.List;
  * aggregate a round with fewer than 3 updates (the global model is kept, metric
  * {@code aggregation_refused = 1}).
  *
- * <p>Verdicts: {@code DOWNWEIGHTED} for clients whose values were not a middle value in more than half
- * of the coordinates, weight = fraction of coordinates where they were. Since a median keeps only one
- * or two of the n values of a coordinate, with 5 or more clients most clients get this verdict; it is
- * informative mainly for small n. Metrics: {@code clients_aggregated}, {@code train_loss},
+ * <p>Verdicts: {@code DOWNWEIGHTED} for clients whose values were a middle value in fewer than half as
+ * many coordinates as the average client's (see {@code Verdicts.downweighted}); weight = that rate
+ * relative to the average. Metrics: {@code clients_aggregated}, {@code train_loss},
  * {@code examples}, {@code clients_downweighted}.
  *
  * <p>The kernel is {@link OrderStatistics#median} (sorting networks over coordinate blocks, on all
@@ -54,9 +52,7 @@ public final class CoordinateMedian implements Strategy {
     int[] kept = new int[n];
     float[] out = OrderStatistics.median(round.rows(), kept);
     List<ClientVerdict> verdicts = Verdicts.downweighted(round, kept, out.length, describe());
-    boolean[] all = new boolean[n];
-    Arrays.fill(all, true);
-    Metrics m = round.metrics(all).put("clients_downweighted", verdicts.size()).build();
+    Metrics m = round.metricsOfAll().put("clients_downweighted", verdicts.size()).build();
     return new AggregateResult(round.toParameters(out), m, verdicts);
   }
 

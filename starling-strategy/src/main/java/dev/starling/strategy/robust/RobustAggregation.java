@@ -114,10 +114,16 @@ final class RobustAggregation implements Aggregation {
 
   /**
    * Metrics common to all rules: {@code clients_aggregated} = updates the rule ran over, and the
-   * example-weighted {@code train_loss} and {@code examples} of the clients with {@code kept[i]} true.
+   * example-weighted {@code train_loss} and {@code examples} of the clients with {@code kept[i]} true
+   * ({@code kept} null: all of them).
    */
   Metrics.Builder metrics(boolean[] kept) {
     return lossMetrics(kept).put("clients_aggregated", updates.size());
+  }
+
+  /** {@link #metrics(boolean[])} over every client (the coordinate-wise rules keep part of each). */
+  Metrics.Builder metricsOfAll() {
+    return metrics(null);
   }
 
   private Metrics.Builder lossMetrics(boolean[] kept) {

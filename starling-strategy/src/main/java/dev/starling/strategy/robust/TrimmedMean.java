@@ -10,7 +10,6 @@ import dev.starling.strategy.ClientVerdict;
 import dev.starling.strategy.RoundPlan;
 import dev.starling.strategy.Strategy;
 import dev.starling.strategy.kernel.OrderStatistics;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -27,8 +26,8 @@ import java.util.List;
  * mean, useful as a baseline, and tolerates no faulty client. {@code floor} allows 1e-9 of rounding
  * ({@code 0.29 * 100} trims 29).
  *
- * <p>Verdicts: {@code DOWNWEIGHTED} for clients whose values were trimmed in more than half of the
- * coordinates, weight = fraction of their coordinates that were kept. Metrics: {@code clients_aggregated},
+ * <p>Verdicts: {@code DOWNWEIGHTED} for clients kept in fewer than half as many coordinates as the average
+ * client (see {@code Verdicts.downweighted}), weight = their keep rate relative to the average. Metrics: {@code clients_aggregated},
  * {@code train_loss}, {@code examples}, {@code trimmed_per_side} (k), {@code clients_downweighted}.
  *
  * <p>The kernel is {@link OrderStatistics#trimmedMean} (sorting networks over coordinate blocks, on all
@@ -83,9 +82,7 @@ public final class TrimmedMean implements Strategy {
     int[] kept = new int[n];
     float[] out = OrderStatistics.trimmedMean(round.rows(), k, kept);
     List<ClientVerdict> verdicts = Verdicts.downweighted(round, kept, out.length, describe());
-    boolean[] all = new boolean[n];
-    Arrays.fill(all, true);
-    Metrics m = round.metrics(all).put("trimmed_per_side", k).put("clients_downweighted", verdicts.size()).build();
+    Metrics m = round.metricsOfAll().put("trimmed_per_side", k).put("clients_downweighted", verdicts.size()).build();
     return new AggregateResult(round.toParameters(out), m, verdicts);
   }
 
