@@ -80,7 +80,7 @@ final class CommunicationOptions {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("--keep must be a fraction F or a range MIN-MAX in (0, 1]. Provided value: " + keep, e);
     }
-    if (!uplink.trim().equalsIgnoreCase("none")) {
+    if (!Codecs.parse(uplink).isIdentity()) {
       throw new IllegalArgumentException("--uplink-codec cannot be combined with --submodel yet: sub-model "
           + "updates are sent as float32 values with their positions");
     }

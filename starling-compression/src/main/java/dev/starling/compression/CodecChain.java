@@ -45,6 +45,11 @@ public final class CodecChain implements Codec {
     return new CodecChain(null, new Float32Values(), null);
   }
 
+  /** Whether this chain sends raw float32 unchanged (no sparsifier, float32 values, no entropy stage). */
+  public boolean isIdentity() {
+    return sparsifier == null && values instanceof Float32Values && zstd == null;
+  }
+
   public Sparsifier sparsifier() {
     return sparsifier;
   }

@@ -15,7 +15,7 @@ import java.util.Objects;
  * the server receives {@code x + (w - x~)}, so the downlink's rounding never accumulates in the global
  * model. Install it outermost (before {@link UpdateCompression}). The result carries
  * {@link Metrics#WIRE_BYTES_DOWN}. The encoding is seeded by (seed, round), the same for every client of
- * a round, as a broadcast would be. Immutable and thread-safe.
+ * a round, as a broadcast would be, and encoded once per round (the last broadcast is cached). Thread-safe.
  */
 public final class ModelBroadcastCompression implements TrainInterceptor {
   private final Codec codec;
@@ -30,17 +30,34 @@ public final class ModelBroadcastCompression implements TrainInterceptor {
     return codec;
   }
 
+  /** The last broadcast: every client of a round receives the same model, so it is encoded once. */
+  private record Broadcast(int round, ParameterSet global, int bytes, ParameterSet received) {}
+
+  private volatile Broadcast last;
+
+  private Broadcast broadcast(ParameterSet global, int round) {
+    Broadcast b = last;
+    if (b != null && b.round() == round && b.global() == global) {
+      return b;
+    }
+    // concurrent first clients of a round may both encode; the encoding is deterministic, so either result serves
+    byte[] bytes = codec.encode(global.flatten(), RandomSource.seeded(seed).derive(round));
+    b = new Broadcast(round, global, bytes.length, global.unflatten(codec.decode(bytes)));
+    last = b;
+    return b;
+  }
+
   @Override
   public TrainResult fit(ParameterSet global, TrainConfig config, ClientState state, Trainer next) {
+    Broadcast b = broadcast(global, config.round());
     float[] x = global.flatten();
-    byte[] bytes = codec.encode(x, RandomSource.seeded(seed).derive(config.round()));
-    float[] received = codec.decode(bytes);
-    TrainResult r = next.fit(global.unflatten(received), config);
+    float[] received = b.received().flatten();
+    TrainResult r = next.fit(b.received().copy(), config);
     float[] w = r.parameters().flatten();
     for (int i = 0; i < w.length; i++) {
       w[i] = x[i] + (w[i] - received[i]);
     }
-    Metrics m = r.metrics().with(Metrics.of(Metrics.WIRE_BYTES_DOWN, bytes.length));
+    Metrics m = r.metrics().with(Metrics.of(Metrics.WIRE_BYTES_DOWN, b.bytes()));
     return new TrainResult(global.unflatten(w), r.numExamples(), r.localSteps(), m, r.attachments());
   }
 

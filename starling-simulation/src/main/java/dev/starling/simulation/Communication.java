@@ -32,16 +32,16 @@ public record Communication(CodecChain uplink, boolean errorFeedback, CodecChain
   }
 
   public boolean isNone() {
-    return uplink.lossless() && downlink.lossless() && uplink.describe().equals("fp32") && downlink.describe().equals("fp32");
+    return uplink.isIdentity() && downlink.isIdentity();
   }
 
   /** The client interceptors, outermost first: downlink, then uplink. */
   List<TrainInterceptor> interceptors(long seed) {
     List<TrainInterceptor> out = new ArrayList<>(2);
-    if (!downlink.describe().equals("fp32")) {
+    if (!downlink.isIdentity()) {
       out.add(new ModelBroadcastCompression(downlink, seed));
     }
-    if (!uplink.describe().equals("fp32")) {
+    if (!uplink.isIdentity()) {
       out.add(new UpdateCompression(uplink, errorFeedback));
     }
     return out;

@@ -128,8 +128,10 @@ public final class Simulation implements AutoCloseable {
    */
   public RoundLoop.Result run(Strategy strategy, RoundLoopConfig loopConfig, RoundListener listener) {
     ModelSpec spec = config.model();
+    // one set of codec interceptors for all clients: the broadcast is encoded once per round, not per client
+    List<TrainInterceptor> codecs = config.communication().interceptors(config.seed());
     for (int i = 0; i < clients.size(); i++) {
-      List<TrainInterceptor> chain = new ArrayList<>(config.communication().interceptors(config.seed()));
+      List<TrainInterceptor> chain = new ArrayList<>(codecs);
       chain.addAll(adversaryChains.get(i));
       chain.addAll(strategy.clientInterceptors());
       clients.get(i).intercept(chain);
