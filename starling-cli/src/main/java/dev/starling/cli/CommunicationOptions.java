@@ -97,7 +97,7 @@ final class CommunicationOptions {
     if (subModels == null) {
       return s;
     }
-    if (s instanceof FedAvg f && f.describe().startsWith("FedAvg(")) {
+    if (s instanceof FedAvg f && f.weighting() == FedAvg.Weighting.EXAMPLES) {
       return new PositionwiseFedAvg();
     }
     if (s instanceof PositionwiseFedAvg) {

@@ -38,6 +38,11 @@ public class FedAvg implements Strategy {
     this.weighting = weighting;
   }
 
+  /** How client models are weighted. */
+  public Weighting weighting() {
+    return weighting;
+  }
+
   /** The plain (unweighted) average of client models. */
   public static FedAvg plainAverage() {
     return new FedAvg(Weighting.UNIFORM);
