@@ -48,7 +48,8 @@ import java.util.zip.CheckedOutputStream;
  * checkpoint that reads back intact; a torn or corrupted newest file (CRC mismatch, truncation) is
  * logged and the previous one is used.
  *
- * <p>Format version 1, integers big-endian:
+ * <p>Format version 2 (version 1 files, whose round records have no failure reason, are still read),
+ * integers big-endian:
  * <pre>
  *   magic "STRLCKPT", version int32, round int32,
  *   metadata: int32 n, n x (key UTF, value UTF); clients: int32 n, n x UTF;
@@ -61,7 +62,7 @@ import java.util.zip.CheckedOutputStream;
 public final class CheckpointStore {
   /** Checkpoints kept: the latest and one fallback. */
   public static final int KEEP = 2;
-  public static final int VERSION = 1;
+  public static final int VERSION = 2;
 
   private static final System.Logger LOG = System.getLogger(CheckpointStore.class.getName());
   private static final byte[] MAGIC = {'S', 'T', 'R', 'L', 'C', 'K', 'P', 'T'};
@@ -141,20 +142,62 @@ public final class CheckpointStore {
     return m.matches() ? Integer.parseInt(m.group(1)) : -1;
   }
 
-  /** The newest intact checkpoint, falling back past torn or corrupt ones; empty if there is none. */
+  /** What {@link #latest(IfNoneReadable)} does when checkpoint files exist but not one of them reads back. */
+  public enum IfNoneReadable {
+    /**
+     * Throw: starting over would silently restart the round count, the metrics history and the privacy
+     * budget already spent (which would then be spent twice).
+     */
+    REFUSE,
+    /** Start over on purpose: the unreadable files are renamed to {@code NAME.corrupt} (kept, never read again). */
+    START_OVER
+  }
+
+  /** {@link #latest(IfNoneReadable)} that refuses to start over when every checkpoint file is unreadable. */
   public Optional<RunState> latest() {
+    return latest(IfNoneReadable.REFUSE);
+  }
+
+  /**
+   * The newest intact checkpoint, falling back past torn or corrupt ones; empty if there is no
+   * checkpoint file. If there are checkpoint files but none is readable, {@code policy} decides:
+   * {@link IfNoneReadable#REFUSE} throws {@link FlException} ({@link ErrorCode#FAILED_PRECONDITION})
+   * naming every file and why it was unreadable; {@link IfNoneReadable#START_OVER} moves them aside and
+   * returns empty.
+   */
+  public Optional<RunState> latest(IfNoneReadable policy) {
     List<Path> files;
     try {
       files = checkpoints();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list checkpoints in " + dir + ": " + e.getMessage(), e);
     }
+    List<String> problems = new ArrayList<>();
     for (Path p : files) {
       try {
         return Optional.of(read(p));
       } catch (FlException | IOException e) {
         LOG.log(Level.WARNING, "ignoring unusable checkpoint {0}: {1}; trying the previous one", p, e.getMessage());
+        problems.add(p + " (" + e.getMessage() + ")");
       }
+    }
+    if (files.isEmpty()) {
+      return Optional.empty();
+    }
+    if (policy == IfNoneReadable.REFUSE) {
+      throw new FlException(ErrorCode.FAILED_PRECONDITION, "none of the " + files.size() + " checkpoint files in " + dir
+          + " is readable: " + String.join("; ", problems) + ". Refusing to start over, which would restart the round count,"
+          + " the metrics history and the privacy budget already spent; restore a good checkpoint, or start a new run on"
+          + " purpose");
+    }
+    for (Path p : files) {
+      Path aside = p.resolveSibling(p.getFileName() + ".corrupt");
+      try {
+        Files.move(p, aside, StandardCopyOption.REPLACE_EXISTING);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot move unreadable checkpoint " + p + " aside: " + e.getMessage(), e);
+      }
+      LOG.log(Level.WARNING, "starting over: unreadable checkpoint {0} moved to {1}", p, aside);
     }
     return Optional.empty();
   }
@@ -221,6 +264,7 @@ public final class CheckpointStore {
       out.writeDouble(v.weight());
       out.writeUTF(clip(v.rule()));
     }
+    out.writeUTF(clip(r.failureReason()));
   }
 
   private static void writeTensors(DataOutputStream out, ParameterSet p) throws IOException {
@@ -254,8 +298,8 @@ public final class CheckpointStore {
         throw corrupt(source, "not a Starling checkpoint (bad magic)");
       }
       int version = in.readInt();
-      if (version != VERSION) {
-        throw corrupt(source, "checkpoint format version " + version + ", this build reads " + VERSION);
+      if (version != 1 && version != VERSION) {
+        throw corrupt(source, "checkpoint format version " + version + ", this build reads 1 to " + VERSION);
       }
       int round = in.readInt();
       Map<String, String> meta = new LinkedHashMap<>();
@@ -268,7 +312,7 @@ public final class CheckpointStore {
       }
       List<RoundRecord> history = new ArrayList<>();
       for (int i = 0, n = count(in, source); i < n; i++) {
-        history.add(readRecord(in, source));
+        history.add(readRecord(in, source, version));
       }
       ParameterSet global = readTensors(in, source);
       ParameterSet state = readTensors(in, source);
@@ -297,7 +341,7 @@ public final class CheckpointStore {
     return n;
   }
 
-  private static RoundRecord readRecord(DataInputStream in, String source) throws IOException {
+  private static RoundRecord readRecord(DataInputStream in, String source, int version) throws IOException {
     int round = in.readInt();
     Metrics.Builder m = Metrics.builder();
     for (int i = 0, n = count(in, source); i < n; i++) {
@@ -317,7 +361,8 @@ public final class CheckpointStore {
       verdicts.add(new ClientVerdict(new ClientId(in.readUTF()), ClientVerdict.Action.valueOf(in.readUTF()),
           in.readDouble(), in.readUTF()));
     }
-    return new RoundRecord(round, m.build(), selected, succeeded, failures, up, down, seconds, verdicts);
+    String failureReason = version >= 2 ? in.readUTF() : "";
+    return new RoundRecord(round, m.build(), selected, succeeded, failures, up, down, seconds, verdicts, failureReason);
   }
 
   private static ParameterSet readTensors(DataInputStream in, String source) throws IOException {

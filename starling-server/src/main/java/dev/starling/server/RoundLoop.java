@@ -10,6 +10,7 @@ import dev.starling.core.message.ClientReply;
 import dev.starling.core.metrics.Metrics;
 import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
+import dev.starling.core.tensor.Tensor;
 import dev.starling.strategy.AggregateResult;
 import dev.starling.strategy.Aggregation;
 import dev.starling.strategy.ClientVerdict;
@@ -40,6 +41,12 @@ import java.util.concurrent.TimeoutException;
  * failures and never aggregated); clients that fail or miss the round deadline are recorded as
  * {@link ClientFailure}s; if fewer than {@code minSuccessfulClients} updates were accepted the global
  * model is kept; then federated and server-side evaluation; then stop conditions.
+ *
+ * <p>Nothing non-finite is committed: if the aggregate model or the strategy's state after the round
+ * ({@link Strategy#saveState()}: SCAFFOLD's control variate, the FedOpt moments) holds NaN or an
+ * infinity, the previous global model is kept, the strategy is given back its state from before the
+ * round ({@link Strategy#restoreState}), and the round is recorded as failed ({@code round_failed = 1})
+ * with {@link RoundRecord#failureReason()} saying what was not finite. Later rounds go on as usual.
  *
  * <p>Not thread-safe: one {@link #run} at a time.
  */
@@ -112,7 +119,7 @@ public final class RoundLoop {
       }
       double seconds = (System.nanoTime() - start) / 1e9;
       RoundRecord rec = new RoundRecord(round, metrics, st.selected, st.succeeded, st.failures, st.bytesUp,
-          st.bytesDown, seconds, st.verdicts);
+          st.bytesDown, seconds, st.verdicts, st.failureReason);
       history.add(rec);
       listener.onRoundEnd(rec);
       listener.onRoundCommitted(round, global, history);
@@ -146,6 +153,7 @@ public final class RoundLoop {
     long bytesDown;
     List<ClientVerdict> verdicts = List.of();
     int attempts = 1;
+    String failureReason = "";
   }
 
   private int clientsPerRound(int available) {
@@ -173,6 +181,7 @@ public final class RoundLoop {
 
     RoundState st = new RoundState();
     st.selected = k;
+    ParameterSet stateBefore = strategy.saveState(); // to roll back a non-finite round; empty for stateless strategies
     Aggregation agg = strategy.beginAggregation(round, global);
     long deadline = System.nanoTime() + config.roundTimeout().toNanos();
     if (config.foldOrder() == FoldOrder.SELECTION) {
@@ -208,14 +217,44 @@ public final class RoundLoop {
     }
     AggregateResult res = agg.finish(st.failures);
     st.verdicts = res.verdicts();
-    if (st.succeeded >= config.minSuccessfulClients()) {
+    String rejected = st.succeeded >= config.minSuccessfulClients() ? nonFinite(res.parameters(), stateBefore) : null;
+    if (st.succeeded >= config.minSuccessfulClients() && rejected == null) {
       st.global = res.parameters();
       st.metrics = res.metrics();
     } else {
       st.global = global;
       st.metrics = Metrics.builder().putAll(res.metrics()).put("round_failed", 1).build();
+      st.failureReason = rejected != null ? rejected
+          : st.succeeded + " of " + k + " updates accepted, fewer than min-successful-clients = "
+              + config.minSuccessfulClients() + "; the previous global model is kept";
     }
     return st;
+  }
+
+  /**
+   * Null if the aggregate {@code next} and the strategy's new state are finite; else rolls the strategy
+   * back to {@code stateBefore} and returns the reason the round is rejected.
+   */
+  private String nonFinite(ParameterSet next, ParameterSet stateBefore) {
+    String what = describeNonFinite(next, "the aggregated global model");
+    if (what == null) {
+      what = describeNonFinite(strategy.saveState(), "the strategy state");
+    }
+    if (what == null) {
+      return null;
+    }
+    strategy.restoreState(stateBefore);
+    return what + "; the round is rejected, the previous global model and strategy state are kept";
+  }
+
+  private static String describeNonFinite(ParameterSet p, String what) {
+    for (Tensor t : p) {
+      float m = t.maxAbs();
+      if (!(m <= Float.MAX_VALUE)) {
+        return what + " is not finite (tensor " + t.name() + " has " + (Float.isNaN(m) ? "NaN" : "an infinite value") + ")";
+      }
+    }
+    return null;
   }
 
   private void collect(ClientId id, CompletableFuture<FitOutcome> f, long deadline, ParameterSet global,
@@ -224,7 +263,7 @@ public final class RoundLoop {
       FitOutcome o = f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       st.bytesDown += o.bytesDown();
       st.bytesUp += o.bytesUp();
-      UpdateValidator.validate(global, id, o.result());
+      UpdateValidator.validate(global, id, o.result(), config.maxExamplesPerClient());
       agg.accept(id, o.result());
       st.succeeded++;
     } catch (TimeoutException e) {

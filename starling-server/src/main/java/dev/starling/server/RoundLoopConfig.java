@@ -2,6 +2,7 @@ package dev.starling.server;
 
 import dev.starling.core.error.Checks;
 import dev.starling.core.learner.TrainConfig;
+import dev.starling.strategy.UpdateValidator;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -24,10 +25,22 @@ import java.util.Objects;
  * @param foldOrder order in which updates are folded
  * @param roundRetries how many times a round that fell short of {@code minSuccessfulClients} is run again
  *     (with a fresh selection) before it is recorded as failed; 0 = never
+ * @param maxExamplesPerClient the most training examples a client may claim for one update (FedAvg
+ *     weights by the claim); an update claiming more is rejected as a failure, not clamped. Default
+ *     {@link UpdateValidator#DEFAULT_MAX_EXAMPLES} ({@code 2^31 - 1}); at most {@code 2^53}
  */
 public record RoundLoopConfig(int rounds, double fractionFit, int minFitClients, int minAvailableClients,
     int minSuccessfulClients, double fractionEvaluate, Duration roundTimeout, Duration availabilityTimeout,
-    List<StopCondition> stopConditions, TrainConfig trainDefaults, long seed, FoldOrder foldOrder, int roundRetries) {
+    List<StopCondition> stopConditions, TrainConfig trainDefaults, long seed, FoldOrder foldOrder, int roundRetries,
+    long maxExamplesPerClient) {
+
+  /** A configuration with the default {@code maxExamplesPerClient}. */
+  public RoundLoopConfig(int rounds, double fractionFit, int minFitClients, int minAvailableClients,
+      int minSuccessfulClients, double fractionEvaluate, Duration roundTimeout, Duration availabilityTimeout,
+      List<StopCondition> stopConditions, TrainConfig trainDefaults, long seed, FoldOrder foldOrder, int roundRetries) {
+    this(rounds, fractionFit, minFitClients, minAvailableClients, minSuccessfulClients, fractionEvaluate, roundTimeout,
+        availabilityTimeout, stopConditions, trainDefaults, seed, foldOrder, roundRetries, UpdateValidator.DEFAULT_MAX_EXAMPLES);
+  }
 
   /** A configuration without round retries. */
   public RoundLoopConfig(int rounds, double fractionFit, int minFitClients, int minAvailableClients,
@@ -53,6 +66,8 @@ public record RoundLoopConfig(int rounds, double fractionFit, int minFitClients,
     Objects.requireNonNull(trainDefaults, "trainDefaults");
     Objects.requireNonNull(foldOrder, "foldOrder");
     Checks.checkNonNegative(roundRetries, "roundRetries");
+    Checks.checkArgument(maxExamplesPerClient >= 1 && maxExamplesPerClient <= (1L << 53), "maxExamplesPerClient",
+        "in [1, 2^53]", maxExamplesPerClient);
   }
 
   public static Builder builder() {
@@ -74,6 +89,7 @@ public record RoundLoopConfig(int rounds, double fractionFit, int minFitClients,
     private long seed;
     private FoldOrder foldOrder = FoldOrder.SELECTION;
     private int roundRetries;
+    private long maxExamplesPerClient = UpdateValidator.DEFAULT_MAX_EXAMPLES;
 
     private Builder() {}
 
@@ -90,10 +106,12 @@ public record RoundLoopConfig(int rounds, double fractionFit, int minFitClients,
     public Builder seed(long v) { seed = v; return this; }
     public Builder foldOrder(FoldOrder v) { foldOrder = v; return this; }
     public Builder roundRetries(int v) { roundRetries = v; return this; }
+    public Builder maxExamplesPerClient(long v) { maxExamplesPerClient = v; return this; }
 
     public RoundLoopConfig build() {
       return new RoundLoopConfig(rounds, fractionFit, minFitClients, minAvailableClients, minSuccessfulClients,
-          fractionEvaluate, roundTimeout, availabilityTimeout, stopConditions, trainDefaults, seed, foldOrder, roundRetries);
+          fractionEvaluate, roundTimeout, availabilityTimeout, stopConditions, trainDefaults, seed, foldOrder, roundRetries,
+          maxExamplesPerClient);
     }
   }
 }

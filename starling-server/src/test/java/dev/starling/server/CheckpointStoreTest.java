@@ -103,11 +103,43 @@ class CheckpointStoreTest {
   }
 
   @Test
-  void noCheckpointOrOnlyCorruptOnesMeansStartFresh() throws IOException {
-    CheckpointStore store = new CheckpointStore(dir.resolve("none"));
-    assertThat(store.latest()).isEmpty();
-    Files.writeString(dir.resolve("checkpoint-000009.ckpt"), "garbage");
+  void latest_noCheckpoint_startsFresh() throws IOException {
+    assertThat(new CheckpointStore(dir.resolve("none")).latest()).isEmpty();
+    Files.writeString(dir.resolve("notes.txt"), "not a checkpoint");
     assertThat(new CheckpointStore(dir).latest()).isEmpty();
+  }
+
+  @Test
+  void latest_everyCheckpointCorrupt_refusesNamingEachFile() throws IOException {
+    Files.writeString(dir.resolve("checkpoint-000009.ckpt"), "garbage");
+    Files.writeString(dir.resolve("checkpoint-000008.ckpt"), "STRLCKPTmore garbage");
+    CheckpointStore store = new CheckpointStore(dir);
+    assertThatThrownBy(store::latest).isInstanceOf(FlException.class)
+        .hasMessageContaining("none of the 2 checkpoint files")
+        .hasMessageContaining("checkpoint-000009.ckpt (").hasMessageContaining("checkpoint-000008.ckpt (")
+        .hasMessageContaining("privacy budget");
+    assertThat(store.checkpoints()).hasSize(2); // refusing touches nothing
+  }
+
+  @Test
+  void latest_everyCheckpointCorruptAndStartOverAsked_movesThemAsideAndStartsFresh() throws IOException {
+    Files.writeString(dir.resolve("checkpoint-000009.ckpt"), "garbage");
+    CheckpointStore store = new CheckpointStore(dir);
+    assertThat(store.latest(CheckpointStore.IfNoneReadable.START_OVER)).isEmpty();
+    assertThat(store.checkpoints()).isEmpty();
+    assertThat(dir.resolve("checkpoint-000009.ckpt.corrupt")).hasContent("garbage");
+    assertThat(store.latest()).isEmpty(); // the next start is a plain fresh start
+  }
+
+  @Test
+  void roundRecordFailureReason_survivesTheCheckpoint() throws IOException {
+    RoundRecord failed = new RoundRecord(1, Metrics.of("round_failed", 1), 3, 3, List.of(), 1, 2, 0.5, List.of(),
+        "the aggregated global model is not finite");
+    RunState s = new RunState(1, TestParameters.random(2, 2, 1), ParameterSet.of(), List.of(failed), List.of(), Map.of());
+    Path f = new CheckpointStore(dir).write(s);
+    RoundRecord back = CheckpointStore.read(f).history().get(0);
+    assertThat(back.failureReason()).isEqualTo("the aggregated global model is not finite");
+    assertThat(back.committed()).isFalse();
   }
 
   // --- resume through the round loop ---

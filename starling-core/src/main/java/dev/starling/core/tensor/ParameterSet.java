@@ -153,6 +153,22 @@ public final class ParameterSet implements Iterable<Tensor> {
     return ParameterSet.of(out);
   }
 
+  /**
+   * The largest magnitude over every tensor ({@link Tensor#maxAbs()}, cached per tensor): finite exactly
+   * when every value is; NaN if a value is NaN, else +Inf if one is infinite; 0 for an empty set.
+   */
+  public float maxAbs() {
+    float m = 0f;
+    for (Tensor t : tensors) {
+      float a = t.maxAbs();
+      if (Float.isNaN(a)) {
+        return a;
+      }
+      m = Math.max(m, a);
+    }
+    return m;
+  }
+
   /** Index of the first non-finite value, or -1; used to reject NaN/Inf updates. */
   public long firstNonFinite() {
     long off = 0;

@@ -15,6 +15,8 @@ public final class Tensor {
   private final String name;
   private final int[] shape;
   private final float[] data;
+  /** Raw bits of {@link #maxAbs()}, or -1 before it is first asked for (a benign race, like String.hash). */
+  private int maxAbsBits = -1;
 
   private Tensor(String name, int[] shape, float[] data) {
     this.name = Objects.requireNonNull(name, "name");
@@ -69,6 +71,30 @@ public final class Tensor {
 
   public int size() {
     return data.length;
+  }
+
+  /**
+   * The largest magnitude of any value: +Inf if a value is infinite, NaN if one is NaN (so the tensor is
+   * finite exactly when this is {@code <= Float.MAX_VALUE}). One vectorisable pass on the first call,
+   * then cached: call it only on a tensor whose data will not change again (the convention for a tensor
+   * handed to another component). Validation computes it, so aggregation reads it for free.
+   */
+  public float maxAbs() {
+    int bits = maxAbsBits;
+    if (bits < 0) {
+      bits = maxAbsBits(data);
+      maxAbsBits = bits;
+    }
+    return Float.intBitsToFloat(bits);
+  }
+
+  /** Max of the values' bits without the sign bit: for non-negative floats, int order is float order, NaN above Inf. */
+  private static int maxAbsBits(float[] d) {
+    int m = 0;
+    for (float v : d) {
+      m = Math.max(m, Float.floatToRawIntBits(v) & 0x7fffffff);
+    }
+    return m;
   }
 
   /** A deep copy with its own buffer. */

@@ -62,4 +62,17 @@ class ParameterSetTest {
     p.get("b").data()[1] = Float.POSITIVE_INFINITY;
     assertThat(p.firstNonFinite()).isEqualTo(7);
   }
+
+  @Test
+  void maxAbs_largestMagnitudeInfinityOrNaN() {
+    assertThat(ParameterSet.of(Tensor.of("w", new float[] {1, -3e38f, 2}, 3), Tensor.of("b", new float[] {-0f}, 1)).maxAbs())
+        .isEqualTo(3e38f);
+    assertThat(ParameterSet.of(Tensor.of("w", new float[] {Float.MAX_VALUE, Float.NEGATIVE_INFINITY}, 2)).maxAbs())
+        .isEqualTo(Float.POSITIVE_INFINITY);
+    // NaN wins over an infinity in a later tensor, so "finite" is exactly maxAbs() <= MAX_VALUE
+    assertThat(ParameterSet.of(Tensor.of("a", new float[] {Float.NaN, 1}, 2),
+        Tensor.of("b", new float[] {Float.POSITIVE_INFINITY}, 1)).maxAbs()).isNaN();
+    assertThat(ParameterSet.of(Tensor.of("a", new float[] {-Float.MIN_VALUE}, 1)).maxAbs()).isEqualTo(Float.MIN_VALUE);
+    assertThat(ParameterSet.of().maxAbs()).isZero();
+  }
 }

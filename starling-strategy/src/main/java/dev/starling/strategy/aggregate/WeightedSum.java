@@ -17,6 +17,15 @@ import java.util.List;
  * operations of folding them one by one but reads and writes the sum once per group instead of once per
  * update, on all cores. Memory stays O(model size): the sum plus at most {@code fused - 1} pending
  * references. Not thread-safe.
+ *
+ * <p>Range: finite inputs never overflow the float32 sum. The sum keeps a power-of-two scale
+ * {@code 2^e} (true sum = {@code scale * sums}) and an upper bound {@code sum_k w_k max|p_k|} computed in
+ * double from each update's {@link ParameterSet#maxAbs()} (cached by validation, so free on the hot
+ * path). While the bound stays below {@link #SCALE_LIMIT} the scale is 1 and every float operation is
+ * exactly the unscaled one (bit-identical to folding {@code w * p} directly); once an update would push
+ * it past, the pending updates are folded, the sum is divided by a power of two (exact, apart from values
+ * far below the sum's magnitude that underflow) and later weights are divided by the scale, so e.g. two
+ * clients sending {@code 3e38} average to {@code 3e38}, not {@code +Inf}.
  */
 public final class WeightedSum {
   private final ParameterSet template;
@@ -25,8 +34,21 @@ public final class WeightedSum {
   private final float[] pendingWeights;
   private int pendingCount;
   private double totalWeight;
+  /** Upper bound on {@code |true sum|} in every coordinate: sum of (float) w_k * max|p_k|. */
+  private double bound;
+  /** The true sum is {@code scale * sums}; a power of two, 1 until the bound needs more range. */
+  private double scale = 1.0;
   private int count;
   private boolean consumed;
+
+  /**
+   * The largest bound on {@code |sum / scale|} the float sum is let reach: {@code 2^120}, 256 times below
+   * {@code Float.MAX_VALUE}, a margin for the rounding of weights and of the running float sum.
+   */
+  public static final double SCALE_LIMIT = 0x1p120;
+
+  /** The largest weight {@link #add} accepts: {@code 2^53}, integers are exact up to it. */
+  public static final double MAX_WEIGHT = 0x1p53;
 
   /** Bytes of pending update references {@link #WeightedSum(ParameterSet)} allows: 256 MiB. */
   public static final long PENDING_BUDGET_BYTES = 256L << 20;
@@ -65,20 +87,46 @@ public final class WeightedSum {
     }
   }
 
-  /** Adds {@code weight * p}; {@code p} must have the template's spec (checked by the caller). */
+  /**
+   * Adds {@code weight * p}; {@code p} must have the template's spec (checked by the caller) and finite
+   * values ({@link dev.starling.strategy.UpdateValidator}); {@code weight} is in {@code [0, }{@link #MAX_WEIGHT}{@code ]}.
+   */
   public void add(ParameterSet p, double weight) {
     Checks.checkState(!consumed, "add() after mean(): a WeightedSum serves one aggregation");
-    Checks.checkArgument(weight >= 0 && Double.isFinite(weight), "weight", ">= 0 and finite", weight);
+    Checks.checkArgument(weight >= 0 && weight <= MAX_WEIGHT, "weight", "in [0, 2^53]", weight);
+    float max = p.maxAbs();
+    Checks.checkArgument(max <= Float.MAX_VALUE, "largest |value| of the update", "finite (validate updates first)", max);
+    float w = (float) weight;
+    bound += (double) w * max;
+    if (bound > SCALE_LIMIT * scale) {
+      rescale();
+    }
     List<Tensor> ts = p.tensors();
     for (int i = 0; i < sums.length; i++) {
       pending[i][pendingCount] = ts.get(i).data();
     }
-    pendingWeights[pendingCount++] = (float) weight;
+    pendingWeights[pendingCount++] = scale == 1.0 ? w : (float) (weight / scale);
     totalWeight += weight;
     count++;
     if (pendingCount == pendingWeights.length) {
       flush();
     }
+  }
+
+  /** Folds what is pending at the old scale, then divides the sum by the power of two that brings the bound in range. */
+  private void rescale() {
+    flush();
+    int e = Math.getExponent(bound / (SCALE_LIMIT * scale)) + 1;
+    float factor = Math.scalb(1f, -e);
+    for (float[] s : sums) {
+      WeightedFold.scale(s, factor, s);
+    }
+    scale = Math.scalb(scale, e);
+  }
+
+  /** The power of two the float sum is stored divided by (1 unless finite but huge updates needed more range). */
+  public double scale() {
+    return scale;
   }
 
   private void flush() {
@@ -108,7 +156,7 @@ public final class WeightedSum {
     Checks.checkState(totalWeight > 0, "mean() needs a positive total weight; got " + totalWeight + " from " + count + " updates");
     flush();
     consumed = true;
-    float inv = (float) (1.0 / totalWeight);
+    float inv = (float) (scale / totalWeight);
     List<Tensor> out = new ArrayList<>(sums.length);
     List<Tensor> ts = template.tensors();
     for (int i = 0; i < sums.length; i++) {
