@@ -20,7 +20,7 @@ import java.util.Set;
  * Writes {@code --metrics-out}: one JSON object per line per round, flushed after each round so a
  * crashed run keeps every finished round. Field order and names are a public contract (README,
  * "Metrics file"): the fixed fields first, then every other round metric by its name, then
- * {@code failures}.
+ * {@code failure_reason} (only for a round that committed no update), then {@code failures}.
  */
 final class MetricsWriter implements RoundListener, AutoCloseable {
   private static final Set<String> FIXED = Set.of("train_loss", "test_loss", "test_accuracy");
@@ -59,6 +59,9 @@ final class MetricsWriter implements RoundListener, AutoCloseable {
       if (!FIXED.contains(e.getKey()) && Double.isFinite(e.getValue())) {
         o.put(e.getKey(), e.getValue());
       }
+    }
+    if (!r.failureReason().isEmpty()) {
+      o.put("failure_reason", r.failureReason());
     }
     ArrayNode failures = o.putArray("failures");
     for (ClientFailure f : r.failures()) {

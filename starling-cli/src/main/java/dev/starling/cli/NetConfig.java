@@ -22,7 +22,7 @@ final class NetConfig {
       "fraction-evaluate", "round-timeout", "availability-timeout", "local-epochs", "batch-size", "lr", "momentum",
       "weight-decay", "seed", "target-accuracy", "heartbeat", "chunk-values", "max-update-values",
       "max-concurrent-uploads", "upload-wait", "checkpoint-dir", "run-id", "secagg", "secagg-phase-timeout",
-      "dp", "target-epsilon", "delta", "accountant", "dp-noise");
+      "dp", "target-epsilon", "delta", "accountant", "dp-noise", "max-examples-per-client", "discard-corrupt-checkpoints");
 
   private final Properties p = new Properties();
   private final Path file;

@@ -66,6 +66,11 @@ final class ServerCommand implements Callable<Integer> {
   @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Checkpoint after every round here and resume from the latest intact checkpoint (overrides checkpoint-dir in the config).")
   Path checkpointDir;
 
+  @Option(names = "--discard-corrupt-checkpoints", description = "When every checkpoint in the checkpoint directory is unreadable,"
+      + " move them aside (NAME.corrupt) and start a new run instead of refusing to start; an existing --metrics-out file is kept"
+      + " as FILE.discarded-N. Also config 'discard-corrupt-checkpoints = true'.")
+  boolean discardCorruptCheckpoints;
+
   @Option(names = "--tokens", paramLabel = "FILE", description = "Per-client tokens, one 'CLIENT_ID TOKEN' per line; clients without a valid token are refused (UNAUTHENTICATED).")
   Path tokens;
 
@@ -90,11 +95,25 @@ final class ServerCommand implements Callable<Integer> {
   @Option(names = "--report-heap", description = "Print this process's CPU time per round and the sampled peak heap at the end (measurements).")
   boolean reportHeap;
 
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-    HeapSampler heap = reportHeap ? HeapSampler.start() : null;
     NetConfig c = new NetConfig(config);
+    Path ckptDir = checkpointDir != null ? checkpointDir : c.has("checkpoint-dir") ? Path.of(c.str("checkpoint-dir", ".")) : null;
+    if (modelOut != null) {
+      RunChecks.requireWritableFile(spec.commandLine(), "--model-out", modelOut);
+    }
+    if (metricsOut != null) {
+      RunChecks.requireWritableFile(spec.commandLine(), "--metrics-out", metricsOut);
+    }
+    if (ckptDir != null) {
+      RunChecks.requireWritableDirectory(spec.commandLine(), checkpointDir != null ? "--checkpoint-dir" : "config 'checkpoint-dir'",
+          ckptDir);
+    }
+    HeapSampler heap = reportHeap ? HeapSampler.start() : null;
     long seed = c.number("seed", 1);
     String modelId = c.str("model", "mlp:32");
     String strategySpec = c.str("strategy", "fedavg");
@@ -148,6 +167,7 @@ final class ServerCommand implements Callable<Integer> {
         .minSuccessfulClients(c.integer("min-successful-clients", 1)).roundRetries(c.integer("round-retries", 0)).fractionEvaluate(c.real("fraction-evaluate", 0))
         .roundTimeout(c.duration("round-timeout", Duration.ofMinutes(5)))
         .availabilityTimeout(c.duration("availability-timeout", Duration.ofMinutes(10)))
+        .maxExamplesPerClient(c.number("max-examples-per-client", dev.starling.strategy.UpdateValidator.DEFAULT_MAX_EXAMPLES))
         .trainDefaults(train).stopConditions(stops).seed(seed).foldOrder(FoldOrder.ARRIVAL).build();
 
     ServerSettings settings = new ServerSettings(host, port, tls(), readTokens(), c.duration("heartbeat", Duration.ofSeconds(2)),
@@ -157,9 +177,9 @@ final class ServerCommand implements Callable<Integer> {
     Optional<SecAggSettings> secAggSettings = secagg.map(a -> new SecAggSettings(a.dropoutTolerance(), a.maxAbs(),
         c.duration("secagg-phase-timeout", min(a.phaseTimeout(), loopCfg.roundTimeout())), loopCfg.roundTimeout()));
 
-    Path ckptDir = checkpointDir != null ? checkpointDir : c.has("checkpoint-dir") ? Path.of(c.str("checkpoint-dir", ".")) : null;
     CheckpointStore store = ckptDir == null ? null : new CheckpointStore(ckptDir);
-    RunState resume = store == null ? null : store.latest().orElse(null);
+    RunState resume = store == null ? null : resumePoint(store, discardCorruptCheckpoints || flag(c, "discard-corrupt-checkpoints"),
+        out);
 
     FederationServer unstarted = new FederationServer(settings);
     if (strategy instanceof LocalDpStrategy ldp) {
@@ -212,6 +232,9 @@ final class ServerCommand implements Callable<Integer> {
               r.round(), r.clientsSucceeded(), r.clientsSelected(), r.metric("test_accuracy"), r.seconds(), cpu, r.bytesUp(),
               r.bytesDown(), r.failures().isEmpty() ? "" : ", failures: " + r.failures().stream()
                   .map(f -> f.client() + " " + f.code() + " (" + f.reason() + ")").toList());
+          if (!r.failureReason().isEmpty()) {
+            out.printf(Locale.ROOT, "round %d: failed: %s%n", r.round(), r.failureReason());
+          }
         }
       });
       if (metrics != null) {
@@ -229,6 +252,11 @@ final class ServerCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "uploads   at most %d client update(s) held in full at once (max-concurrent-uploads=%d)%n",
           server.peakUploadsInFlight(), settings.maxConcurrentUploads());
       server.finish("run complete: " + result.history().stopReason());
+      Optional<String> allFailed = RunChecks.everyRoundFailed(result.history());
+      if (allFailed.isPresent()) {
+        System.err.println("error: " + allFailed.get() + (modelOut != null ? "; --model-out not written" : ""));
+        return 1;
+      }
       if (modelOut != null) {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put(ModelFiles.MODEL, modelId);
@@ -311,6 +339,52 @@ final class ServerCommand implements Callable<Integer> {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("config 'secagg' must be DROPOUT[,MAXABS], e.g. 0.3 or 0.3,4. Provided value: " + v);
     }
+  }
+
+  /**
+   * The checkpoint to resume from, or null for a fresh start. Checkpoint files that are all unreadable
+   * stop the server (a silent fresh start would restart the metrics and the privacy budget) unless
+   * {@code discard} says to start over; then an existing {@code --metrics-out} file is kept under a new
+   * name rather than truncated.
+   */
+  private RunState resumePoint(CheckpointStore store, boolean discard, PrintStream out) throws IOException {
+    if (!discard) {
+      try {
+        return store.latest().orElse(null);
+      } catch (dev.starling.core.error.FlException e) {
+        throw new dev.starling.core.error.FlException(e.code(), e.getMessage() + ": pass --discard-corrupt-checkpoints"
+            + " (config 'discard-corrupt-checkpoints = true') to start a new run in " + store.directory(), e);
+      }
+    }
+    boolean hadFiles = !store.checkpoints().isEmpty();
+    RunState s = store.latest(CheckpointStore.IfNoneReadable.START_OVER).orElse(null);
+    if (s == null && hadFiles) {
+      out.printf(Locale.ROOT, "starting  a new run: every checkpoint in %s was unreadable and was moved aside (*.corrupt)%n",
+          store.directory());
+      if (metricsOut != null && Files.exists(metricsOut)) {
+        Path kept = keepAside(metricsOut);
+        out.printf(Locale.ROOT, "metrics   the previous %s is kept as %s%n", metricsOut, kept);
+      }
+    }
+    return s;
+  }
+
+  /** Renames {@code file} to the first free {@code FILE.discarded-N}. */
+  private static Path keepAside(Path file) throws IOException {
+    for (int n = 1; ; n++) {
+      Path aside = file.resolveSibling(file.getFileName() + ".discarded-" + n);
+      if (!Files.exists(aside)) {
+        return Files.move(file, aside);
+      }
+    }
+  }
+
+  private static boolean flag(NetConfig c, String key) {
+    String v = c.str(key, "false").strip().toLowerCase(Locale.ROOT);
+    if (!v.equals("true") && !v.equals("false")) {
+      throw new IllegalArgumentException("config '" + key + "' must be true or false. Provided value: " + v);
+    }
+    return v.equals("true");
   }
 
   private static Duration min(Duration a, Duration b) {

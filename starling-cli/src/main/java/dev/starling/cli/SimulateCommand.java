@@ -133,6 +133,12 @@ final class SimulateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintStream out = spec.commandLine().getOut() == null ? System.out : new PrintStream(System.out, true);
+    if (modelOut != null) {
+      RunChecks.requireWritableFile(spec.commandLine(), "--model-out", modelOut);
+    }
+    if (metricsOut != null) {
+      RunChecks.requireWritableFile(spec.commandLine(), "--metrics-out", metricsOut);
+    }
     ModelSpec modelSpec = ModelSpec.parse(model);
     Partitioner partitioner = Partitioners.parse(partition);
     SubModelConfig subModels = communication.subModels(seed, privacy.localDp(), privacy.delta);
@@ -192,6 +198,11 @@ final class SimulateCommand implements Callable<Integer> {
       RoundLoop.Result result = sim.run(strat, loopCfg, listeners);
       double total = (System.nanoTime() - t0) / 1e9;
       ResultTable.print(out, result.history(), sim.trainingStats(), total);
+      Optional<String> allFailed = RunChecks.everyRoundFailed(result.history());
+      if (allFailed.isPresent()) {
+        System.err.println("error: " + allFailed.get() + (modelOut != null ? "; --model-out not written" : ""));
+        return 1;
+      }
       if (modelOut != null) {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put(ModelFiles.MODEL, modelSpec.id());
