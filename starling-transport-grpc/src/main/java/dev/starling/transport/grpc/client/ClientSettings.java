@@ -28,7 +28,8 @@ public record ClientSettings(String host, int port, String clientId, Optional<St
     Checks.checkArgument(clientId != null && !clientId.isBlank(), "clientId", "non-blank", clientId);
     Objects.requireNonNull(token, "token");
     Objects.requireNonNull(tls, "tls");
-    Checks.checkPositive(chunkValues, "chunkValues");
+    Checks.checkArgument(chunkValues > 0 && chunkValues <= Payloads.MAX_CHUNK_VALUES, "chunkValues",
+        "in [1, " + Payloads.MAX_CHUNK_VALUES + "] (a chunk must fit gRPC's 4 MiB message limit)", chunkValues);
   }
 
   /** Plaintext, no token, 1 MiB chunks, backoff 100 ms .. 2 s, give up after 2 minutes. */
