@@ -48,6 +48,10 @@ public record ClientSettings(String host, int port, String clientId, Optional<St
         giveUpAfter);
   }
 
+  public ClientSettings withChunkValues(int n) {
+    return new ClientSettings(host, port, clientId, token, tls, n, initialBackoff, maxBackoff, giveUpAfter);
+  }
+
   public ClientSettings withGiveUpAfter(Duration d) {
     return new ClientSettings(host, port, clientId, token, tls, chunkValues, initialBackoff, maxBackoff, d);
   }

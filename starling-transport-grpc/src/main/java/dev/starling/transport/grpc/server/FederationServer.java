@@ -183,6 +183,11 @@ public final class FederationServer implements AutoCloseable {
     everSeen.addAll(ids);
   }
 
+  /** Open sessions that have not said Hello yet (for tests). */
+  int sessionsAwaitingHello() {
+    return awaitingHello.size();
+  }
+
   /** Upload slots in use (for tests). */
   public int uploadsInFlight() {
     return gate.inUse();
