@@ -386,6 +386,11 @@ public final class FederationClient implements AutoCloseable {
     }
 
     private void sendUpdate(TaskHeader h, TrainResult r) {
+      if (rejected.contains(h.getTaskId())) {
+        LOG.log(Level.INFO, "client {0}: task {1} was abandoned by the server; its update is not sent", settings.clientId(),
+            h.getTaskId());
+        return;
+      }
       List<ParameterSet> payloads = Payloads.ordered(r.parameters(), r.attachments());
       out.send(ClientMessage.newBuilder().setUpdateHeader(UpdateHeader.newBuilder().setTaskId(h.getTaskId())
           .setRound(h.getRound()).setNumExamples(r.numExamples()).setLocalSteps(r.localSteps())
