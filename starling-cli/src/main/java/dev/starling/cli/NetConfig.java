@@ -21,8 +21,9 @@ final class NetConfig {
       "rounds", "fraction-fit", "min-fit-clients", "min-available-clients", "min-successful-clients", "round-retries",
       "fraction-evaluate", "round-timeout", "availability-timeout", "local-epochs", "batch-size", "lr", "momentum",
       "weight-decay", "seed", "target-accuracy", "heartbeat", "chunk-values", "max-update-values",
-      "max-concurrent-uploads", "upload-wait", "checkpoint-dir", "run-id", "secagg", "secagg-phase-timeout",
-      "dp", "target-epsilon", "delta", "accountant", "dp-noise", "max-examples-per-client", "discard-corrupt-checkpoints");
+      "max-concurrent-uploads", "upload-wait", "upload-idle-timeout", "hello-timeout", "checkpoint-dir", "run-id", "secagg",
+      "secagg-phase-timeout", "dp", "target-epsilon", "delta", "accountant", "dp-noise", "max-examples-per-client",
+      "discard-corrupt-checkpoints");
 
   private final Properties p = new Properties();
   private final Path file;
@@ -62,6 +63,15 @@ final class NetConfig {
 
   int integer(String key, int def) {
     return (int) number(key, def);
+  }
+
+  /** An integer in [{@code min}, {@code max}]; out of range is an error naming the key, the range and {@code why}. */
+  int integerIn(String key, int def, int min, int max, String why) {
+    long v = number(key, def);
+    if (v < min || v > max) {
+      throw bad(key, str(key, String.valueOf(def)), "an integer in [" + min + ", " + max + "] (" + why + ")");
+    }
+    return (int) v;
   }
 
   long number(String key, long def) {

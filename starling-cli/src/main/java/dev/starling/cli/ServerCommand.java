@@ -28,6 +28,7 @@ import dev.starling.privacy.secagg.SecureAggregationStrategy;
 import dev.starling.transport.grpc.server.FederationServer;
 import dev.starling.transport.grpc.server.SecAggSettings;
 import dev.starling.transport.grpc.server.ServerSettings;
+import dev.starling.transport.grpc.wire.Payloads;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -171,9 +172,12 @@ final class ServerCommand implements Callable<Integer> {
         .trainDefaults(train).stopConditions(stops).seed(seed).foldOrder(FoldOrder.ARRIVAL).build();
 
     ServerSettings settings = new ServerSettings(host, port, tls(), readTokens(), c.duration("heartbeat", Duration.ofSeconds(2)),
-        c.integer("chunk-values", 256 * 1024), c.number("max-update-values", Math.max(initial.size() * 2, 1L << 20)),
+        c.integerIn("chunk-values", Payloads.DEFAULT_CHUNK_VALUES, 1, Payloads.MAX_CHUNK_VALUES,
+            "a chunk message must fit gRPC's 4 MiB message limit"), c.number("max-update-values", Math.max(initial.size() * 2, 1L << 20)),
         c.integer("max-concurrent-uploads", 2), c.duration("upload-wait", loopCfg.roundTimeout()), modelId, strategySpec,
-        c.str("run-id", "starling-" + seed));
+        c.str("run-id", "starling-" + seed)).withTimeouts(
+        c.duration("hello-timeout", ServerSettings.DEFAULT_HELLO_TIMEOUT),
+        c.duration("upload-idle-timeout", ServerSettings.DEFAULT_UPLOAD_IDLE_TIMEOUT));
     Optional<SecAggSettings> secAggSettings = secagg.map(a -> new SecAggSettings(a.dropoutTolerance(), a.maxAbs(),
         c.duration("secagg-phase-timeout", min(a.phaseTimeout(), loopCfg.roundTimeout())), loopCfg.roundTimeout()));
 

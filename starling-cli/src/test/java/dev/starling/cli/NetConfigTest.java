@@ -46,6 +46,20 @@ class NetConfigTest {
   }
 
   @Test
+  void chunkValuesBeyondGrpcsMessageLimitIsRefusedNamingTheKeyAndTheLimit() throws Exception {
+    Path f = dir.resolve("run.properties");
+    Files.writeString(f, "chunk-values = 2000000\nupload-idle-timeout = 45s\nhello-timeout = 5s\n");
+    NetConfig c = new NetConfig(f);
+    int max = dev.starling.transport.grpc.wire.Payloads.MAX_CHUNK_VALUES;
+    assertThatThrownBy(() -> c.integerIn("chunk-values", 1, 1, max, "a chunk message must fit gRPC's 4 MiB message limit"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("run.properties: 'chunk-values' must be an integer in [1, " + max + "]")
+        .hasMessageContaining("4 MiB").hasMessageContaining("Provided value: 2000000");
+    assertThat(c.duration("upload-idle-timeout", Duration.ZERO)).isEqualTo(Duration.ofSeconds(45));
+    assertThat(c.duration("hello-timeout", Duration.ZERO)).isEqualTo(Duration.ofSeconds(5));
+  }
+
+  @Test
   void serverRefusesAMalformedTokenFileWithTheLineNumber() throws Exception {
     Path tokens = dir.resolve("tokens");
     Files.writeString(tokens, "# id token\nc1 abc\nc2\n");
@@ -93,5 +107,14 @@ class NetConfigTest {
     code = server(Files.writeString(dir.resolve("t.properties"), "model = logreg\nsecagg = 0.7\n"), err);
     assertThat(code).isNotZero();
     assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("dropout tolerance").contains("0.7");
+  }
+
+  @Test
+  void serverRefusesChunkValuesBeyondGrpcsMessageLimitBeforeListening() throws Exception {
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int code = server(Files.writeString(dir.resolve("s.properties"), "model = flat:100\nchunk-values = 2000000\n"), err);
+    assertThat(code).isNotZero();
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("'chunk-values' must be an integer in [1, "
+        + dev.starling.transport.grpc.wire.Payloads.MAX_CHUNK_VALUES + "]").contains("4 MiB").contains("2000000");
   }
 }

@@ -10,7 +10,9 @@ import java.util.concurrent.CompletableFuture;
  * The server's handle on one client, whatever carries the messages (in-process for simulation, gRPC for
  * deployments). Calls return at once; the futures complete when the client answers, or exceptionally
  * with a {@link dev.starling.core.error.FlException} whose code says why (UNAVAILABLE for a drop-out).
- * Implementations are thread-safe.
+ * The round loop cancels a returned future when the round's deadline passes: the implementation must then
+ * abandon the task (free what it holds for it, tell the client, refuse a late reply). Implementations are
+ * thread-safe.
  */
 public interface ClientProxy {
   ClientId id();

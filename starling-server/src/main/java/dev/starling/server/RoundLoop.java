@@ -176,7 +176,9 @@ public final class RoundLoop {
       } catch (RuntimeException e) {
         f = CompletableFuture.failedFuture(e);
       }
-      futures.add(f.whenComplete((o, e) -> listener.onClientDone(round, c.id(), e == null)));
+      f.whenComplete((o, e) -> listener.onClientDone(round, c.id(), e == null));
+      // keep the proxy's own future: cancelling it at the deadline must reach the client's task, not a copy
+      futures.add(f);
     }
 
     RoundState st = new RoundState();

@@ -28,7 +28,8 @@ public record ClientSettings(String host, int port, String clientId, Optional<St
     Checks.checkArgument(clientId != null && !clientId.isBlank(), "clientId", "non-blank", clientId);
     Objects.requireNonNull(token, "token");
     Objects.requireNonNull(tls, "tls");
-    Checks.checkPositive(chunkValues, "chunkValues");
+    Checks.checkArgument(chunkValues > 0 && chunkValues <= Payloads.MAX_CHUNK_VALUES, "chunkValues",
+        "in [1, " + Payloads.MAX_CHUNK_VALUES + "] (a chunk must fit gRPC's 4 MiB message limit)", chunkValues);
   }
 
   /** Plaintext, no token, 1 MiB chunks, backoff 100 ms .. 2 s, give up after 2 minutes. */
@@ -45,6 +46,10 @@ public record ClientSettings(String host, int port, String clientId, Optional<St
   public ClientSettings withTls(TlsFiles f) {
     return new ClientSettings(host, port, clientId, token, Optional.ofNullable(f), chunkValues, initialBackoff, maxBackoff,
         giveUpAfter);
+  }
+
+  public ClientSettings withChunkValues(int n) {
+    return new ClientSettings(host, port, clientId, token, tls, n, initialBackoff, maxBackoff, giveUpAfter);
   }
 
   public ClientSettings withGiveUpAfter(Duration d) {

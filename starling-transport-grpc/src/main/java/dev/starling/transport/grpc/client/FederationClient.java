@@ -239,6 +239,8 @@ public final class FederationClient implements AutoCloseable {
     volatile boolean droppedOnPurpose;
     final java.util.Map<Long, java.util.concurrent.BlockingQueue<Object>> mailboxes = new java.util.concurrent.ConcurrentHashMap<>();
     ScheduledFuture<?> heartbeats;
+    /** Tasks the server refused or abandoned (deadline, stalled upload): their upload stops at the next chunk. */
+    final java.util.Set<Long> rejected = java.util.concurrent.ConcurrentHashMap.newKeySet();
     TaskHeader task;
     ChunkAssembler incoming;
 
@@ -320,6 +322,7 @@ public final class FederationClient implements AutoCloseable {
           }
         }
         case TASK_REJECTED -> {
+          rejected.add(m.getTaskRejected().getTaskId());
           var box = mailboxes.get(m.getTaskRejected().getTaskId());
           if (box != null) {
             box.add(m.getTaskRejected());
@@ -383,24 +386,35 @@ public final class FederationClient implements AutoCloseable {
     }
 
     private void sendUpdate(TaskHeader h, TrainResult r) {
+      if (rejected.contains(h.getTaskId())) {
+        LOG.log(Level.INFO, "client {0}: task {1} was abandoned by the server; its update is not sent", settings.clientId(),
+            h.getTaskId());
+        return;
+      }
       List<ParameterSet> payloads = Payloads.ordered(r.parameters(), r.attachments());
       out.send(ClientMessage.newBuilder().setUpdateHeader(UpdateHeader.newBuilder().setTaskId(h.getTaskId())
           .setRound(h.getRound()).setNumExamples(r.numExamples()).setLocalSteps(r.localSteps())
           .putAllMetrics(Convert.metrics(r.metrics())).setSpec(Payloads.spec(r.parameters(), r.attachments()))).build());
       Iterator<dev.starling.transport.grpc.proto.Chunk> chunks = Payloads.chunks(h.getTaskId(), payloads, settings.chunkValues());
+      long taskId = h.getTaskId();
       out.sendAll(new Iterator<>() {
+        private boolean ended;
+
         @Override
         public boolean hasNext() {
-          return chunks.hasNext();
+          return !ended && !rejected.contains(taskId); // the server gave up on the task: stop uploading
         }
 
         @Override
         public ClientMessage next() {
-          return ClientMessage.newBuilder().setChunk(chunks.next()).build();
+          if (chunks.hasNext()) {
+            return ClientMessage.newBuilder().setChunk(chunks.next()).build();
+          }
+          ended = true;
+          return ClientMessage.newBuilder().setUpdateEnd(UpdateEnd.newBuilder().setTaskId(taskId)
+              .setValues(Payloads.values(payloads))).build();
         }
       });
-      out.send(ClientMessage.newBuilder().setUpdateEnd(UpdateEnd.newBuilder().setTaskId(h.getTaskId())
-          .setValues(Payloads.values(payloads))).build());
     }
 
     private void end(Status s) {

@@ -56,13 +56,20 @@ public final class FederationServer implements AutoCloseable {
   public static final int PROTOCOL_VERSION = 1;
   private static final System.Logger LOG = System.getLogger(FederationServer.class.getName());
 
+  /** Longest client id accepted in Hello (ids end up in logs, metrics and checkpoints). */
+  static final int MAX_CLIENT_ID_LENGTH = 128;
+
   private final ServerSettings settings;
+  private final Ticker ticker;
   private final UploadGate gate;
+  private final Object registryLock = new Object();
+  /** Sessions that have not said Hello yet, with the tick at which they opened. */
+  private final Map<Service.Session, Long> awaitingHello = new ConcurrentHashMap<>();
   private final Map<ClientId, RemoteClient> clients = new ConcurrentHashMap<>();
   private final Map<ClientId, UploadGate.Slot> unfolded = new ConcurrentHashMap<>();
   private final Set<String> everSeen = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "starling-heartbeat-reaper");
+    Thread t = new Thread(r, "starling-timeouts");
     t.setDaemon(true);
     return t;
   });
@@ -73,8 +80,21 @@ public final class FederationServer implements AutoCloseable {
   private Server server;
 
   public FederationServer(ServerSettings settings) {
+    this(settings, Ticker.SYSTEM);
+  }
+
+  /**
+   * A server whose heartbeat, Hello and upload-idle timeouts read {@code ticker}. They are checked
+   * periodically (and whenever {@link #checkTimeouts()} is called, which is how tests drive a manual ticker).
+   */
+  public FederationServer(ServerSettings settings, Ticker ticker) {
     this.settings = settings;
+    this.ticker = java.util.Objects.requireNonNull(ticker, "ticker");
     this.gate = new UploadGate(settings.maxConcurrentUploads());
+  }
+
+  Ticker ticker() {
+    return ticker;
   }
 
   /** Binds and starts serving; returns this. */
@@ -90,8 +110,14 @@ public final class FederationServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot listen on " + settings.host() + ":" + settings.port() + ": " + e.getMessage(), e);
     }
-    long hb = settings.heartbeat().toMillis();
-    reaper.scheduleAtFixedRate(this::reap, hb, hb, TimeUnit.MILLISECONDS);
+    if (!settings.authenticatesClients()) {
+      LOG.log(Level.WARNING, "server on {0}:{1} runs WITHOUT client authentication: client ids are taken on trust"
+          + " (any client may claim any id that is not connected); use tokens or mutual TLS (--tokens, --tls-client-ca)",
+          settings.host(), String.valueOf(port()));
+    }
+    long period = Math.max(10, Math.min(settings.heartbeat().toMillis(),
+        Math.min(settings.helloTimeout().toMillis(), settings.uploadIdleTimeout().toMillis()) / 2));
+    reaper.scheduleAtFixedRate(this::checkTimeoutsQuietly, period, period, TimeUnit.MILLISECONDS);
     return this;
   }
 
@@ -155,6 +181,11 @@ public final class FederationServer implements AutoCloseable {
   /** Restores the registry from a checkpoint. */
   public void restoreRegistry(Set<String> ids) {
     everSeen.addAll(ids);
+  }
+
+  /** Open sessions that have not said Hello yet (for tests). */
+  int sessionsAwaitingHello() {
+    return awaitingHello.size();
   }
 
   /** Upload slots in use (for tests). */
@@ -244,7 +275,32 @@ public final class FederationServer implements AutoCloseable {
     };
   }
 
-  private void reap() {
+  private void checkTimeoutsQuietly() {
+    try {
+      checkTimeouts();
+    } catch (RuntimeException e) {
+      LOG.log(Level.ERROR, "timeout check failed", e); // keep the periodic check alive
+    }
+  }
+
+  /**
+   * Applies every timeout at the ticker's current reading: drops clients silent for 3 heartbeats, closes
+   * sessions that have not said Hello within the Hello timeout, and fails uploads that hold a slot but
+   * sent nothing within the upload-idle timeout. Runs periodically; tests with a manual {@link Ticker}
+   * call it after advancing the ticker. Thread-safe.
+   */
+  void checkTimeouts() {
+    long now = ticker.nanos();
+    long helloLimit = settings.helloTimeout().toNanos();
+    for (Map.Entry<Service.Session, Long> e : awaitingHello.entrySet()) {
+      if (now - e.getValue() > helloLimit) {
+        e.getKey().helloTimedOut();
+      }
+    }
+    long idleLimit = settings.uploadIdleTimeout().toNanos();
+    for (RemoteClient c : clients.values()) {
+      c.expireStalledUploads(now, idleLimit);
+    }
     long limit = settings.heartbeat().toNanos() * 3;
     for (RemoteClient c : clients.values()) {
       if (c.alive() && c.silentNanos() > limit) {
@@ -321,87 +377,147 @@ public final class FederationServer implements AutoCloseable {
       // the on-ready handler can only be installed before this method returns
       var outbox = new dev.starling.transport.grpc.wire.Outbox<ServerMessage>(stream, ServerMessage::getSerializedSize,
           "starling-send-" + (authenticated == null ? "client" : authenticated));
-      return new StreamObserver<>() {
-        private RemoteClient client;
+      Session session = new Session(stream, outbox, authenticated);
+      awaitingHello.put(session, ticker.nanos());
+      return session;
+    }
 
-        @Override
-        public void onNext(ClientMessage m) {
-          if (client == null) {
+    /** One client's stream; inbound callbacks arrive in order on gRPC's executor. */
+    private final class Session implements StreamObserver<ClientMessage> {
+      private final ServerCallStreamObserver<ServerMessage> stream;
+      private final dev.starling.transport.grpc.wire.Outbox<ServerMessage> outbox;
+      private final String authenticated;
+      private volatile RemoteClient client;
+      private boolean closed; // guarded by this: refused before or instead of Hello
+
+      Session(ServerCallStreamObserver<ServerMessage> stream, dev.starling.transport.grpc.wire.Outbox<ServerMessage> outbox,
+          String authenticated) {
+        this.stream = stream;
+        this.outbox = outbox;
+        this.authenticated = authenticated;
+      }
+
+      @Override
+      public void onNext(ClientMessage m) {
+        RemoteClient c = client;
+        if (c == null) {
+          synchronized (this) {
+            if (closed) {
+              return;
+            }
+            awaitingHello.remove(this);
             if (!m.hasHello()) {
               fail(Status.FAILED_PRECONDITION.withDescription("the first message must be Hello, got " + m.getBodyCase()));
               return;
             }
             hello(m);
-            return;
           }
-          client.onMessage(m);
+          return;
         }
+        c.onMessage(m);
+      }
 
-        private void hello(ClientMessage m) {
-          var h = m.getHello();
-          if (h.getProtocolVersion() != PROTOCOL_VERSION) {
-            fail(Status.FAILED_PRECONDITION.withDescription("client speaks protocol v" + h.getProtocolVersion()
-                + ", this server speaks v" + PROTOCOL_VERSION));
+      /** Called by {@link #checkTimeouts()}: the stream opened but never said Hello. */
+      synchronized void helloTimedOut() {
+        if (!awaitingHello.containsKey(this) || closed || client != null) {
+          return;
+        }
+        awaitingHello.remove(this);
+        String why = "no Hello within " + settings.helloTimeout() + " of opening the session";
+        LOG.log(Level.WARNING, "closing a session (authenticated as {0}): {1}", authenticated, why);
+        fail(Status.DEADLINE_EXCEEDED.withDescription(why));
+      }
+
+      private void hello(ClientMessage m) {
+        var h = m.getHello();
+        if (h.getProtocolVersion() != PROTOCOL_VERSION) {
+          fail(Status.FAILED_PRECONDITION.withDescription("client speaks protocol v" + h.getProtocolVersion()
+              + ", this server speaks v" + PROTOCOL_VERSION));
+          return;
+        }
+        String id = h.getClientId();
+        if (id.isBlank()) {
+          fail(Status.INVALID_ARGUMENT.withDescription("Hello.client_id is empty"));
+          return;
+        }
+        if (id.length() > MAX_CLIENT_ID_LENGTH || id.chars().anyMatch(Character::isISOControl)) {
+          fail(Status.INVALID_ARGUMENT.withDescription("Hello.client_id must be at most " + MAX_CLIENT_ID_LENGTH
+              + " characters without control characters (got " + id.length() + " characters)"));
+          return;
+        }
+        if (authenticated != null && !id.equals(authenticated) && settings.authenticatesClients()) {
+          LOG.log(Level.WARNING, "client authenticated as {0} said Hello as {1}; refused", authenticated, id);
+          fail(Status.PERMISSION_DENIED.withDescription("authenticated as '" + authenticated + "' but Hello says '" + id + "'"));
+          return;
+        }
+        ClientId cid = new ClientId(id);
+        RemoteClient old;
+        RemoteClient joined;
+        synchronized (registryLock) {
+          old = clients.get(cid);
+          if (old != null && !settings.authenticatesClients() && old.alive() && !old.missedHeartbeats()) {
+            // without authentication the newcomer cannot prove it is the same client: never let it take over
+            LOG.log(Level.WARNING, "refused a second session for client {0}: its first session is alive"
+                + " (the server runs without authentication)", id);
+            fail(Status.ALREADY_EXISTS.withDescription("client id '" + id + "' is already connected in a live session;"
+                + " this server runs without authentication, so a second session cannot take it over"
+                + " (retry once the first session has ended)"));
             return;
           }
-          String id = h.getClientId();
-          if (id.isBlank()) {
-            fail(Status.INVALID_ARGUMENT.withDescription("Hello.client_id is empty"));
-            return;
-          }
-          if (authenticated != null && !id.equals(authenticated)
-              && (!settings.tokens().isEmpty() || settings.tls().flatMap(TlsFiles::trust).isPresent())) {
-            LOG.log(Level.WARNING, "client authenticated as {0} said Hello as {1}; refused", authenticated, id);
-            fail(Status.PERMISSION_DENIED.withDescription("authenticated as '" + authenticated + "' but Hello says '" + id + "'"));
-            return;
-          }
-          ClientId cid = new ClientId(id);
           // Welcome goes out before the client joins the pool, so no task can overtake it
           outbox.send(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder().setProtocolVersion(PROTOCOL_VERSION)
               .setModel(settings.model()).setStrategy(settings.strategy()).setRunId(settings.runId())
               .setClientDp(clientDp).setClientDpSeededNoise(clientDpSeededNoise)
               .setHeartbeatMillis((int) settings.heartbeat().toMillis()).setNextRound(currentRound)).build());
-          client = new RemoteClient(cid, outbox, FederationServer.this, h.getCapabilitiesList());
-          streams.put(client, stream);
-          RemoteClient old = clients.put(cid, client);
-          if (old != null) {
-            drop(old, "replaced by a new connection of the same client", Status.ALREADY_EXISTS
-                .withDescription("a newer session of client " + id + " replaced this one"));
-          }
-          everSeen.add(id);
-          LOG.log(Level.INFO, "client {0} connected (attempt {1})", id, h.getAttempt());
+          joined = new RemoteClient(cid, outbox, FederationServer.this, h.getCapabilitiesList());
+          streams.put(joined, stream);
+          clients.put(cid, joined);
+          client = joined;
         }
+        if (old != null) {
+          drop(old, "replaced by a new connection of the same client", Status.ALREADY_EXISTS
+              .withDescription("a newer session of client " + id + " replaced this one"));
+        }
+        everSeen.add(id);
+        LOG.log(Level.INFO, "client {0} connected (attempt {1})", id, h.getAttempt());
+      }
 
-        private void fail(Status s) {
-          outbox.close();
+      private void fail(Status s) {
+        closed = true;
+        outbox.close();
+        try {
           synchronized (stream) {
             stream.onError(s.asRuntimeException());
           }
+        } catch (RuntimeException ignored) {
+          // the peer cancelled first
         }
+      }
 
-        @Override
-        public void onError(Throwable t) {
-          outbox.close();
-          if (client != null) {
-            LOG.log(Level.INFO, "client {0} disconnected: {1}", client.id(), Status.fromThrowable(t));
-            drop(client, "connection lost (" + Status.fromThrowable(t).getCode() + ")", null);
-          }
+      @Override
+      public void onError(Throwable t) {
+        awaitingHello.remove(this);
+        outbox.close();
+        if (client != null) {
+          LOG.log(Level.INFO, "client {0} disconnected: {1}", client.id(), Status.fromThrowable(t));
+          drop(client, "connection lost (" + Status.fromThrowable(t).getCode() + ")", null);
         }
+      }
 
-        @Override
-        public void onCompleted() {
-          if (client != null) {
-            drop(client, "client closed its session", null);
-          }
-          try {
-            synchronized (stream) {
-              stream.onCompleted();
-            }
-          } catch (RuntimeException ignored) {
-            // already closed
-          }
+      @Override
+      public void onCompleted() {
+        awaitingHello.remove(this);
+        if (client != null) {
+          drop(client, "client closed its session", null);
         }
-      };
+        try {
+          synchronized (stream) {
+            stream.onCompleted();
+          }
+        } catch (RuntimeException ignored) {
+          // already closed
+        }
+      }
     }
   }
 

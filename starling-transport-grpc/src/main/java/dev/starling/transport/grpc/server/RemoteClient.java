@@ -52,7 +52,8 @@ final class RemoteClient implements ClientProxy {
   private final Outbox<ServerMessage> out;
   private final FederationServer server;
   private final Map<Long, Task> tasks = new ConcurrentHashMap<>();
-  private volatile long lastSeenNanos = System.nanoTime();
+  private final Ticker ticker;
+  private volatile long lastSeenNanos;
   private volatile boolean waitingForSlot;
   private volatile String deadReason;
   private final java.util.Set<String> capabilities;
@@ -61,6 +62,8 @@ final class RemoteClient implements ClientProxy {
     this.id = id;
     this.out = out;
     this.server = server;
+    this.ticker = server.ticker();
+    this.lastSeenNanos = ticker.nanos();
     this.capabilities = java.util.Set.copyOf(capabilities);
   }
 
@@ -81,6 +84,7 @@ final class RemoteClient implements ClientProxy {
     int maskedFill;
     UploadGate.Slot slot; // guarded by this
     boolean failed; // guarded by this
+    volatile long progressNanos; // ticker reading when the upload last made progress (slot taken, data received)
 
     /** Keeps {@code s} unless the task is already over, in which case it is released at once. */
     synchronized boolean holdSlot(UploadGate.Slot s) {
@@ -88,8 +92,14 @@ final class RemoteClient implements ClientProxy {
         s.release();
         return false;
       }
+      progressNanos = ticker.nanos();
       slot = s;
       return true;
+    }
+
+    /** True while this task holds an upload slot and has made no progress since {@code now - limit}. */
+    synchronized boolean stalled(long now, long limitNanos) {
+      return slot != null && now - progressNanos > limitNanos;
     }
 
     /** Hands the held slot over (to wait for the fold), or null. */
@@ -143,7 +153,26 @@ final class RemoteClient implements ClientProxy {
   }
 
   long silentNanos() {
-    return waitingForSlot ? 0 : System.nanoTime() - lastSeenNanos;
+    return waitingForSlot ? 0 : ticker.nanos() - lastSeenNanos;
+  }
+
+  /** True once the client has been silent for more than two heartbeat intervals (its session is likely dead). */
+  boolean missedHeartbeats() {
+    return silentNanos() > 2 * server.settings().heartbeat().toNanos();
+  }
+
+  /**
+   * Fails every task whose upload holds a slot but has sent nothing for more than {@code limitNanos}
+   * (at ticker reading {@code now}): the slot goes back to the gate and the client is told.
+   */
+  void expireStalledUploads(long now, long limitNanos) {
+    for (Task t : tasks.values()) {
+      if (t.stalled(now, limitNanos)) {
+        reject(t.taskId, t, new FlException(ErrorCode.DEADLINE_EXCEEDED, "update of client " + id + " (round " + t.round
+            + "): upload stalled, nothing received for " + (now - t.progressNanos) / 1_000_000
+            + " ms (upload-idle-timeout " + server.settings().uploadIdleTimeout() + "); its upload slot was freed"));
+      }
+    }
   }
 
   @Override
@@ -260,7 +289,7 @@ final class RemoteClient implements ClientProxy {
 
   /** Handles one message from the client (called on the stream's inbound thread, in order). */
   void onMessage(ClientMessage m) {
-    lastSeenNanos = System.nanoTime();
+    lastSeenNanos = ticker.nanos();
     switch (m.getBodyCase()) {
       case HEARTBEAT -> { }
       case UPDATE_HEADER -> onUpdateHeader(m.getUpdateHeader(), m.getSerializedSize());
@@ -278,7 +307,7 @@ final class RemoteClient implements ClientProxy {
         Task t = tasks.get(m.getTaskFailed().getTaskId());
         if (t != null) {
           t.fail(new FlException(Convert.code(m.getTaskFailed().getCode()),
-              "client " + id + " failed: " + m.getTaskFailed().getMessage()));
+              "client " + id + " failed: " + Convert.clientText(m.getTaskFailed().getMessage())));
         }
       }
       default -> LOG.log(Level.WARNING, "client {0} sent an unexpected {1}; ignored", id, m.getBodyCase());
@@ -301,6 +330,11 @@ final class RemoteClient implements ClientProxy {
       reject(t.taskId, t, new FlException(t.secagg ? ErrorCode.PERMISSION_DENIED : ErrorCode.INVALID_ARGUMENT,
           t.secagg ? what + ": the round runs secure aggregation but the client sent its update in the clear;"
               + " refused, never aggregated" : what + ": a masked update for a task without secure aggregation"));
+      return;
+    }
+    if (t.header != null) {
+      reject(t.taskId, t, new FlException(ErrorCode.INVALID_ARGUMENT,
+          what + ": a second UpdateHeader for the same task; refused, the task's upload is abandoned"));
       return;
     }
     if (h.getRound() != t.round) {
@@ -331,7 +365,7 @@ final class RemoteClient implements ClientProxy {
       Thread.currentThread().interrupt();
     } finally {
       waitingForSlot = false;
-      lastSeenNanos = System.nanoTime();
+      lastSeenNanos = ticker.nanos();
     }
     if (slot == null) {
       reject(t.taskId, t, new FlException(ErrorCode.DEADLINE_EXCEEDED,
@@ -381,6 +415,7 @@ final class RemoteClient implements ClientProxy {
       System.arraycopy(v, 0, buf, t.maskedFill, v.length);
       t.maskedFill += v.length;
       t.bytesUp += size;
+      t.progressNanos = ticker.nanos();
     } catch (FlException e) {
       reject(t.taskId, t, e);
     }
@@ -401,6 +436,7 @@ final class RemoteClient implements ClientProxy {
     t.bytesUp += size;
     try {
       a.accept(c);
+      t.progressNanos = ticker.nanos();
     } catch (FlException e) {
       reject(t.taskId, t, e);
     }

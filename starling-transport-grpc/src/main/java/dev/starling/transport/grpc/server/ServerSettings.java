@@ -16,7 +16,8 @@ import java.util.Optional;
  * @param tls server certificate and key, and for mutual TLS the client CA; empty = plaintext
  * @param tokens per-client authentication tokens (client id -> token); empty = no token check
  * @param heartbeat how often clients send heartbeats; a client silent for 3 intervals is dropped
- * @param chunkValues float32 values per chunk message
+ * @param chunkValues float32 values per chunk message, at most {@link Payloads#MAX_CHUNK_VALUES} (gRPC's
+ *     4 MiB message limit)
  * @param maxUpdateValues largest update (model plus attachments) accepted, in values; bigger is rejected
  * @param maxConcurrentUploads updates received at the same time; each needs one model-sized buffer until
  *     it is folded, so this bounds server memory at (2 + this) model sizes for FedAvg-like strategies
@@ -24,23 +25,46 @@ import java.util.Optional;
  * @param model the model architecture id sent to clients (e.g. "mlp:32")
  * @param strategy the strategy spec sent to clients (they install its client-side interceptors)
  * @param runId identifies the run in logs and on clients
+ * @param helloTimeout a session that has not said Hello this long after it opened is closed
+ * @param uploadIdleTimeout an upload that holds a slot and sends nothing for this long loses the slot and
+ *     its task fails (DEADLINE_EXCEEDED), so stalled clients cannot starve the others of slots
  */
 public record ServerSettings(String host, int port, Optional<TlsFiles> tls, Map<String, String> tokens,
     Duration heartbeat, int chunkValues, long maxUpdateValues, int maxConcurrentUploads, Duration uploadWait,
-    String model, String strategy, String runId) {
+    String model, String strategy, String runId, Duration helloTimeout, Duration uploadIdleTimeout) {
+  /** Default {@link #helloTimeout()}. */
+  public static final Duration DEFAULT_HELLO_TIMEOUT = Duration.ofSeconds(10);
+  /** Default {@link #uploadIdleTimeout()}. */
+  public static final Duration DEFAULT_UPLOAD_IDLE_TIMEOUT = Duration.ofSeconds(30);
+
   public ServerSettings {
     Objects.requireNonNull(host, "host");
     Checks.checkArgument(port >= 0 && port <= 65535, "port", "in [0, 65535]", port);
     Objects.requireNonNull(tls, "tls");
     tokens = Map.copyOf(tokens);
-    Checks.checkArgument(!heartbeat.isNegative() && !heartbeat.isZero(), "heartbeat", "> 0", heartbeat);
-    Checks.checkPositive(chunkValues, "chunkValues");
+    Checks.checkArgument(positive(heartbeat), "heartbeat", "> 0", heartbeat);
+    Checks.checkArgument(chunkValues > 0 && chunkValues <= Payloads.MAX_CHUNK_VALUES, "chunkValues",
+        "in [1, " + Payloads.MAX_CHUNK_VALUES + "] (a chunk must fit gRPC's 4 MiB message limit)", chunkValues);
     Checks.checkArgument(maxUpdateValues > 0, "maxUpdateValues", "> 0", maxUpdateValues);
     Checks.checkPositive(maxConcurrentUploads, "maxConcurrentUploads");
     Objects.requireNonNull(uploadWait, "uploadWait");
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(strategy, "strategy");
     Objects.requireNonNull(runId, "runId");
+    Checks.checkArgument(positive(helloTimeout), "helloTimeout", "> 0", helloTimeout);
+    Checks.checkArgument(positive(uploadIdleTimeout), "uploadIdleTimeout", "> 0", uploadIdleTimeout);
+  }
+
+  /** As the canonical constructor, with the default Hello and upload-idle timeouts. */
+  public ServerSettings(String host, int port, Optional<TlsFiles> tls, Map<String, String> tokens,
+      Duration heartbeat, int chunkValues, long maxUpdateValues, int maxConcurrentUploads, Duration uploadWait,
+      String model, String strategy, String runId) {
+    this(host, port, tls, tokens, heartbeat, chunkValues, maxUpdateValues, maxConcurrentUploads, uploadWait, model,
+        strategy, runId, DEFAULT_HELLO_TIMEOUT, DEFAULT_UPLOAD_IDLE_TIMEOUT);
+  }
+
+  private static boolean positive(Duration d) {
+    return d != null && !d.isNegative() && !d.isZero();
   }
 
   /** Plaintext on 127.0.0.1, no tokens, 1 s heartbeats, 1 MiB chunks, 2 concurrent uploads. */
@@ -49,23 +73,34 @@ public record ServerSettings(String host, int port, Optional<TlsFiles> tls, Map<
         Payloads.DEFAULT_CHUNK_VALUES, 1L << 31, 2, Duration.ofMinutes(10), model, strategy, "run");
   }
 
+  /** True when clients prove who they are (tokens or mutual TLS); otherwise client ids are taken on trust. */
+  public boolean authenticatesClients() {
+    return !tokens.isEmpty() || tls.flatMap(TlsFiles::trust).isPresent();
+  }
+
   public ServerSettings withTls(TlsFiles files) {
     return new ServerSettings(host, port, Optional.of(files), tokens, heartbeat, chunkValues, maxUpdateValues,
-        maxConcurrentUploads, uploadWait, model, strategy, runId);
+        maxConcurrentUploads, uploadWait, model, strategy, runId, helloTimeout, uploadIdleTimeout);
   }
 
   public ServerSettings withTokens(Map<String, String> t) {
     return new ServerSettings(host, port, tls, t, heartbeat, chunkValues, maxUpdateValues, maxConcurrentUploads,
-        uploadWait, model, strategy, runId);
+        uploadWait, model, strategy, runId, helloTimeout, uploadIdleTimeout);
   }
 
   public ServerSettings withLimits(long maxValues, int uploads, Duration wait) {
     return new ServerSettings(host, port, tls, tokens, heartbeat, chunkValues, maxValues, uploads, wait, model,
-        strategy, runId);
+        strategy, runId, helloTimeout, uploadIdleTimeout);
   }
 
   public ServerSettings withHeartbeat(Duration hb) {
     return new ServerSettings(host, port, tls, tokens, hb, chunkValues, maxUpdateValues, maxConcurrentUploads,
-        uploadWait, model, strategy, runId);
+        uploadWait, model, strategy, runId, helloTimeout, uploadIdleTimeout);
+  }
+
+  /** These Hello and upload-idle timeouts. */
+  public ServerSettings withTimeouts(Duration hello, Duration uploadIdle) {
+    return new ServerSettings(host, port, tls, tokens, heartbeat, chunkValues, maxUpdateValues, maxConcurrentUploads,
+        uploadWait, model, strategy, runId, hello, uploadIdle);
   }
 }

@@ -18,7 +18,8 @@ import java.util.Map;
  * {@code authorization: Bearer TOKEN} must match the server's token table; a mismatch closes the call
  * with UNAUTHENTICATED and a message saying what was missing, and is logged with the peer address.
  * Certificates: under mutual TLS the client certificate's common name is the client's id, so a call
- * claiming another id is closed with PERMISSION_DENIED (and logged). The established id is put in the
+ * claiming another id is closed with PERMISSION_DENIED (and logged), and so is a certificate without a
+ * common name (it names no client, so it must not be free to claim any id). The established id is put in the
  * call's {@link Context} ({@link #CLIENT_ID}).
  */
 public final class TokenAuthInterceptor implements ServerInterceptor {
@@ -51,7 +52,15 @@ public final class TokenAuthInterceptor implements ServerInterceptor {
         return new ServerCall.Listener<>() {};
       }
     }
-    String certId = certificateId(call);
+    String certId;
+    try {
+      certId = certificateId(call);
+    } catch (IllegalArgumentException e) {
+      String problem = "client certificate " + e.getMessage() + "; under mutual TLS the certificate's CN is the client id";
+      LOG.log(Level.WARNING, "refused client from {0}: {1}", call.getAttributes().get(io.grpc.Grpc.TRANSPORT_ATTR_REMOTE_ADDR), problem);
+      call.close(Status.PERMISSION_DENIED.withDescription(problem), new Metadata());
+      return new ServerCall.Listener<>() {};
+    }
     if (certId != null) {
       if (id != null && !id.equals(certId)) {
         String problem = "client certificate is issued to '" + certId + "' but the call claims client id '" + id + "'";
@@ -65,7 +74,11 @@ public final class TokenAuthInterceptor implements ServerInterceptor {
     return Contexts.interceptCall(ctx, call, headers, next);
   }
 
-  /** The common name of the verified client certificate, or null without mutual TLS. */
+  /**
+   * The common name of the verified client certificate, or null without a client certificate (no TLS, or
+   * TLS without client authentication). Throws {@link IllegalArgumentException} saying what is wrong when
+   * the client presented a certificate that names no client (no or an empty CN, or an unreadable subject).
+   */
   private static String certificateId(ServerCall<?, ?> call) {
     javax.net.ssl.SSLSession ssl = call.getAttributes().get(io.grpc.Grpc.TRANSPORT_ATTR_SSL_SESSION);
     if (ssl == null) {
@@ -73,19 +86,30 @@ public final class TokenAuthInterceptor implements ServerInterceptor {
     }
     try {
       java.security.cert.Certificate[] chain = ssl.getPeerCertificates();
-      if (chain.length == 0 || !(chain[0] instanceof java.security.cert.X509Certificate x)) {
+      if (chain.length == 0) {
         return null;
       }
-      for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(x.getSubjectX500Principal().getName()).getRdns()) {
+      if (!(chain[0] instanceof java.security.cert.X509Certificate x)) {
+        throw new IllegalArgumentException("is not an X.509 certificate (" + chain[0].getType() + ")");
+      }
+      String subject = x.getSubjectX500Principal().getName();
+      String cn = null;
+      for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(subject).getRdns()) {
         if (rdn.getType().equalsIgnoreCase("CN")) {
-          return rdn.getValue().toString();
+          if (cn != null) {
+            throw new IllegalArgumentException("'" + subject + "' has more than one common name (CN)");
+          }
+          cn = rdn.getValue().toString();
         }
       }
-      return null;
+      if (cn == null || cn.isBlank()) {
+        throw new IllegalArgumentException("'" + subject + "' has no common name (CN)");
+      }
+      return cn;
     } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
       return null; // plain TLS: the client sent no certificate
     } catch (javax.naming.InvalidNameException e) {
-      return null;
+      throw new IllegalArgumentException("has an unreadable subject: " + e.getMessage());
     }
   }
 

@@ -63,4 +63,27 @@ public final class Convert {
       return ErrorCode.UNKNOWN;
     }
   }
+
+  /** The most characters of client-supplied text (a failure reason) the server keeps. */
+  public static final int MAX_CLIENT_TEXT = 256;
+
+  /**
+   * Client-supplied text made safe to store in metrics, logs and checkpoints: control characters become
+   * spaces and anything beyond {@link #MAX_CLIENT_TEXT} characters is cut, with a note of how much was.
+   */
+  public static String clientText(String s) {
+    StringBuilder b = new StringBuilder(Math.min(s.length(), MAX_CLIENT_TEXT + 32));
+    int end = Math.min(s.length(), MAX_CLIENT_TEXT);
+    if (end < s.length() && Character.isHighSurrogate(s.charAt(end - 1))) {
+      end--; // never split a surrogate pair
+    }
+    for (int i = 0; i < end; i++) {
+      char c = s.charAt(i);
+      b.append(Character.isISOControl(c) ? ' ' : c);
+    }
+    if (end < s.length()) {
+      b.append("... (").append(s.length() - end).append(" more characters cut)");
+    }
+    return b.toString();
+  }
 }

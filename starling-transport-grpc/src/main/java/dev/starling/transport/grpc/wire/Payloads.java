@@ -28,6 +28,13 @@ public final class Payloads {
   /** Default chunk size: 256 Ki float32 values = 1 MiB of data per message, well under gRPC's 4 MiB limit. */
   public static final int DEFAULT_CHUNK_VALUES = 256 * 1024;
 
+  /**
+   * The most values one chunk may carry: a chunk message (4 bytes per value plus a few dozen bytes of
+   * framing) must stay under gRPC's default 4 MiB inbound message limit on the receiving side, else the
+   * receiver cancels the stream and every round fails. 1 KiB is left for framing.
+   */
+  public static final int MAX_CHUNK_VALUES = (4 * 1024 * 1024 - 1024) / Float.BYTES;
+
   private Payloads() {}
 
   /** The wire spec of {@code model} and {@code attachments}. */

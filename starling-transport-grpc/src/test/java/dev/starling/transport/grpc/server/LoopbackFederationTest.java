@@ -217,29 +217,47 @@ class LoopbackFederationTest {
   void clientMissingTheRoundDeadlineIsRecordedAndItsLateUpdateIsRefused() {
     FederationServer server = server(ServerSettings.loopback(0, "test", "fedavg").withHeartbeat(Duration.ofMillis(500)));
     client(server, "fast", adding(1f, 1));
-    client(server, "slow", custom((g, c) -> {
-      if (c.round() == 1) {
-        try {
-          Thread.sleep(1500);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
+    // the slow client's round-1 training ends only once round 1 is over: it misses the deadline whatever the machine
+    java.util.concurrent.CountDownLatch roundOneOver = new java.util.concurrent.CountDownLatch(1);
+    FederationClient slow = new FederationClient(ClientSettings.of("127.0.0.1", server.port(), "slow")
+        .withGiveUpAfter(Duration.ofSeconds(20)), (m, s) -> custom((g, c) -> {
+          if (c.round() == 1) {
+            try {
+              roundOneOver.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          return adding(2f, 1).fit(g, c);
+        }));
+    closeMe.add(slow);
+    Thread th = Thread.ofPlatform().daemon().name("client-slow").start(() -> {
+      try {
+        slow.run();
+      } catch (RuntimeException e) {
+        // the test asserts on the server's records
       }
-      return adding(2f, 1).fit(g, c);
-    }));
+    });
+    closeMe.add(th::interrupt);
     List<RoundRecord> records = new CopyOnWriteArrayList<>();
-    RoundLoopConfig cfg = loop(2, 2, Duration.ofMillis(700));
+    RoundLoopConfig cfg = loop(2, 2, Duration.ofSeconds(3));
     RoundLoop.Result r = new RoundLoop(server.wrap(new FedAvg()), server.pool(), cfg, new RoundListener() {
       @Override
       public void onRoundEnd(RoundRecord rec) {
-        records.add(rec);
         if (rec.round() == 1) {
-          try {
-            Thread.sleep(1500); // let the late update arrive while no round is open
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+          // the server abandoned the task at the deadline and told the client, which then drops its late update
+          long end = System.nanoTime() + 20_000_000_000L;
+          while (!slow.lastRejection().contains("deadline passed") && System.nanoTime() < end) {
+            try {
+              Thread.sleep(5);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              return;
+            }
           }
+          roundOneOver.countDown();
         }
+        records.add(rec);
       }
     }).run(initial(100));
     RoundRecord first = records.get(0);
@@ -248,6 +266,8 @@ class LoopbackFederationTest {
       assertThat(f.client().value()).isEqualTo("slow");
       assertThat(f.code()).isEqualTo(ErrorCode.DEADLINE_EXCEEDED);
     });
+    assertThat(slow.lastRejection()).isEqualTo("DEADLINE_EXCEEDED: round 1 deadline passed");
+    assertThat(slow.rejections()).as("the abandoned task's update was never sent, so never refused").isEqualTo(1);
     assertThat(records.get(1).clientsSucceeded()).isEqualTo(2); // the slow client is back in time for round 2
     assertThat(r.global().get("b").data()[0]).isCloseTo(0.5f + 1f + 1.5f, org.assertj.core.data.Offset.offset(1e-5f));
     assertThat(server.uploadsInFlight()).isZero();

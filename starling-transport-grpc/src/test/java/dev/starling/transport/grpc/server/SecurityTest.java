@@ -59,6 +59,8 @@ class SecurityTest {
   static Path clientCert;
   static Path clientKey;
   static Path otherCaCert;
+  static Path noCnCert;
+  static Path noCnKey;
 
   private final List<AutoCloseable> closeMe = new ArrayList<>();
 
@@ -78,8 +80,11 @@ class SecurityTest {
   }
 
   private static Issued issue(String cn, KeyPair subject, Issued issuer, boolean ca) throws Exception {
+    return issue(new X500Name("CN=" + cn), subject, issuer, ca);
+  }
+
+  private static Issued issue(X500Name name, KeyPair subject, Issued issuer, boolean ca) throws Exception {
     Instant now = Instant.now();
-    X500Name name = new X500Name("CN=" + cn);
     X500Name issuerName = issuer == null ? name : new X500Name(issuer.cert().getSubjectX500Principal().getName());
     JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuerName, BigInteger.valueOf(now.toEpochMilli()),
         Date.from(now.minusSeconds(60)), Date.from(now.plus(Duration.ofDays(1))), name, subject.getPublic());
@@ -111,6 +116,10 @@ class SecurityTest {
     Issued server = issue("localhost", keys(), ca, false);
     Issued client = issue("client-a", keys(), ca, false);
     Issued other = issue("Another CA", keys(), null, true);
+    // signed by the trusted CA, but its subject names no client (no CN)
+    Issued noCn = issue(new X500Name("O=Starling test,OU=no common name"), keys(), ca, false);
+    noCnCert = pem("no-cn.pem", noCn.cert());
+    noCnKey = pem("no-cn.key", noCn.key());
     caCert = pem("ca.pem", ca.cert());
     serverCert = pem("server.pem", server.cert());
     serverKey = pem("server.key", server.key());
@@ -186,6 +195,21 @@ class SecurityTest {
     assertThatThrownBy(impostor::run).isInstanceOf(FlException.class)
         .satisfies(e -> assertThat(((FlException) e).code()).isEqualTo(ErrorCode.PERMISSION_DENIED))
         .hasMessageContaining("issued to 'client-a'").hasMessageContaining("'client-b'");
+    assertThat(server.registry()).isEmpty();
+  }
+
+  @Test
+  void underMutualTlsACertificateWithoutCommonNameCannotClaimAnyId() throws Exception {
+    FederationServer server = server(plain().withTls(new TlsFiles(Optional.of(serverCert), Optional.of(serverKey), Optional.of(caCert))));
+    for (String claimed : new String[] {"client-a", "anyone"}) {
+      FederationClient c = new FederationClient(ClientSettings.of("127.0.0.1", server.port(), claimed)
+          .withTls(new TlsFiles(Optional.of(noCnCert), Optional.of(noCnKey), Optional.of(caCert))),
+          (m, s) -> LoopbackFederationTest.adding(1f, 1));
+      closeMe.add(c);
+      assertThatThrownBy(c::run).isInstanceOf(FlException.class)
+          .satisfies(e -> assertThat(((FlException) e).code()).isEqualTo(ErrorCode.PERMISSION_DENIED))
+          .hasMessageContaining("no common name (CN)");
+    }
     assertThat(server.registry()).isEmpty();
   }
 
