@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
 /** Dataset flags shared by {@code simulate} and {@code evaluate}. */
 final class DataOptions {
   @Option(names = "--dataset", paramLabel = "NAME|PATH", defaultValue = "digits",
-      description = "Built-in name (digits, breast-cancer, mnist, fashion-mnist), a CSV file, or a directory of IDX files. Default: ${DEFAULT-VALUE}.")
+      description = "Built-in name (digits, breast-cancer, mnist, fashion-mnist, credit-amount, persuasion), a CSV file, a"
+          + " .txt file (next-token), or a directory of IDX files. Default: ${DEFAULT-VALUE}.")
   String dataset;
 
   @Option(names = "--label", paramLabel = "COLUMN", description = "Label column of a CSV (default: label/target/class/y, else the last column).")

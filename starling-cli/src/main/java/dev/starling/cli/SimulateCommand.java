@@ -111,7 +111,8 @@ final class SimulateCommand implements Callable<Integer> {
   Integer threads;
 
   @Option(names = "--standardize", paramLabel = "auto|on|off", defaultValue = "auto",
-      description = "Per-client z-score standardisation (auto: on for CSV data, off for images). Default: ${DEFAULT-VALUE}.")
+      description = "Z-score standardisation with statistics agreed by the clients (summed counts, sums, sums of squares),"
+          + " saved in the model (auto: on for CSV data, off for images and text). Default: ${DEFAULT-VALUE}.")
   String standardize;
 
   @Option(names = "--target-accuracy", paramLabel = "A", description = "Stop once test accuracy reaches A.")

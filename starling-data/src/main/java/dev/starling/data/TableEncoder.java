@@ -73,13 +73,13 @@ final class TableEncoder {
     if (task == Task.REGRESSION) {
       targets = targets(label, kept);
     } else {
+      if (config.task().isEmpty()) {
+        refuseContinuous(label, kept);
+      }
       labels = LabelCodec.fit(table, label, kept);
       if (labelIsLastColumnGuess && labels.numClasses() > MAX_GUESSED_CLASSES) {
         throw new DataFormatException(src + ": the label defaulted to the last column '" + cols.get(label)
             + "', which has " + labels.numClasses() + " distinct values; name the label column with --label COLUMN");
-      }
-      if (config.task().isEmpty()) {
-        refuseContinuous(label, kept);
       }
     }
 
@@ -232,10 +232,13 @@ final class TableEncoder {
       fractional |= d != Math.rint(d);
     }
     if (distinct.size() > MAX_NUMERIC_CLASSES || (fractional && distinct.size() > MAX_FRACTIONAL_CLASSES)) {
-      throw new DataFormatException(src + ", column '" + table.columns().get(label) + "': the label looks continuous ("
-          + distinct.size() + " distinct numeric values, e.g. " + String.join(", ", distinct.stream().limit(3).toList())
-          + "), not a set of classes; use --task regression to predict it as a number, or --task classification"
-          + " to treat each value as a class anyway");
+      String name = table.columns().get(label);
+      throw new DataFormatException(src + ", column '" + name + "': "
+          + (labelIsLastColumnGuess ? "the label defaulted to the last column '" + name + "', which" : "the label")
+          + " looks continuous (" + distinct.size() + " distinct values, all numbers, e.g. "
+          + String.join(", ", distinct.stream().limit(3).toList()) + "), not a set of classes; use --task regression"
+          + " to predict it as a number" + (labelIsLastColumnGuess ? ", name the label column with --label COLUMN," : "")
+          + " or --task classification to treat each value as a class anyway");
     }
   }
 

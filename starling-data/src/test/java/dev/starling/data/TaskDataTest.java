@@ -28,7 +28,7 @@ class TaskDataTest {
   void continuousLabel_withoutTask_isRefusedNamingColumnAndTask() {
     assertThatThrownBy(() -> load(CsvLoader.builder().labelColumn("price").build(), continuousCsv()))
         .isInstanceOf(DataFormatException.class).hasMessageContaining("column 'price'")
-        .hasMessageContaining("80 distinct numeric values").hasMessageContaining("--task regression");
+        .hasMessageContaining("80 distinct values, all numbers").hasMessageContaining("--task regression");
   }
 
   @Test
