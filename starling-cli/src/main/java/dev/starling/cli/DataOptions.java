@@ -1,5 +1,6 @@
 package dev.starling.cli;
 
+import dev.starling.core.learner.Task;
 import dev.starling.data.CatalogOptions;
 import dev.starling.data.DatasetCatalog;
 import dev.starling.data.LoadedData;
@@ -16,7 +17,8 @@ import picocli.CommandLine.Option;
 /** Dataset flags shared by {@code simulate} and {@code evaluate}. */
 final class DataOptions {
   @Option(names = "--dataset", paramLabel = "NAME|PATH", defaultValue = "digits",
-      description = "Built-in name (digits, breast-cancer, mnist, fashion-mnist), a CSV file, or a directory of IDX files. Default: ${DEFAULT-VALUE}.")
+      description = "Built-in name (digits, breast-cancer, mnist, fashion-mnist, credit-amount, persuasion), a CSV file, a"
+          + " .txt file (next-token), or a directory of IDX files. Default: ${DEFAULT-VALUE}.")
   String dataset;
 
   @Option(names = "--label", paramLabel = "COLUMN", description = "Label column of a CSV (default: label/target/class/y, else the last column).")
@@ -33,17 +35,39 @@ final class DataOptions {
       description = "Stratified hold-out fraction for datasets without their own test split. Default: ${DEFAULT-VALUE}.")
   double testFraction;
 
+  @Option(names = "--task", paramLabel = "classification|regression|next-token", converter = TaskConverter.class,
+      description = "What to predict from a CSV label: classes (default; a label that looks continuous is refused),"
+          + " a number (regression), or the next character of a .txt file (next-token, also implied by .txt).")
+  Task task;
+
+  /** Parses {@code --task}; picocli turns its exception into a usage error (exit 2). */
+  static final class TaskConverter implements picocli.CommandLine.ITypeConverter<Task> {
+    @Override
+    public Task convert(String value) {
+      try {
+        return Task.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
   @Option(names = "--data-dir", paramLabel = "DIR",
       description = "Where to look for the named datasets mnist and fashion-mnist (repeatable). Also searched: $STARLING_DATA, ./data, ../shared/data.")
   List<Path> dataDirs = new ArrayList<>();
 
   LoadedData load(long seed, Optional<String> keyColumn) throws IOException {
     CatalogOptions o = new CatalogOptions(Optional.ofNullable(label), keyColumn, List.copyOf(drop), missing(),
-        testFraction, seed, searchDirs());
+        testFraction, seed, searchDirs(), task());
     return DatasetCatalog.resolve(dataset, o);
   }
 
-  private MissingValues missing() {
+  /** The {@code --task} given, if any. */
+  Optional<Task> task() {
+    return Optional.ofNullable(task);
+  }
+
+  MissingValues missing() {
     return switch (missing.toLowerCase(Locale.ROOT)) {
       case "reject" -> MissingValues.REJECT;
       case "drop" -> MissingValues.DROP_ROW;
@@ -72,7 +96,8 @@ final class DataOptions {
    */
   boolean isImageData() {
     String d = dataset.toLowerCase(Locale.ROOT);
-    if (d.equals("digits") || d.equals("mnist") || d.equals("fashion-mnist") || d.startsWith("synthetic:")) {
+    if (d.equals("digits") || d.equals("mnist") || d.equals("fashion-mnist") || d.startsWith("synthetic:")
+        || d.equals("persuasion") || d.endsWith(".txt") || d.endsWith(".txt.gz")) { // one-hot text windows: on a fixed scale
       return true;
     }
     return Files.isDirectory(Path.of(dataset));

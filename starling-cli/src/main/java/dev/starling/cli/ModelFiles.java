@@ -12,7 +12,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * Reads and writes model files ({@link ModelArchive} format). Writes are atomic: a temporary file in
+ * Reads and writes model files ({@link ModelArchive} format, version 2 written, 1 and 2 read; the preprocessing
+ * fields are {@link dev.starling.data.Preprocessing}'s). Writes are atomic: a temporary file in
  * the same directory, then a rename, so a crash never leaves a torn model file.
  */
 final class ModelFiles {
@@ -20,8 +21,9 @@ final class ModelFiles {
   static final String MODEL = "model";
   static final String NUM_FEATURES = "num_features";
   static final String NUM_CLASSES = "num_classes";
-  static final String PREPROCESSING = "preprocessing";
-  static final String CLASS_NAMES = "class_names";
+  /** Written and read by {@link dev.starling.data.Preprocessing} (v2 adds task, schema and statistics). */
+  static final String PREPROCESSING = dev.starling.data.Preprocessing.PREPROCESSING;
+  static final String CLASS_NAMES = dev.starling.data.Preprocessing.CLASS_NAMES;
 
   private ModelFiles() {}
 

@@ -1,5 +1,7 @@
 package dev.starling.cli;
 
+import dev.starling.core.learner.Task;
+import dev.starling.core.metrics.Metrics;
 import dev.starling.server.History;
 import dev.starling.server.RoundRecord;
 import dev.starling.simulation.TrainingStats;
@@ -14,37 +16,69 @@ final class ResultTable {
   private ResultTable() {}
 
   static void print(PrintStream out, History history, TrainingStats stats, double totalSeconds) {
+    print(out, history, stats, totalSeconds, Task.CLASSIFICATION);
+  }
+
+  /**
+   * The table for {@code task}: its headline metric column is {@code test_acc} (classification), {@code test_rmse}
+   * (regression, and the summary adds MAE and R^2) or {@code test_ppl} (next-token, perplexity).
+   */
+  static void print(PrintStream out, History history, TrainingStats stats, double totalSeconds, Task task) {
+    String headline = switch (task) {
+      case CLASSIFICATION -> "test_accuracy";
+      case REGRESSION -> "test_rmse";
+      case NEXT_TOKEN -> "test_perplexity";
+    };
+    String column = switch (task) {
+      case CLASSIFICATION -> "test_acc";
+      case REGRESSION -> "test_rmse";
+      case NEXT_TOKEN -> "test_ppl";
+    };
+    boolean higher = Metrics.higherIsBetter(headline);
     List<RoundRecord> rounds = history.rounds();
     out.println();
-    out.println("round | train_loss | test_loss | test_acc | clients ok/sel |   MB up | MB down | seconds");
+    out.printf(Locale.ROOT, "round | train_loss | test_loss | %8s | clients ok/sel |   MB up | MB down | seconds%n", column);
     out.println("------+------------+-----------+----------+----------------+---------+---------+--------");
     int step = Math.max(1, (int) Math.ceil(rounds.size() / (double) MAX_ROWS));
     long up = 0;
     long down = 0;
-    double best = Double.NEGATIVE_INFINITY;
+    double best = Double.NaN;
     int bestRound = 0;
     for (int i = 0; i < rounds.size(); i++) {
       RoundRecord r = rounds.get(i);
       up += r.bytesUp();
       down += r.bytesDown();
-      if (r.metric("test_accuracy") > best) {
-        best = r.metric("test_accuracy");
+      double v = r.metric(headline);
+      if (Double.isFinite(v) && (Double.isNaN(best) || (higher ? v > best : v < best))) {
+        best = v;
         bestRound = r.round();
       }
       if (i % step == 0 || i == rounds.size() - 1) {
         out.printf(Locale.ROOT, "%5d | %10.4f | %9.4f | %8.4f | %7d/%-6d | %7.2f | %7.2f | %7.2f%n", r.round(),
-            r.metric("train_loss"), r.metric("test_loss"), r.metric("test_accuracy"), r.clientsSucceeded(),
+            r.metric("train_loss"), r.metric("test_loss"), r.metric(headline), r.clientsSucceeded(),
             r.clientsSelected(), r.bytesUp() / 1e6, r.bytesDown() / 1e6, r.seconds());
       }
     }
     out.println();
     RoundRecord last = rounds.get(rounds.size() - 1);
     out.printf(Locale.ROOT, "rounds run           %d (%s)%n", rounds.size(), history.stopReason());
-    out.printf(Locale.ROOT, "final test accuracy  %.4f%n", last.metric("test_accuracy"));
+    String name = switch (task) {
+      case CLASSIFICATION -> "accuracy ";
+      case REGRESSION -> "RMSE     ";
+      case NEXT_TOKEN -> "perplexity";
+    };
+    out.printf(Locale.ROOT, "final test %s %.4f%n", name, last.metric(headline));
+    if (task == Task.REGRESSION) {
+      out.printf(Locale.ROOT, "final test MAE       %.4f%n", last.metric("test_mae"));
+      out.printf(Locale.ROOT, "final test R^2       %.4f%n", last.metric("test_r2"));
+    }
+    if (task == Task.NEXT_TOKEN) {
+      out.printf(Locale.ROOT, "final test accuracy  %.4f (top-1)%n", last.metric("test_accuracy"));
+    }
     if (Double.isFinite(last.metric("test_auc"))) {
       out.printf(Locale.ROOT, "final test AUC       %.4f%n", last.metric("test_auc"));
     }
-    out.printf(Locale.ROOT, "best test accuracy   %.4f (round %d)%n", best, bestRound);
+    out.printf(Locale.ROOT, "best test %s  %.4f (round %d)%n", name, best, bestRound);
     out.printf(Locale.ROOT, "final test loss      %.4f%n", last.metric("test_loss"));
     out.printf(Locale.ROOT, "bytes up / down      %.2f MB / %.2f MB%n", up / 1e6, down / 1e6);
     out.printf(Locale.ROOT, "failed client-rounds %d%n", rounds.stream().mapToInt(r -> r.failures().size()).sum());

@@ -4,6 +4,8 @@ import dev.starling.core.io.ModelArchive;
 import dev.starling.core.learner.TrainConfig;
 import dev.starling.data.Dataset;
 import dev.starling.data.LoadedData;
+import dev.starling.data.Preprocessing;
+import dev.starling.core.tensor.ParameterSet;
 import dev.starling.learners.ModelSpec;
 import dev.starling.server.RoundListener;
 import dev.starling.server.RoundLoop;
@@ -109,11 +111,17 @@ final class SimulateCommand implements Callable<Integer> {
   Integer threads;
 
   @Option(names = "--standardize", paramLabel = "auto|on|off", defaultValue = "auto",
-      description = "Per-client z-score standardisation (auto: on for CSV data, off for images). Default: ${DEFAULT-VALUE}.")
+      description = "Z-score standardisation with statistics agreed by the clients (summed counts, sums, sums of squares),"
+          + " saved in the model (auto: on for CSV data, off for images and text). Default: ${DEFAULT-VALUE}.")
   String standardize;
 
   @Option(names = "--target-accuracy", paramLabel = "A", description = "Stop once test accuracy reaches A.")
   Double targetAccuracy;
+
+  @Option(names = "--target", paramLabel = "METRIC=VALUE",
+      description = "Stop once a test metric reaches VALUE, e.g. test_r2=0.6 or test_rmse=500 (lower is better for"
+          + " loss, rmse, mae, perplexity; higher for accuracy, auc, r2).")
+  String target;
 
   @Option(names = "--plateau", paramLabel = "ROUNDS", description = "Stop when the training loss has not improved by 1e-4 for this many rounds.")
   Integer plateau;
@@ -127,7 +135,7 @@ final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--metrics-out", paramLabel = "FILE", description = "Write one JSON object per round (JSON Lines).")
   Path metricsOut;
 
-  @Option(names = "--model-out", paramLabel = "FILE", description = "Write the final global model (Starling model format v1).")
+  @Option(names = "--model-out", paramLabel = "FILE", description = "Write the final global model with its preprocessing (Starling model format v2).")
   Path modelOut;
 
   @Override
@@ -163,14 +171,17 @@ final class SimulateCommand implements Callable<Integer> {
     if (targetAccuracy != null) {
       stops.add(StopCondition.target("test_accuracy", targetAccuracy, true));
     }
+    if (target != null) {
+      stops.add(TargetMetric.parse(target).stopCondition());
+    }
     if (plateau != null) {
       stops.add(StopCondition.plateau("train_loss", plateau, 1e-4, false));
     }
     PrivacyOptions.addStops(strat, stops);
     Dataset train0 = loaded.train();
     out.printf(Locale.ROOT, "dataset   %s%n", loaded.description());
-    out.printf(Locale.ROOT, "          train %d rows, test %d rows, %d features, %d classes%n", train0.size(),
-        loaded.test().size(), train0.numFeatures(), train0.numClasses());
+    out.printf(Locale.ROOT, "          train %d rows, test %d rows, %d features, %s%n", train0.size(),
+        loaded.test().size(), train0.numFeatures(), TargetMetric.describeOutputs(train0));
 
     long t0 = System.nanoTime();
     try (Simulation sim = new Simulation(simCfg, train0, loaded.test());
@@ -184,7 +195,8 @@ final class SimulateCommand implements Callable<Integer> {
           modelSpec.parameterCount(train0.numFeatures(), train0.numClasses()));
       out.printf(Locale.ROOT, "strategy  %s%n", strat.describe());
       out.printf(Locale.ROOT, "clients   %d (%s), C=%s, E=%d, B=%d, lr=%s, dropout=%s, seed=%d, threads=%d, standardize=%s%n",
-          n, partitioner.describe(), fraction, localEpochs, batchSize, lr, dropout, seed, workers, std ? "per-client" : "off");
+          n, partitioner.describe(), fraction, localEpochs, batchSize, lr, dropout, seed, workers,
+          std ? "agreed by the clients" : "off");
       if (!adversity.equals(Adversity.none())) {
         out.printf(Locale.ROOT, "adversity %s%n", adversity.describe());
       }
@@ -197,7 +209,7 @@ final class SimulateCommand implements Callable<Integer> {
       RoundListener listeners = combine(progress, metrics);
       RoundLoop.Result result = sim.run(strat, loopCfg, listeners);
       double total = (System.nanoTime() - t0) / 1e9;
-      ResultTable.print(out, result.history(), sim.trainingStats(), total);
+      ResultTable.print(out, result.history(), sim.trainingStats(), total, train0.task());
       Optional<String> allFailed = RunChecks.everyRoundFailed(result.history());
       if (allFailed.isPresent()) {
         System.err.println("error: " + allFailed.get() + (modelOut != null ? "; --model-out not written" : ""));
@@ -208,15 +220,14 @@ final class SimulateCommand implements Callable<Integer> {
         meta.put(ModelFiles.MODEL, modelSpec.id());
         meta.put(ModelFiles.NUM_FEATURES, Integer.toString(train0.numFeatures()));
         meta.put(ModelFiles.NUM_CLASSES, Integer.toString(train0.numClasses()));
-        meta.put(ModelFiles.PREPROCESSING, std ? "standardize-per-party" : "none");
-        meta.put(ModelFiles.CLASS_NAMES, String.join("\u001f", train0.classNames()));
+        ParameterSet aux = Preprocessing.of(train0, sim.standardizer()).writeTo(meta);
         meta.put("dataset", data.dataset);
         meta.put("strategy", strat.describe());
         meta.put("partition", partitioner.describe());
         meta.put("rounds", Integer.toString(result.history().rounds().size()));
         meta.put("seed", Long.toString(seed));
         meta.put("created_by", "starling " + Main.VERSION);
-        ModelFiles.write(modelOut, new ModelArchive(meta, result.global()));
+        ModelFiles.write(modelOut, new ModelArchive(meta, result.global(), aux));
         out.println("model written to " + modelOut);
       }
       if (metricsOut != null) {

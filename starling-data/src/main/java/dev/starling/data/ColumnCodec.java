@@ -12,6 +12,9 @@ sealed interface ColumnCodec permits ColumnCodec.Numeric, ColumnCodec.Categorica
   /** Number of features this column produces. */
   int width();
 
+  /** This column as a {@link FeatureSchema.Column}, so new rows can be encoded the same way. */
+  FeatureSchema.Column schemaColumn();
+
   /** Appends this column's feature names. */
   void addNames(List<String> names);
 
@@ -105,6 +108,11 @@ sealed interface ColumnCodec permits ColumnCodec.Numeric, ColumnCodec.Categorica
     }
 
     @Override
+    public FeatureSchema.Column schemaColumn() {
+      return FeatureSchema.Column.numeric(name);
+    }
+
+    @Override
     public void addNames(List<String> names) {
       names.add(name);
     }
@@ -131,6 +139,11 @@ sealed interface ColumnCodec permits ColumnCodec.Numeric, ColumnCodec.Categorica
     @Override
     public int width() {
       return categories.length + (hasMissing ? 1 : 0);
+    }
+
+    @Override
+    public FeatureSchema.Column schemaColumn() {
+      return new FeatureSchema.Column(name, List.of(categories), hasMissing);
     }
 
     @Override

@@ -14,9 +14,10 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
+import dev.starling.core.learner.Task;
 
 /**
- * Loads a classification {@link Dataset} from a CSV file (UTF-8, comma separated, RFC 4180 quoting,
+ * Loads a classification or regression {@link Dataset} from a CSV file (UTF-8, comma separated, RFC 4180 quoting,
  * surrounding spaces trimmed, blank lines skipped) through Apache Commons CSV. A name ending in
  * {@code .gz} is read as gzip.
  *
@@ -50,8 +51,14 @@ public final class CsvLoader {
   private final List<String> categoricalColumns;
   private final MissingValues missing;
   private final boolean hasHeader;
+  private final Optional<Task> task;
+  private final Optional<FeatureSchema> schema;
+  private final boolean labelOptional;
 
   private CsvLoader(Builder b) {
+    this.task = Optional.ofNullable(b.task);
+    this.schema = Optional.ofNullable(b.schema);
+    this.labelOptional = b.labelOptional;
     this.labelColumn = Optional.ofNullable(b.labelColumn);
     this.dropColumns = List.copyOf(b.dropColumns);
     this.keyColumn = Optional.ofNullable(b.keyColumn);
@@ -92,7 +99,8 @@ public final class CsvLoader {
     }
     var reader = new BufferedReader(new InputStreamReader(raw, StandardCharsets.UTF_8), 1 << 16);
     RawTable table = RawTable.read(reader, sourceName, hasHeader);
-    return new TableEncoder(table, this).encode();
+    TableEncoder encoder = new TableEncoder(table, this);
+    return schema.isPresent() ? encoder.encodeWith(schema.get()) : encoder.encode();
   }
 
   /** The label column given, or empty to detect it. */
@@ -120,6 +128,21 @@ public final class CsvLoader {
     return missing;
   }
 
+  /** The task the label is encoded for; empty means classification, refusing a label that looks continuous. */
+  public Optional<Task> task() {
+    return task;
+  }
+
+  /** A training run's schema to encode with instead of fitting the columns to this file. */
+  public Optional<FeatureSchema> schema() {
+    return schema;
+  }
+
+  /** With a schema: whether a file without the label column is accepted (its labels are then zeros). */
+  public boolean labelOptional() {
+    return labelOptional;
+  }
+
   /** Whether the first line is a header. */
   public boolean hasHeader() {
     return hasHeader;
@@ -133,8 +156,36 @@ public final class CsvLoader {
     private List<String> categoricalColumns = List.of();
     private MissingValues missing = MissingValues.REJECT;
     private boolean hasHeader = true;
+    private Task task;
+    private FeatureSchema schema;
+    private boolean labelOptional;
 
     private Builder() {}
+
+    /**
+     * The task: {@link Task#REGRESSION} reads the label as a number; {@link Task#CLASSIFICATION} maps each
+     * distinct label to a class. Unset, the label is classified but refused if it looks continuous (every value
+     * a number and more than 50 distinct ones, or more than 10 with a fraction), naming the column.
+     */
+    public Builder task(Task v) {
+      task = Objects.requireNonNull(v, "task");
+      return this;
+    }
+
+    /**
+     * Encode with a training run's schema (from a model file): the same features in the same order, the same
+     * classes; the label, key and task settings of this builder other than {@code keyColumn} are not used.
+     */
+    public Builder schema(FeatureSchema v) {
+      schema = Objects.requireNonNull(v, "schema");
+      return this;
+    }
+
+    /** With a schema: accept a file without the label column (for prediction). Default false. */
+    public Builder labelOptional(boolean v) {
+      labelOptional = v;
+      return this;
+    }
 
     /** The label column (exact name, or a unique case-insensitive match). */
     public Builder labelColumn(String v) {

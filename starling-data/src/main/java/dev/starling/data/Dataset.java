@@ -1,15 +1,21 @@
 package dev.starling.data;
 
 import dev.starling.core.error.Checks;
+import dev.starling.core.learner.Task;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
- * An in-memory classification dataset: a dense row-major float32 feature matrix and integer labels
- * in {@code [0, numClasses)}, plus optional per-row partition keys (a natural client key such as
- * hospital or state, kept out of the features).
+ * An in-memory dataset: a dense row-major float32 feature matrix and, as the {@link Task} says, integer labels
+ * in {@code [0, numClasses)} (classification, next-token) or real targets (regression), plus optional per-row
+ * partition keys (a natural client key such as hospital or state, kept out of the features).
+ *
+ * <p>A regression dataset has {@code numClasses() == 1} (one model output), all labels 0, and its
+ * {@link #targets()}; after standardisation the targets are z-scores and {@link #targetOffset()} /
+ * {@link #targetScale()} map them back to the label's own units ({@code y = z * scale + offset}).
+ * A dataset loaded from a CSV file also carries the {@link FeatureSchema} that encoded it.
  *
  * <p>Immutable by convention: the arrays are shared with subsets only through copies, and callers must
  * not mutate what the accessors return. Thread-safe for reading.
@@ -24,14 +30,34 @@ public final class Dataset {
   private final List<String> classNames;
   private final String keyName;
   private final String[] keys;
+  private final Task task;
+  private final float[] targets;
+  private final double targetOffset;
+  private final double targetScale;
+  private final FeatureSchema schema;
 
   private Dataset(Builder b) {
     this.name = Objects.requireNonNull(b.name, "name");
     this.features = Objects.requireNonNull(b.features, "features");
     this.labels = Objects.requireNonNull(b.labels, "labels");
     this.numFeatures = Checks.checkPositive(b.numFeatures, "numFeatures");
-    this.numClasses = b.numClasses;
-    Checks.checkArgument(numClasses >= 2, "numClasses", ">= 2", numClasses);
+    this.task = Objects.requireNonNull(b.task, "task");
+    this.numClasses = task == Task.REGRESSION && b.numClasses == 0 ? 1 : b.numClasses;
+    if (task == Task.REGRESSION) {
+      Checks.checkArgument(numClasses == 1, "numClasses of a regression dataset", "1", numClasses);
+      Objects.requireNonNull(b.targets, "targets of a regression dataset");
+      Checks.checkArgument(b.targets.length == b.labels.length, "targets.length", "rows = " + b.labels.length,
+          b.targets.length);
+    } else {
+      Checks.checkArgument(numClasses >= 2, "numClasses", ">= 2", numClasses);
+      Checks.checkArgument(b.targets == null, "targets", "null unless the task is regression", "an array");
+    }
+    this.targets = b.targets;
+    this.targetOffset = b.targetOffset;
+    this.targetScale = b.targetScale;
+    Checks.checkArgument(targetScale > 0 && Double.isFinite(targetScale) && Double.isFinite(targetOffset),
+        "targetScale", "finite and > 0 (offset finite)", targetScale);
+    this.schema = b.schema;
     Checks.checkArgument(features.length == (long) labels.length * numFeatures, "features.length",
         "rows * numFeatures = " + ((long) labels.length * numFeatures), features.length);
     for (int i = 0; i < labels.length; i++) {
@@ -41,7 +67,8 @@ public final class Dataset {
     }
     this.featureNames = b.featureNames == null ? defaultNames("f", numFeatures) : List.copyOf(b.featureNames);
     Checks.checkArgument(featureNames.size() == numFeatures, "featureNames.size()", "numFeatures = " + numFeatures, featureNames.size());
-    this.classNames = b.classNames == null ? defaultNames("", numClasses) : List.copyOf(b.classNames);
+    this.classNames = b.classNames == null ? (task == Task.REGRESSION ? List.of("value") : defaultNames("", numClasses))
+        : List.copyOf(b.classNames);
     Checks.checkArgument(classNames.size() == numClasses, "classNames.size()", "numClasses = " + numClasses, classNames.size());
     this.keyName = b.keyName;
     this.keys = b.keys;
@@ -80,6 +107,39 @@ public final class Dataset {
   /** Labels (shared, do not mutate). */
   public int[] labels() {
     return labels;
+  }
+
+  /** What the rows are labelled for. */
+  public Task task() {
+    return task;
+  }
+
+  /** Regression targets, one per row (shared, do not mutate); throws unless the task is regression. */
+  public float[] targets() {
+    if (targets == null) {
+      throw new IllegalStateException(name + " is a " + task + " dataset; it has labels, not regression targets");
+    }
+    return targets;
+  }
+
+  /** Regression: what a target of 0 means in the label's own units (the agreed mean after standardisation). */
+  public double targetOffset() {
+    return targetOffset;
+  }
+
+  /** Regression: the label's units per target unit (the agreed standard deviation after standardisation). */
+  public double targetScale() {
+    return targetScale;
+  }
+
+  /** How the rows were encoded from a CSV file, if they were. */
+  public Optional<FeatureSchema> schema() {
+    return Optional.ofNullable(schema);
+  }
+
+  /** Same rows with regression targets {@code newTargets} measured as {@code y = t * scale + offset}. */
+  public Dataset withTargets(float[] newTargets, double offset, double scale) {
+    return toBuilder().targets(newTargets).targetScale(offset, scale).build();
   }
 
   public int label(int row) {
@@ -122,6 +182,7 @@ public final class Dataset {
     float[] x = new float[rows.length * numFeatures];
     int[] y = new int[rows.length];
     String[] k = keys == null ? null : new String[rows.length];
+    float[] t = targets == null ? null : new float[rows.length];
     for (int i = 0; i < rows.length; i++) {
       int r = rows[i];
       System.arraycopy(features, r * numFeatures, x, i * numFeatures, numFeatures);
@@ -129,8 +190,11 @@ public final class Dataset {
       if (k != null) {
         k[i] = keys[r];
       }
+      if (t != null) {
+        t[i] = targets[r];
+      }
     }
-    return toBuilder().features(x).labels(y).keys(keyName, k).build();
+    return toBuilder().features(x).labels(y).targets(t).keys(keyName, k).build();
   }
 
   /** Same metadata with other features (same shape), e.g. after standardisation. */
@@ -150,11 +214,15 @@ public final class Dataset {
 
   private Builder toBuilder() {
     return builder().name(name).features(features).labels(labels).numFeatures(numFeatures)
-        .numClasses(numClasses).featureNames(featureNames).classNames(classNames).keys(keyName, keys);
+        .numClasses(numClasses).featureNames(featureNames).classNames(classNames).keys(keyName, keys)
+        .task(task).targets(targets).targetScale(targetOffset, targetScale).schema(schema);
   }
 
   @Override
   public String toString() {
+    if (task == Task.REGRESSION) {
+      return name + " (" + size() + " rows, " + numFeatures + " features, regression)";
+    }
     return name + " (" + size() + " rows, " + numFeatures + " features, " + numClasses + " classes, counts "
         + Arrays.toString(classCounts()) + ")";
   }
@@ -178,8 +246,19 @@ public final class Dataset {
     private List<String> classNames;
     private String keyName;
     private String[] keys;
+    private Task task = Task.CLASSIFICATION;
+    private float[] targets;
+    private double targetOffset = 0;
+    private double targetScale = 1;
+    private FeatureSchema schema;
 
     private Builder() {}
+
+    public Builder task(Task v) { task = v; return this; }
+    /** Regression targets (task regression only); labels default to zeros. */
+    public Builder targets(float[] v) { targets = v; return this; }
+    public Builder targetScale(double offset, double scale) { targetOffset = offset; targetScale = scale; return this; }
+    public Builder schema(FeatureSchema v) { schema = v; return this; }
 
     public Builder name(String v) { name = v; return this; }
     public Builder features(float[] v) { features = v; return this; }
@@ -197,6 +276,9 @@ public final class Dataset {
     }
 
     public Dataset build() {
+      if (labels == null && targets != null) {
+        labels = new int[targets.length];
+      }
       return new Dataset(this);
     }
   }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import dev.starling.core.learner.Task;
 
 /**
  * Resolves a dataset spec, as a user types it, to training and test data.
@@ -36,7 +37,12 @@ public final class DatasetCatalog {
       new Builtin("digits", "8x8 handwritten digits (UCI optdigits via scikit-learn), bundled: 1797 rows, 64 features, 10 classes"),
       new Builtin("breast-cancer", "Breast Cancer Wisconsin (Diagnostic), bundled: 456 rows, 30 features, 2 classes"),
       new Builtin("mnist", "MNIST 28x28 digits, 8000 rows (needs mnist-10k/ in a --data-dir), 784 features, 10 classes"),
-      new Builtin("fashion-mnist", "Fashion-MNIST 28x28, 60000 train + 10000 test (needs fashion-mnist/ in a --data-dir)"));
+      new Builtin("fashion-mnist", "Fashion-MNIST 28x28, 60000 train + 10000 test (needs fashion-mnist/ in a --data-dir)"),
+      new Builtin("credit-amount", "credit scoring: regression of the loan Amount, bundled: 4039 complete rows, 22 features"),
+      new Builtin("persuasion", "Jane Austen's Persuasion, 30k characters, bundled: next-character prediction"));
+
+  /** Characters of context of the text datasets. */
+  public static final int TEXT_CONTEXT = 6;
 
   private static final List<String> FASHION_CLASSES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
       "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
@@ -73,6 +79,9 @@ public final class DatasetCatalog {
       case "breast-cancer" -> holdout(breastCancer(), "breast-cancer (bundled)", options);
       case "mnist" -> mnist(options);
       case "fashion-mnist" -> fashionMnist(options);
+      case "credit-amount" -> holdout(creditAmount(), "credit-amount (bundled)", options);
+      case "persuasion" -> TextCorpus.split(TextCorpus.nextCharacter(text(resource("persuasion.txt.gz")), TEXT_CONTEXT,
+          true, "persuasion"), options.testFraction(), "persuasion (bundled)");
       default -> fromPath(spec, options);
     };
   }
@@ -98,6 +107,19 @@ public final class DatasetCatalog {
       Dataset raw = CsvLoader.builder().labelColumn("target").dropColumns(List.of("id")).build()
           .load(in, "wdbc_train.csv");
       return rebuild(raw, "breast-cancer", raw.features(), raw.featureNames(), List.of("malignant", "benign"));
+    }
+  }
+
+  private static Dataset creditAmount() throws IOException {
+    try (InputStream in = resource("credit_data.csv.gz")) {
+      return CsvLoader.builder().labelColumn("Amount").task(Task.REGRESSION).missing(MissingValues.DROP_ROW).build()
+          .load(in, "credit_data.csv.gz").withName("credit-amount");
+    }
+  }
+
+  private static String text(InputStream in) throws IOException {
+    try (InputStream gz = new java.util.zip.GZIPInputStream(in)) {
+      return new String(gz.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     }
   }
 
@@ -138,9 +160,22 @@ public final class DatasetCatalog {
       return holdout(train, p + " (IDX)", options);
     }
     boolean csv = lower.endsWith(".csv") || lower.endsWith(".csv.gz");
+    boolean txt = lower.endsWith(".txt") || lower.endsWith(".txt.gz");
+    if (Files.isRegularFile(p) && txt) {
+      if (options.task().isPresent() && options.task().get() != Task.NEXT_TOKEN) {
+        throw new DataFormatException(spec + ": a text file is read for --task next-token, not " + options.task().get());
+      }
+      String content;
+      try (InputStream in = Files.newInputStream(p)) {
+        content = lower.endsWith(".gz") ? text(in) : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      }
+      return TextCorpus.split(TextCorpus.nextCharacter(content, TEXT_CONTEXT, true, p.toString()), options.testFraction(),
+          p + " (text)");
+    }
     if (Files.isRegularFile(p)) {
       if (!csv) {
-        throw new DataFormatException(spec + ": unsupported file type; expected a .csv or .csv.gz file, or a folder"
+        throw new DataFormatException(spec + ": unsupported file type; expected a .csv or .csv.gz file, a .txt file"
+            + " (next-token), or a folder"
             + " with IDX files");
       }
       return holdout(options.csvLoader().load(p), p + " (CSV)", options);
@@ -176,8 +211,10 @@ public final class DatasetCatalog {
     Split s = Splits.stratifiedHoldout(d, options.testFraction(), RandomSource.seeded(options.seed()));
     Dataset train = s.train().withName(d.name() + " (train)");
     Dataset test = s.test().withName(d.name() + " (test)");
-    String desc = String.format(Locale.ROOT, "%s: %d rows, %d features, %d classes; stratified holdout %s"
-            + " (seed %d): %d train / %d test", source, d.size(), d.numFeatures(), d.numClasses(),
+    String desc = String.format(Locale.ROOT, "%s: %d rows, %d features, %s; %s holdout %s"
+            + " (seed %d): %d train / %d test", source, d.size(), d.numFeatures(),
+        d.task() == Task.REGRESSION ? "regression" : d.numClasses() + " classes",
+        d.task() == Task.REGRESSION ? "random" : "stratified",
         options.testFraction(), options.seed(), train.size(), test.size());
     return new LoadedData(train, test, desc);
   }
@@ -200,6 +237,6 @@ public final class DatasetCatalog {
       List<String> classNames) {
     return Dataset.builder().name(name).features(x).labels(d.labels()).numFeatures(d.numFeatures())
         .numClasses(d.numClasses()).featureNames(featureNames).classNames(classNames)
-        .keys(d.keyName().orElse(null), d.keys().orElse(null)).build();
+        .keys(d.keyName().orElse(null), d.keys().orElse(null)).schema(x == d.features() ? d.schema().orElse(null) : null).build();
   }
 }

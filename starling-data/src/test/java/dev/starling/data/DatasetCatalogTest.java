@@ -102,9 +102,10 @@ class DatasetCatalogTest {
 
   @Test
   void builtinNames_andDescriptions_coverEveryBuiltin() {
-    assertThat(DatasetCatalog.builtinNames()).containsExactly("digits", "breast-cancer", "mnist", "fashion-mnist");
+    assertThat(DatasetCatalog.builtinNames()).containsExactly("digits", "breast-cancer", "mnist", "fashion-mnist",
+        "credit-amount", "persuasion");
     assertThat(DatasetCatalog.describeBuiltins().lines())
-        .hasSize(4).allSatisfy(line -> assertThat(line.trim()).contains(" "));
+        .hasSize(6).allSatisfy(line -> assertThat(line.trim()).contains(" "));
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.starling.learners;
 
 import dev.starling.core.error.Checks;
 import dev.starling.core.learner.EvalResult;
+import dev.starling.core.learner.Task;
 import dev.starling.core.metrics.Metrics;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.data.Dataset;
@@ -10,8 +11,16 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * Evaluation of a {@link ModelSpec} network on a dataset: mean cross-entropy ({@link Metrics#LOSS}),
- * accuracy ({@link Metrics#ACCURACY}) and, for two classes, the ROC AUC ({@link Metrics#AUC}).
+ * Evaluation of a {@link ModelSpec} network on a dataset, with the metrics its {@link Task} calls for:
+ * <ul>
+ *   <li>classification: mean cross-entropy ({@link Metrics#LOSS}), accuracy ({@link Metrics#ACCURACY}) and, for
+ *       two classes, the ROC AUC ({@link Metrics#AUC});
+ *   <li>regression: {@link Metrics#LOSS} the mean squared error of the (standardised) target the model is trained
+ *       on, then {@link Metrics#RMSE} and {@link Metrics#MAE} in the label's own units (errors times
+ *       {@link Dataset#targetScale()}) and {@link Metrics#R2} = 1 - SSE / SST around the evaluated rows' mean;
+ *   <li>next-token: {@link Metrics#LOSS} (mean cross-entropy in nats), {@link Metrics#PERPLEXITY} = exp(loss),
+ *       top-1 {@link Metrics#ACCURACY}.
+ * </ul>
  *
  * <p>Rows are processed in blocks of {@value #BLOCK_ROWS}, so memory stays bounded for any dataset
  * size. Single-threaded and deterministic; stateless and thread-safe.
@@ -36,8 +45,15 @@ public final class Evaluation {
     int k = data.numClasses();
     spec.checkCompatible(params, in, k);
     int n = data.size();
+    if (data.task() == Task.REGRESSION) {
+      return regression(spec, params, data);
+    }
     if (n == 0) {
-      return new EvalResult(0, Metrics.builder().put(Metrics.LOSS, Double.NaN).put(Metrics.ACCURACY, Double.NaN).build());
+      Metrics.Builder m = Metrics.builder().put(Metrics.LOSS, Double.NaN);
+      if (data.task() == Task.NEXT_TOKEN) {
+        m.put(Metrics.PERPLEXITY, Double.NaN);
+      }
+      return new EvalResult(0, m.put(Metrics.ACCURACY, Double.NaN).build());
     }
     int[] y = data.labels();
     float[] margins = k == 2 ? new float[n] : null;
@@ -55,14 +71,48 @@ public final class Evaluation {
         }
       }
     });
-    Metrics.Builder m = Metrics.builder().put(Metrics.LOSS, tally.loss / n).put(Metrics.ACCURACY, (double) tally.correct / n);
-    if (margins != null) {
+    Metrics.Builder m = Metrics.builder().put(Metrics.LOSS, tally.loss / n);
+    if (data.task() == Task.NEXT_TOKEN) {
+      m.put(Metrics.PERPLEXITY, Math.exp(tally.loss / n));
+    }
+    m.put(Metrics.ACCURACY, (double) tally.correct / n);
+    if (margins != null && data.task() == Task.CLASSIFICATION) {
       double auc = auc(margins, y);
       if (!Double.isNaN(auc) || hasNaN(margins)) {
         m.put(Metrics.AUC, auc);
       }
     }
     return new EvalResult(n, m.build());
+  }
+
+  private static EvalResult regression(ModelSpec spec, ParameterSet params, Dataset data) {
+    int n = data.size();
+    if (n == 0) {
+      return new EvalResult(0, Metrics.builder().put(Metrics.LOSS, Double.NaN).put(Metrics.RMSE, Double.NaN)
+          .put(Metrics.MAE, Double.NaN).put(Metrics.R2, Double.NaN).build());
+    }
+    float[] t = data.targets();
+    double mean = 0;
+    for (float v : t) {
+      mean += v;
+    }
+    mean /= n;
+    double[] sums = new double[3]; // squared error, absolute error, total sum of squares
+    double mu = mean;
+    Prediction.forEachBlock(spec, params, data.features(), data.numFeatures(), 1, (z, start, rows) -> {
+      for (int r = 0; r < rows; r++) {
+        double target = t[start + r];
+        double e = z[r][0] - target;
+        sums[0] += e * e;
+        sums[1] += Math.abs(e);
+        sums[2] += (target - mu) * (target - mu);
+      }
+    });
+    double scale = data.targetScale();
+    double mse = sums[0] / n;
+    return new EvalResult(n, Metrics.builder().put(Metrics.LOSS, mse).put(Metrics.RMSE, Math.sqrt(mse) * scale)
+        .put(Metrics.MAE, sums[1] / n * scale).put(Metrics.R2, sums[2] == 0 ? Double.NaN : 1 - sums[0] / sums[2])
+        .build());
   }
 
   /**

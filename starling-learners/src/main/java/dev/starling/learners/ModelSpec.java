@@ -14,8 +14,9 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * The architecture of a built-in classifier: multinomial logistic (softmax) regression, or a
- * multi-layer perceptron with ReLU hidden layers and a softmax output.
+ * The architecture of a built-in model: multinomial logistic (softmax) regression, or a
+ * multi-layer perceptron with ReLU hidden layers and a softmax output; for regression data (one output) the same
+ * networks with a single linear output trained on squared error ({@code logreg} is then linear regression).
  *
  * <p>Specs are written as strings: {@code logreg}, or {@code mlp:H1,H2,...} with positive hidden
  * widths (e.g. {@code mlp:200,200}, the "2NN" of McMahan et al. 2017, <i>Communication-Efficient
@@ -108,10 +109,13 @@ public final class ModelSpec {
     return hidden.length + 1;
   }
 
-  /** Units per level: {@code [numFeatures, H1, ..., numClasses]}. */
+  /**
+   * Units per level: {@code [numFeatures, H1, ..., numClasses]}; {@code numClasses} is the number of outputs,
+   * 1 for regression (a linear output: {@code logreg} is then linear regression).
+   */
   public int[] layerSizes(int numFeatures, int numClasses) {
     Checks.checkPositive(numFeatures, "numFeatures");
-    Checks.checkArgument(numClasses >= 2, "numClasses", ">= 2", numClasses);
+    Checks.checkArgument(numClasses >= 1, "numClasses (outputs)", ">= 1", numClasses);
     int[] sizes = new int[hidden.length + 2];
     sizes[0] = numFeatures;
     System.arraycopy(hidden, 0, sizes, 1, hidden.length);

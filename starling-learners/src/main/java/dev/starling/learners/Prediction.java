@@ -43,6 +43,21 @@ public final class Prediction {
     return out;
   }
 
+  /**
+   * Regression: the predicted value of each row in the label's own units, {@code z * scale + offset} with
+   * {@code z} the network's single output (trained on targets standardised by {@code offset} and {@code scale}).
+   */
+  public static double[] values(ModelSpec spec, ParameterSet params, float[] features, int numFeatures, double offset,
+      double scale) {
+    double[] out = new double[rows(features, numFeatures)];
+    forEachBlock(spec, params, features, numFeatures, 1, (z, start, rows) -> {
+      for (int r = 0; r < rows; r++) {
+        out[start + r] = z[r][0] * scale + offset;
+      }
+    });
+    return out;
+  }
+
   /** Receives the logit rows of one block. */
   interface BlockConsumer {
     void accept(float[][] logitRows, int startRow, int rows);

@@ -5,6 +5,9 @@ import dev.starling.core.learner.EvalResult;
 import dev.starling.core.learner.LocalLearner;
 import dev.starling.core.learner.TrainConfig;
 import dev.starling.core.learner.TrainResult;
+import dev.starling.core.learner.Task;
+import dev.starling.core.error.ErrorCode;
+import dev.starling.core.error.FlException;
 import dev.starling.core.metrics.Metrics;
 import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
@@ -22,7 +25,8 @@ import java.util.Objects;
  * <p>Each {@link #fit} starts from a private copy of the global parameters and runs
  * {@code localEpochs} passes; epoch {@code e} visits the rows in the order
  * {@code RandomSource.seeded(seed).derive(e).permutation(n)}, in batches of {@code batchSize} (the last
- * one may be smaller). On each batch, with {@code g} the gradient of the mean cross-entropy:
+ * one may be smaller). On each batch, with {@code g} the gradient of the mean cross-entropy (classification,
+ * next-token) or of the mean squared error (regression data, whose network has one linear output):
  * <pre>
  *   d = g + weightDecay * w [weights only] + proximalMu * (w - w_global)
  *   v = momentum * v + d            (v = 0 at the start of every fit; heavy ball, Polyak 1964)
@@ -45,6 +49,7 @@ public final class SgdLearner implements LocalLearner {
   // Workspaces, allocated on first use and reused by later fits.
   private Network network;
   private int[] batchLabels;
+  private float[] batchTargets;
   private DenseParams params;
   private DenseParams anchorBuffer;
   private DenseParams velocityBuffer;
@@ -101,11 +106,17 @@ public final class SgdLearner implements LocalLearner {
       sgd.withCorrection(corr);
     }
 
+    boolean regression = data.task() == Task.REGRESSION;
+    if (regression && DpSgdSettings.from(config).isPresent()) {
+      throw new FlException(ErrorCode.INVALID_ARGUMENT, "DP-SGD supports classification only; " + data.name()
+          + " is a regression dataset");
+    }
     DpSgdStep dp = DpSgdSettings.from(config).map(d -> new DpSgdStep(sizes, batch, d.clipNorm(), d.noiseMultiplier(),
         d.seededNoise() ? RandomSource.seeded(config.seed()).derive(DP_NOISE_STREAM) : RandomSource.secure())).orElse(null);
     int in = data.numFeatures();
     float[] x = data.features();
     int[] y = data.labels();
+    float[] t = regression ? data.targets() : null;
     float[][] rows = network.inputRows();
     RandomSource root = RandomSource.seeded(config.seed());
     int[] order = new int[n];
@@ -123,8 +134,12 @@ public final class SgdLearner implements LocalLearner {
           int row = order[start + r];
           System.arraycopy(x, row * in, rows[r], 0, in);
           batchLabels[r] = y[row];
+          if (regression) {
+            batchTargets[r] = t[row];
+          }
         }
-        epochLoss += dp == null ? network.backprop(params, batchLabels, size, sgd)
+        epochLoss += regression ? network.backpropSquaredError(params, batchTargets, size, sgd)
+            : dp == null ? network.backprop(params, batchLabels, size, sgd)
             : dp.step(params, rows, batchLabels, size, sgd);
         steps++;
       }
@@ -134,16 +149,23 @@ public final class SgdLearner implements LocalLearner {
     return new TrainResult(local, n, steps, Metrics.of(Metrics.LOSS, epochLoss / n));
   }
 
-  /** Loss, accuracy and (binary tasks) AUC of {@code global} on the local data; see {@link Evaluation}. */
+  /** The metrics of {@code global} on the local data that the data's task calls for; see {@link Evaluation}. */
   @Override
   public EvalResult evaluate(ParameterSet global) {
     return Evaluation.evaluate(spec, global, data);
+  }
+
+  /** The local data's task: regression trains on squared error, the others on cross-entropy. */
+  @Override
+  public Task task() {
+    return data.task();
   }
 
   private void ensureWorkspace(int batch) {
     if (network == null || network.capacity() < batch) {
       network = new Network(sizes, batch);
       batchLabels = new int[batch];
+      batchTargets = new float[batch];
     }
     if (params == null) {
       params = DenseParams.zeros(sizes);

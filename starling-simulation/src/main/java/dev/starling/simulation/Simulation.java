@@ -36,7 +36,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * strategies as a networked server. Local training runs in parallel on {@code threads} workers;
  * updates are folded in selection order, so a given seed reproduces bit-for-bit on the same machine
  * whatever the thread timing. Server-side evaluation on the test set after every round reports
- * {@code test_loss}, {@code test_accuracy} (and {@code test_auc} for binary tasks).
+ * {@code test_loss} and the task's metrics: {@code test_accuracy} (and {@code test_auc} for binary tasks),
+ * {@code test_rmse}, {@code test_mae}, {@code test_r2} for regression, {@code test_perplexity} and
+ * {@code test_accuracy} for next-token prediction. With standardisation on, the statistics are agreed by the
+ * clients ({@link #standardizer()}) and applied to every client's rows and to the test set.
  *
  * <p>Order of use: construct, {@link #run} once, {@link #close()}. Not thread-safe.
  */
@@ -54,6 +57,7 @@ public final class Simulation implements AutoCloseable {
   private final Set<ClientId> malicious = new HashSet<>();
   private final List<List<TrainInterceptor>> adversaryChains = new ArrayList<>();
   private final TrainingStats stats = new TrainingStats();
+  private final Standardizer standardizer;
 
   /** Partitions {@code train} among the clients and prepares the held-out {@code test} set. */
   public Simulation(SimulationConfig config, Dataset train, Dataset test) {
@@ -63,7 +67,6 @@ public final class Simulation implements AutoCloseable {
     }
     this.numFeatures = train.numFeatures();
     this.numClasses = train.numClasses();
-    this.test = config.standardize() ? Standardizer.fit(test).apply(test) : test;
     this.executor = Executors.newFixedThreadPool(config.threads(), daemonThreads());
     RandomSource root = RandomSource.seeded(config.seed());
     List<ClientShard> shards = config.partitioner().partition(train, config.numClients(), root.derive(PARTITION_STREAM));
@@ -75,10 +78,22 @@ public final class Simulation implements AutoCloseable {
     for (int i = 0; i < numMalicious; i++) {
       isMalicious[order[i]] = true;
     }
+    List<Dataset> locals = new ArrayList<>(shards.size());
+    Standardizer.Statistics agreed = null;
+    for (ClientShard shard : shards) {
+      Dataset local = train.subset(shard.rows()).withName(train.name() + "#" + shard.key());
+      locals.add(local);
+      if (config.standardize()) {
+        Standardizer.Statistics s = Standardizer.Statistics.of(local);
+        agreed = agreed == null ? s : agreed.plus(s);
+      }
+    }
+    this.standardizer = agreed == null ? null : agreed.standardizer();
+    this.test = standardizer == null ? test : standardizer.apply(test);
     for (int i = 0; i < shards.size(); i++) {
-      Dataset local = train.subset(shards.get(i).rows()).withName(train.name() + "#" + shards.get(i).key());
-      if (config.standardize() && local.size() > 0) {
-        local = Standardizer.fit(local).apply(local);
+      Dataset local = locals.get(i);
+      if (standardizer != null) {
+        local = standardizer.apply(local);
       }
       List<TrainInterceptor> chain = new ArrayList<>();
       if (isMalicious[i]) {
@@ -95,6 +110,15 @@ public final class Simulation implements AutoCloseable {
       adversaryChains.add(List.copyOf(chain));
       clients.add(new VirtualClient(i, local, config.model(), config.dropout(), root, executor, stats, config.subModels()));
     }
+  }
+
+  /**
+   * The standardisation every client, the server's evaluation and a saved model use, when it is on: agreed from
+   * the clients' {@link Standardizer.Statistics} (row counts, sums and sums of squares of their training rows),
+   * summed as a secure aggregation would sum them, so no client's rows or own statistics are needed.
+   */
+  public java.util.Optional<Standardizer> standardizer() {
+    return java.util.Optional.ofNullable(standardizer);
   }
 
   /** The ids of the malicious clients (empty without an attack). */

@@ -15,8 +15,9 @@ import java.util.Objects;
  * @param numClients number of virtual clients (ignored by natural partitions, which make one per key)
  * @param dropout probability that a selected client drops out of a round, in [0, 1)
  * @param threads worker threads for local training (clients run in parallel across them)
- * @param standardize fit a z-score standardiser on each client's own data (and on the test set by the
- *     evaluator itself), so no statistics cross parties; off for data already on a fixed scale
+ * @param standardize z-score standardisation with statistics agreed by the clients (their row counts, sums and
+ *     sums of squares summed), applied to every client, the test set and the saved model; off for data already on
+ *     a fixed scale
  * @param seed seed of partitioning, initialisation, selection, shuffling and drop-outs
  * @param adversity malicious clients and stragglers
  * @param communication codecs on the uplink and downlink

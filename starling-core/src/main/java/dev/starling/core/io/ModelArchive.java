@@ -24,28 +24,41 @@ import java.util.zip.CheckedInputStream;
 import java.util.zip.CheckedOutputStream;
 
 /**
- * A model on disk: string metadata (model architecture, preprocessing, provenance) and parameters.
+ * A model on disk: string metadata (model architecture, task, label mapping, provenance), parameters, and
+ * auxiliary named float arrays (preprocessing statistics such as the standardiser's means and deviations).
  *
- * <p>Format version 1, all integers big-endian:
+ * <p>Format version 2, all integers big-endian:
  * <pre>
  *   magic    8 bytes  "STRLNGM\0"
- *   version  int32    1
+ *   version  int32    2
  *   nmeta    int32    number of metadata entries, then per entry: key, value as modified UTF-8 (DataOutput.writeUTF)
  *   ntensor  int32    then per tensor: name (writeUTF), rank int32, dims int32..., then size float32 values little-endian
+ *   naux     int32    auxiliary tensors, each written like a parameter tensor          (version 2 only)
  *   crc32    int64    CRC-32 of every byte before it
  * </pre>
+ * Version 1 is the same without {@code naux} and its tensors; it is still read (with no auxiliary tensors).
  * Readers reject another magic, a newer version, a truncated file or a CRC mismatch with a message
  * naming the problem. The class is immutable.
+ *
+ * @param metadata string fields, in insertion order
+ * @param parameters the model's parameters
+ * @param auxiliary named float arrays that are not parameters (empty for version-1 files)
  */
-public record ModelArchive(Map<String, String> metadata, ParameterSet parameters) {
+public record ModelArchive(Map<String, String> metadata, ParameterSet parameters, ParameterSet auxiliary) {
   /** The format version this code writes. */
-  public static final int VERSION = 1;
+  public static final int VERSION = 2;
 
   private static final byte[] MAGIC = {'S', 'T', 'R', 'L', 'N', 'G', 'M', 0};
 
   public ModelArchive {
     Objects.requireNonNull(parameters, "parameters");
+    Objects.requireNonNull(auxiliary, "auxiliary");
     metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
+  }
+
+  /** An archive without auxiliary tensors. */
+  public ModelArchive(Map<String, String> metadata, ParameterSet parameters) {
+    this(metadata, parameters, ParameterSet.of(List.of()));
   }
 
   /** Writes this archive to {@code out} (not closed). */
@@ -59,9 +72,17 @@ public record ModelArchive(Map<String, String> metadata, ParameterSet parameters
       data.writeUTF(e.getKey());
       data.writeUTF(e.getValue());
     }
-    data.writeInt(parameters.count());
     byte[] buf = new byte[64 * 1024];
-    for (Tensor t : parameters) {
+    writeTensors(data, parameters, buf);
+    writeTensors(data, auxiliary, buf);
+    data.flush();
+    new DataOutputStream(nonClosing(out)).writeLong(crc.getValue());
+    out.flush();
+  }
+
+  private static void writeTensors(DataOutputStream data, ParameterSet tensors, byte[] buf) throws IOException {
+    data.writeInt(tensors.count());
+    for (Tensor t : tensors) {
       data.writeUTF(t.name());
       data.writeInt(t.rank());
       for (int d : t.shape()) {
@@ -77,9 +98,6 @@ public record ModelArchive(Map<String, String> metadata, ParameterSet parameters
         i += n;
       }
     }
-    data.flush();
-    new DataOutputStream(nonClosing(out)).writeLong(crc.getValue());
-    out.flush();
   }
 
   /** Serialises to a byte array. */
@@ -116,9 +134,23 @@ public record ModelArchive(Map<String, String> metadata, ParameterSet parameters
       for (int i = 0; i < nmeta; i++) {
         meta.put(data.readUTF(), data.readUTF());
       }
+      byte[] buf = new byte[64 * 1024];
+      ParameterSet params = readTensors(data, source, buf);
+      ParameterSet aux = version >= 2 ? readTensors(data, source, buf) : ParameterSet.of(List.of());
+      long expected = crc.getValue();
+      long stored = new DataInputStream(in).readLong();
+      if (stored != expected) {
+        throw new IOException(source + ": checksum mismatch (file corrupted)");
+      }
+      return new ModelArchive(meta, params, aux);
+    } catch (EOFException e) {
+      throw new IOException(source + ": truncated model file", e);
+    }
+  }
+
+  private static ParameterSet readTensors(DataInputStream data, String source, byte[] buf) throws IOException {
       int nt = checkCount(data.readInt(), source, "tensor count");
       List<Tensor> tensors = new ArrayList<>(nt);
-      byte[] buf = new byte[64 * 1024];
       for (int k = 0; k < nt; k++) {
         String name = data.readUTF();
         int rank = data.readInt();
@@ -146,15 +178,7 @@ public record ModelArchive(Map<String, String> metadata, ParameterSet parameters
         }
         tensors.add(Tensor.of(name, v, shape));
       }
-      long expected = crc.getValue();
-      long stored = new DataInputStream(in).readLong();
-      if (stored != expected) {
-        throw new IOException(source + ": checksum mismatch (file corrupted)");
-      }
-      return new ModelArchive(meta, ParameterSet.of(tensors));
-    } catch (EOFException e) {
-      throw new IOException(source + ": truncated model file", e);
-    }
+      return ParameterSet.of(tensors);
   }
 
   /** Metadata value {@code key}; throws IOException-free {@link FlException} NOT_FOUND naming the key. */

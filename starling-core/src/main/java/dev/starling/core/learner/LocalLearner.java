@@ -17,6 +17,11 @@ public interface LocalLearner {
   /** Trains from {@code global} on the local data as {@code config} says. */
   TrainResult fit(ParameterSet global, TrainConfig config);
 
-  /** Evaluates {@code global} on the local data. */
+  /** Evaluates {@code global} on the local data; the metrics are the ones {@link #task()} names. */
   EvalResult evaluate(ParameterSet global);
+
+  /** What this learner's model predicts, which decides its loss and metrics; classification unless overridden. */
+  default Task task() {
+    return Task.CLASSIFICATION;
+  }
 }

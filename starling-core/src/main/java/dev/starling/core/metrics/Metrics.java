@@ -16,6 +16,12 @@ public final class Metrics {
   public static final String LOSS = "loss";
   public static final String ACCURACY = "accuracy";
   public static final String AUC = "auc";
+  /** Regression: root mean squared error, mean absolute error (both in the label's own units), R^2. */
+  public static final String RMSE = "rmse";
+  public static final String MAE = "mae";
+  public static final String R2 = "r2";
+  /** Next-token prediction: {@code exp(loss)} with the loss the mean cross-entropy in nats. */
+  public static final String PERPLEXITY = "perplexity";
   /**
    * Set by a client-side codec on a training result: the bytes the update took on the wire (uplink),
    * and the bytes the model it trained from took (downlink). Transports count these instead of the raw
@@ -36,6 +42,27 @@ public final class Metrics {
 
   public static Metrics of(String name, double value) {
     return builder().put(name, value).build();
+  }
+
+  /**
+   * Whether a larger value of metric {@code name} is better, so a stop condition or a "best round" can target
+   * any metric: true for accuracy, AUC and R^2, false for losses and errors. A {@code test_}, {@code train_}
+   * or {@code eval_} prefix is ignored. Throws {@link IllegalArgumentException} for a name it does not know.
+   */
+  public static boolean higherIsBetter(String name) {
+    String base = name;
+    for (String prefix : new String[] {"test_", "train_", "eval_"}) {
+      if (base.startsWith(prefix)) {
+        base = base.substring(prefix.length());
+        break;
+      }
+    }
+    return switch (base) {
+      case ACCURACY, AUC, R2 -> true;
+      case LOSS, RMSE, MAE, PERPLEXITY -> false;
+      default -> throw new IllegalArgumentException("metric must be one of [test_|train_]loss, accuracy, auc, rmse,"
+          + " mae, r2, perplexity. Provided value: '" + name + "'");
+    };
   }
 
   public static Builder builder() {

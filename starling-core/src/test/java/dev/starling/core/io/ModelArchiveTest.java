@@ -69,4 +69,30 @@ class ModelArchiveTest {
     assertThatThrownBy(() -> ModelArchive.readFrom(new ByteArrayInputStream(bytes), "m"))
         .hasMessageContaining("version 9 is not supported");
   }
+
+  @Test
+  void version2_roundTripsAuxiliaryTensors() throws IOException {
+    ModelArchive a = new ModelArchive(Map.of("task", "regression"), ParameterSet.of(Tensor.of("w", new float[] {1f}, 1)),
+        ParameterSet.of(Tensor.of("standardize.mean", new float[] {0.5f, -2f}, 2)));
+    byte[] bytes = a.toBytes();
+    assertThat(java.nio.ByteBuffer.wrap(bytes, 8, 4).getInt()).isEqualTo(2);
+    ModelArchive b = ModelArchive.readFrom(new ByteArrayInputStream(bytes), "mem");
+    assertThat(b.auxiliary().names()).containsExactly("standardize.mean");
+    assertThat(b.auxiliary().get("standardize.mean").data()).containsExactly(0.5f, -2f);
+    assertThat(b.metadata()).containsEntry("task", "regression");
+  }
+
+  @Test
+  void goldenVersion1File_isStillRead() throws IOException {
+    try (var in = getClass().getResourceAsStream("/golden/model-v1-breast-cancer-logreg.bin")) {
+      byte[] bytes = in.readAllBytes();
+      assertThat(java.nio.ByteBuffer.wrap(bytes, 8, 4).getInt()).isEqualTo(1);
+      ModelArchive a = ModelArchive.readFrom(new ByteArrayInputStream(bytes), "golden-v1");
+      assertThat(a.metadata()).containsEntry("model", "logreg").containsEntry("num_features", "30")
+          .containsEntry("preprocessing", "standardize-per-party");
+      assertThat(a.parameters().names()).containsExactlyInAnyOrder("layer0.weight", "layer0.bias");
+      assertThat(a.parameters().get("layer0.weight").shape()).containsExactly(30, 2);
+      assertThat(a.auxiliary().count()).isZero();
+    }
+  }
 }

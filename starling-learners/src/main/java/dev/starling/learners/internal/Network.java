@@ -125,6 +125,33 @@ public final class Network {
     for (int r = 0; r < n; r++) {
       loss += Kernels.softmaxCrossEntropy(act[layers][r], k, y[r], inv, grad[layers][r]);
     }
+    backward(p, n, sink);
+    return loss;
+  }
+
+  /**
+   * A forward and backward pass of the mean squared error {@code (z - t)^2} of the first {@code n} input rows
+   * of a network with one output, for targets {@code t[0..n)}, handing the gradient of the mean loss to
+   * {@code sink} as {@link #backprop(DenseParams, int[], int, GradientSink)} does. Returns the summed loss.
+   */
+  public double backpropSquaredError(DenseParams p, float[] t, int n, GradientSink sink) {
+    if (sizes[layers] != 1) {
+      throw new IllegalStateException("squared error needs one output unit; this network has " + sizes[layers]);
+    }
+    forward(p, n);
+    float scale = 2f / n;
+    double loss = 0;
+    for (int r = 0; r < n; r++) {
+      float e = act[layers][r][0] - t[r];
+      loss += (double) e * e;
+      grad[layers][r][0] = scale * e;
+    }
+    backward(p, n, sink);
+    return loss;
+  }
+
+  /** Backpropagates {@code grad[layers]} (the gradient at the output) through the layers of the last forward pass. */
+  private void backward(DenseParams p, int n, GradientSink sink) {
     for (int l = layers - 1; l >= 0; l--) {
       int in = sizes[l];
       int out = sizes[l + 1];
@@ -165,6 +192,5 @@ public final class Network {
         }
       }
     }
-    return loss;
   }
 }
