@@ -1,5 +1,6 @@
 package dev.starling.cli;
 
+import dev.starling.run.RunSpec;
 import dev.starling.core.learner.DpSgdSettings;
 import dev.starling.core.random.RandomSource;
 import dev.starling.data.LoadedData;
@@ -98,10 +99,9 @@ final class PrivacyBench implements Callable<Integer> {
     out.println("     noise z | epsilon (rdp) | epsilon (prv) | test accuracy (mean of last 5 rounds) | seconds");
     out.println("     --------+---------------+---------------+---------------------------------------+--------");
     for (double z : quick ? new double[] {0, 1.0} : new double[] {0, 0.5, 1.0, 2.0, 4.0}) {
-      BenchRun run = new BenchRun("logreg", "iid", clients, fraction, 1, 16, 0.1,
-          () -> z == 0 ? FedAvg.plainAverage()
-              : new CentralDpStrategy(FedAvg.plainAverage(), CentralDpConfig.fixed(clip, z), RandomSource.seeded(seed).derive(0xB3)),
-          Adversity.none(), rounds, Double.NaN, seed);
+      BenchRun run = BenchRun.of("logreg", "iid", clients, fraction, 1, 16, 0.1, "avg", Adversity.none(), rounds, Double.NaN, seed)
+          .with(s -> z == 0 ? s : s.withPrivacy(RunSpec.Privacy.none().withDp(new RunSpec.Dp.Central(clip, z, false))
+              .withSeededNoise(true)));
       long t0 = System.nanoTime();
       History h = run.run(d, threads);
       double sec = (System.nanoTime() - t0) / 1e9;
@@ -127,10 +127,9 @@ final class PrivacyBench implements Callable<Integer> {
     out.println("     noise z | epsilon (rdp) | epsilon (prv) | test accuracy (mean of last 3 rounds) | seconds");
     out.println("     --------+---------------+---------------+---------------------------------------+--------");
     for (double z : quick ? new double[] {0, 1.0} : new double[] {0, 0.6, 1.0, 2.0}) {
-      BenchRun run = new BenchRun("logreg", "iid", sgdClients, 1.0, 1, batch, 0.5,
-          () -> z == 0 ? FedAvg.plainAverage()
-              : new DpSgdStrategy(FedAvg.plainAverage(), new DpSgdSettings(1.0, z, true), rdp, delta, OptionalDouble.empty()),
-          Adversity.none(), sgdRounds, Double.NaN, seed);
+      BenchRun run = BenchRun.of("logreg", "iid", sgdClients, 1.0, 1, batch, 0.5, "avg", Adversity.none(), sgdRounds, Double.NaN,
+          seed).with(s -> z == 0 ? s : s.withPrivacy(RunSpec.Privacy.none().withDp(new RunSpec.Dp.Sgd(1.0, z))
+              .withSeededNoise(true)));
       long t0 = System.nanoTime();
       History h = run.run(d, threads);
       double sec = (System.nanoTime() - t0) / 1e9;

@@ -29,14 +29,6 @@ public record RoundLoopConfig(int rounds, double fractionFit, int minFitClients,
     int minSuccessfulClients, double fractionEvaluate, Duration roundTimeout, Duration availabilityTimeout,
     List<StopCondition> stopConditions, TrainConfig trainDefaults, long seed, FoldOrder foldOrder, int roundRetries) {
 
-  /** A configuration without round retries. */
-  public RoundLoopConfig(int rounds, double fractionFit, int minFitClients, int minAvailableClients,
-      int minSuccessfulClients, double fractionEvaluate, Duration roundTimeout, Duration availabilityTimeout,
-      List<StopCondition> stopConditions, TrainConfig trainDefaults, long seed, FoldOrder foldOrder) {
-    this(rounds, fractionFit, minFitClients, minAvailableClients, minSuccessfulClients, fractionEvaluate, roundTimeout,
-        availabilityTimeout, stopConditions, trainDefaults, seed, foldOrder, 0);
-  }
-
   public RoundLoopConfig {
     Checks.checkPositive(rounds, "rounds");
     Checks.checkArgument(fractionFit > 0 && fractionFit <= 1, "fractionFit", "in (0, 1]", fractionFit);
