@@ -5,7 +5,12 @@ import dev.starling.core.tensor.ParameterSet;
 import dev.starling.data.LoadedData;
 import dev.starling.learners.Evaluation;
 import dev.starling.learners.ModelSpec;
+import dev.starling.run.RunAssembler;
 import dev.starling.run.RunSpec;
+import dev.starling.server.FoldOrder;
+import dev.starling.server.RoundLoopConfig;
+import java.time.Duration;
+import java.util.OptionalInt;
 import dev.starling.run.SimulatedRun;
 import dev.starling.server.History;
 import dev.starling.server.RoundListener;
@@ -63,6 +68,20 @@ record BenchRun(RunSpec spec) {
     try (SimulatedRun sim = SimulatedRun.create(spec, data.train(), data.test(), threads, false, extra)) {
       return sim.run(RoundListener.NONE).history();
     }
+  }
+
+  /**
+   * The networked benchmarks' run: FedAvg, {@code rounds} rounds plus one warm-up, every one of
+   * {@code clients} clients in every round, long deadlines, folded in arrival order; assembled like a
+   * server's run. The model is the benchmark's own flat vector, so the spec's model is a placeholder.
+   */
+  static RunAssembler.Assembly networked(int rounds, int clients, RoundLoopConfig[] loop) {
+    RunSpec.Loop l = new RunSpec.Loop(rounds + 1, 1.0, clients, OptionalInt.of(clients), 1, 0, 0, Duration.ofMinutes(10),
+        Duration.ofMinutes(2), OptionalDouble.empty(), OptionalInt.empty());
+    RunSpec spec = RunSpec.defaults().withModel("logreg").withStrategy("fedavg").withLoop(l);
+    RunAssembler.Assembly a = RunAssembler.assemble(spec, RunAssembler.Target.SERVER);
+    loop[0] = RunAssembler.loopConfig(spec, a.stopConditions(l), FoldOrder.ARRIVAL, 0);
+    return a;
   }
 
   /** Mean of metric {@code name} over the last {@code k} rounds (smooths round-to-round noise). */

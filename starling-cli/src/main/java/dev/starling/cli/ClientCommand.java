@@ -20,7 +20,6 @@ import dev.starling.learners.ModelSpec;
 import dev.starling.learners.SgdLearner;
 import dev.starling.simulation.partition.ClientShard;
 import dev.starling.simulation.partition.Partitioners;
-import dev.starling.strategy.Strategy;
 import dev.starling.transport.grpc.TlsFiles;
 import dev.starling.transport.grpc.client.ClientSettings;
 import dev.starling.transport.grpc.client.FederationClient;

@@ -1,14 +1,9 @@
 package dev.starling.cli;
 
 import dev.starling.run.RunSpec;
-import dev.starling.core.learner.DpSgdSettings;
-import dev.starling.core.random.RandomSource;
 import dev.starling.data.LoadedData;
 import dev.starling.privacy.accounting.PrvAccountant;
 import dev.starling.privacy.accounting.RdpAccountant;
-import dev.starling.privacy.dp.CentralDpConfig;
-import dev.starling.privacy.dp.CentralDpStrategy;
-import dev.starling.privacy.dp.DpSgdStrategy;
 import dev.starling.privacy.he.Paillier;
 import dev.starling.privacy.he.PackedPaillier;
 import dev.starling.privacy.secagg.FixedPoint;
@@ -25,7 +20,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalDouble;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;

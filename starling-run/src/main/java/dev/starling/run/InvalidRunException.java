@@ -29,7 +29,8 @@ public final class InvalidRunException extends IllegalArgumentException {
   /** The problem without the leading setting name. */
   public String problem() {
     String m = getMessage();
-    return m.startsWith(setting + " ") ? m.substring(setting.length() + 1) : m;
+    return m.startsWith(setting + ": ") ? m.substring(setting.length() + 2)
+        : m.startsWith(setting + " ") ? m.substring(setting.length() + 1) : m;
   }
 
   /** Runs {@code parse}; an {@link IllegalArgumentException} it throws becomes one naming {@code setting}. */

@@ -120,7 +120,7 @@ public final class RunAssembler {
         if (privacy.targetEpsilon().isPresent()) {
           cfg = cfg.withTargetEpsilon(privacy.targetEpsilon().getAsDouble());
         }
-        refuseUnlessSum("dp", s, "central DP hands the strategy one noisy sum per round");
+        refuseUnlessSum("dp", s, "central DP", "it hands the strategy one noisy sum per round");
         if (secagg) {
           if (target == Target.SERVER) {
             throw InvalidRunException.refused("dp", "central DP with secagg on a networked server: the server cannot"
@@ -164,7 +164,8 @@ public final class RunAssembler {
     }
     if (secagg && target == Target.SIMULATION) {
       RunSpec.SecAgg sa = privacy.secagg().get();
-      refuseUnlessSum("secagg", s, "under secure aggregation the server learns only the sum of the updates");
+      refuseUnlessSum("secagg", s, "secure aggregation", "under secure aggregation the server learns only the sum of"
+          + " the updates");
       SecureAggregationStrategy secure = centralUnderSecAgg == null
           ? new SecureAggregationStrategy(s, sa.dropoutTolerance(), sa.maxAbs())
           : new SecureAggregationStrategy(s, sa.dropoutTolerance(), sa.maxAbs(), centralUnderSecAgg, noise);
@@ -173,7 +174,8 @@ public final class RunAssembler {
       }
       s = secure;
     } else if (secagg) {
-      refuseUnlessSum("secagg", s, "under secure aggregation the server learns only the sum of the updates");
+      refuseUnlessSum("secagg", s, "secure aggregation", "under secure aggregation the server learns only the sum of"
+          + " the updates");
     }
     Communication comm = new Communication(Codecs.parse(c.uplink()), c.errorFeedback(), Codecs.parse(c.downlink()));
     return new Assembly(s, List.copyOf(budgets), Optional.ofNullable(dpSgd), Optional.ofNullable(clientDp), subModels, comm);
@@ -240,20 +242,22 @@ public final class RunAssembler {
     }
   }
 
-  private static void refuseUnlessSum(String setting, Strategy s, String why) {
+  private static void refuseUnlessSum(String setting, Strategy s, String mechanism, String why) {
     AggregationInput in = s.requiredInput();
     if (in == AggregationInput.SUM_ONLY) {
       return;
     }
     String needs = in == AggregationInput.INDIVIDUAL_UPDATES
-        ? "needs every individual update (to rank, trim, clip or exclude them)"
+        ? "needs individual updates (every one, to rank, trim, clip or exclude them)"
         : "needs each client's own details, which a sum loses (FedNova: local step counts; SCAFFOLD: control"
             + " variates; sub-models: trained positions)";
-    throw InvalidRunException.refused(setting, "cannot run " + s.describe() + ": " + why + ", but this strategy "
-        + needs + ". Use a sum-based strategy (fedavg, avg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad) with "
-        + setting + (setting.equals("secagg") && in == AggregationInput.INDIVIDUAL_UPDATES
-            ? " and bound each client's influence on the client instead (dp local:CLIP,SIGMA clips every update before"
-              + " masking), or drop secagg to keep the robust rule" : ", or drop " + setting));
+    String instead = setting.equals("secagg") && in == AggregationInput.INDIVIDUAL_UPDATES
+        ? " and bound each client's influence on the client instead (--dp local:CLIP,SIGMA clips every update before"
+            + " masking), or drop --secagg to keep the robust rule"
+        : ", or drop --" + setting;
+    throw InvalidRunException.refused(setting, mechanism + " cannot run " + s.describe() + ": " + why + ", but this"
+        + " strategy " + needs + ". Use a sum-based strategy (fedavg, avg, fedprox, fedavgm, fedadam, fedyogi,"
+        + " fedadagrad) with --" + setting + instead);
   }
 
   /** Sub-model updates need position-wise averaging: {@code fedavg} becomes it, other strategies are refused. */

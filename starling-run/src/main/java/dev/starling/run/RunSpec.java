@@ -209,7 +209,8 @@ public record RunSpec(String model, String strategy, long seed, Training trainin
   /** Secure aggregation ({@code secagg = DROPOUT[,MAXABS]}). */
   public record SecAgg(double dropoutTolerance, double maxAbs) {
     public SecAgg {
-      check(dropoutTolerance >= 0 && dropoutTolerance < 0.5, "secagg", "DROPOUT in [0, 0.5)", dropoutTolerance);
+      check(dropoutTolerance >= 0 && dropoutTolerance < 0.5, "secagg", "DROPOUT[,MAXABS] with the dropout tolerance DROPOUT"
+          + " in [0, 0.5)", dropoutTolerance);
       check(maxAbs > 0 && Double.isFinite(maxAbs), "secagg", "MAXABS > 0", maxAbs);
     }
 
@@ -248,7 +249,8 @@ public record RunSpec(String model, String strategy, long seed, Training trainin
       String kind = colon < 0 ? s : s.substring(0, colon);
       String[] a = colon < 0 ? new String[0] : s.substring(colon + 1).split(",");
       if (a.length != 2 || !(kind.equals("central") || kind.equals("central-adaptive") || kind.equals("local"))) {
-        throw new InvalidRunException("dp", "must be " + FORMS + ". Provided value: " + spec);
+        throw new InvalidRunException("dp", "must be " + FORMS + " (example-level DP-SGD is the setting dp-sgd CLIP,Z)."
+            + " Provided value: " + spec);
       }
       double x = number(a[0], "dp", FORMS, spec);
       double y = number(a[1], "dp", FORMS, spec);

@@ -119,7 +119,7 @@ class FeatureCompatibilityTest {
     assertRefused(List.of(STRATEGIES.get(5), PRIVACY.get(0)), "secagg", "local step");
     assertRefused(List.of(STRATEGIES.get(6), PRIVACY.get(0)), "secagg", "control");
     assertRefused(List.of(SUBMODELS.get(0), PRIVACY.get(0)), "secagg", "positions");
-    assertRefused(List.of(STRATEGIES.get(7), PRIVACY.get(0)), "secagg", "individual update");
+    assertRefused(List.of(STRATEGIES.get(7), PRIVACY.get(0)), "secagg", "individual updates");
     assertThat(run(List.of(fedavg, PRIVACY.get(0))).refused()).isNull();
   }
 
