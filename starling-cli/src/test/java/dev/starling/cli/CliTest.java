@@ -108,6 +108,19 @@ class CliTest {
   }
 
   @Test
+  void badFlagValues_exit2NamingTheFlag() {
+    CliRun clients = CliRun.of("simulate", "--clients", "0");
+    assertThat(clients.code()).isEqualTo(2);
+    assertThat(clients.err()).contains("--clients must be > 0").doesNotContain("numClients");
+    CliRun epochs = CliRun.of("simulate", "--epochs", "0"); // the deprecated spelling of --local-epochs
+    assertThat(epochs.code()).isEqualTo(2);
+    assertThat(epochs.err()).contains("--local-epochs must be > 0");
+    CliRun shard = CliRun.of("client", "--server", "127.0.0.1:1", "--id", "c", "--shard", "3");
+    assertThat(shard.code()).isEqualTo(2);
+    assertThat(shard.err()).contains("--shard must be I/N with 0 <= I < N").doesNotContain("out of bounds");
+  }
+
+  @Test
   void simulate_badStrategy_listsValidForms() {
     CliRun r = CliRun.of("simulate", "--strategy", "fedsgd");
     assertThat(r.code()).isEqualTo(2);
