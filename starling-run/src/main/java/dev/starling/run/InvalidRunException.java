@@ -40,7 +40,9 @@ public final class InvalidRunException extends IllegalArgumentException {
     } catch (InvalidRunException e) {
       throw e;
     } catch (IllegalArgumentException e) {
-      throw new InvalidRunException(setting, setting + ": " + e.getMessage(), e);
+      String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+      // parsers often name the setting themselves ("strategy must be one of ...")
+      throw new InvalidRunException(setting, m.startsWith(setting + " ") ? m : setting + ": " + m, e);
     }
   }
 

@@ -24,7 +24,7 @@ class RunSpecTest {
     assertThatThrownBy(() -> RunSpec.Population.of(0, "iid")).hasMessageStartingWith("clients must be > 0")
         .hasMessageNotContaining("numClients");
     assertThatThrownBy(() -> RunSpec.defaults().withStrategy("fedsgd")).isInstanceOf(InvalidRunException.class)
-        .hasMessageStartingWith("strategy: ").hasMessageContaining("fedsgd");
+        .hasMessageStartingWith("strategy must be one of").hasMessageContaining("fedsgd");
     assertThatThrownBy(() -> RunSpec.SecAgg.parse("0.7")).hasMessageContaining("dropout tolerance");
     assertThatThrownBy(() -> RunSpec.Dp.parse("local:1")).hasMessageStartingWith("dp must be");
     assertThatThrownBy(() -> new RunSpec.Privacy(new RunSpec.Dp.None(), OptionalDouble.of(1), 1e-5, "rdp", false,
