@@ -1,46 +1,49 @@
 package dev.starling.cli;
 
-import dev.starling.core.learner.TrainConfig;
 import dev.starling.core.metrics.Metrics;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.data.LoadedData;
 import dev.starling.learners.Evaluation;
 import dev.starling.learners.ModelSpec;
+import dev.starling.run.RunAssembler;
+import dev.starling.run.RunSpec;
+import dev.starling.server.FoldOrder;
+import dev.starling.server.RoundLoopConfig;
+import java.time.Duration;
+import java.util.OptionalInt;
+import dev.starling.run.SimulatedRun;
 import dev.starling.server.History;
 import dev.starling.server.RoundListener;
-import dev.starling.server.RoundLoopConfig;
 import dev.starling.server.RoundRecord;
-import dev.starling.server.StopCondition;
-import dev.starling.learners.submodel.SubModelConfig;
-import dev.starling.simulation.Communication;
-import dev.starling.simulation.Simulation;
-import dev.starling.simulation.SimulationConfig;
 import dev.starling.simulation.adversary.Adversity;
-import dev.starling.simulation.partition.Partitioners;
 import dev.starling.strategy.ForwardingStrategy;
 import dev.starling.strategy.Strategy;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Supplier;
+import java.util.OptionalDouble;
+import java.util.function.UnaryOperator;
 
 /**
- * One simulation inside a benchmark: every knob explicit, so each table row states exactly what ran.
+ * One simulation inside a benchmark: a {@link RunSpec}, assembled like every other run, so each table row
+ * states exactly what ran.
  *
- * @param model model spec
- * @param partition partition spec
- * @param clients number of clients
- * @param fraction fraction per round
- * @param epochs local epochs
- * @param batch batch size
- * @param lr local learning rate
- * @param strategy a supplier of a fresh strategy (strategies keep state)
- * @param adversity attackers and stragglers
- * @param rounds round budget
- * @param target stop at this test accuracy (NaN: run the whole budget)
- * @param seed seed
+ * @param spec the run
  */
-record BenchRun(String model, String partition, int clients, double fraction, int epochs, int batch, double lr,
-    Supplier<Strategy> strategy, Adversity adversity, int rounds, double target, long seed) {
+record BenchRun(RunSpec spec) {
+
+  /** The common knobs; everything else has its {@link RunSpec.Defaults} value (no drop-out, no privacy). */
+  static BenchRun of(String model, String partition, int clients, double fraction, int epochs, int batch, double lr,
+      String strategy, Adversity adversity, int rounds, double target, long seed) {
+    RunSpec.Loop loop = RunSpec.Loop.defaults().withRounds(rounds).withFraction(fraction).withMinClients(1)
+        .withTargetAccuracy(Double.isNaN(target) ? OptionalDouble.empty() : OptionalDouble.of(target));
+    return new BenchRun(RunSpec.defaults().withModel(model).withStrategy(strategy).withSeed(seed)
+        .withTraining(new RunSpec.Training(epochs, batch, lr, 0, 0)).withLoop(loop)
+        .withPopulation(new RunSpec.Population(clients, partition, 0, adversity)));
+  }
+
+  BenchRun with(UnaryOperator<RunSpec> change) {
+    return new BenchRun(change.apply(spec));
+  }
 
   /** Runs on {@code data} with {@code threads} workers and returns the history. */
   History run(LoadedData data, int threads) {
@@ -53,32 +56,32 @@ record BenchRun(String model, String partition, int clients, double fraction, in
    * paper plots. A research-only metric: a real server never sees that data.
    */
   History run(LoadedData data, int threads, boolean globalTrainLoss) {
-    return run(data, threads, globalTrainLoss, Communication.none(), null);
+    ModelSpec model = ModelSpec.parse(spec.model());
+    UnaryOperator<Strategy> extra = !globalTrainLoss ? UnaryOperator.identity() : s -> new ForwardingStrategy(s) {
+      @Override
+      public Optional<Metrics> evaluate(int round, ParameterSet global) {
+        Metrics own = super.evaluate(round, global).orElse(Metrics.empty());
+        double loss = Evaluation.evaluate(model, global, data.train()).loss();
+        return Optional.of(own.with(Metrics.of("global_train_loss", loss)));
+      }
+    };
+    try (SimulatedRun sim = SimulatedRun.create(spec, data.train(), data.test(), threads, false, extra)) {
+      return sim.run(RoundListener.NONE).history();
+    }
   }
 
-  /** Runs with codecs on the wire and, unless {@code subModels} is null, sub-model clients. */
-  History run(LoadedData data, int threads, boolean globalTrainLoss, Communication communication, SubModelConfig subModels) {
-    SimulationConfig cfg = new SimulationConfig(ModelSpec.parse(model), Partitioners.parse(partition), clients, 0, threads,
-        false, seed, adversity, communication, subModels);
-    TrainConfig train = TrainConfig.builder().localEpochs(epochs).batchSize(batch).learningRate(lr).build();
-    List<StopCondition> stops = Double.isNaN(target) ? List.of() : List.of(StopCondition.target("test_accuracy", target, true));
-    RoundLoopConfig loop = RoundLoopConfig.builder().rounds(rounds).fractionFit(fraction).trainDefaults(train)
-        .stopConditions(stops).seed(seed).build();
-    try (Simulation sim = new Simulation(cfg, data.train(), data.test())) {
-      Strategy s = strategy.get();
-      if (globalTrainLoss) {
-        ModelSpec spec = ModelSpec.parse(model);
-        s = new ForwardingStrategy(s) {
-          @Override
-          public Optional<Metrics> evaluate(int round, ParameterSet global) {
-            Metrics own = super.evaluate(round, global).orElse(Metrics.empty());
-            double loss = Evaluation.evaluate(spec, global, data.train()).loss();
-            return Optional.of(own.with(Metrics.of("global_train_loss", loss)));
-          }
-        };
-      }
-      return sim.run(s, loop, RoundListener.NONE).history();
-    }
+  /**
+   * The networked benchmarks' run: FedAvg, {@code rounds} rounds plus one warm-up, every one of
+   * {@code clients} clients in every round, long deadlines, folded in arrival order; assembled like a
+   * server's run. The model is the benchmark's own flat vector, so the spec's model is a placeholder.
+   */
+  static RunAssembler.Assembly networked(int rounds, int clients, RoundLoopConfig[] loop) {
+    RunSpec.Loop l = new RunSpec.Loop(rounds + 1, 1.0, clients, OptionalInt.of(clients), 1, 0, 0, Duration.ofMinutes(10),
+        Duration.ofMinutes(2), OptionalDouble.empty(), OptionalInt.empty());
+    RunSpec spec = RunSpec.defaults().withModel("logreg").withStrategy("fedavg").withLoop(l);
+    RunAssembler.Assembly a = RunAssembler.assemble(spec, RunAssembler.Target.SERVER);
+    loop[0] = RunAssembler.loopConfig(spec, a.stopConditions(l), FoldOrder.ARRIVAL, 0);
+    return a;
   }
 
   /** Mean of metric {@code name} over the last {@code k} rounds (smooths round-to-round noise). */

@@ -1,5 +1,7 @@
 package dev.starling.cli;
 
+import dev.starling.run.InvalidRunException;
+import dev.starling.run.RunAssembler;
 import dev.starling.core.error.ErrorCode;
 import dev.starling.core.error.FlException;
 import dev.starling.core.learner.ClientState;
@@ -16,13 +18,8 @@ import dev.starling.data.LoadedData;
 import dev.starling.data.Standardizer;
 import dev.starling.learners.ModelSpec;
 import dev.starling.learners.SgdLearner;
-import dev.starling.privacy.accounting.RdpAccountant;
-import dev.starling.privacy.dp.LocalDpConfig;
-import dev.starling.privacy.dp.LocalDpStrategy;
 import dev.starling.simulation.partition.ClientShard;
 import dev.starling.simulation.partition.Partitioners;
-import dev.starling.strategy.Strategies;
-import dev.starling.strategy.Strategy;
 import dev.starling.transport.grpc.TlsFiles;
 import dev.starling.transport.grpc.client.ClientSettings;
 import dev.starling.transport.grpc.client.FederationClient;
@@ -37,7 +34,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -170,14 +166,9 @@ final class ClientCommand implements Callable<Integer> {
     LoadedData loaded = data.load(seed, Optional.empty());
     Dataset local = loaded.train();
     if (shard != null) {
-      String[] p = shard.split("/");
-      int i = Integer.parseInt(p[0]);
-      int n = Integer.parseInt(p[1]);
-      if (p.length != 2 || i < 0 || i >= n) {
-        throw new IllegalArgumentException("--shard must be I/N with 0 <= I < N. Provided value: " + shard);
-      }
-      List<ClientShard> shards = Partitioners.parse("iid").partition(local, n, RandomSource.seeded(seed).derive(PARTITION_STREAM));
-      local = local.subset(shards.get(i).rows()).withName(local.name() + "#" + shards.get(i).key());
+      int[] in = parseShard(shard);
+      List<ClientShard> shards = Partitioners.parse("iid").partition(local, in[1], RandomSource.seeded(seed).derive(PARTITION_STREAM));
+      local = local.subset(shards.get(in[0]).rows()).withName(local.name() + "#" + shards.get(in[0]).key());
     }
     boolean std = switch (standardize.toLowerCase(Locale.ROOT)) {
       case "on" -> true;
@@ -194,27 +185,31 @@ final class ClientCommand implements Callable<Integer> {
 
       @Override
       public Trainer create(String model, String strategy, String clientDp, boolean seededNoise) {
-        Strategy s = Strategies.parse(strategy);
+        List<TrainInterceptor> chain = RunAssembler.clientInterceptors(strategy, clientDp, seededNoise);
         if (!clientDp.isEmpty()) {
-          s = localDp(s, clientDp, seededNoise);
           out.printf(Locale.ROOT, "client %s: the server requires local DP %s: this client clips and noises its updates%n",
               id, clientDp);
         }
-        return trainer(ModelSpec.parse(model), s.clientInterceptors(), ready);
+        return trainer(ModelSpec.parse(model), chain, ready);
       }
     };
   }
 
-  /** {@code s} with the local DP the server asked for ({@code local:CLIP,SIGMA}), whose client half we run. */
-  private static Strategy localDp(Strategy s, String spec, boolean seededNoise) {
-    String[] p = spec.startsWith("local:") ? spec.substring("local:".length()).split(",") : new String[0];
-    if (p.length != 2) {
-      throw new FlException(ErrorCode.FAILED_PRECONDITION, "the server requires client-side privacy '" + spec
-          + "'; this client applies local:CLIP,SIGMA only");
+  /** {@code --shard I/N} as {I, N}, with 0 <= I < N. */
+  static int[] parseShard(String v) {
+    String[] p = v.split("/");
+    try {
+      if (p.length == 2) {
+        int i = Integer.parseInt(p[0].trim());
+        int n = Integer.parseInt(p[1].trim());
+        if (i >= 0 && i < n) {
+          return new int[] {i, n};
+        }
+      }
+    } catch (NumberFormatException e) {
+      // reported below
     }
-    LocalDpConfig cfg = LocalDpConfig.of(Double.parseDouble(p[0].trim()), Double.parseDouble(p[1].trim()))
-        .with(1e-5, OptionalDouble.empty(), new RdpAccountant(), seededNoise);
-    return new LocalDpStrategy(s, cfg);
+    throw new InvalidRunException("shard", "must be I/N with 0 <= I < N, e.g. 0/3. Provided value: " + v);
   }
 
   private Trainer trainer(ModelSpec spec, List<TrainInterceptor> chain, Dataset ready) {

@@ -1,17 +1,16 @@
 package dev.starling.cli;
 
+import dev.starling.run.RunSpec;
+import java.util.Optional;
+import java.util.OptionalDouble;
 import dev.starling.compression.Codec;
 import dev.starling.compression.Codecs;
 import dev.starling.core.random.RandomSource;
 import dev.starling.data.LoadedData;
-import dev.starling.learners.submodel.NeuronPolicy;
-import dev.starling.learners.submodel.SubModelConfig;
 import dev.starling.server.History;
 import dev.starling.server.RoundRecord;
 import dev.starling.simulation.Communication;
 import dev.starling.simulation.adversary.Adversity;
-import dev.starling.strategy.FedAvg;
-import dev.starling.strategy.PositionwiseFedAvg;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,7 +44,20 @@ final class CompressionBench implements Callable<Integer> {
   BenchOptions bench = new BenchOptions();
 
   /** One table row: a label, the uplink codec (or sub-model settings). */
-  private record Row(String label, Communication comm, SubModelConfig sub) {}
+  /** One table row: the run's compression, sub-models and local DP. */
+  private record Row(String label, RunSpec.Compression comm, RunSpec.SubModels sub, RunSpec.Dp dp) {
+    Row(String label, RunSpec.Compression comm) {
+      this(label, comm, null, new RunSpec.Dp.None());
+    }
+
+    Row(String label, String policy, double keep) {
+      this(label, RunSpec.Compression.none(), new RunSpec.SubModels(policy, keep, keep, 5), new RunSpec.Dp.None());
+    }
+
+    Row(String label, String policy, double keep, double clip, double z) {
+      this(label, RunSpec.Compression.none(), new RunSpec.SubModels(policy, keep, keep, 5), new RunSpec.Dp.Local(clip, z));
+    }
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -70,26 +82,22 @@ final class CompressionBench implements Callable<Integer> {
     double clip = Double.parseDouble(dp[0].trim());
     double z = Double.parseDouble(dp[1].trim());
     List<Row> rows = new ArrayList<>();
-    rows.add(new Row("none (float32)", Communication.none(), null));
+    rows.add(new Row("none (float32)", RunSpec.Compression.none()));
     for (String c : List.of("fp16", "int8", "int8+zstd", "topk:0.01")) {
-      rows.add(new Row(c, new Communication(Codecs.parse(c), false, Codecs.parse("none")), null));
+      rows.add(new Row(c, RunSpec.Compression.of(c, "none")));
     }
-    rows.add(new Row("topk:0.01 + error feedback", new Communication(Codecs.parse("topk:0.01"), true, Codecs.parse("none")), null));
-    rows.add(new Row("int8 up, fp16 down", new Communication(Codecs.parse("int8"), false, Codecs.parse("fp16")), null));
-    NeuronPolicy fisher = new NeuronPolicy.Fisher(512);
-    NeuronPolicy random = new NeuronPolicy.FederatedDropout();
-    rows.add(new Row("Federated Dropout keep 0.5", Communication.none(), new SubModelConfig(random, 0.5, 0.5, 5, 0, 0, 1e-5, bench.seed)));
-    rows.add(new Row("FisherDropout keep 0.5", Communication.none(), new SubModelConfig(fisher, 0.5, 0.5, 5, 0, 0, 1e-5, bench.seed)));
-    rows.add(new Row("FisherDropout keep 0.25", Communication.none(), new SubModelConfig(fisher, 0.25, 0.25, 5, 0, 0, 1e-5, bench.seed)));
-    rows.add(new Row("full model + local DP", Communication.none(), new SubModelConfig(random, 1, 1, 5, clip, z, 1e-5, bench.seed)));
-    rows.add(new Row("Federated Dropout 0.5 + DP", Communication.none(), new SubModelConfig(random, 0.5, 0.5, 5, clip, z, 1e-5, bench.seed)));
-    rows.add(new Row("FisherDropout 0.5 + local DP", Communication.none(), new SubModelConfig(fisher, 0.5, 0.5, 5, clip, z, 1e-5, bench.seed)));
-    rows.add(new Row("FisherDropout 0.25 + local DP", Communication.none(), new SubModelConfig(fisher, 0.25, 0.25, 5, clip, z, 1e-5, bench.seed)));
+    rows.add(new Row("topk:0.01 + error feedback", new RunSpec.Compression("topk:0.01", true, "none", OptionalDouble.empty(), 1)));
+    rows.add(new Row("int8 up, fp16 down", RunSpec.Compression.of("int8", "fp16")));
+    rows.add(new Row("Federated Dropout keep 0.5", "federated-dropout", 0.5));
+    rows.add(new Row("FisherDropout keep 0.5", "fisher", 0.5));
+    rows.add(new Row("FisherDropout keep 0.25", "fisher", 0.25));
+    rows.add(new Row("full model + local DP", "federated-dropout", 1, clip, z));
+    rows.add(new Row("Federated Dropout 0.5 + DP", "federated-dropout", 0.5, clip, z));
+    rows.add(new Row("FisherDropout 0.5 + local DP", "fisher", 0.5, clip, z));
+    rows.add(new Row("FisherDropout 0.25 + local DP", "fisher", 0.25, clip, z));
     // the full model at the epsilon of the sub-models: z / sqrt(rho) (rho ~ keep for an MLP whose first layer dominates)
-    rows.add(new Row("full + DP, z/sqrt(0.5)", Communication.none(),
-        new SubModelConfig(random, 1, 1, 5, clip, z / Math.sqrt(0.5), 1e-5, bench.seed)));
-    rows.add(new Row("full + DP, z/sqrt(0.25)", Communication.none(),
-        new SubModelConfig(random, 1, 1, 5, clip, z / Math.sqrt(0.25), 1e-5, bench.seed)));
+    rows.add(new Row("full + DP, z/sqrt(0.5)", "federated-dropout", 1, clip, z / Math.sqrt(0.5)));
+    rows.add(new Row("full + DP, z/sqrt(0.25)", "federated-dropout", 1, clip, z / Math.sqrt(0.25)));
 
     out.println();
     out.printf(Locale.ROOT, "Communication on %s%n", d.description());
@@ -104,9 +112,10 @@ final class CompressionBench implements Callable<Integer> {
     out.println("-------------------------------+----------+-----------+---------+-------------+---------------------------");
     double baseUp = Double.NaN;
     for (Row row : rows) {
-      BenchRun run = new BenchRun("mlp:200", "iid", 100, 0.1, 1, 10, 0.1,
-          row.sub == null ? FedAvg::new : PositionwiseFedAvg::new, Adversity.none(), r, Double.NaN, bench.seed);
-      History h = run.run(d, threads, false, row.comm, row.sub);
+      BenchRun run = BenchRun.of("mlp:200", "iid", 100, 0.1, 1, 10, 0.1, "fedavg", Adversity.none(), r, Double.NaN, bench.seed)
+          .with(s -> s.withCompression(row.comm).withSubModels(Optional.ofNullable(row.sub))
+              .withPrivacy(RunSpec.Privacy.none().withDp(row.dp)));
+      History h = run.run(d, threads);
       long up = 0;
       long down = 0;
       for (RoundRecord rec : h.rounds()) {

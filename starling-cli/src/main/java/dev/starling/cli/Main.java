@@ -1,5 +1,6 @@
 package dev.starling.cli;
 
+import dev.starling.run.InvalidRunException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -31,12 +32,24 @@ public final class Main implements Runnable {
       if (System.getenv("STARLING_DEBUG") != null) {
         ex.printStackTrace(cmd.getErr());
       }
-      return 1;
+      return isUsage(ex) ? 2 : 1;
     });
     return cl.execute(args);
   }
 
+  /**
+   * Bad usage, exit code 2 as for picocli's own flag errors: a bad setting or a refused combination
+   * ({@link InvalidRunException}, raised before round 1), or any other {@link IllegalArgumentException}
+   * from checking flags, files named by flags or the run's plan.
+   */
+  private static boolean isUsage(Throwable ex) {
+    return ex instanceof IllegalArgumentException;
+  }
+
   private static String describe(Throwable ex) {
+    if (ex instanceof InvalidRunException bad) {
+      return "--" + bad.getMessage();
+    }
     Throwable t = ex;
     while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.io.UncheckedIOException)
         && t.getCause() != null) {

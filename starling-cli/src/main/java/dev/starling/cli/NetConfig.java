@@ -1,5 +1,8 @@
 package dev.starling.cli;
 
+import dev.starling.run.Durations;
+import dev.starling.run.InvalidRunException;
+import dev.starling.run.RunSpec;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -7,6 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
@@ -18,12 +25,17 @@ import java.util.TreeSet;
  */
 final class NetConfig {
   static final Set<String> KEYS = Set.of("model", "dataset", "data-dir", "test-fraction", "standardize", "strategy",
-      "rounds", "fraction-fit", "min-fit-clients", "min-available-clients", "min-successful-clients", "round-retries",
+      "rounds", "fraction", "min-clients", "min-available-clients", "min-successful-clients", "round-retries",
       "fraction-evaluate", "round-timeout", "availability-timeout", "local-epochs", "batch-size", "lr", "momentum",
-      "weight-decay", "seed", "target-accuracy", "heartbeat", "chunk-values", "max-update-values",
+      "weight-decay", "seed", "target-accuracy", "target", "plateau", "heartbeat", "chunk-values", "max-update-values",
       "max-concurrent-uploads", "upload-wait", "upload-idle-timeout", "hello-timeout", "checkpoint-dir", "run-id", "secagg",
-      "secagg-phase-timeout", "dp", "target-epsilon", "delta", "accountant", "dp-noise", "max-examples-per-client",
-      "discard-corrupt-checkpoints");
+      "secagg-phase-timeout", "dp", "dp-sgd", "target-epsilon", "delta", "accountant", "dp-noise", "max-examples-per-client",
+      "discard-corrupt-checkpoints",
+      // deprecated spellings, read as the setting of the same meaning
+      "fraction-fit", "min-fit-clients");
+
+  /** Deprecated key -> the setting's one name (the same as the simulate flag). */
+  static final Map<String, String> ALIASES = Map.of("fraction-fit", "fraction", "min-fit-clients", "min-clients");
 
   private final Properties p = new Properties();
   private final Path file;
@@ -33,6 +45,12 @@ final class NetConfig {
     if (file != null) {
       try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
         p.load(r);
+      }
+      for (Map.Entry<String, String> a : ALIASES.entrySet()) {
+        if (p.containsKey(a.getKey()) && p.containsKey(a.getValue())) {
+          throw new IllegalArgumentException(file + ": '" + a.getKey() + "' is the old name of '" + a.getValue()
+              + "'; give only '" + a.getValue() + "'");
+        }
       }
       Set<String> unknown = new TreeSet<>(p.stringPropertyNames());
       unknown.removeAll(KEYS);
@@ -54,6 +72,13 @@ final class NetConfig {
 
   private String value(String key) {
     String v = p.getProperty(key);
+    if (v == null) {
+      for (Map.Entry<String, String> a : ALIASES.entrySet()) {
+        if (a.getValue().equals(key)) {
+          v = p.getProperty(a.getKey());
+        }
+      }
+    }
     if (v == null) {
       return null;
     }
@@ -104,20 +129,50 @@ final class NetConfig {
   }
 
   static Duration parseDuration(String v, String what) {
-    String s = v.trim().toLowerCase(Locale.ROOT);
     try {
-      if (s.endsWith("ms")) {
-        return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
+      return Durations.parse(v, what);
+    } catch (InvalidRunException e) {
+      throw new IllegalArgumentException(what + " " + e.problem());
+    }
+  }
+
+  /**
+   * The file as a run specification: each key is the setting of the same name, with the same default as
+   * the {@code simulate} flag ({@link RunSpec.Defaults}). A bad value names the file and the key.
+   */
+  RunSpec runSpec() {
+    try {
+      RunSpec.Loop d = RunSpec.Loop.defaults();
+      RunSpec.Loop loop = new RunSpec.Loop(integer("rounds", RunSpec.Defaults.ROUNDS), real("fraction", RunSpec.Defaults.FRACTION),
+          integer("min-clients", RunSpec.Defaults.MIN_CLIENTS),
+          has("min-available-clients") ? OptionalInt.of(integer("min-available-clients", 1)) : OptionalInt.empty(),
+          integer("min-successful-clients", RunSpec.Defaults.MIN_SUCCESSFUL_CLIENTS),
+          integer("round-retries", RunSpec.Defaults.ROUND_RETRIES), real("fraction-evaluate", RunSpec.Defaults.FRACTION_EVALUATE),
+          duration("round-timeout", d.roundTimeout()), duration("availability-timeout", d.availabilityTimeout()),
+          has("target-accuracy") ? OptionalDouble.of(real("target-accuracy", 1)) : OptionalDouble.empty(),
+          has("plateau") ? OptionalInt.of(integer("plateau", 1)) : OptionalInt.empty(),
+          has("target") ? java.util.Optional.of(RunSpec.MetricTarget.parse(str("target", ""))) : java.util.Optional.empty());
+      RunSpec.Training training = new RunSpec.Training(integer("local-epochs", RunSpec.Defaults.LOCAL_EPOCHS),
+          integer("batch-size", RunSpec.Defaults.BATCH_SIZE), real("lr", RunSpec.Defaults.LR),
+          real("momentum", RunSpec.Defaults.MOMENTUM), real("weight-decay", RunSpec.Defaults.WEIGHT_DECAY));
+      if (has("dp") && has("dp-sgd")) {
+        throw new InvalidRunException("dp-sgd", "cannot be combined with 'dp'");
       }
-      if (s.endsWith("s")) {
-        return Duration.ofMillis(Math.round(Double.parseDouble(s.substring(0, s.length() - 1)) * 1000));
-      }
-      if (s.endsWith("m")) {
-        return Duration.ofSeconds(Long.parseLong(s.substring(0, s.length() - 1)) * 60);
-      }
-      return Duration.parse(v.trim());
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException(what + " must be a duration like 500ms, 30s, 5m or PT30S. Provided value: " + v);
+      RunSpec.Dp dp = has("dp") ? RunSpec.Dp.parse(str("dp", "")) : has("dp-sgd") ? RunSpec.Dp.parseSgd(str("dp-sgd", ""))
+          : new RunSpec.Dp.None();
+      RunSpec.Privacy privacy = new RunSpec.Privacy(dp,
+          has("target-epsilon") ? OptionalDouble.of(real("target-epsilon", 1)) : OptionalDouble.empty(),
+          real("delta", RunSpec.Defaults.DELTA), str("accountant", RunSpec.Defaults.ACCOUNTANT).toLowerCase(Locale.ROOT),
+          RunSpec.Privacy.parseNoise(str("dp-noise", RunSpec.Defaults.DP_NOISE)),
+          has("secagg") ? Optional.of(RunSpec.SecAgg.parse(str("secagg", ""))) : Optional.empty());
+      String model = str("model", RunSpec.Defaults.MODEL);
+      // flat:N is a bare parameter vector for transport benchmarks; the spec validates a learner model
+      return new RunSpec(model.startsWith("flat:") ? "logreg" : model, str("strategy", RunSpec.Defaults.STRATEGY),
+          number("seed", RunSpec.Defaults.SEED), training, loop, privacy, RunSpec.Compression.none(), Optional.empty(),
+          RunSpec.Population.defaults(), RunSpec.SyncMode.SYNCHRONOUS);
+    } catch (InvalidRunException e) {
+      throw new IllegalArgumentException((file == null ? "config" : file.toString()) + ": '" + e.setting() + "' "
+          + e.problem(), e);
     }
   }
 

@@ -1,13 +1,9 @@
 package dev.starling.cli;
 
-import dev.starling.core.learner.DpSgdSettings;
-import dev.starling.core.random.RandomSource;
+import dev.starling.run.RunSpec;
 import dev.starling.data.LoadedData;
 import dev.starling.privacy.accounting.PrvAccountant;
 import dev.starling.privacy.accounting.RdpAccountant;
-import dev.starling.privacy.dp.CentralDpConfig;
-import dev.starling.privacy.dp.CentralDpStrategy;
-import dev.starling.privacy.dp.DpSgdStrategy;
 import dev.starling.privacy.he.Paillier;
 import dev.starling.privacy.he.PackedPaillier;
 import dev.starling.privacy.secagg.FixedPoint;
@@ -24,7 +20,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalDouble;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
@@ -98,10 +93,9 @@ final class PrivacyBench implements Callable<Integer> {
     out.println("     noise z | epsilon (rdp) | epsilon (prv) | test accuracy (mean of last 5 rounds) | seconds");
     out.println("     --------+---------------+---------------+---------------------------------------+--------");
     for (double z : quick ? new double[] {0, 1.0} : new double[] {0, 0.5, 1.0, 2.0, 4.0}) {
-      BenchRun run = new BenchRun("logreg", "iid", clients, fraction, 1, 16, 0.1,
-          () -> z == 0 ? FedAvg.plainAverage()
-              : new CentralDpStrategy(FedAvg.plainAverage(), CentralDpConfig.fixed(clip, z), RandomSource.seeded(seed).derive(0xB3)),
-          Adversity.none(), rounds, Double.NaN, seed);
+      BenchRun run = BenchRun.of("logreg", "iid", clients, fraction, 1, 16, 0.1, "avg", Adversity.none(), rounds, Double.NaN, seed)
+          .with(s -> z == 0 ? s : s.withPrivacy(RunSpec.Privacy.none().withDp(new RunSpec.Dp.Central(clip, z, false))
+              .withSeededNoise(true)));
       long t0 = System.nanoTime();
       History h = run.run(d, threads);
       double sec = (System.nanoTime() - t0) / 1e9;
@@ -127,10 +121,9 @@ final class PrivacyBench implements Callable<Integer> {
     out.println("     noise z | epsilon (rdp) | epsilon (prv) | test accuracy (mean of last 3 rounds) | seconds");
     out.println("     --------+---------------+---------------+---------------------------------------+--------");
     for (double z : quick ? new double[] {0, 1.0} : new double[] {0, 0.6, 1.0, 2.0}) {
-      BenchRun run = new BenchRun("logreg", "iid", sgdClients, 1.0, 1, batch, 0.5,
-          () -> z == 0 ? FedAvg.plainAverage()
-              : new DpSgdStrategy(FedAvg.plainAverage(), new DpSgdSettings(1.0, z, true), rdp, delta, OptionalDouble.empty()),
-          Adversity.none(), sgdRounds, Double.NaN, seed);
+      BenchRun run = BenchRun.of("logreg", "iid", sgdClients, 1.0, 1, batch, 0.5, "avg", Adversity.none(), sgdRounds, Double.NaN,
+          seed).with(s -> z == 0 ? s : s.withPrivacy(RunSpec.Privacy.none().withDp(new RunSpec.Dp.Sgd(1.0, z))
+              .withSeededNoise(true)));
       long t0 = System.nanoTime();
       History h = run.run(d, threads);
       double sec = (System.nanoTime() - t0) / 1e9;

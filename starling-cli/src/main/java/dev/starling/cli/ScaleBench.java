@@ -1,6 +1,7 @@
 package dev.starling.cli;
 
-import dev.starling.core.learner.TrainConfig;
+import dev.starling.run.RunAssembler;
+import dev.starling.run.RunSpec;
 import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.data.Dataset;
@@ -12,7 +13,6 @@ import dev.starling.server.RoundLoop;
 import dev.starling.server.RoundLoopConfig;
 import dev.starling.server.RoundRecord;
 import dev.starling.simulation.RangeClients;
-import dev.starling.strategy.FedAvg;
 import dev.starling.strategy.ServerEvaluatedStrategy;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -49,10 +49,10 @@ final class ScaleBench implements Callable<Integer> {
   @Option(names = "--rounds", defaultValue = "5", description = "Rounds. Default: ${DEFAULT-VALUE}.")
   int rounds;
 
-  @Option(names = "--epochs", defaultValue = "1", description = "Local epochs. Default: ${DEFAULT-VALUE}.")
+  @Option(names = {"--local-epochs", "--epochs"}, defaultValue = "1", description = "Local epochs. Default: ${DEFAULT-VALUE}.")
   int epochs;
 
-  @Option(names = "--batch", defaultValue = "10", description = "Local batch size. Default: ${DEFAULT-VALUE}.")
+  @Option(names = {"--batch-size", "--batch"}, defaultValue = "10", description = "Local batch size. Default: ${DEFAULT-VALUE}.")
   int batch;
 
   @Option(names = "--lr", defaultValue = "0.5", description = "Local learning rate. Default: ${DEFAULT-VALUE}.")
@@ -97,9 +97,12 @@ final class ScaleBench implements Callable<Integer> {
     out.printf(Locale.ROOT, "heap after GC: shared data %.1f MB; + clients %.1f MB -> %.1f bytes per idle registered client%n",
         before / 1e6, (after - before) / 1e6, perClient);
     ModelSpec spec = ModelSpec.logreg();
-    TrainConfig train0 = TrainConfig.builder().localEpochs(epochs).batchSize(batch).learningRate(lr).build();
-    RoundLoopConfig cfg = RoundLoopConfig.builder().rounds(rounds).fractionFit(perRound / (double) registered)
-        .minFitClients(perRound).trainDefaults(train0).seed(seed).foldOrder(FoldOrder.SELECTION).build();
+    RunSpec run = RunSpec.defaults().withModel("logreg").withStrategy("fedavg").withSeed(seed)
+        .withTraining(new RunSpec.Training(epochs, batch, lr, 0, 0))
+        .withLoop(RunSpec.Loop.defaults().withRounds(rounds).withFraction(perRound / (double) registered).withMinClients(perRound))
+        .withPopulation(RunSpec.Population.of(registered, "iid"));
+    RunAssembler.Assembly assembly = RunAssembler.assemble(run, RunAssembler.Target.SIMULATION);
+    RoundLoopConfig cfg = RunAssembler.loopConfig(run, assembly.stopConditions(run.loop()), FoldOrder.SELECTION, registered);
     ParameterSet init = spec.initialize(features, 2, RandomSource.seeded(seed).derive(3));
     out.println("round | clients ok/sel | train_loss | test_acc | seconds");
     out.println("------+----------------+------------+----------+--------");
@@ -113,7 +116,7 @@ final class ScaleBench implements Callable<Integer> {
               r.clientsSelected(), r.metric("train_loss"), r.metric("test_accuracy"), r.seconds());
         }
       };
-      new RoundLoop(new ServerEvaluatedStrategy(new FedAvg(), p -> Evaluation.evaluate(spec, p, test).metrics()), pool,
+      new RoundLoop(new ServerEvaluatedStrategy(assembly.strategy(), p -> Evaluation.evaluate(spec, p, test).metrics()), pool,
           cfg, listener).run(init);
       out.printf(Locale.ROOT, "local training: %,d samples in %.2f worker-seconds (%,.0f samples/s per worker thread)%n",
           pool.trainingStats().samples(), pool.trainingStats().workerSeconds(), pool.trainingStats().samplesPerWorkerSecond());

@@ -10,10 +10,10 @@ import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
 import dev.starling.privacy.secagg.SecAggParams;
 import dev.starling.privacy.secagg.SecureAggregationStrategy;
-import dev.starling.server.FoldOrder;
 import dev.starling.server.RoundListener;
 import dev.starling.server.RoundLoop;
 import dev.starling.server.RoundLoopConfig;
+import dev.starling.strategy.Strategy;
 import dev.starling.server.RoundRecord;
 import dev.starling.strategy.FedAvg;
 import dev.starling.transport.grpc.client.ClientSettings;
@@ -100,13 +100,13 @@ final class SecAggGrpcBench implements java.util.concurrent.Callable<Integer> {
           }
         });
       }
-      RoundLoopConfig cfg = RoundLoopConfig.builder().rounds(rounds + 1).fractionFit(1.0).minFitClients(clients)
-          .minAvailableClients(clients).minSuccessfulClients(1).roundTimeout(Duration.ofMinutes(10))
-          .availabilityTimeout(Duration.ofMinutes(2)).foldOrder(FoldOrder.ARRIVAL).build();
+      RoundLoopConfig[] loop = new RoundLoopConfig[1];
+      Strategy fedAvg = BenchRun.networked(rounds, clients, loop).strategy();
+      RoundLoopConfig cfg = loop[0];
       List<RoundRecord> recs = new CopyOnWriteArrayList<>();
       long[] at = new long[4];
       ParameterSet initial = ParameterSet.of(Tensor.zeros("w", params));
-      RoundLoop.Result res = new RoundLoop(server.wrap(new FedAvg()), server.pool(), cfg, new RoundListener() {
+      RoundLoop.Result res = new RoundLoop(server.wrap(fedAvg), server.pool(), cfg, new RoundListener() {
         @Override
         public void onRoundEnd(RoundRecord r) {
           recs.add(r);

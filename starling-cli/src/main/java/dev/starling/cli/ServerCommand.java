@@ -1,7 +1,6 @@
 package dev.starling.cli;
 
 import dev.starling.core.io.ModelArchive;
-import dev.starling.core.learner.TrainConfig;
 import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
@@ -18,13 +17,13 @@ import dev.starling.server.RoundLoop;
 import dev.starling.server.RoundLoopConfig;
 import dev.starling.server.RoundRecord;
 import dev.starling.server.RunState;
-import dev.starling.server.StopCondition;
 import dev.starling.strategy.ServerEvaluatedStrategy;
-import dev.starling.strategy.Strategies;
+import dev.starling.run.InvalidRunException;
+import dev.starling.run.Listeners;
+import dev.starling.run.RunAssembler;
+import dev.starling.run.RunSpec;
 import dev.starling.strategy.Strategy;
 import dev.starling.transport.grpc.TlsFiles;
-import dev.starling.privacy.dp.LocalDpStrategy;
-import dev.starling.privacy.secagg.SecureAggregationStrategy;
 import dev.starling.transport.grpc.server.FederationServer;
 import dev.starling.transport.grpc.server.SecAggSettings;
 import dev.starling.transport.grpc.server.ServerSettings;
@@ -115,14 +114,15 @@ final class ServerCommand implements Callable<Integer> {
           ckptDir);
     }
     HeapSampler heap = reportHeap ? HeapSampler.start() : null;
-    long seed = c.number("seed", 1);
-    String modelId = c.str("model", "mlp:32");
-    String strategySpec = c.str("strategy", "fedavg");
-    Optional<SecAggSettings> secagg = secAgg(c);
-    Strategy strategy = privacy(c, Strategies.parse(strategySpec), seed, secagg.isPresent());
-    if (secagg.isPresent()) {
-      SecureAggregationStrategy.refuseIndividual(strategy); // before listening, let alone round 1
-    }
+    RunSpec run = c.runSpec();
+    long seed = run.seed();
+    String modelId = c.str("model", RunSpec.Defaults.MODEL);
+    String strategySpec = run.strategy();
+    // the decorated strategy, every refusal before listening, let alone round 1
+    RunAssembler.Assembly assembly = assemble(c, run);
+    Strategy strategy = assembly.strategy();
+    Optional<SecAggSettings> secagg = run.privacy().secagg()
+        .map(a -> new SecAggSettings(a.dropoutTolerance(), a.maxAbs(), Duration.ofSeconds(30), Duration.ofMinutes(5)));
 
     ParameterSet initial;
     Strategy evaluated = strategy;
@@ -155,21 +155,8 @@ final class ServerCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "dataset   %s (server-side test set: %d rows)%n", loaded.description(), test.size());
     }
 
-    TrainConfig train = TrainConfig.builder().localEpochs(c.integer("local-epochs", 1)).batchSize(c.integer("batch-size", 16))
-        .learningRate(c.real("lr", 0.1)).momentum(c.real("momentum", 0)).weightDecay(c.real("weight-decay", 0)).build();
-    List<StopCondition> stops = new ArrayList<>();
-    if (c.has("target-accuracy")) {
-      stops.add(StopCondition.target("test_accuracy", c.real("target-accuracy", 1), true));
-    }
-    PrivacyOptions.addStops(strategy, stops);
-    int minFit = c.integer("min-fit-clients", 2);
-    RoundLoopConfig loopCfg = RoundLoopConfig.builder().rounds(c.integer("rounds", 10)).fractionFit(c.real("fraction-fit", 1.0))
-        .minFitClients(minFit).minAvailableClients(c.integer("min-available-clients", minFit))
-        .minSuccessfulClients(c.integer("min-successful-clients", 1)).roundRetries(c.integer("round-retries", 0)).fractionEvaluate(c.real("fraction-evaluate", 0))
-        .roundTimeout(c.duration("round-timeout", Duration.ofMinutes(5)))
-        .availabilityTimeout(c.duration("availability-timeout", Duration.ofMinutes(10)))
-        .maxExamplesPerClient(c.number("max-examples-per-client", dev.starling.strategy.UpdateValidator.DEFAULT_MAX_EXAMPLES))
-        .trainDefaults(train).stopConditions(stops).seed(seed).foldOrder(FoldOrder.ARRIVAL).build();
+    RoundLoopConfig loopCfg = RunAssembler.loopConfig(run, assembly.stopConditions(run.loop()), FoldOrder.ARRIVAL, 0)
+        .withMaxExamplesPerClient(c.number("max-examples-per-client", dev.starling.strategy.UpdateValidator.DEFAULT_MAX_EXAMPLES));
 
     ServerSettings settings = new ServerSettings(host, port, tls(), readTokens(), c.duration("heartbeat", Duration.ofSeconds(2)),
         c.integerIn("chunk-values", Payloads.DEFAULT_CHUNK_VALUES, 1, Payloads.MAX_CHUNK_VALUES,
@@ -186,9 +173,9 @@ final class ServerCommand implements Callable<Integer> {
         out);
 
     FederationServer unstarted = new FederationServer(settings);
-    if (strategy instanceof LocalDpStrategy ldp) {
+    if (assembly.clientDp().isPresent()) {
       // before start(): no client may be welcomed without being told to add its noise
-      unstarted.requireClientDp(c.str("dp", "").toLowerCase(Locale.ROOT), ldp.config().seededNoise());
+      unstarted.requireClientDp(c.str("dp", "").toLowerCase(Locale.ROOT), assembly.clientDp().get().seededNoise());
       out.printf(Locale.ROOT, "privacy   clients apply %s before sending; the server accounts the budget%n", c.str("dp", ""));
     }
     try (FederationServer server = unstarted.start();
@@ -251,7 +238,7 @@ final class ServerCommand implements Callable<Integer> {
         meta.put("seed", Long.toString(seed));
         ls.add(new Checkpointer(store, wrapped, server::registry, meta));
       }
-      RoundLoop.Result result = new RoundLoop(wrapped, server.pool(), loopCfg, all(ls)).run(initial, resume);
+      RoundLoop.Result result = new RoundLoop(wrapped, server.pool(), loopCfg, Listeners.all(ls)).run(initial, resume);
       out.println("stopped   " + result.history().stopReason());
       out.printf(Locale.ROOT, "uploads   at most %d client update(s) held in full at once (max-concurrent-uploads=%d)%n",
           server.peakUploadsInFlight(), settings.maxConcurrentUploads());
@@ -288,60 +275,18 @@ final class ServerCommand implements Callable<Integer> {
   }
 
   /**
-   * {@code dp = central:CLIP,Z | central-adaptive:QUANTILE,Z | local:CLIP,SIGMA} with {@code target-epsilon},
-   * {@code delta}, {@code accountant} and {@code dp-noise}, as {@code simulate}'s flags. Central DP is
-   * applied by this server; local DP by every client before its update leaves its process (the server
-   * tells them in the Welcome, {@link FederationServer#requireClientDp}) while the server accounts the
-   * budget. Either way epsilon is reported, enforced and checkpointed. DP-SGD is refused here (clients
-   * would have to run it inside their learner), as is central DP under secure aggregation (the server
-   * cannot clip updates it never sees).
+   * The run's strategy as {@link RunAssembler} builds it for a networked server: central DP applied by this
+   * server, local DP by every client before its update leaves its process (the server tells them in the
+   * Welcome, {@link FederationServer#requireClientDp}) while the server accounts the budget; secure
+   * aggregation's decorator is installed by the transport ({@link FederationServer#wrap}). A refused
+   * combination names the config file and key.
    */
-  private static Strategy privacy(NetConfig c, Strategy s, long seed, boolean secagg) {
-    if (!c.has("dp")) {
-      for (String k : new String[] {"target-epsilon", "accountant", "dp-noise"}) {
-        if (c.has(k)) {
-          throw new IllegalArgumentException("config '" + k + "' needs 'dp = central:CLIP,Z' (or central-adaptive:QUANTILE,Z,"
-              + " local:CLIP,SIGMA)");
-        }
-      }
-      return s;
-    }
-    String spec = c.str("dp", "").toLowerCase(Locale.ROOT);
-    boolean local = spec.startsWith("local:");
-    if (!local && !spec.startsWith("central:") && !spec.startsWith("central-adaptive:")) {
-      throw new IllegalArgumentException("config 'dp' on a networked server must be central:CLIP,Z, central-adaptive:QUANTILE,Z"
-          + " or local:CLIP,SIGMA (DP-SGD runs inside the clients' learners and is not offered over the network yet)."
-          + " Provided value: " + c.str("dp", ""));
-    }
-    if (secagg && !local) {
-      throw new IllegalArgumentException("config 'dp = " + spec + "' with 'secagg': the server cannot clip updates that secure"
-          + " aggregation hides from it; use 'dp = local:CLIP,SIGMA' (clients clip and noise before masking) with secagg");
-    }
-    PrivacyOptions p = new PrivacyOptions();
-    p.dp = c.str("dp", "");
-    p.targetEpsilon = c.has("target-epsilon") ? c.real("target-epsilon", 0) : null;
-    p.delta = c.real("delta", 1e-5);
-    p.accountant = c.str("accountant", "rdp");
-    p.noise = c.str("dp-noise", "secure");
-    return p.wrap(s, seed, false);
-  }
-
-  /** {@code secagg = DROPOUT[,MAXABS]} (MAXABS default 8, as {@code simulate --secagg}); phase timeout default 30 s. */
-  private static Optional<SecAggSettings> secAgg(NetConfig c) {
-    if (!c.has("secagg")) {
-      return Optional.empty();
-    }
-    String v = c.str("secagg", "");
-    String[] p = v.split(",");
+  private RunAssembler.Assembly assemble(NetConfig c, RunSpec run) {
     try {
-      if (p.length > 2) {
-        throw new NumberFormatException();
-      }
-      double drop = Double.parseDouble(p[0].trim());
-      double maxAbs = p.length > 1 ? Double.parseDouble(p[1].trim()) : 8.0;
-      return Optional.of(new SecAggSettings(drop, maxAbs, Duration.ofSeconds(30), Duration.ofMinutes(5)));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("config 'secagg' must be DROPOUT[,MAXABS], e.g. 0.3 or 0.3,4. Provided value: " + v);
+      return RunAssembler.assemble(run, RunAssembler.Target.SERVER);
+    } catch (InvalidRunException e) {
+      throw new IllegalArgumentException((config == null ? "config" : config.toString()) + ": '" + e.setting() + "' "
+          + e.problem(), e);
     }
   }
 
@@ -439,30 +384,6 @@ final class ServerCommand implements Callable<Integer> {
       throw new IllegalArgumentException(tokens + ": no tokens (expected lines 'CLIENT_ID TOKEN')");
     }
     return t;
-  }
-
-  static RoundListener all(List<RoundListener> ls) {
-    return new RoundListener() {
-      @Override
-      public void onRoundStart(int round, int n) {
-        ls.forEach(l -> l.onRoundStart(round, n));
-      }
-
-      @Override
-      public void onClientDone(int round, dev.starling.core.message.ClientId client, boolean success) {
-        ls.forEach(l -> l.onClientDone(round, client, success));
-      }
-
-      @Override
-      public void onRoundEnd(RoundRecord r) {
-        ls.forEach(l -> l.onRoundEnd(r));
-      }
-
-      @Override
-      public void onRoundCommitted(int round, ParameterSet global, dev.starling.server.History history) {
-        ls.forEach(l -> l.onRoundCommitted(round, global, history));
-      }
-    };
   }
 
   /** CPU time of this whole process (every thread, GC included), or 0 where the JVM does not report it. */

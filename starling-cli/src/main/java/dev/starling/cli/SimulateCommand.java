@@ -1,35 +1,28 @@
 package dev.starling.cli;
 
 import dev.starling.core.io.ModelArchive;
-import dev.starling.core.learner.TrainConfig;
 import dev.starling.data.Dataset;
 import dev.starling.data.LoadedData;
 import dev.starling.data.Preprocessing;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.learners.ModelSpec;
-import dev.starling.server.RoundListener;
+import dev.starling.run.InvalidRunException;
+import dev.starling.run.Listeners;
+import dev.starling.run.RunAssembler;
+import dev.starling.run.RunSpec;
+import dev.starling.run.SimulatedRun;
 import dev.starling.server.RoundLoop;
-import dev.starling.server.RoundLoopConfig;
-import dev.starling.server.RoundRecord;
-import dev.starling.server.StopCondition;
-import dev.starling.learners.submodel.SubModelConfig;
-import dev.starling.simulation.Communication;
-import dev.starling.simulation.Simulation;
-import dev.starling.simulation.SimulationConfig;
 import dev.starling.simulation.adversary.Adversity;
 import dev.starling.simulation.adversary.Attack;
-import dev.starling.simulation.partition.Partitioner;
 import dev.starling.simulation.partition.Partitioners;
-import dev.starling.strategy.Strategies;
-import dev.starling.strategy.Strategy;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -48,48 +41,48 @@ final class SimulateCommand implements Callable<Integer> {
   @Mixin
   DataOptions data = new DataOptions();
 
-  @Option(names = "--partition", paramLabel = "SPEC", defaultValue = "iid",
+  @Option(names = "--partition", paramLabel = "SPEC", defaultValue = RunSpec.Defaults.PARTITION,
       description = "iid | dirichlet:ALPHA | shards:K | quantity:SIGMA | by:COLUMN. Default: ${DEFAULT-VALUE}.")
   String partition;
 
-  @Option(names = "--clients", paramLabel = "N", defaultValue = "10", description = "Virtual clients. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--clients", paramLabel = "N", defaultValue = "" + RunSpec.Defaults.CLIENTS, description = "Virtual clients. Default: ${DEFAULT-VALUE}.")
   int clients;
 
-  @Option(names = "--fraction", paramLabel = "C", defaultValue = "0.5", description = "Fraction of clients per round. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--fraction", paramLabel = "C", defaultValue = "" + RunSpec.Defaults.FRACTION, description = "Fraction of clients per round. Default: ${DEFAULT-VALUE}.")
   double fraction;
 
-  @Option(names = "--min-clients", paramLabel = "K", defaultValue = "1", description = "Minimum clients per round. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--min-clients", paramLabel = "K", defaultValue = "" + RunSpec.Defaults.MIN_CLIENTS, description = "Minimum clients per round (capped at --clients). Default: ${DEFAULT-VALUE}.")
   int minClients;
 
-  @Option(names = "--rounds", paramLabel = "R", defaultValue = "20", description = "Round budget. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--rounds", paramLabel = "R", defaultValue = "" + RunSpec.Defaults.ROUNDS, description = "Round budget. Default: ${DEFAULT-VALUE}.")
   int rounds;
 
-  @Option(names = "--local-epochs", paramLabel = "E", defaultValue = "2", description = "Local epochs per round. Default: ${DEFAULT-VALUE}.")
+  @Option(names = {"--local-epochs", "--epochs"}, paramLabel = "E", defaultValue = "" + RunSpec.Defaults.LOCAL_EPOCHS, description = "Local epochs per round. Default: ${DEFAULT-VALUE}.")
   int localEpochs;
 
-  @Option(names = "--batch-size", paramLabel = "B", defaultValue = "16", description = "Local mini-batch size. Default: ${DEFAULT-VALUE}.")
+  @Option(names = {"--batch-size", "--batch"}, paramLabel = "B", defaultValue = "" + RunSpec.Defaults.BATCH_SIZE, description = "Local mini-batch size. Default: ${DEFAULT-VALUE}.")
   int batchSize;
 
-  @Option(names = "--lr", paramLabel = "LR", defaultValue = "0.1", description = "Local learning rate. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--lr", paramLabel = "LR", defaultValue = "" + RunSpec.Defaults.LR, description = "Local learning rate. Default: ${DEFAULT-VALUE}.")
   double lr;
 
-  @Option(names = "--momentum", defaultValue = "0", description = "Local SGD momentum. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--momentum", defaultValue = "" + RunSpec.Defaults.MOMENTUM, description = "Local SGD momentum. Default: ${DEFAULT-VALUE}.")
   double momentum;
 
-  @Option(names = "--weight-decay", defaultValue = "0", description = "Local L2 weight decay. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--weight-decay", defaultValue = "" + RunSpec.Defaults.WEIGHT_DECAY, description = "Local L2 weight decay. Default: ${DEFAULT-VALUE}.")
   double weightDecay;
 
-  @Option(names = "--strategy", paramLabel = "SPEC", defaultValue = "fedavg",
+  @Option(names = "--strategy", paramLabel = "SPEC", defaultValue = RunSpec.Defaults.STRATEGY,
       description = "fedavg | avg | fedprox:MU | fedavgm[:ETA[,BETA]] | fedadam[:ETA] | fedyogi[:ETA] | fedadagrad[:ETA] | fednova | scaffold[:ETA_G] | median | trimmed:BETA | krum:F | multikrum:F[,M] | bulyan:F | normbound:MAXNORM. Default: ${DEFAULT-VALUE}.")
   String strategy;
 
-  @Option(names = "--model", paramLabel = "SPEC", defaultValue = "mlp:64", description = "logreg | mlp:H1,H2,... Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--model", paramLabel = "SPEC", defaultValue = RunSpec.Defaults.MODEL, description = "logreg | mlp:H1,H2,... Default: ${DEFAULT-VALUE}.")
   String model;
 
-  @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of every random choice. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "" + RunSpec.Defaults.SEED, description = "Seed of every random choice. Default: ${DEFAULT-VALUE}.")
   long seed;
 
-  @Option(names = "--dropout", paramLabel = "P", defaultValue = "0", description = "Probability a selected client drops out of a round. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--dropout", paramLabel = "P", defaultValue = "" + RunSpec.Defaults.DROPOUT, description = "Probability a selected client drops out of a round. Default: ${DEFAULT-VALUE}.")
   double dropout;
 
   @Option(names = "--attack", paramLabel = "SPEC", defaultValue = "none",
@@ -123,6 +116,14 @@ final class SimulateCommand implements Callable<Integer> {
           + " loss, rmse, mae, perplexity; higher for accuracy, auc, r2).")
   String target;
 
+  @Option(names = "--min-successful-clients", paramLabel = "K", defaultValue = "" + RunSpec.Defaults.MIN_SUCCESSFUL_CLIENTS,
+      description = "A round's aggregate is applied only if at least K updates arrived. Default: ${DEFAULT-VALUE}.")
+  int minSuccessful;
+
+  @Option(names = "--round-retries", paramLabel = "N", defaultValue = "" + RunSpec.Defaults.ROUND_RETRIES,
+      description = "Run a round that fell short of --min-successful-clients again, up to N times. Default: ${DEFAULT-VALUE}.")
+  int roundRetries;
+
   @Option(names = "--plateau", paramLabel = "ROUNDS", description = "Stop when the training loss has not improved by 1e-4 for this many rounds.")
   Integer plateau;
 
@@ -147,69 +148,47 @@ final class SimulateCommand implements Callable<Integer> {
     if (metricsOut != null) {
       RunChecks.requireWritableFile(spec.commandLine(), "--metrics-out", metricsOut);
     }
-    ModelSpec modelSpec = ModelSpec.parse(model);
-    Partitioner partitioner = Partitioners.parse(partition);
-    SubModelConfig subModels = communication.subModels(seed, privacy.localDp(), privacy.delta);
-    Strategy strat = privacy.wrap(communication.pruned(CommunicationOptions.adapt(Strategies.parse(strategy), subModels)), seed,
-        subModels != null);
+    RunSpec run = runSpec();
     Optional<String> key = partition.startsWith("by:") ? Optional.of(partition.substring(3)) : Optional.empty();
-    LoadedData loaded = data.load(seed, key);
     boolean std = switch (standardize.toLowerCase(Locale.ROOT)) {
       case "on" -> true;
       case "off" -> false;
       case "auto" -> !data.isImageData();
-      default -> throw new IllegalArgumentException("--standardize must be auto, on or off. Provided value: " + standardize);
+      default -> throw new InvalidRunException("standardize", "must be auto, on or off. Provided value: " + standardize);
     };
     int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-    Adversity adversity = new Adversity(Attack.parse(attack), maliciousFraction, stragglers, dropStragglers);
-    Communication comm = communication.communication();
-    SimulationConfig simCfg = new SimulationConfig(modelSpec, partitioner, clients, dropout, workers, std, seed, adversity,
-        comm, subModels);
-    TrainConfig train = TrainConfig.builder().localEpochs(localEpochs).batchSize(batchSize).learningRate(lr)
-        .momentum(momentum).weightDecay(weightDecay).build();
-    List<StopCondition> stops = new ArrayList<>();
-    if (targetAccuracy != null) {
-      stops.add(StopCondition.target("test_accuracy", targetAccuracy, true));
-    }
-    if (target != null) {
-      stops.add(TargetMetric.parse(target).stopCondition());
-    }
-    if (plateau != null) {
-      stops.add(StopCondition.plateau("train_loss", plateau, 1e-4, false));
-    }
-    PrivacyOptions.addStops(strat, stops);
+    // assembled (and refused) before any data is loaded, let alone round 1
+    RunAssembler.assemble(run, RunAssembler.Target.SIMULATION);
+    LoadedData loaded = data.load(seed, key);
     Dataset train0 = loaded.train();
     out.printf(Locale.ROOT, "dataset   %s%n", loaded.description());
     out.printf(Locale.ROOT, "          train %d rows, test %d rows, %d features, %s%n", train0.size(),
         loaded.test().size(), train0.numFeatures(), TargetMetric.describeOutputs(train0));
 
     long t0 = System.nanoTime();
-    try (Simulation sim = new Simulation(simCfg, train0, loaded.test());
+    try (SimulatedRun sim = SimulatedRun.create(run, train0, loaded.test(), workers, std);
          ProgressReporter progress = new ProgressReporter(ProgressReporter.isTerminal(), out, rounds);
          MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut)) {
-      int n = sim.clients().size();
-      PrivacyOptions.plan(strat, sim.clients().stream().map(c -> c.data().size()).toList(), localEpochs, batchSize);
-      RoundLoopConfig loopCfg = RoundLoopConfig.builder().rounds(rounds).fractionFit(fraction)
-          .minFitClients(Math.min(minClients, n)).trainDefaults(train).stopConditions(stops).seed(seed).build();
+      int n = sim.simulation().clients().size();
+      ModelSpec modelSpec = ModelSpec.parse(model);
+      RunAssembler.Assembly a = sim.assembly();
       out.printf(Locale.ROOT, "model     %s (%,d parameters)%n", modelSpec.id(),
           modelSpec.parameterCount(train0.numFeatures(), train0.numClasses()));
-      out.printf(Locale.ROOT, "strategy  %s%n", strat.describe());
+      out.printf(Locale.ROOT, "strategy  %s%n", sim.strategy().describe());
       out.printf(Locale.ROOT, "clients   %d (%s), C=%s, E=%d, B=%d, lr=%s, dropout=%s, seed=%d, threads=%d, standardize=%s%n",
-          n, partitioner.describe(), fraction, localEpochs, batchSize, lr, dropout, seed, workers,
+          n, Partitioners.parse(partition).describe(), fraction, localEpochs, batchSize, lr, dropout, seed, workers,
           std ? "agreed by the clients" : "off");
+      Adversity adversity = run.population().adversity();
       if (!adversity.equals(Adversity.none())) {
         out.printf(Locale.ROOT, "adversity %s%n", adversity.describe());
       }
-      if (!comm.isNone()) {
-        out.printf(Locale.ROOT, "codecs    %s%n", comm.describe());
+      if (!a.communication().isNone()) {
+        out.printf(Locale.ROOT, "codecs    %s%n", a.communication().describe());
       }
-      if (subModels != null) {
-        out.printf(Locale.ROOT, "submodels %s%n", subModels.describe());
-      }
-      RoundListener listeners = combine(progress, metrics);
-      RoundLoop.Result result = sim.run(strat, loopCfg, listeners);
+      a.subModels().ifPresent(sm -> out.printf(Locale.ROOT, "submodels %s%n", sm.describe()));
+      RoundLoop.Result result = sim.run(Listeners.all(progress, metrics));
       double total = (System.nanoTime() - t0) / 1e9;
-      ResultTable.print(out, result.history(), sim.trainingStats(), total, train0.task());
+      ResultTable.print(out, result.history(), sim.simulation().trainingStats(), total, train0.task());
       Optional<String> allFailed = RunChecks.everyRoundFailed(result.history());
       if (allFailed.isPresent()) {
         System.err.println("error: " + allFailed.get() + (modelOut != null ? "; --model-out not written" : ""));
@@ -220,10 +199,10 @@ final class SimulateCommand implements Callable<Integer> {
         meta.put(ModelFiles.MODEL, modelSpec.id());
         meta.put(ModelFiles.NUM_FEATURES, Integer.toString(train0.numFeatures()));
         meta.put(ModelFiles.NUM_CLASSES, Integer.toString(train0.numClasses()));
-        ParameterSet aux = Preprocessing.of(train0, sim.standardizer()).writeTo(meta);
+        ParameterSet aux = Preprocessing.of(train0, sim.simulation().standardizer()).writeTo(meta);
         meta.put("dataset", data.dataset);
-        meta.put("strategy", strat.describe());
-        meta.put("partition", partitioner.describe());
+        meta.put("strategy", sim.strategy().describe());
+        meta.put("partition", Partitioners.parse(partition).describe());
         meta.put("rounds", Integer.toString(result.history().rounds().size()));
         meta.put("seed", Long.toString(seed));
         meta.put("created_by", "starling " + Main.VERSION);
@@ -237,28 +216,18 @@ final class SimulateCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static RoundListener combine(RoundListener a, RoundListener b) {
-    if (b == null) {
-      return a;
-    }
-    return new RoundListener() {
-      @Override
-      public void onRoundStart(int round, int clientsSelected) {
-        a.onRoundStart(round, clientsSelected);
-        b.onRoundStart(round, clientsSelected);
-      }
-
-      @Override
-      public void onClientDone(int round, dev.starling.core.message.ClientId client, boolean success) {
-        a.onClientDone(round, client, success);
-        b.onClientDone(round, client, success);
-      }
-
-      @Override
-      public void onRoundEnd(RoundRecord record) {
-        a.onRoundEnd(record);
-        b.onRoundEnd(record);
-      }
-    };
+  /** The flags as a run specification (each flag is the setting of the same name). */
+  RunSpec runSpec() {
+    Attack a = InvalidRunException.wrapAs("attack", () -> Attack.parse(attack));
+    Adversity adversity = InvalidRunException.wrapAs("malicious",
+        () -> new Adversity(a, maliciousFraction, stragglers, dropStragglers));
+    RunSpec.Loop loop = new RunSpec.Loop(rounds, fraction, minClients, OptionalInt.empty(), minSuccessful, roundRetries,
+        RunSpec.Defaults.FRACTION_EVALUATE, RunSpec.Loop.defaults().roundTimeout(), RunSpec.Loop.defaults().availabilityTimeout(),
+        targetAccuracy == null ? OptionalDouble.empty() : OptionalDouble.of(targetAccuracy),
+        plateau == null ? OptionalInt.empty() : OptionalInt.of(plateau),
+        target == null ? Optional.empty() : Optional.of(RunSpec.MetricTarget.parse(target)));
+    return new RunSpec(model, strategy, seed, new RunSpec.Training(localEpochs, batchSize, lr, momentum, weightDecay), loop,
+        privacy.privacy(), communication.compression(), communication.subModels(),
+        new RunSpec.Population(clients, partition, dropout, adversity), RunSpec.SyncMode.SYNCHRONOUS);
   }
 }

@@ -70,7 +70,7 @@ final class StrategyBench implements Callable<Integer> {
       for (String[] m : new String[][] {{"FedAvg (drop)", "fedavg", "drop"}, {"FedProx mu=0", "fedprox:0", "keep"},
           {"FedProx mu=1", "fedprox:1", "keep"}}) {
         Adversity adv = new Adversity(new Attack.None(), 0, s, m[2].equals("drop"));
-        BenchRun run = new BenchRun("logreg", "by:device", 30, 10.0 / 30, epochs, 10, 0.01, () -> Strategies.parse(m[1]),
+        BenchRun run = BenchRun.of("logreg", "by:device", 30, 10.0 / 30, epochs, 10, 0.01, m[1],
             adv, rounds, Double.NaN, bench.seed);
         History h = run.run(d, threads, true);
         out.printf(Locale.ROOT, "    %9.0f%% | %-19s | %27.4f | %22.4f%n", s * 100, m[0],
@@ -92,7 +92,7 @@ final class StrategyBench implements Callable<Integer> {
     out.println("    --------------------------------+----------------+--------------------+--------");
     for (String spec : List.of("fedavg", "fedadam:0.01", "scaffold")) {
       long t0 = System.nanoTime();
-      BenchRun run = new BenchRun("mlp:200,200", "shards:2", 100, 0.1, 1, 10, 0.1, () -> Strategies.parse(spec),
+      BenchRun run = BenchRun.of("mlp:200,200", "shards:2", 100, 0.1, 1, 10, 0.1, spec,
           Adversity.none(), rounds, 0.95, bench.seed);
       History h = run.run(d, threads);
       OptionalInt hit = h.firstRoundReaching("test_accuracy", 0.95);
@@ -124,7 +124,7 @@ final class StrategyBench implements Callable<Integer> {
       out.printf(Locale.ROOT, "    %-27s", shortName(rule));
       for (String a : attacks) {
         Adversity adv = a.equals("none") ? Adversity.none() : new Adversity(Attack.parse(a), 0.2, 0, false);
-        BenchRun run = new BenchRun("mlp:100", "iid", 20, 1.0, 1, 32, 0.1, () -> Strategies.parse(rule), adv, rounds,
+        BenchRun run = BenchRun.of("mlp:100", "iid", 20, 1.0, 1, 32, 0.1, rule, adv, rounds,
             Double.NaN, bench.seed);
         History h = run.run(d, threads);
         double acc = BenchRun.tailMean(h, "test_accuracy", 5);

@@ -10,7 +10,6 @@ import dev.starling.core.tensor.Tensor;
 import dev.starling.server.ClientPool;
 import dev.starling.server.ClientProxy;
 import dev.starling.server.FitOutcome;
-import dev.starling.server.FoldOrder;
 import dev.starling.server.RoundListener;
 import dev.starling.server.RoundLoop;
 import dev.starling.server.RoundLoopConfig;
@@ -104,13 +103,11 @@ final class TransportBench implements java.util.concurrent.Callable<Integer> {
 
   private record Measured(double roundMs, double foldMs, double serverCpuMs, long bytesUp, long bytesDown) {}
 
-  private Measured measure(Strategy base, ClientPool pool, FederationServer server) {
+  private Measured measure(Strategy base, RoundLoopConfig loop, ClientPool pool, FederationServer server) {
     TimedStrategy timed = new TimedStrategy(base);
     Strategy s = server == null ? timed : server.wrap(timed);
     List<RoundRecord> recs = new CopyOnWriteArrayList<>();
-    RoundLoopConfig cfg = RoundLoopConfig.builder().rounds(rounds + 1).fractionFit(1.0).minFitClients(clients)
-        .minAvailableClients(clients).roundTimeout(Duration.ofMinutes(10)).availabilityTimeout(Duration.ofMinutes(2))
-        .foldOrder(FoldOrder.ARRIVAL).build();
+    RoundLoopConfig cfg = loop;
     long[] cpuAtWarm = new long[1];
     long[] foldAtWarm = new long[1];
     new RoundLoop(s, pool, cfg, new RoundListener() {
@@ -158,7 +155,8 @@ final class TransportBench implements java.util.concurrent.Callable<Integer> {
         }
       });
     }
-    Measured base = measure(new FedAvg(), ClientPool.of(local), null);
+    RoundLoopConfig[] loop = new RoundLoopConfig[1];
+    Measured base = measure(BenchRun.networked(rounds, clients, loop).strategy(), loop[0], ClientPool.of(local), null);
 
     ServerSettings ls = ServerSettings.loopback(0, "flat:" + params, "fedavg");
     ServerSettings ss = new ServerSettings(ls.host(), 0, ls.tls(), ls.tokens(), Duration.ofSeconds(5), chunkValues,
@@ -185,7 +183,7 @@ final class TransportBench implements java.util.concurrent.Callable<Integer> {
         fcs.add(c);
         Thread.ofPlatform().daemon().name("starling-client-runner-" + i).start(c::run);
       }
-      net = measure(new FedAvg(), server.pool(), server);
+      net = measure(BenchRun.networked(rounds, clients, loop).strategy(), loop[0], server.pool(), server);
       server.finish("bench done");
     } finally {
       fcs.forEach(FederationClient::close);

@@ -108,9 +108,22 @@ class CliTest {
   }
 
   @Test
+  void badFlagValues_exit2NamingTheFlag() {
+    CliRun clients = CliRun.of("simulate", "--clients", "0");
+    assertThat(clients.code()).isEqualTo(2);
+    assertThat(clients.err()).contains("--clients must be > 0").doesNotContain("numClients");
+    CliRun epochs = CliRun.of("simulate", "--epochs", "0"); // the deprecated spelling of --local-epochs
+    assertThat(epochs.code()).isEqualTo(2);
+    assertThat(epochs.err()).contains("--local-epochs must be > 0");
+    CliRun shard = CliRun.of("client", "--server", "127.0.0.1:1", "--id", "c", "--shard", "3");
+    assertThat(shard.code()).isEqualTo(2);
+    assertThat(shard.err()).contains("--shard must be I/N with 0 <= I < N").doesNotContain("out of bounds");
+  }
+
+  @Test
   void simulate_badStrategy_listsValidForms() {
     CliRun r = CliRun.of("simulate", "--strategy", "fedsgd");
-    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("fedavg | avg | fedprox:MU").contains("fedsgd");
   }
 
@@ -163,11 +176,11 @@ class CliTest {
     assertThat(ratio).isBetween(0.5, 0.54); // int8 (about 1.03 bytes a value) over fp16 (2 bytes)
 
     CliRun bad = CliRun.of("simulate", "--uplink-codec", "int3");
-    assertThat(bad.code()).isEqualTo(1);
+    assertThat(bad.code()).isEqualTo(2);
     assertThat(bad.err()).contains("'int3'").contains("topk:F");
 
     CliRun robust = CliRun.of("simulate", "--submodel", "fisher", "--strategy", "median");
-    assertThat(robust.code()).isEqualTo(1);
+    assertThat(robust.code()).isEqualTo(2);
     assertThat(robust.err()).contains("position-wise").contains("--strategy fedavg");
 
     CliRun sub = CliRun.of("simulate", "--rounds", "3", "--submodel", "fisher", "--keep", "0.25-0.75");

@@ -73,7 +73,7 @@ class NetConfigTest {
     } finally {
       System.setErr(old);
     }
-    assertThat(code).isEqualTo(1);
+    assertThat(code).isEqualTo(2);
     assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("line 3").contains("CLIENT_ID TOKEN");
   }
 
@@ -91,7 +91,7 @@ class NetConfigTest {
   void secureAggregationRefusesARobustRuleBeforeListening() throws Exception {
     java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
     int code = server(Files.writeString(dir.resolve("s.properties"), "model = logreg\nstrategy = median\nsecagg = 0.3\n"), err);
-    assertThat(code).isNotZero();
+    assertThat(code).isEqualTo(2); // bad usage, refused before listening
     assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("secure aggregation cannot run")
         .contains("CoordinateMedian").contains("individual update");
   }

@@ -107,18 +107,23 @@ class NetworkedPrivacyTest {
   void dpSgdOnTheServerIsRefusedWithTheReason() throws Exception {
     CliRun r = CliRun.of("server", "--port", "0", "--host", "127.0.0.1", "--config",
         config("model = logreg", "dp = sgd:1,1").toString());
-    assertThat(r.code()).isEqualTo(1);
-    assertThat(r.err()).contains("local:CLIP,SIGMA").contains("DP-SGD runs inside the clients' learners");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("'dp' must be").contains("local:CLIP,SIGMA").contains("dp-sgd");
+
+    CliRun d = CliRun.of("server", "--port", "0", "--host", "127.0.0.1", "--config",
+        config("model = logreg", "dp-sgd = 1,1").toString());
+    assertThat(d.code()).isEqualTo(2);
+    assertThat(d.err()).contains("'dp-sgd'").contains("DP-SGD runs inside the clients' learners");
 
     CliRun t = CliRun.of("server", "--port", "0", "--host", "127.0.0.1", "--config",
         config("model = logreg", "target-epsilon = 3").toString());
-    assertThat(t.code()).isEqualTo(1);
-    assertThat(t.err()).contains("'target-epsilon' needs 'dp = central:CLIP,Z'");
+    assertThat(t.code()).isEqualTo(2);
+    assertThat(t.err()).contains("'target-epsilon' needs dp (central:CLIP,Z");
 
     CliRun u = CliRun.of("server", "--port", "0", "--host", "127.0.0.1", "--config",
         config("model = logreg", "dp = central:1,1", "secagg = 0.3").toString());
-    assertThat(u.code()).isEqualTo(1);
-    assertThat(u.err()).contains("use 'dp = local:CLIP,SIGMA'");
+    assertThat(u.code()).isEqualTo(2);
+    assertThat(u.err()).contains("use dp = local:CLIP,SIGMA");
   }
 
   @Test

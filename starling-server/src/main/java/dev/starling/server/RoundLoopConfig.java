@@ -42,12 +42,10 @@ public record RoundLoopConfig(int rounds, double fractionFit, int minFitClients,
         availabilityTimeout, stopConditions, trainDefaults, seed, foldOrder, roundRetries, UpdateValidator.DEFAULT_MAX_EXAMPLES);
   }
 
-  /** A configuration without round retries. */
-  public RoundLoopConfig(int rounds, double fractionFit, int minFitClients, int minAvailableClients,
-      int minSuccessfulClients, double fractionEvaluate, Duration roundTimeout, Duration availabilityTimeout,
-      List<StopCondition> stopConditions, TrainConfig trainDefaults, long seed, FoldOrder foldOrder) {
-    this(rounds, fractionFit, minFitClients, minAvailableClients, minSuccessfulClients, fractionEvaluate, roundTimeout,
-        availabilityTimeout, stopConditions, trainDefaults, seed, foldOrder, 0);
+  /** This configuration with another {@code maxExamplesPerClient}. */
+  public RoundLoopConfig withMaxExamplesPerClient(long v) {
+    return new RoundLoopConfig(rounds, fractionFit, minFitClients, minAvailableClients, minSuccessfulClients,
+        fractionEvaluate, roundTimeout, availabilityTimeout, stopConditions, trainDefaults, seed, foldOrder, roundRetries, v);
   }
 
   public RoundLoopConfig {

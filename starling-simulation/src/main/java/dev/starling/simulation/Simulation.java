@@ -165,7 +165,7 @@ public final class Simulation implements AutoCloseable {
     RoundLoopConfig cfg = new RoundLoopConfig(loopConfig.rounds(), loopConfig.fractionFit(), loopConfig.minFitClients(),
         loopConfig.minAvailableClients(), loopConfig.minSuccessfulClients(), loopConfig.fractionEvaluate(),
         loopConfig.roundTimeout(), loopConfig.availabilityTimeout(), loopConfig.stopConditions(),
-        loopConfig.trainDefaults(), config.seed(), FoldOrder.SELECTION);
+        loopConfig.trainDefaults(), config.seed(), FoldOrder.SELECTION, loopConfig.roundRetries());
     return new RoundLoop(evaluated, ClientPool.of(clients), cfg, listener).run(initialParameters());
   }
 

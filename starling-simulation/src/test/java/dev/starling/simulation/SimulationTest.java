@@ -54,6 +54,19 @@ class SimulationTest {
   }
 
   @Test
+  void run_keepsTheLoopsRoundRetries() {
+    // 5 of 10 selected, each dropping out with p = 0.6, quorum 4: most first attempts fall short, so rounds
+    // are rerun; Simulation.run once rebuilt the config without roundRetries and never retried
+    SimulationConfig cfg = new SimulationConfig(ModelSpec.parse("logreg"), Partitioners.parse("iid"), 10, 0.6, 2, false, 5);
+    RoundLoopConfig loop = RoundLoopConfig.builder().rounds(4).fractionFit(0.5).minFitClients(5).minSuccessfulClients(4)
+        .roundRetries(3).trainDefaults(TrainConfig.builder().localEpochs(1).batchSize(16).learningRate(0.1).build()).build();
+    try (Simulation sim = new Simulation(cfg, digits.train(), digits.test())) {
+      List<RoundRecord> rounds = sim.run(new FedAvg(), loop, RoundListener.NONE).history().rounds();
+      assertThat(rounds).anyMatch(r -> r.metric("round_attempts") >= 2);
+    }
+  }
+
+  @Test
   void run_differentSeed_differs() {
     RoundLoop.Result a = run(7, "iid", new FedAvg(), 0, 2, 2);
     RoundLoop.Result b = run(8, "iid", new FedAvg(), 0, 2, 2);

@@ -124,7 +124,7 @@ public final class FedNova implements Strategy {
 
   @Override
   public AggregationInput requiredInput() {
-    return AggregationInput.SUM_ONLY;
+    return AggregationInput.PER_CLIENT_DETAILS;
   }
 
   @Override

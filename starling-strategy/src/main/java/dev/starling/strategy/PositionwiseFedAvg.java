@@ -106,7 +106,7 @@ public final class PositionwiseFedAvg implements Strategy {
 
   @Override
   public AggregationInput requiredInput() {
-    return AggregationInput.SUM_ONLY;
+    return AggregationInput.PER_CLIENT_DETAILS;
   }
 
   @Override

@@ -201,7 +201,7 @@ public final class Scaffold implements Strategy {
 
   @Override
   public AggregationInput requiredInput() {
-    return AggregationInput.SUM_ONLY;
+    return AggregationInput.PER_CLIENT_DETAILS;
   }
 
   @Override

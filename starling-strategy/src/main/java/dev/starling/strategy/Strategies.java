@@ -22,11 +22,63 @@ public final class Strategies {
   public static final String FORMS = "fedavg | avg | fedprox:MU | fedavgm[:ETA[,BETA]] | fedadam[:ETA] | fedyogi[:ETA]"
       + " | fedadagrad[:ETA] | fednova | scaffold[:ETA_G] | " + RobustRules.FORMS;
 
+  /**
+   * The strategy named by {@code spec} ({@code NAME[:ARG]}), built by the {@link StrategyProvider} that
+   * answers NAME: the built-ins or one found on the class path.
+   */
   public static Strategy parse(String spec) {
     String s = spec.trim().toLowerCase(Locale.ROOT);
     int colon = s.indexOf(':');
     String name = colon < 0 ? s : s.substring(0, colon);
     String arg = colon < 0 ? null : s.substring(colon + 1);
+    StrategyProvider p = Providers.BY_NAME.get(name);
+    if (p == null) {
+      throw new IllegalArgumentException("strategy must be one of " + Providers.FORMS + ". Provided value: " + spec);
+    }
+    return p.create(name, arg);
+  }
+
+  /** The providers on the class path, by name, loaded once. */
+  private static final class Providers {
+    static final java.util.Map<String, StrategyProvider> BY_NAME = new java.util.LinkedHashMap<>();
+    static final String FORMS;
+
+    static {
+      java.util.List<String> forms = new java.util.ArrayList<>();
+      for (StrategyProvider p : java.util.ServiceLoader.load(StrategyProvider.class, Strategies.class.getClassLoader())) {
+        for (String n : p.names()) {
+          StrategyProvider old = BY_NAME.putIfAbsent(n.toLowerCase(Locale.ROOT), p);
+          if (old != null) {
+            throw new IllegalStateException("strategy name '" + n + "' is provided twice: by " + old.getClass().getName()
+                + " and " + p.getClass().getName());
+          }
+        }
+        forms.add(p.forms());
+      }
+      FORMS = String.join(" | ", forms);
+    }
+  }
+
+  /** The built-in strategies, registered as a {@link StrategyProvider} like any other. */
+  public static final class Builtin implements StrategyProvider {
+    @Override
+    public java.util.Set<String> names() {
+      return java.util.Set.of("fedavg", "avg", "fednova", "fedprox", "scaffold", "fedavgm", "fedadam", "fedyogi",
+          "fedadagrad", "median", "trimmed", "krum", "multikrum", "bulyan", "normbound");
+    }
+
+    @Override
+    public String forms() {
+      return FORMS;
+    }
+
+    @Override
+    public Strategy create(String name, String arg) {
+      return builtin(name, arg, arg == null ? name : name + ":" + arg);
+    }
+  }
+
+  private static Strategy builtin(String name, String arg, String spec) {
     try {
       switch (name) {
         case "fedavg":

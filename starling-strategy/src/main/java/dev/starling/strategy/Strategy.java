@@ -87,9 +87,17 @@ public interface Strategy {
     }
   }
 
-  /** Whether a sum of updates suffices or individual updates are needed. */
-  AggregationInput requiredInput();
+  /**
+   * What this strategy needs to see of the updates. Default: {@link AggregationInput#INDIVIDUAL_UPDATES},
+   * the safe answer for a custom rule (secure aggregation and central DP then refuse it rather than hand it
+   * a sum); a rule that folds updates into a sum declares {@link AggregationInput#SUM_ONLY}.
+   */
+  default AggregationInput requiredInput() {
+    return AggregationInput.INDIVIDUAL_UPDATES;
+  }
 
-  /** A one-line description, e.g. {@code FedProx(mu=0.01) <- FedAvg(weighting=examples)}. */
-  String describe();
+  /** A one-line description, e.g. {@code FedProx(mu=0.01) <- FedAvg(weighting=examples)}. Default: the class name. */
+  default String describe() {
+    return getClass().getSimpleName();
+  }
 }

@@ -136,6 +136,6 @@ class FedNovaTest {
   void describe_andRequiredInput() {
     FedNova s = new FedNova();
     assertThat(s.describe()).isEqualTo("FedNova(weighting=examples)");
-    assertThat(s.requiredInput()).isEqualTo(AggregationInput.SUM_ONLY);
+    assertThat(s.requiredInput()).isEqualTo(AggregationInput.PER_CLIENT_DETAILS);
   }
 }

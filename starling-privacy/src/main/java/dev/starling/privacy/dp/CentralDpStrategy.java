@@ -69,9 +69,11 @@ public final class CentralDpStrategy extends ForwardingStrategy implements Priva
     super(delegate);
     this.config = Objects.requireNonNull(config, "config");
     this.noise = Objects.requireNonNull(noise, "noise");
-    if (delegate.requiredInput() == AggregationInput.INDIVIDUAL_UPDATES) {
-      throw new IllegalArgumentException("central DP cannot wrap " + delegate.describe() + ": it needs individual"
-          + " updates, but under central DP it would only see one noisy sum per round. Use a sum-based strategy"
+    if (delegate.requiredInput() != AggregationInput.SUM_ONLY) {
+      throw new IllegalArgumentException("central DP cannot wrap " + delegate.describe() + ": it needs "
+          + (delegate.requiredInput() == AggregationInput.INDIVIDUAL_UPDATES ? "individual updates"
+          : "each client's own details (local steps, control variates or trained positions)")
+          + ", but under central DP it would only see one noisy sum per round. Use a sum-based strategy"
           + " (fedavg, fedavgm, fedadam, fedyogi, fedadagrad); the clipping of central DP already bounds each"
           + " client's influence to C / k");
     }

@@ -116,9 +116,16 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
 
   /**
    * Throws {@link IllegalArgumentException} explaining why {@code s} cannot run under secure aggregation
-   * and what to use instead, if it needs individual updates.
+   * and what to use instead, unless one combined update per round ({@code SUM_ONLY}) is all it needs.
    */
   public static void refuseIndividual(Strategy s) {
+    if (s.requiredInput() == AggregationInput.PER_CLIENT_DETAILS) {
+      throw new IllegalArgumentException("secure aggregation cannot run " + s.describe() + ": under secure"
+          + " aggregation the server learns only the sum of the updates, but this strategy also needs each client's"
+          + " own details, which the sum loses (FedNova: local step counts; SCAFFOLD: control variates; sub-models:"
+          + " trained positions). Use a sum-based strategy (fedavg, fedavgm, fedadam, fedyogi, fedadagrad, fedprox)"
+          + " with --secagg, or drop --secagg");
+    }
     if (s.requiredInput() == AggregationInput.INDIVIDUAL_UPDATES) {
       throw new IllegalArgumentException("secure aggregation cannot run " + s.describe() + ": under secure"
           + " aggregation the server learns only the sum of the updates, but this rule must inspect every"

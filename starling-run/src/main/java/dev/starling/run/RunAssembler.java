@@ -1,0 +1,298 @@
+package dev.starling.run;
+
+import dev.starling.compression.Codecs;
+import dev.starling.core.error.ErrorCode;
+import dev.starling.core.error.FlException;
+import dev.starling.core.learner.DpSgdSettings;
+import dev.starling.core.learner.TrainInterceptor;
+import dev.starling.core.random.RandomSource;
+import dev.starling.learners.submodel.NeuronPolicy;
+import dev.starling.learners.submodel.SubModelConfig;
+import dev.starling.privacy.accounting.PrivacyAccountant;
+import dev.starling.privacy.dp.CentralDpConfig;
+import dev.starling.privacy.dp.CentralDpStrategy;
+import dev.starling.privacy.dp.DpSgdStrategy;
+import dev.starling.privacy.dp.LocalDpConfig;
+import dev.starling.privacy.dp.LocalDpStrategy;
+import dev.starling.privacy.dp.PrivateStrategy;
+import dev.starling.privacy.secagg.SecureAggregationStrategy;
+import dev.starling.server.FoldOrder;
+import dev.starling.server.RoundLoopConfig;
+import dev.starling.server.StopCondition;
+import dev.starling.simulation.Communication;
+import dev.starling.strategy.AggregationInput;
+import dev.starling.strategy.MagnitudePruning;
+import dev.starling.strategy.PositionwiseFedAvg;
+import dev.starling.strategy.Strategies;
+import dev.starling.strategy.Strategy;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalDouble;
+
+/**
+ * Builds a run from a {@link RunSpec}: the decorated strategy, the client-side settings and the round
+ * loop's configuration, for simulation, a networked server and a networked client alike. The decorator
+ * order is defined here and nowhere else (innermost first):
+ * <ol>
+ *   <li>the base strategy ({@code strategy}); with sub-models, position-wise FedAvg;</li>
+ *   <li>{@link MagnitudePruning} ({@code prune}), post-processing the aggregate;</li>
+ *   <li>one privacy mechanism: {@link CentralDpStrategy}, {@link LocalDpStrategy} or {@link DpSgdStrategy};</li>
+ *   <li>secure aggregation, outermost (in simulation {@link SecureAggregationStrategy}, which takes
+ *       central DP's configuration itself, since only it sees the unmasked sum; over gRPC the transport
+ *       installs its own decorator with the same semantics).</li>
+ * </ol>
+ * Decorators never inspect each other's types: combinations are decided here from the spec and from
+ * each strategy's declared {@link Strategy#requiredInput()}. Every combination either works or is refused
+ * here, before round 1, with an {@link InvalidRunException} that says why.
+ */
+public final class RunAssembler {
+  private static final long NOISE_STREAM = 0xD9L;
+
+  private RunAssembler() {}
+
+  /** Where the assembled strategy runs. */
+  public enum Target {
+    /** In-JVM simulation: every feature. */
+    SIMULATION,
+    /** A networked server: no DP-SGD, no sub-models, no codecs (updates travel as float32). */
+    SERVER
+  }
+
+  /**
+   * What {@link #assemble} built.
+   *
+   * @param strategy the decorated strategy, ready for the round loop (over gRPC, before the transport's
+   *     own secure-aggregation decorator)
+   * @param budgets the privacy mechanisms that spend a budget (their stop conditions)
+   * @param dpSgd the DP-SGD decorator, which needs the clients' dataset sizes before round 1
+   * @param clientDp the local DP every networked client must apply, if any
+   * @param subModels the sub-model configuration for the clients, if any
+   * @param communication the codecs on the wire
+   */
+  public record Assembly(Strategy strategy, List<PrivateStrategy> budgets, Optional<DpSgdStrategy> dpSgd,
+      Optional<LocalDpConfig> clientDp, Optional<SubModelConfig> subModels, Communication communication) {
+
+    /** Stop conditions of the spec's loop settings plus one per privacy budget. */
+    public List<StopCondition> stopConditions(RunSpec.Loop loop) {
+      List<StopCondition> stops = new ArrayList<>();
+      loop.targetAccuracy().ifPresent(a -> stops.add(StopCondition.target("test_accuracy", a, true)));
+      loop.target().ifPresent(t -> stops.add(t.stopCondition()));
+      loop.plateau().ifPresent(p -> stops.add(StopCondition.plateau("train_loss", p, 1e-4, false)));
+      for (PrivateStrategy p : budgets) {
+        stops.add(h -> p.budgetExhausted());
+      }
+      return stops;
+    }
+
+    /** Tells DP-SGD the clients' dataset sizes, so its budget is checked before round 1. */
+    public void plan(List<Integer> clientSizes, RunSpec.Training training) {
+      dpSgd.ifPresent(d -> d.plan(clientSizes, training.localEpochs(), training.batchSize()));
+    }
+  }
+
+  /** Assembles {@code spec} for {@code target}; refuses combinations that cannot work. */
+  public static Assembly assemble(RunSpec spec, Target target) {
+    RunSpec.Privacy privacy = spec.privacy();
+    RunSpec.Dp dp = privacy.dp();
+    boolean secagg = privacy.secagg().isPresent();
+    if (target == Target.SERVER) {
+      refuseOnServer(spec);
+    }
+    Optional<SubModelConfig> subModels = spec.subModels().map(s -> subModelConfig(spec, s));
+    Strategy base = subModels.isPresent() ? subModelStrategy(spec.strategy())
+        : InvalidRunException.wrap("strategy", () -> Strategies.parse(spec.strategy()));
+    RunSpec.Compression c = spec.compression();
+    Strategy s = c.pruneSparsity().isPresent() ? new MagnitudePruning(base, c.pruneSparsity().getAsDouble(), c.pruneRamp())
+        : base;
+
+    List<PrivateStrategy> budgets = new ArrayList<>();
+    DpSgdStrategy dpSgd = null;
+    LocalDpConfig clientDp = null;
+    PrivacyAccountant acc = PrivacyAccountant.named(privacy.accountant());
+    RandomSource noise = privacy.seededNoise() ? RandomSource.seeded(spec.seed()).derive(NOISE_STREAM) : RandomSource.secure();
+    CentralDpConfig centralUnderSecAgg = null;
+    switch (dp) {
+      case RunSpec.Dp.None none -> { }
+      case RunSpec.Dp.Central cd -> {
+        CentralDpConfig cfg = (cd.adaptive() ? CentralDpConfig.adaptive(cd.clipOrQuantile(), cd.noiseMultiplier())
+            : CentralDpConfig.fixed(cd.clipOrQuantile(), cd.noiseMultiplier())).withDelta(privacy.delta()).withAccountant(acc);
+        if (privacy.targetEpsilon().isPresent()) {
+          cfg = cfg.withTargetEpsilon(privacy.targetEpsilon().getAsDouble());
+        }
+        refuseUnlessSum("dp", s, "central DP", "it hands the strategy one noisy sum per round");
+        if (secagg) {
+          if (target == Target.SERVER) {
+            throw InvalidRunException.refused("dp", "central DP with secagg on a networked server: the server cannot"
+                + " clip updates that secure aggregation hides from it; use dp = local:CLIP,SIGMA (clients clip and"
+                + " noise before masking) with secagg");
+          }
+          if (cd.adaptive()) {
+            throw InvalidRunException.refused("dp", "central-adaptive with secagg: adaptive clipping would need the"
+                + " clipped-count bits aggregated securely too; use central:CLIP,Z");
+          }
+          centralUnderSecAgg = cfg; // secure aggregation applies it: clients clip, the server noises the sum
+        } else {
+          CentralDpStrategy central = new CentralDpStrategy(s, cfg, noise);
+          budgets.add(central);
+          s = central;
+        }
+      }
+      case RunSpec.Dp.Local ld -> {
+        LocalDpConfig cfg = LocalDpConfig.of(ld.clipNorm(), ld.noiseMultiplier())
+            .with(privacy.delta(), privacy.targetEpsilon(), acc, privacy.seededNoise());
+        if (subModels.isEmpty()) {
+          // sub-model clients apply local DP to the coordinates they send themselves (SubModelConfig)
+          if (s.requiredInput() == AggregationInput.PER_CLIENT_DETAILS) {
+            throw InvalidRunException.refused("dp", "local DP cannot protect " + s.describe() + ": it clips and noises"
+                + " only the model update, but this strategy also sends per-client data beside it (SCAFFOLD: control"
+                + " variates; FedNova: local step counts), which would leave the client un-noised. Use fedavg, avg,"
+                + " fedprox, a server optimiser or a robust rule with local DP");
+          }
+          LocalDpStrategy local = new LocalDpStrategy(s, cfg);
+          budgets.add(local);
+          s = local;
+          clientDp = cfg;
+        }
+      }
+      case RunSpec.Dp.Sgd sgd -> {
+        dpSgd = new DpSgdStrategy(s, new DpSgdSettings(sgd.clipNorm(), sgd.noiseMultiplier(), privacy.seededNoise()), acc,
+            privacy.delta(), privacy.targetEpsilon());
+        budgets.add(dpSgd);
+        s = dpSgd;
+      }
+    }
+    if (secagg && target == Target.SIMULATION) {
+      RunSpec.SecAgg sa = privacy.secagg().get();
+      refuseUnlessSum("secagg", s, "secure aggregation", "under secure aggregation the server learns only the sum of"
+          + " the updates");
+      SecureAggregationStrategy secure = centralUnderSecAgg == null
+          ? new SecureAggregationStrategy(s, sa.dropoutTolerance(), sa.maxAbs())
+          : new SecureAggregationStrategy(s, sa.dropoutTolerance(), sa.maxAbs(), centralUnderSecAgg, noise);
+      if (centralUnderSecAgg != null) {
+        budgets.add(secure);
+      }
+      s = secure;
+    } else if (secagg) {
+      refuseUnlessSum("secagg", s, "secure aggregation", "under secure aggregation the server learns only the sum of"
+          + " the updates");
+    }
+    Communication comm = new Communication(Codecs.parse(c.uplink()), c.errorFeedback(), Codecs.parse(c.downlink()));
+    return new Assembly(s, List.copyOf(budgets), Optional.ofNullable(dpSgd), Optional.ofNullable(clientDp), subModels, comm);
+  }
+
+  /**
+   * The round loop's settings. {@code availableClients}: how many clients a simulation has (the minimum
+   * per round is capped at it), or 0 for a networked server.
+   */
+  public static RoundLoopConfig loopConfig(RunSpec spec, List<StopCondition> stops, FoldOrder foldOrder,
+      int availableClients) {
+    RunSpec.Loop l = spec.loop();
+    int minFit = availableClients > 0 ? Math.min(l.minClients(), availableClients) : l.minClients();
+    int minAvailable = l.minAvailableClients().orElse(minFit);
+    int minSuccessful = Math.min(l.minSuccessfulClients(), Math.max(minFit, minAvailable));
+    if (minSuccessful < l.minSuccessfulClients() && availableClients == 0) {
+      throw new InvalidRunException("min-successful-clients", "must be <= max(min-clients, min-available-clients) = "
+          + Math.max(minFit, minAvailable) + ". Provided value: " + l.minSuccessfulClients());
+    }
+    return RoundLoopConfig.builder().rounds(l.rounds()).fractionFit(l.fraction()).minFitClients(minFit)
+        .minAvailableClients(minAvailable).minSuccessfulClients(minSuccessful).roundRetries(l.roundRetries())
+        .fractionEvaluate(l.fractionEvaluate()).roundTimeout(l.roundTimeout()).availabilityTimeout(l.availabilityTimeout())
+        .trainDefaults(spec.training().trainConfig()).stopConditions(stops).seed(spec.seed()).foldOrder(foldOrder).build();
+  }
+
+  /**
+   * The client half of a networked run: the interceptors a client runs around its local training for
+   * the strategy the server named in its Welcome, plus the local DP the server requires ({@code clientDp},
+   * {@code local:CLIP,SIGMA}, or empty).
+   */
+  public static List<TrainInterceptor> clientInterceptors(String strategySpec, String clientDp, boolean seededNoise) {
+    Strategy s = InvalidRunException.wrap("strategy", () -> Strategies.parse(strategySpec));
+    if (!clientDp.isEmpty()) {
+      RunSpec.Dp asked;
+      try {
+        asked = RunSpec.Dp.parse(clientDp);
+      } catch (InvalidRunException e) {
+        asked = new RunSpec.Dp.None();
+      }
+      if (!(asked instanceof RunSpec.Dp.Local ld)) {
+        // the client runtime turns this into a refusal the server sees
+        throw new FlException(ErrorCode.FAILED_PRECONDITION, "the server requires client-side privacy '" + clientDp
+            + "'; this client applies local:CLIP,SIGMA only");
+      }
+      LocalDpConfig cfg = LocalDpConfig.of(ld.clipNorm(), ld.noiseMultiplier())
+          .with(RunSpec.Defaults.DELTA, OptionalDouble.empty(), PrivacyAccountant.named(RunSpec.Defaults.ACCOUNTANT),
+              seededNoise);
+      s = new LocalDpStrategy(s, cfg);
+    }
+    return s.clientInterceptors();
+  }
+
+  private static void refuseOnServer(RunSpec spec) {
+    if (spec.privacy().dp() instanceof RunSpec.Dp.Sgd) {
+      throw new InvalidRunException("dp-sgd", "is not offered over the network yet (DP-SGD runs inside the clients'"
+          + " learners); use dp = central:CLIP,Z, central-adaptive:QUANTILE,Z or local:CLIP,SIGMA");
+    }
+    if (spec.subModels().isPresent()) {
+      throw new InvalidRunException("submodel", "is not offered over the network yet");
+    }
+    RunSpec.Compression c = spec.compression();
+    if (!Codecs.parse(c.uplink()).isIdentity() || !Codecs.parse(c.downlink()).isIdentity()) {
+      throw new InvalidRunException("uplink-codec", "is not offered over the network yet (updates travel as float32)");
+    }
+  }
+
+  private static void refuseUnlessSum(String setting, Strategy s, String mechanism, String why) {
+    AggregationInput in = s.requiredInput();
+    if (in == AggregationInput.SUM_ONLY) {
+      return;
+    }
+    String needs = in == AggregationInput.INDIVIDUAL_UPDATES
+        ? "needs individual updates (every one, to rank, trim, clip or exclude them)"
+        : "needs each client's own details, which a sum loses (FedNova: local step counts; SCAFFOLD: control"
+            + " variates; sub-models: trained positions)";
+    String instead = setting.equals("secagg") && in == AggregationInput.INDIVIDUAL_UPDATES
+        ? " and bound each client's influence on the client instead (--dp local:CLIP,SIGMA clips every update before"
+            + " masking), or drop --secagg to keep the robust rule"
+        : ", or drop --" + setting;
+    throw InvalidRunException.refused(setting, mechanism + " cannot run " + s.describe() + ": " + why + ", but this"
+        + " strategy " + needs + ". Use a sum-based strategy (fedavg, avg, fedprox, fedavgm, fedadam, fedyogi,"
+        + " fedadagrad) with --" + setting + instead);
+  }
+
+  /** Sub-model updates need position-wise averaging: {@code fedavg} becomes it, other strategies are refused. */
+  private static Strategy subModelStrategy(String strategySpec) {
+    String name = strategySpec.trim().toLowerCase(Locale.ROOT);
+    if (name.equals("fedavg") || name.equals("positionwise")) {
+      return new PositionwiseFedAvg();
+    }
+    Strategy s = InvalidRunException.wrap("strategy", () -> Strategies.parse(strategySpec));
+    throw InvalidRunException.refused("submodel", "needs position-wise averaging (--strategy fedavg); " + s.describe()
+        + " would average the coordinates a client did not train as if it had");
+  }
+
+  private static SubModelConfig subModelConfig(RunSpec spec, RunSpec.SubModels s) {
+    RunSpec.Privacy p = spec.privacy();
+    double clip = 0;
+    double z = 0;
+    if (p.dp() instanceof RunSpec.Dp.Central) {
+      throw InvalidRunException.refused("submodel", "works with dp local:CLIP,SIGMA (applied to the coordinates each"
+          + " client sends); central DP would clip updates the server only sees in part");
+    }
+    if (p.dp() instanceof RunSpec.Dp.Local ld) {
+      if (p.targetEpsilon().isPresent()) {
+        throw InvalidRunException.refused("target-epsilon", "is not enforced for sub-model local DP yet; the run reports"
+            + " local_epsilon per round instead");
+      }
+      clip = ld.clipNorm();
+      z = ld.noiseMultiplier();
+    }
+    if (!Codecs.parse(spec.compression().uplink()).isIdentity()) {
+      throw InvalidRunException.refused("uplink-codec", "cannot be combined with --submodel yet: sub-model updates are"
+          + " sent as float32 values with their positions");
+    }
+    return new SubModelConfig(NeuronPolicy.parse(s.policy()), s.keepMin(), s.keepMax(), s.fullModelEvery(), clip, z,
+        p.delta(), spec.seed());
+  }
+}
