@@ -134,7 +134,7 @@ class TasksCliTest {
     assertThat(e.out()).contains("version-1 model file");
     assertThat(metric(e.out(), "accuracy")).isGreaterThan(0.95);
     CliRun p = CliRun.of("predict", "--model", v1.toString(), "--data", v1.toString());
-    assertThat(p.code()).isEqualTo(1);
+    assertThat(p.code()).as(p.err()).isEqualTo(2);
     assertThat(p.err()).contains("no feature schema");
   }
 
