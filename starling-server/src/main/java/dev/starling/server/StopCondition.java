@@ -13,7 +13,7 @@ public interface StopCondition {
   /** A reason to stop now, or empty to go on. */
   Optional<String> check(List<RoundRecord> history);
 
-  /** Stops once {@code metric} reaches {@code threshold} (>= if higher is better, else <=). */
+  /** Stops once {@code metric} reaches {@code threshold} ({@code >=} if higher is better, else {@code <=}). */
   static StopCondition target(String metric, double threshold, boolean higherIsBetter) {
     return h -> {
       if (h.isEmpty()) {

@@ -56,7 +56,7 @@ public final class PackedPaillier {
     return (length + slots - 1) / slots;
   }
 
-  /** Encrypts {@code x} (every |x_i| <= maxAbs, else INVALID_ARGUMENT naming the coordinate). */
+  /** Encrypts {@code x} (every {@code |x_i| <= maxAbs}, else INVALID_ARGUMENT naming the coordinate). */
   public BigInteger[] encrypt(float[] x, SecureRandom rng) {
     double scale = Math.scalb(1.0, fractionalBits);
     BigInteger[] out = new BigInteger[ciphertexts(x.length)];

@@ -25,7 +25,7 @@ import java.util.Locale;
  * strategy receives one update per round, {@code global + sum / survivors}, where the sum over the clients
  * whose masked input reached the server is the only thing the server ever unmasks; every client has weight
  * 1. Unlike the simulation decorator, the clients' halves of the protocol run in the client processes
- * ({@link dev.starling.transport.grpc.client.FederationClient}), and what the round loop hands to
+ * ({@code FederationClient} in starling-client-runtime), and what the round loop hands to
  * {@link Aggregation#accept} is only a receipt (the global model as placeholder, plus the client's example
  * count and training loss): the masked input itself goes straight from {@link RemoteClient} to
  * {@link SecAggCoordinator}. Strategies that need individual updates are refused at construction (before
