@@ -63,9 +63,9 @@ final class CommunicationOptions {
   /**
    * The sub-model configuration, or null without {@code --submodel}. {@code localDp} is {@code {CLIP, SIGMA}}
    * of {@code --dp local:CLIP,SIGMA} (or null): with sub-models the clients apply it to the coordinates
-   * they send, with the per-coordinate budget of {@link SubModelConfig}.
+   * they send, with the per-coordinate budget of {@link SubModelConfig} and the {@code --dp-noise} policy.
    */
-  SubModelConfig subModels(long seed, double[] localDp, double delta) {
+  SubModelConfig subModels(long seed, double[] localDp, double delta, boolean seededNoise) {
     if (submodel == null) {
       return null;
     }
@@ -86,7 +86,7 @@ final class CommunicationOptions {
     }
     double clip = localDp == null ? 0 : localDp[0];
     double z = localDp == null ? 0 : localDp[1];
-    return new SubModelConfig(policy, lo, hi, fullModelEvery, clip, z, delta, seed);
+    return new SubModelConfig(policy, lo, hi, fullModelEvery, clip, z, delta, seed, seededNoise);
   }
 
   /**

@@ -78,18 +78,18 @@ final class CompressionBench implements Callable<Integer> {
     rows.add(new Row("int8 up, fp16 down", new Communication(Codecs.parse("int8"), false, Codecs.parse("fp16")), null));
     NeuronPolicy fisher = new NeuronPolicy.Fisher(512);
     NeuronPolicy random = new NeuronPolicy.FederatedDropout();
-    rows.add(new Row("Federated Dropout keep 0.5", Communication.none(), new SubModelConfig(random, 0.5, 0.5, 5, 0, 0, 1e-5, bench.seed)));
-    rows.add(new Row("FisherDropout keep 0.5", Communication.none(), new SubModelConfig(fisher, 0.5, 0.5, 5, 0, 0, 1e-5, bench.seed)));
-    rows.add(new Row("FisherDropout keep 0.25", Communication.none(), new SubModelConfig(fisher, 0.25, 0.25, 5, 0, 0, 1e-5, bench.seed)));
-    rows.add(new Row("full model + local DP", Communication.none(), new SubModelConfig(random, 1, 1, 5, clip, z, 1e-5, bench.seed)));
-    rows.add(new Row("Federated Dropout 0.5 + DP", Communication.none(), new SubModelConfig(random, 0.5, 0.5, 5, clip, z, 1e-5, bench.seed)));
-    rows.add(new Row("FisherDropout 0.5 + local DP", Communication.none(), new SubModelConfig(fisher, 0.5, 0.5, 5, clip, z, 1e-5, bench.seed)));
-    rows.add(new Row("FisherDropout 0.25 + local DP", Communication.none(), new SubModelConfig(fisher, 0.25, 0.25, 5, clip, z, 1e-5, bench.seed)));
+    rows.add(new Row("Federated Dropout keep 0.5", Communication.none(), new SubModelConfig(random, 0.5, 0.5, 5, 0, 0, 1e-5, bench.seed, true)));
+    rows.add(new Row("FisherDropout keep 0.5", Communication.none(), new SubModelConfig(fisher, 0.5, 0.5, 5, 0, 0, 1e-5, bench.seed, true)));
+    rows.add(new Row("FisherDropout keep 0.25", Communication.none(), new SubModelConfig(fisher, 0.25, 0.25, 5, 0, 0, 1e-5, bench.seed, true)));
+    rows.add(new Row("full model + local DP", Communication.none(), new SubModelConfig(random, 1, 1, 5, clip, z, 1e-5, bench.seed, true)));
+    rows.add(new Row("Federated Dropout 0.5 + DP", Communication.none(), new SubModelConfig(random, 0.5, 0.5, 5, clip, z, 1e-5, bench.seed, true)));
+    rows.add(new Row("FisherDropout 0.5 + local DP", Communication.none(), new SubModelConfig(fisher, 0.5, 0.5, 5, clip, z, 1e-5, bench.seed, true)));
+    rows.add(new Row("FisherDropout 0.25 + local DP", Communication.none(), new SubModelConfig(fisher, 0.25, 0.25, 5, clip, z, 1e-5, bench.seed, true)));
     // the full model at the epsilon of the sub-models: z / sqrt(rho) (rho ~ keep for an MLP whose first layer dominates)
     rows.add(new Row("full + DP, z/sqrt(0.5)", Communication.none(),
-        new SubModelConfig(random, 1, 1, 5, clip, z / Math.sqrt(0.5), 1e-5, bench.seed)));
+        new SubModelConfig(random, 1, 1, 5, clip, z / Math.sqrt(0.5), 1e-5, bench.seed, true)));
     rows.add(new Row("full + DP, z/sqrt(0.25)", Communication.none(),
-        new SubModelConfig(random, 1, 1, 5, clip, z / Math.sqrt(0.25), 1e-5, bench.seed)));
+        new SubModelConfig(random, 1, 1, 5, clip, z / Math.sqrt(0.25), 1e-5, bench.seed, true)));
 
     out.println();
     out.printf(Locale.ROOT, "Communication on %s%n", d.description());

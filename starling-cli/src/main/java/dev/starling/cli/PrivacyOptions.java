@@ -147,7 +147,7 @@ final class PrivacyOptions {
     return seededNoise() ? RandomSource.seeded(seed).derive(0xD9L) : RandomSource.secure();
   }
 
-  private boolean seededNoise() {
+  boolean seededNoise() {
     return switch (noise.toLowerCase(Locale.ROOT)) {
       case "secure" -> false;
       case "seeded" -> true;

@@ -135,7 +135,7 @@ final class SimulateCommand implements Callable<Integer> {
     PrintStream out = spec.commandLine().getOut() == null ? System.out : new PrintStream(System.out, true);
     ModelSpec modelSpec = ModelSpec.parse(model);
     Partitioner partitioner = Partitioners.parse(partition);
-    SubModelConfig subModels = communication.subModels(seed, privacy.localDp(), privacy.delta);
+    SubModelConfig subModels = communication.subModels(seed, privacy.localDp(), privacy.delta, privacy.seededNoise());
     Strategy strat = privacy.wrap(communication.pruned(CommunicationOptions.adapt(Strategies.parse(strategy), subModels)), seed,
         subModels != null);
     Optional<String> key = partition.startsWith("by:") ? Optional.of(partition.substring(3)) : Optional.empty();
