@@ -176,6 +176,9 @@ public final class SecAggWire {
       return m;
     } catch (IOException e) {
       throw malformed("truncated message (" + bytes.length + " bytes)");
+    } catch (IllegalArgumentException e) {
+      // a field the message's own checks refuse (found by SecAggWireFuzzTest: a share at x = 0)
+      throw malformed(e.getMessage());
     }
   }
 
