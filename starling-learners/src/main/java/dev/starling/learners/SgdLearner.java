@@ -16,6 +16,7 @@ import dev.starling.learners.internal.DenseParams;
 import dev.starling.learners.internal.DpSgdStep;
 import dev.starling.learners.internal.Network;
 import dev.starling.learners.internal.Sgd;
+import dev.starling.privacy.dp.GaussianNoise;
 import java.util.Objects;
 
 /**
@@ -112,7 +113,7 @@ public final class SgdLearner implements LocalLearner {
           + " is a regression dataset");
     }
     DpSgdStep dp = DpSgdSettings.from(config).map(d -> new DpSgdStep(sizes, batch, d.clipNorm(), d.noiseMultiplier(),
-        d.seededNoise() ? RandomSource.seeded(config.seed()).derive(DP_NOISE_STREAM) : RandomSource.secure())).orElse(null);
+        GaussianNoise.source(d.seededNoise(), config.seed(), DP_NOISE_STREAM))).orElse(null);
     int in = data.numFeatures();
     float[] x = data.features();
     int[] y = data.labels();

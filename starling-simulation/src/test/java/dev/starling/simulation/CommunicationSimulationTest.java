@@ -80,7 +80,7 @@ class CommunicationSimulationTest {
 
   @Test
   void fisherDropout_halfTheUplinkAndStillLearns() {
-    SubModelConfig sub = new SubModelConfig(new NeuronPolicy.Fisher(256), 0.5, 0.5, 5, 0, 0, 1e-5, 5);
+    SubModelConfig sub = new SubModelConfig(new NeuronPolicy.Fisher(256), 0.5, 0.5, 5, 0, 0, 1e-5, 5, true);
     RoundLoop.Result raw = run(Communication.none(), null, new FedAvg(), 20, 2);
     RoundLoop.Result f = run(Communication.none(), sub, new PositionwiseFedAvg(), 20, 2);
     assertThat((double) bytesUp(f) / bytesUp(raw)).isBetween(0.45, 0.55);

@@ -11,6 +11,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UTFDataFormatException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -142,9 +143,15 @@ public record ModelArchive(Map<String, String> metadata, ParameterSet parameters
       if (stored != expected) {
         throw new IOException(source + ": checksum mismatch (file corrupted)");
       }
-      return new ModelArchive(meta, params, aux);
+      try {
+        return new ModelArchive(meta, params, aux);
+      } catch (IllegalArgumentException | FlException e) {
+        throw new IOException(source + ": " + e.getMessage(), e);
+      }
     } catch (EOFException e) {
       throw new IOException(source + ": truncated model file", e);
+    } catch (UTFDataFormatException e) {
+      throw new IOException(source + ": malformed text in a metadata entry or tensor name (" + e.getMessage() + ")", e);
     }
   }
 
@@ -165,20 +172,36 @@ public record ModelArchive(Map<String, String> metadata, ParameterSet parameters
             throw new IOException(source + ": tensor '" + name + "' has invalid dimension " + shape[i]);
           }
           n *= shape[i];
+          if (n > Integer.MAX_VALUE - 8) { // checked per dimension: eight int dimensions overflow a long
+            throw new IOException(source + ": tensor '" + name + "' too large: more than " + (Integer.MAX_VALUE - 8) + " values");
+          }
         }
-        if (n > Integer.MAX_VALUE - 8) {
-          throw new IOException(source + ": tensor '" + name + "' too large: " + n + " values");
-        }
-        float[] v = new float[(int) n];
-        for (int i = 0; i < v.length; ) {
-          int m = Math.min(v.length - i, buf.length / Float.BYTES);
+        // grow with the bytes actually present, so a header that claims 2^31 values costs no 8 GiB up front
+        float[] v = new float[(int) Math.min(n, 1 << 16)];
+        for (int i = 0; i < n; ) {
+          int m = (int) Math.min(n - i, buf.length / Float.BYTES);
           data.readFully(buf, 0, m * Float.BYTES);
+          if (i + m > v.length) {
+            v = java.util.Arrays.copyOf(v, (int) Math.min(n, Math.max(i + m, 2L * v.length)));
+          }
           ByteBuffer.wrap(buf, 0, m * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v, i, m);
           i += m;
         }
-        tensors.add(Tensor.of(name, v, shape));
+        tensors.add(tensor(name, v, shape, source));
       }
-      return ParameterSet.of(tensors);
+      try {
+        return ParameterSet.of(tensors);
+      } catch (IllegalArgumentException | FlException e) {
+        throw new IOException(source + ": " + e.getMessage(), e);
+      }
+  }
+
+  private static Tensor tensor(String name, float[] values, int[] shape, String source) throws IOException {
+    try {
+      return Tensor.of(name, values, shape);
+    } catch (IllegalArgumentException | FlException e) {
+      throw new IOException(source + ": " + e.getMessage(), e);
+    }
   }
 
   /** Metadata value {@code key}; throws IOException-free {@link FlException} NOT_FOUND naming the key. */

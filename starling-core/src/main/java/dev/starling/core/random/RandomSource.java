@@ -71,6 +71,11 @@ public final class RandomSource {
     return gen.nextLong();
   }
 
+  /** Uniform in [0, bound), without modulo bias. */
+  public long nextLong(long bound) {
+    return gen.nextLong(bound);
+  }
+
   /** Uniform in [0, 1). */
   public double nextDouble() {
     return gen.nextDouble();

@@ -1,12 +1,17 @@
 package dev.starling.learners.internal;
 
 import dev.starling.core.random.RandomSource;
+import dev.starling.privacy.dp.GaussianNoise;
+import dev.starling.privacy.dp.Updates;
 
 /**
  * One DP-SGD step (Abadi et al. 2016, Algorithm 1): for each example of the batch, the gradient of its
  * loss alone (a backward pass of one row), scaled to L2 norm at most C; their sum plus
  * {@code N(0, (z C)^2)} per coordinate, divided by the nominal batch size, goes to the optimiser as the
- * batch gradient. Costs one forward-backward pass per example instead of one per batch.
+ * batch gradient. Costs one forward-backward pass per example instead of one per batch. Clipping is
+ * privacy's one clip rule ({@link Updates#clipFactor}) and the noise its one mechanism ({@link GaussianNoise}:
+ * discrete Gaussian on a grid); the per-example gradients are summed in float32 and the accounting treats
+ * that sum as exact, as Opacus and TensorFlow Privacy do.
  *
  * <p>It talks to the network only through {@link Network#backprop} and {@link GradientSink}, keeping its
  * own per-example and sum buffers, so it does not depend on how {@link DenseParams} stores parameters.
@@ -21,7 +26,7 @@ public final class DpSgdStep {
   private final float[][] sumB;
   private final int[] label = new int[1];
   private final double clip;
-  private final double std;
+  private final GaussianNoise mechanism;
   private final int batchSize;
   private final RandomSource noise;
   private final GradientSink collect;
@@ -45,7 +50,11 @@ public final class DpSgdStep {
     }
     this.batchSize = batchSize;
     this.clip = clip;
-    this.std = noiseMultiplier * clip;
+    long dimension = 0;
+    for (int l = 0; l < layers; l++) {
+      dimension += (long) sizes[l] * sizes[l + 1] + sizes[l + 1];
+    }
+    this.mechanism = GaussianNoise.of(clip, noiseMultiplier, dimension);
     this.noise = noise;
     this.collect = new GradientSink() {
       @Override
@@ -78,7 +87,7 @@ public final class DpSgdStep {
       label[0] = labels[r];
       loss += single.backprop(params, label, 1, collect);
       double norm = Math.sqrt(squaredNorm());
-      float scale = norm > clip ? (float) (clip / norm) : 1f;
+      float scale = (float) Updates.clipFactor(norm, clip);
       if (norm > clip) {
         clipped++;
       }
@@ -113,8 +122,9 @@ public final class DpSgdStep {
   }
 
   private void noisyMean(float[] x, float inv) {
+    mechanism.addTo(x, noise);
     for (int j = 0; j < x.length; j++) {
-      x[j] = (float) ((x[j] + std * noise.nextGaussian()) * inv);
+      x[j] *= inv;
     }
   }
 

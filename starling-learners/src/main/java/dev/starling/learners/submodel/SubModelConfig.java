@@ -19,10 +19,12 @@ import java.util.Objects;
  *     {@code z C} on every sent coordinate (a sub-model's effective multiplier is {@code z / sqrt(rho)},
  *     halved for the replacement of a client's data in the accounting)
  * @param dpDelta the delta of the reported epsilon
- * @param seed seed of capacities, random sub-models, Fisher row samples and (in simulation) DP noise
+ * @param seed seed of capacities, random sub-models, Fisher row samples and (with {@code seededNoise}) DP noise
+ * @param seededNoise the {@code --dp-noise} policy: derive the DP noise from {@code seed} (reproducible
+ *     research runs only: whoever knows the seed can remove it); false = {@code SecureRandom}
  */
 public record SubModelConfig(NeuronPolicy policy, double keepMin, double keepMax, int fullModelEvery, double dpClip,
-    double dpNoise, double dpDelta, long seed) {
+    double dpNoise, double dpDelta, long seed, boolean seededNoise) {
   public SubModelConfig {
     Objects.requireNonNull(policy, "policy");
     Checks.checkArgument(keepMin > 0 && keepMin <= keepMax && keepMax <= 1, "keep range", "0 < min <= max <= 1",
@@ -41,6 +43,6 @@ public record SubModelConfig(NeuronPolicy policy, double keepMin, double keepMax
     String keep = keepMin == keepMax ? String.valueOf(keepMin) : keepMin + "-" + keepMax;
     return policy.describe() + ", keep " + keep
         + (policy.dataDependent() ? ", full model every " + fullModelEvery + " rounds" : ", server-drawn sub-model each round")
-        + (localDp() ? ", local DP clip " + dpClip + " z " + dpNoise : "");
+        + (localDp() ? ", local DP clip " + dpClip + " z " + dpNoise + (seededNoise ? " (seeded noise)" : "") : "");
   }
 }

@@ -16,6 +16,9 @@ import dev.starling.data.Dataset;
 import dev.starling.learners.Evaluation;
 import dev.starling.learners.ModelSpec;
 import dev.starling.learners.SgdLearner;
+import dev.starling.privacy.accounting.RdpAccountant;
+import dev.starling.privacy.dp.GaussianNoise;
+import dev.starling.privacy.dp.Updates;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -40,14 +43,19 @@ import java.util.Objects;
  * {@code sqrt(k)}: its effective noise multiplier is {@code z sqrt(d/k)}, and epsilon falls with the
  * kept dimension. Epsilon is per client under replacement of its data (as in the privacy module's local
  * DP): a clipped update moves by up to twice its clip norm, so each release is a Gaussian mechanism of
- * multiplier {@code z sqrt(d/k) / 2}, composed over every round the client takes part in. That is the privacy gain of training a smaller sub-model (FisherDropout keeps the
+ * multiplier {@code z sqrt(d/k) / 2}, composed over every round the client takes part in. Clipping, noise
+ * and epsilon are the privacy module's ({@link Updates#clip}, {@link GaussianNoise}, {@link RdpAccountant}):
+ * the releases' Renyi DP adds up to that of one Gaussian of multiplier {@code (sum_i 1 / z_i^2)^(-1/2)}
+ * (q = 1, no sampling), which is what the accountant is asked for; with a constant multiplier z over T
+ * releases that is exactly {@code RdpAccountant.epsilon(1, z, T, delta)}. The noise source follows
+ * {@link SubModelConfig#seededNoise()}. That is the privacy gain of training a smaller sub-model (FisherDropout keeps the
  * coordinates that matter, so little accuracy is lost).
  *
  * <p>Metrics: {@link Metrics#WIRE_BYTES_UP} (4 bytes per kept parameter plus the kept neurons' positions),
  * {@link Metrics#WIRE_BYTES_DOWN} (the full model on refresh rounds, else the sub-model and its
  * positions), {@code submodel_fraction} (kept / all parameters), {@code submodel_refresh} (1 when the
  * full model was sent), and with DP {@code local_epsilon} (this client's epsilon after all its
- * releases, {@link GaussianRdp}), {@code local_noise_multiplier} (the effective z of this release, before the factor 1/2 of replacement) and
+ * releases, {@link RdpAccountant}), {@code local_noise_multiplier} (the effective z of this release, before the factor 1/2 of replacement) and
  * {@code clipped} (1 when the update was clipped). The client keeps its
  * neuron choice and release count in its {@link ClientState}. Not thread-safe: one instance per job.
  */
@@ -59,6 +67,7 @@ public final class SubModelLearner implements LocalLearner {
   private static final long KEEP_STREAM = 0x4B33;
   private static final long MASK_STREAM = 0x3A5C;
   private static final long DP_STREAM = 0xD9;
+  private static final RdpAccountant ACCOUNTANT = new RdpAccountant();
 
   private final ModelSpec spec;
   private final Dataset data;
@@ -127,7 +136,7 @@ public final class SubModelLearner implements LocalLearner {
       trained = privatise(subGlobal, trained, train.round(), config.dpClip() * Math.sqrt(fraction), m);
       // replacing the client's data moves the clipped update by up to twice the clip norm: multiplier zEff / 2
       book[1] += (float) (4 / (zEff * zEff));
-      m.put("local_epsilon", GaussianRdp.epsilon(book[1], config.dpDelta()));
+      m.put("local_epsilon", localEpsilon(book[1], config.dpDelta()));
       m.put("local_noise_multiplier", zEff);
     }
     ParameterSet full = mask.scatter(trained, global);
@@ -145,26 +154,23 @@ public final class SubModelLearner implements LocalLearner {
         r.attachments().with(AttachmentKey.TRAINED_MASK, mask.parameterMask(global)));
   }
 
-  /** Clips the sub-model update to {@code dpClip} and adds Gaussian noise to every kept coordinate. */
+  /**
+   * Epsilon after Gaussian releases of multipliers z_i, given {@code sumInverseSquares = sum_i 1 / z_i^2}:
+   * their RDP is that of one release of multiplier {@code sumInverseSquares^(-1/2)}.
+   */
+  static double localEpsilon(double sumInverseSquares, double delta) {
+    return sumInverseSquares == 0 ? 0 : ACCOUNTANT.epsilon(1, 1 / Math.sqrt(sumInverseSquares), 1, delta);
+  }
+
+  /** Clips the sub-model update to {@code clip} and adds the DP noise to every kept coordinate. */
   private ParameterSet privatise(ParameterSet before, ParameterSet after, int round, double clip, Metrics.Builder m) {
-    float[] x = before.flatten();
-    float[] w = after.flatten();
-    double norm = 0;
-    for (int i = 0; i < x.length; i++) {
-      double d = w[i] - x[i];
-      norm += d * d;
-    }
-    norm = Math.sqrt(norm);
-    double scale = norm > clip ? clip / norm : 1;
-    m.put("clipped", scale < 1 ? 1 : 0);
-    // Seeded per (seed, round, client) so a simulation reproduces; a deployed client would use
-    // RandomSource.secure().
-    RandomSource noise = RandomSource.seeded(config.seed()).derive(DP_STREAM, round, client);
-    double sigma = config.dpNoise() * config.dpClip();
-    for (int i = 0; i < x.length; i++) {
-      w[i] = (float) (x[i] + (w[i] - x[i]) * scale + sigma * noise.nextGaussian());
-    }
-    return after.unflatten(w);
+    double[] d = Updates.delta(after, before);
+    double norm = Updates.clip(d, clip);
+    m.put("clipped", norm > clip ? 1 : 0);
+    // noise N(0, (z C)^2) per coordinate = multiplier z C / clip on the clipped update
+    GaussianNoise.of(clip, config.dpNoise() * config.dpClip() / clip, d.length)
+        .addTo(d, GaussianNoise.source(config.seededNoise(), config.seed(), DP_STREAM, round, client));
+    return Updates.plus(before, d);
   }
 
   private static ParameterSet save(NeuronMask mask, int[] sizes) {

@@ -13,6 +13,7 @@ import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
 import dev.starling.data.Dataset;
 import dev.starling.learners.ModelSpec;
+import dev.starling.privacy.accounting.RdpAccountant;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
@@ -99,7 +100,7 @@ class SubModelTest {
 
   @Test
   void learner_trainsOnlyKeptCoordinatesAndReportsMaskAndBytes() {
-    SubModelConfig cfg = new SubModelConfig(new NeuronPolicy.Fisher(512), 0.5, 0.5, 3, 0, 0, 1e-5, 7);
+    SubModelConfig cfg = new SubModelConfig(new NeuronPolicy.Fisher(512), 0.5, 0.5, 3, 0, 0, 1e-5, 7, true);
     ClientState state = new ClientState();
     ParameterSet global = crafted();
     Dataset d = data(100, 8);
@@ -135,7 +136,7 @@ class SubModelTest {
 
   @Test
   void learner_localDp_clipsAddsNoiseOnKeptCoordinatesAndAccountsEpsilon() {
-    SubModelConfig cfg = new SubModelConfig(new NeuronPolicy.Fisher(512), 0.5, 0.5, 3, 0.01, 2, 1e-5, 7);
+    SubModelConfig cfg = new SubModelConfig(new NeuronPolicy.Fisher(512), 0.5, 0.5, 3, 0.01, 2, 1e-5, 7, true);
     ClientState state = new ClientState();
     ParameterSet global = crafted();
     SubModelLearner learner = new SubModelLearner(MLP4, data(100, 8), global, cfg, 0, state);
@@ -153,22 +154,36 @@ class SubModelTest {
     // 12 of 22 parameters kept: the effective noise multiplier is z sqrt(22/12)
     double zEff = 2 * Math.sqrt(22.0 / 12);
     assertThat(r.metrics().getOrNaN("local_noise_multiplier")).isCloseTo(zEff, Offset.offset(1e-9));
-    // replacement of the client's data: sensitivity twice the clip norm, so multiplier zEff / 2
-    assertThat(r.metrics().getOrNaN("local_epsilon")).isCloseTo(GaussianRdp.epsilon(1, zEff / 2, 1e-5), Offset.offset(1e-5));
-    assertThat(r.metrics().getOrNaN("local_epsilon")).isLessThan(GaussianRdp.epsilon(1, 1, 1e-5));
+    // replacement of the client's data: sensitivity twice the clip norm, so multiplier zEff / 2; the epsilon
+    // is the privacy module's RdpAccountant for (q = 1, zEff / 2, releases so far)
+    RdpAccountant rdp = new RdpAccountant();
+    double e1 = rdp.epsilon(1, zEff / 2, 1, 1e-5);
+    assertThat(r.metrics().getOrNaN("local_epsilon")).isCloseTo(e1, Offset.offset(1e-6 * e1));
+    assertThat(r.metrics().getOrNaN("local_epsilon")).isLessThan(rdp.epsilon(1, 1, 1, 1e-5));
     TrainResult r2 = learner.fit(r.parameters(), train.withRound(2));
-    assertThat(r2.metrics().getOrNaN("local_epsilon")).isCloseTo(GaussianRdp.epsilon(2, zEff / 2, 1e-5), Offset.offset(1e-5));
+    double e2 = rdp.epsilon(1, zEff / 2, 2, 1e-5);
+    assertThat(r2.metrics().getOrNaN("local_epsilon")).isCloseTo(e2, Offset.offset(1e-6 * e2));
+    for (int round = 3; round <= 10; round++) {
+      r2 = learner.fit(r2.parameters(), train.withRound(round));
+    }
+    double e10 = rdp.epsilon(1, zEff / 2, 10, 1e-5);
+    assertThat(r2.metrics().getOrNaN("local_epsilon")).isCloseTo(e10, Offset.offset(1e-6 * e10));
   }
 
   @Test
-  void gaussianRdp_matchesTheClosedFormOptimum() {
-    // min over alpha of T alpha / (2 z^2) + log(1/delta) / (alpha - 1) = T / (2 z^2) + sqrt(2 T log(1/delta)) / z
-    for (long t : new long[] {1, 10, 100}) {
-      for (double z : new double[] {0.5, 1, 4}) {
-        double closed = t / (2 * z * z) + Math.sqrt(2 * t * Math.log(1e5)) / z;
-        assertThat(GaussianRdp.epsilon(t, z, 1e-5)).as("T=%d z=%s", t, z).isCloseTo(closed, Offset.offset(1e-9 * closed));
-      }
+  void learner_localDp_noiseFollowsTheDpNoisePolicy() {
+    ParameterSet global = crafted();
+    TrainConfig train = TrainConfig.builder().localEpochs(1).batchSize(10).learningRate(0.5).build().withRound(1).withSeed(3);
+    float[][] out = new float[4][];
+    for (int i = 0; i < 4; i++) {
+      boolean seeded = i < 2;
+      SubModelConfig cfg = new SubModelConfig(new NeuronPolicy.Fisher(512), 0.5, 0.5, 3, 0.01, 2, 1e-5, 7, seeded);
+      out[i] = new SubModelLearner(MLP4, data(100, 8), global, cfg, 0, new ClientState()).fit(global, train)
+          .parameters().flatten();
     }
-    assertThat(GaussianRdp.epsilon(0, 1, 1e-5)).isZero();
+    // seeded: the same noise from the same (seed, round, client); secure (--dp-noise secure): fresh noise each time
+    assertThat(out[0]).containsExactly(out[1]);
+    assertThat(out[2]).isNotEqualTo(out[3]);
+    assertThat(out[2]).isNotEqualTo(out[0]);
   }
 }

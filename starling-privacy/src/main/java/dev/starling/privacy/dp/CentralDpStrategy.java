@@ -157,7 +157,7 @@ public final class CentralDpStrategy extends ForwardingStrategy implements Priva
 
       @Override
       public AggregateResult finish(List<ClientFailure> failures) {
-        GaussianNoise.add(sum, updateNoiseMultiplier() * c, noise);
+        GaussianNoise.of(c, updateNoiseMultiplier(), sum.length).addTo(sum, noise);
         for (int i = 0; i < sum.length; i++) {
           sum[i] /= perRound;
         }
@@ -168,7 +168,9 @@ public final class CentralDpStrategy extends ForwardingStrategy implements Priva
         AggregateResult r = inner.finish(failures);
         if (config.adaptive()) {
           double sigmaB = perRound / 20.0;
-          double b = (withinBound + sigmaB * noise.nextGaussian()) / perRound;
+          double[] count = {withinBound};
+          GaussianNoise.of(1, sigmaB, 1).addTo(count, noise); // the count moves by at most 1 per client
+          double b = count[0] / perRound;
           clipNorm = c * Math.exp(-config.clipLearningRate() * (b - config.targetQuantile()));
         }
         tracker.record();

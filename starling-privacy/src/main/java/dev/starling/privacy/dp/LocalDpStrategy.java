@@ -2,7 +2,6 @@ package dev.starling.privacy.dp;
 
 import dev.starling.core.learner.TrainInterceptor;
 import dev.starling.core.learner.TrainResult;
-import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
 import dev.starling.strategy.AggregateResult;
@@ -74,14 +73,13 @@ public final class LocalDpStrategy extends ForwardingStrategy implements Private
   /** The client half: clip the update to C and add Gaussian noise of standard deviation sigma C. */
   public static TrainInterceptor interceptor(LocalDpConfig config) {
     double c = config.clipNorm();
-    double std = config.noiseMultiplier() * c;
+    double z = config.noiseMultiplier();
     boolean seeded = config.seededNoise();
     return (global, trainConfig, state, next) -> {
       TrainResult r = next.fit(global, trainConfig);
       double[] d = Updates.delta(r.parameters(), global);
       Updates.clip(d, c);
-      RandomSource rng = seeded ? RandomSource.seeded(trainConfig.seed()).derive(NOISE_STREAM) : RandomSource.secure();
-      GaussianNoise.add(d, std, rng);
+      GaussianNoise.of(c, z, d.length).addTo(d, GaussianNoise.source(seeded, trainConfig.seed(), NOISE_STREAM));
       return r.withParameters(Updates.plus(global, d));
     };
   }

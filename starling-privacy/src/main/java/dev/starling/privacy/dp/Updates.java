@@ -33,11 +33,20 @@ public final class Updates {
     return Math.sqrt(s);
   }
 
-  /** Scales {@code d} in place to norm at most {@code c}; returns the norm before clipping. */
+  /**
+   * The one clip rule of every DP mechanism: the factor {@code min(1, c / norm)} that scales a vector of L2
+   * norm {@code norm} to norm at most {@code c}. Callers whose vector is spread over several arrays (DP-SGD's
+   * per-example gradients) compute the norm and multiply by this factor; flat vectors use {@link #clip}.
+   */
+  public static double clipFactor(double norm, double c) {
+    return norm > c ? c / norm : 1;
+  }
+
+  /** Scales {@code d} in place to norm at most {@code c} ({@link #clipFactor}); returns the norm before clipping. */
   public static double clip(double[] d, double c) {
     double n = norm(d);
-    if (n > c) {
-      double s = c / n;
+    double s = clipFactor(n, c);
+    if (s < 1) {
       for (int i = 0; i < d.length; i++) {
         d[i] *= s;
       }

@@ -19,16 +19,21 @@ import java.security.spec.X509EncodedKeySpec;
 import java.security.spec.XECPrivateKeySpec;
 import javax.crypto.Cipher;
 import javax.crypto.KeyAgreement;
-import javax.crypto.Mac;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
+import org.bouncycastle.crypto.digests.SHA256Digest;
+import org.bouncycastle.crypto.generators.HKDFBytesGenerator;
+import org.bouncycastle.crypto.params.HKDFParameters;
 
 /**
- * The JDK primitives secure aggregation uses: X25519 key agreement (RFC 7748), key derivation by
- * HMAC-SHA256 with a label (the expand step of HKDF, RFC 5869, with one output block), AES-256-GCM for
- * the share envelopes and AES-256-CTR as the mask PRG (the key stream of a zero IV, read as
- * little-endian 32-bit integers). Thread-safe.
+ * The primitives secure aggregation uses: X25519 key agreement (RFC 7748), key derivation by HKDF-SHA256
+ * (RFC 5869, extract then expand, BouncyCastle's {@link HKDFBytesGenerator}) with a domain-separating info
+ * string ({@link #INFO_PREFIX} plus the key's purpose), AES-256-GCM for the share envelopes and AES-256-CTR
+ * as the mask PRG (the key stream of a zero IV, read as little-endian 32-bit integers). Protocol
+ * {@code secagg/1} derived keys as {@code HMAC-SHA256(shared secret, label)} (one expand block without the
+ * extract step); {@code secagg/2} ({@link SecAggWire#PROTOCOL}) uses full HKDF, so the two cannot share a
+ * round. Thread-safe.
  */
 final class Crypto {
   private Crypto() {}
@@ -63,26 +68,31 @@ final class Crypto {
     }
   }
 
-  /** HMAC-SHA256(X25519(mine, theirs), label): a 32-byte key both sides derive. */
+  /** Prefix of every HKDF info string: protocol and version, so keys of other protocols never coincide. */
+  static final String INFO_PREFIX = "starling " + SecAggWire.PROTOCOL + " ";
+
+  /**
+   * HKDF-SHA256(salt none, ikm X25519(mine, theirs), info {@code INFO_PREFIX + label}): a 32-byte key both
+   * sides derive.
+   */
   static byte[] agree(PrivateKey mine, PublicKey theirs, String label) {
     try {
       KeyAgreement ka = KeyAgreement.getInstance("X25519");
       ka.init(mine);
       ka.doPhase(theirs, true);
-      return hmac(ka.generateSecret(), label.getBytes(StandardCharsets.UTF_8));
+      return hkdf(ka.generateSecret(), null, (INFO_PREFIX + label).getBytes(StandardCharsets.UTF_8), 32);
     } catch (GeneralSecurityException e) {
       throw new FlException(ErrorCode.INVALID_ARGUMENT, "X25519 key agreement failed", e);
     }
   }
 
-  static byte[] hmac(byte[] key, byte[] data) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      return mac.doFinal(data);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
+  /** HKDF-SHA256 (RFC 5869): extract with {@code salt} (null = none), expand to {@code length} bytes with {@code info}. */
+  static byte[] hkdf(byte[] ikm, byte[] salt, byte[] info, int length) {
+    HKDFBytesGenerator g = new HKDFBytesGenerator(new SHA256Digest());
+    g.init(new HKDFParameters(ikm, salt, info));
+    byte[] out = new byte[length];
+    g.generateBytes(out, 0, length);
+    return out;
   }
 
   /** AES-GCM encryption: 12-byte random nonce followed by ciphertext and tag. */

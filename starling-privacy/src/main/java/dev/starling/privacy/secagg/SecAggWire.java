@@ -32,6 +32,15 @@ import java.util.TreeMap;
  * and fails with INVALID_ARGUMENT on malformed input. Thread-safe.
  */
 public final class SecAggWire {
+  /**
+   * The protocol a transport names when it carries these messages (and a client lists as capability):
+   * {@code secagg/2} derives its keys by HKDF (see {@code Crypto}); {@code secagg/1} clients used HMAC and
+   * compute different masks and envelope keys, so a {@code secagg/2} server refuses them. The message
+   * encoding below is unchanged (its own version byte stays 1).
+   */
+  public static final String PROTOCOL = "secagg/2";
+  /** The previous protocol, named in refusals. */
+  public static final String PREVIOUS_PROTOCOL = "secagg/1";
   private static final int VERSION = 1;
   private static final int MAX_ITEMS = 1 << 26;
 
@@ -167,6 +176,9 @@ public final class SecAggWire {
       return m;
     } catch (IOException e) {
       throw malformed("truncated message (" + bytes.length + " bytes)");
+    } catch (IllegalArgumentException e) {
+      // a field the message's own checks refuse (found by SecAggWireFuzzTest: a share at x = 0)
+      throw malformed(e.getMessage());
     }
   }
 

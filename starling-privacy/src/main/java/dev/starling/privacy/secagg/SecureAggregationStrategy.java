@@ -266,7 +266,7 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
         int n = unmaskFailed ? 0 : maskedBy.size();
         double denominator = Math.max(1, n);
         if (dp != null) {
-          GaussianNoise.add(sum, dp.noiseMultiplier() * dp.clipNorm(), noise);
+          GaussianNoise.of(dp.clipNorm(), dp.noiseMultiplier(), sum.length).addTo(sum, noise);
           denominator = perRound;
           tracker.record();
         }

@@ -41,7 +41,7 @@ import java.util.function.Function;
  * Runs on the client's worker thread; server messages arrive through {@code mailbox}.
  */
 final class SecAggTask {
-  static final String CAPABILITY = "secagg/1";
+  static final String CAPABILITY = SecAggWire.PROTOCOL;
   /** How long past the task deadline the client still waits for the server's next protocol message. */
   private static final long GRACE_MILLIS = 30_000;
 

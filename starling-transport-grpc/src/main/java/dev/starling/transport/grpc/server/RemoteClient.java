@@ -186,8 +186,11 @@ final class RemoteClient implements ClientProxy {
     }
     t.secagg = true;
     if (!capabilities.contains(SecAggSettings.CAPABILITY)) {
-      t.fail(new FlException(ErrorCode.FAILED_PRECONDITION, "client " + id + " does not speak "
-          + SecAggSettings.CAPABILITY + " (it would send its update in the clear); this run uses secure aggregation"));
+      t.fail(new FlException(ErrorCode.FAILED_PRECONDITION, capabilities.contains(SecAggWire.PREVIOUS_PROTOCOL)
+          ? "client " + id + " speaks " + SecAggWire.PREVIOUS_PROTOCOL + " (HMAC key derivation) but this server runs "
+              + SecAggSettings.CAPABILITY + " (HKDF key derivation); upgrade the client to take part in secure aggregation"
+          : "client " + id + " does not speak " + SecAggSettings.CAPABILITY
+              + " (it would send its update in the clear); this run uses secure aggregation"));
       return t.fitFuture;
     }
     if (register(t)) {

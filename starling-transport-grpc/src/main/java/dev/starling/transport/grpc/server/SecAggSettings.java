@@ -1,6 +1,7 @@
 package dev.starling.transport.grpc.server;
 
 import dev.starling.core.error.Checks;
+import dev.starling.privacy.secagg.SecAggWire;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
@@ -18,7 +19,7 @@ import java.util.Objects;
  */
 public record SecAggSettings(double dropoutTolerance, double maxAbs, Duration phaseTimeout, Duration roundTimeout) {
   /** The capability a client lists in Hello when it can run secure aggregation. */
-  public static final String CAPABILITY = "secagg/1";
+  public static final String CAPABILITY = SecAggWire.PROTOCOL;
 
   public SecAggSettings {
     Checks.checkArgument(dropoutTolerance >= 0 && dropoutTolerance < 0.5, "secagg dropout tolerance", "in [0, 0.5)",

@@ -266,22 +266,27 @@ class SecureAggregationLoopbackTest {
     }
     ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
     closeMe.add(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
-    // "plain" claims secagg/1 but answers its task with an update in the clear; "old" predates secure aggregation
-    rawClient(channel, "plain", true, true);
-    rawClient(channel, "old", false, true);
-    awaitClients(server, 6);
+    // "plain" claims secagg/2 but answers its task with an update in the clear; "old" predates secure aggregation;
+    // "v1" speaks secagg/1, whose HMAC-derived keys differ from secagg/2's HKDF keys
+    rawClient(channel, "plain", SecAggSettings.CAPABILITY, true);
+    rawClient(channel, "old", null, true);
+    rawClient(channel, "v1", "secagg/1", true);
+    awaitClients(server, 7);
     Recording rec = new Recording(new FedAvg());
     ParameterSet[] global = new ParameterSet[1];
-    List<RoundRecord> rounds = run(server, rec, loop(1, 6), global);
+    List<RoundRecord> rounds = run(server, rec, loop(1, 7), global);
     RoundRecord r = rounds.get(0);
     assertThat(r.clientsSucceeded()).isEqualTo(4);
-    assertThat(r.failures()).extracting(f -> f.client().value()).containsExactlyInAnyOrder("plain", "old");
+    assertThat(r.failures()).extracting(f -> f.client().value()).containsExactlyInAnyOrder("plain", "old", "v1");
     ClientFailure plain = r.failures().stream().filter(f -> f.client().value().equals("plain")).findFirst().orElseThrow();
     assertThat(plain.code()).isEqualTo(ErrorCode.PERMISSION_DENIED);
     assertThat(plain.reason()).contains("client plain").contains("in the clear");
     ClientFailure old = r.failures().stream().filter(f -> f.client().value().equals("old")).findFirst().orElseThrow();
     assertThat(old.code()).isEqualTo(ErrorCode.FAILED_PRECONDITION);
-    assertThat(old.reason()).contains("does not speak secagg/1");
+    assertThat(old.reason()).contains("does not speak secagg/2");
+    ClientFailure v1 = r.failures().stream().filter(f -> f.client().value().equals("v1")).findFirst().orElseThrow();
+    assertThat(v1.code()).isEqualTo(ErrorCode.FAILED_PRECONDITION);
+    assertThat(v1.reason()).contains("client v1 speaks secagg/1").contains("runs secagg/2").contains("upgrade the client");
     assertThat(rec.senders).containsExactly("secagg-sum");
     assertUniformMean(global[0], new int[] {4});
   }
@@ -310,7 +315,7 @@ class SecureAggregationLoopbackTest {
     });
     ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
     closeMe.add(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
-    rawClient(channel, "silent", true, false); // heartbeats, but never advertises keys
+    rawClient(channel, "silent", SecAggSettings.CAPABILITY, false); // heartbeats, but never advertises keys
     awaitClients(server, 7);
     ParameterSet[] global = new ParameterSet[1];
     List<RoundRecord> rounds = run(server, new FedAvg(), loop(1, 7), global);
@@ -336,7 +341,7 @@ class SecureAggregationLoopbackTest {
   }
 
   /** A session written against the wire protocol that answers a training task with a zero update in the clear. */
-  private static void rawClient(ManagedChannel channel, String id, boolean claimsSecAgg, boolean answers) {
+  private static void rawClient(ManagedChannel channel, String id, String capability, boolean answers) {
     StreamObserver<ClientMessage>[] out = new StreamObserver[1];
     out[0] = FederationGrpc.newStub(channel).session(new StreamObserver<>() {
       @Override
@@ -359,8 +364,8 @@ class SecureAggregationLoopbackTest {
       }
     });
     Hello.Builder h = Hello.newBuilder().setProtocolVersion(1).setClientId(id);
-    if (claimsSecAgg) {
-      h.addCapabilities(SecAggSettings.CAPABILITY);
+    if (capability != null) {
+      h.addCapabilities(capability);
     }
     synchronized (out) {
       out[0].onNext(ClientMessage.newBuilder().setHello(h).build());
