@@ -57,7 +57,7 @@ def epoch(params, x, y, batch, lr, order):
 
 
 def main():
-    dirpath = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "../../../shared/data/mnist-10k")
+    dirpath = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "../../testdata/mnist-10k")
     x, y = load(dirpath)
     rng = np.random.default_rng(1)
     print("numpy", np.__version__, "threads env:", {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")})

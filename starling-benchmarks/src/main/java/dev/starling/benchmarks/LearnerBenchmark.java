@@ -28,7 +28,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Local training throughput on one thread, in samples per second: one {@link SgdLearner#fit} of one
  * epoch over {@value #ROWS} MNIST rows (784 features scaled to [0, 1], 10 classes) from
- * {@code -Dstarling.mnist=DIR} (default {@code ../shared/data/mnist-10k}). Real images matter: the
+ * {@code -Dstarling.mnist=DIR} (default {@code testdata/mnist-10k}, the repository's copy, run from the root). Real images matter: the
  * kernels skip zero inputs, and about 80% of MNIST pixels are zero. Falls back to a synthetic set with the
  * same shape and sparsity if the directory is missing (the output says which).
  */
@@ -67,7 +67,7 @@ public class LearnerBenchmark {
   }
 
   static Dataset mnist() throws IOException {
-    Path dir = Path.of(System.getProperty("starling.mnist", "../shared/data/mnist-10k"));
+    Path dir = Path.of(System.getProperty("starling.mnist", "testdata/mnist-10k"));
     Path images = dir.resolve("mnist-train8k-images-idx3-ubyte.gz");
     Path labels = dir.resolve("mnist-train8k-labels-idx1-ubyte.gz");
     if (Files.exists(images) && Files.exists(labels)) {

@@ -2,6 +2,8 @@ package dev.starling.cli;
 
 import dev.starling.data.LoadedData;
 import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -24,9 +26,16 @@ final class BenchOptions {
     return threads != null ? threads : Runtime.getRuntime().availableProcessors();
   }
 
+  /**
+   * Benchmarks run from a checkout: after {@code --data-dir}, {@code $STARLING_DATA} and {@code ./data} they also
+   * look in the repository's {@code testdata} (mnist-10k) and in {@code ../shared/data} (the larger optional sets).
+   */
+  static final List<Path> BENCH_DATA_DIRS = List.of(Path.of("testdata"), Path.of("..", "shared", "data"));
+
   /** Loads the named data set with this run's seed (for its hold-out split). */
   LoadedData load(String name) throws IOException {
     data.dataset = name;
+    data.fallbackDirs = BENCH_DATA_DIRS;
     return data.load(seed, Optional.empty());
   }
 }

@@ -53,8 +53,14 @@ final class DataOptions {
   }
 
   @Option(names = "--data-dir", paramLabel = "DIR",
-      description = "Where to look for the named datasets mnist and fashion-mnist (repeatable). Also searched: $STARLING_DATA, ./data, ../shared/data.")
+      description = "Where to look for the named datasets mnist and fashion-mnist (repeatable). Also searched: $STARLING_DATA, then ./data.")
   List<Path> dataDirs = new ArrayList<>();
+
+  /**
+   * Searched last, where they exist; empty for the product commands. The benchmarks, run from a checkout, add the
+   * repository's {@code testdata} and a {@code ../shared/data} beside the project ({@link BenchOptions}).
+   */
+  List<Path> fallbackDirs = List.of();
 
   LoadedData load(long seed, Optional<String> keyColumn) throws IOException {
     CatalogOptions o = new CatalogOptions(Optional.ofNullable(label), keyColumn, List.copyOf(drop), missing(),
@@ -82,9 +88,12 @@ final class DataOptions {
     if (env != null && !env.isBlank()) {
       dirs.add(Path.of(env));
     }
-    for (String p : List.of("data", "../shared/data", "../../shared/data")) {
-      if (Files.isDirectory(Path.of(p))) {
-        dirs.add(Path.of(p));
+    if (Files.isDirectory(Path.of("data"))) {
+      dirs.add(Path.of("data"));
+    }
+    for (Path p : fallbackDirs) {
+      if (Files.isDirectory(p)) {
+        dirs.add(p);
       }
     }
     return dirs;

@@ -127,7 +127,8 @@ class CliTest {
     assertThat(r.err()).contains("fedavg | avg | fedprox:MU").contains("fedsgd");
   }
 
-  private static final String SHARED_DATA = System.getProperty("starling.shared.data", "/work/shared/data");
+  /** The repository's testdata/ folder (mnist-10k), passed in by surefire. */
+  private static final String TEST_DATA = System.getProperty("starling.testdata", "../testdata");
 
   /** The accuracy cell of {@code rule}'s row, column {@code col} (0 = no attack), of the attack table. */
   private static double attackCell(String out, String rule, int col) {
@@ -142,7 +143,7 @@ class CliTest {
 
   @Test
   void benchStrategies_quickAttacks_robustRulesSurviveSignFlipWhileFedAvgCollapses() {
-    CliRun r = CliRun.of("bench", "strategies", "--quick", "--only", "attacks", "--data-dir", SHARED_DATA);
+    CliRun r = CliRun.of("bench", "strategies", "--quick", "--only", "attacks", "--data-dir", TEST_DATA);
     assertThat(r.code()).as(r.err()).isZero();
     double fedAvgClean = attackCell(r.out(), "FedAvg", 0);
     double fedAvgFlip = attackCell(r.out(), "FedAvg", 1);
@@ -200,7 +201,7 @@ class CliTest {
 
   @Test
   void benchCompression_quick_uplinkSharesMatchTheCodecs() {
-    CliRun r = CliRun.of("bench", "compression", "--quick", "--only", "training", "--data-dir", SHARED_DATA);
+    CliRun r = CliRun.of("bench", "compression", "--quick", "--only", "training", "--data-dir", TEST_DATA);
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(uplinkShare(r.out(), "fp16")).isEqualTo(50.0);
     assertThat(uplinkShare(r.out(), "int8")).isBetween(25.0, 26.5);

@@ -54,12 +54,12 @@ public record CatalogOptions(Optional<String> labelColumn, Optional<String> keyC
 
   /**
    * Detected label, no key, no dropped columns, {@link MissingValues#REJECT}, test fraction
-   * {@value #DEFAULT_TEST_FRACTION}, seed {@value #DEFAULT_SEED}, search dirs {@code shared/data} and
-   * {@code ../shared/data} (relative to the working directory).
+   * {@value #DEFAULT_TEST_FRACTION}, seed {@value #DEFAULT_SEED}, search dir {@code data} (relative to the
+   * working directory).
    */
   public static CatalogOptions defaults() {
     return new CatalogOptions(Optional.empty(), Optional.empty(), List.of(), MissingValues.REJECT,
-        DEFAULT_TEST_FRACTION, DEFAULT_SEED, List.of(Path.of("shared", "data"), Path.of("..", "shared", "data")));
+        DEFAULT_TEST_FRACTION, DEFAULT_SEED, List.of(Path.of("data")));
   }
 
   /** A copy with another seed. */

@@ -24,6 +24,8 @@ sealed interface ColumnCodec permits ColumnCodec.Numeric, ColumnCodec.Categorica
   /**
    * Types and fits column {@code c} over the {@code kept} rows: categorical if {@code forceCategorical} or
    * its values are mostly not numbers, numeric if all are numbers, else an error at the first non-number.
+   * A numeric column's values must fit in float32 (features are float32): a finite double such as 1e308 or 5e38
+   * would become an infinite feature, so it is an error naming the file, line and column.
    */
   static ColumnCodec fit(RawTable t, int c, int[] kept, boolean forceCategorical)
       throws DataFormatException {
@@ -35,6 +37,7 @@ sealed interface ColumnCodec permits ColumnCodec.Numeric, ColumnCodec.Categorica
     int numbers = 0;
     int notNumbers = 0;
     int firstBad = -1;
+    int firstTooBig = -1;
     for (int i = 0; i < kept.length; i++) {
       String v = t.rows().get(kept[i])[c];
       if (MissingValues.isMissing(v)) {
@@ -45,6 +48,9 @@ sealed interface ColumnCodec permits ColumnCodec.Numeric, ColumnCodec.Categorica
       values[i] = d;
       if (Double.isFinite(d)) {
         numbers++;
+        if (firstTooBig < 0 && Float.isInfinite((float) d)) {
+          firstTooBig = kept[i];
+        }
       } else {
         notNumbers++;
         firstBad = firstBad < 0 ? kept[i] : firstBad;
@@ -55,6 +61,11 @@ sealed interface ColumnCodec permits ColumnCodec.Numeric, ColumnCodec.Categorica
           + "': every value is missing, nothing to impute from (drop the column with --drop " + name + ")");
     }
     if (notNumbers == 0) {
+      if (firstTooBig >= 0) {
+        throw new DataFormatException(TableEncoder.at(t, firstTooBig, c) + "'" + t.rows().get(firstTooBig)[c]
+            + "' is beyond the float32 range of features (magnitude at most " + Float.MAX_VALUE
+            + "); rescale the column");
+      }
       return Numeric.of(name, values);
     }
     if (numbers > notNumbers) {

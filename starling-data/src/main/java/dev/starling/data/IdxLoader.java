@@ -10,6 +10,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
 
 /**
  * Loads an image classification {@link Dataset} from a pair of MNIST IDX files (LeCun et al. 1998 format):
@@ -23,7 +24,10 @@ import java.util.zip.GZIPInputStream;
  * the number of classes is the largest label plus one.
  *
  * <p>Errors are {@link DataFormatException}s naming the file: bad magic number, image and label counts
- * that differ, a truncated file. Stateless and thread-safe.
+ * that differ, a truncated file, corrupt gzip data. Each file is read to its end, so that a gzip file's trailer
+ * (CRC-32 and length of the uncompressed bytes) is checked: {@link GZIPInputStream} checks it only there, and
+ * a flipped bit in the compressed pixels otherwise decodes into wrong pixels without any error. Bytes after
+ * the IDX content are ignored. Stateless and thread-safe.
  */
 public final class IdxLoader {
   /** Magic number of an IDX file of unsigned bytes with 3 dimensions (images). */
@@ -55,6 +59,8 @@ public final class IdxLoader {
       }
       float[] x = pixels(img, imgName, (int) cells, n, rows, cols);
       int[] y = labels(lab, labName, n);
+      readToEnd(img, imgName);
+      readToEnd(lab, labName);
       int numClasses = 0;
       for (int v : y) {
         numClasses = Math.max(numClasses, v + 1);
@@ -125,7 +131,7 @@ public final class IdxLoader {
     byte[] buf = new byte[CHUNK];
     int done = 0;
     while (done < cells) {
-      int got = readSome(in, buf, 0, Math.min(CHUNK, cells - done));
+      int got = readSome(in, name, buf, 0, Math.min(CHUNK, cells - done));
       if (got < 0) {
         throw new DataFormatException(name + ": truncated: expected " + n + " images of " + rows + "x" + cols
             + " (" + cells + " bytes of pixels) but the file ends after " + done + " bytes of pixels");
@@ -138,20 +144,45 @@ public final class IdxLoader {
     return x;
   }
 
-  /** Like {@link InputStream#read(byte[], int, int)}, but a gzip stream cut short also reads as the end. */
-  private static int readSome(InputStream in, byte[] buf, int off, int len) throws IOException {
+  /**
+   * Like {@link InputStream#read(byte[], int, int)}, but a gzip stream cut short also reads as the end, and
+   * corrupt gzip data is a {@link DataFormatException} naming the file.
+   */
+  private static int readSome(InputStream in, String name, byte[] buf, int off, int len) throws IOException {
     try {
       return in.read(buf, off, len);
     } catch (EOFException e) {
       return -1;
+    } catch (ZipException e) {
+      throw corrupt(name, e);
     }
+  }
+
+  /** Reads and discards the rest of the file, which makes a gzip stream check its CRC-32 and length trailer. */
+  private static void readToEnd(InputStream in, String name) throws IOException {
+    byte[] buf = new byte[CHUNK];
+    try {
+      while (in.read(buf, 0, buf.length) >= 0) {
+        // discard: only the gzip trailer check matters
+      }
+    } catch (EOFException e) {
+      throw new DataFormatException(name + ": truncated: the gzip data ends before its CRC-32 and length trailer",
+          e);
+    } catch (ZipException e) {
+      throw corrupt(name, e);
+    }
+  }
+
+  private static DataFormatException corrupt(String name, ZipException e) {
+    return new DataFormatException(name + ": corrupt gzip data (" + e.getMessage()
+        + "); the file was damaged after it was written, get a fresh copy", e);
   }
 
   private static int[] labels(InputStream in, String name, int n) throws IOException {
     byte[] raw = new byte[n];
     int done = 0;
     while (done < n) {
-      int got = readSome(in, raw, done, n - done);
+      int got = readSome(in, name, raw, done, n - done);
       if (got < 0) {
         throw new DataFormatException(name + ": truncated: expected " + n + " labels but the file ends after "
             + done);

@@ -43,6 +43,24 @@ class CsvLoaderTest {
   }
 
   @Test
+  void load_valueBeyondFloat32_isRejectedWithFileLineAndColumn() {
+    // 5e38 and 1e308 are finite doubles but overflow float32 to Infinity; 3.4e38 still fits.
+    assertThatThrownBy(() -> load(DEFAULT, "a,b,label\n1,3.4e38,0\n2,5e38,1\n3,1,0\n"))
+        .isInstanceOf(DataFormatException.class).hasMessageContaining("data.csv line 3, column 'b'")
+        .hasMessageContaining("'5e38'").hasMessageContaining("float32");
+    assertThatThrownBy(() -> load(DEFAULT, "a,label\n1,0\n2,1\n-1e308,0\n"))
+        .isInstanceOf(DataFormatException.class).hasMessageContaining("data.csv line 4, column 'a'")
+        .hasMessageContaining("'-1e308'");
+  }
+
+  @Test
+  void load_valueAtFloat32Limit_isKept() throws IOException {
+    Dataset d = load(DEFAULT, "a,label\n3.4e38,0\n-3.4e38,1\n");
+
+    assertThat(d.features()).containsExactly(3.4e38f, -3.4e38f);
+  }
+
+  @Test
   void load_integerLabels0ToKMinus1_usesThemDirectly() throws IOException {
     Dataset d = load(DEFAULT, "x,y\n1.5,2\n2.5,0\n3.5,1\n");
 

@@ -13,9 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class DatasetCatalogTest {
-  private static final Path SHARED_DATA =
-      Path.of(System.getProperty("starling.shared.data", "/work/shared/data"));
-  private static final CatalogOptions OPTIONS = CatalogOptions.defaults().withSearchDirs(List.of(SHARED_DATA));
+  /** The repository's testdata/ folder (root README: Datasets), passed in by surefire. */
+  private static final Path TEST_DATA = Path.of(System.getProperty("starling.testdata", "../testdata"));
+  private static final CatalogOptions OPTIONS = CatalogOptions.defaults().withSearchDirs(List.of(TEST_DATA));
 
   @TempDir Path dir;
 

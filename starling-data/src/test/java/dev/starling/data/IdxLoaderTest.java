@@ -10,6 +10,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -111,6 +112,68 @@ class IdxLoaderTest {
     assertThatThrownBy(() -> IdxLoader.load(img, lab)).isInstanceOf(DataFormatException.class)
         .hasMessageContaining(img.toString()).hasMessageContaining("truncated")
         .hasMessageContaining("12 bytes of pixels").hasMessageContaining("after 7 bytes");
+  }
+
+  /** Gzip without compression (stored deflate blocks), so the pixel bytes appear verbatim in the file. */
+  private static byte[] storedGzip(byte[] content) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (GZIPOutputStream out = new GZIPOutputStream(bytes) {
+      {
+        def.setLevel(Deflater.NO_COMPRESSION);
+      }
+    }) {
+      out.write(content);
+    }
+    return bytes.toByteArray();
+  }
+
+  @Test
+  void load_gzipWithFlippedPixelByte_failsOnCrcNamingTheFile() throws IOException {
+    byte[] raw = images(IdxLoader.IMAGES_MAGIC, 3, PIXELS);
+    byte[] gz = storedGzip(raw);
+    // Find the pixels verbatim in the stored block and change one: inflating still succeeds, only the CRC differs.
+    int at = indexOf(gz, PIXELS);
+    assertThat(at).isPositive();
+    gz[at + 2] ^= 0x10;
+    Path img = write("images.gz", gz, false);
+    Path lab = write("labels", labels(IdxLoader.LABELS_MAGIC, LABELS), false);
+
+    assertThatThrownBy(() -> IdxLoader.load(img, lab)).isInstanceOf(DataFormatException.class)
+        .hasMessageContaining(img.toString()).hasMessageContaining("corrupt gzip data");
+  }
+
+  @Test
+  void load_gzipLabelsWithBadTrailer_failsNamingTheLabelFile() throws IOException {
+    Path img = write("images", images(IdxLoader.IMAGES_MAGIC, 3, PIXELS), false);
+    byte[] gz = storedGzip(labels(IdxLoader.LABELS_MAGIC, LABELS));
+    gz[gz.length - 8] ^= 0x01; // first byte of the CRC-32
+    Path lab = write("labels.gz", gz, false);
+
+    assertThatThrownBy(() -> IdxLoader.load(img, lab)).isInstanceOf(DataFormatException.class)
+        .hasMessageContaining(lab.toString()).hasMessageContaining("corrupt gzip data");
+  }
+
+  @Test
+  void load_gzipWithoutTrailer_reportsTruncation() throws IOException {
+    byte[] gz = storedGzip(images(IdxLoader.IMAGES_MAGIC, 3, PIXELS));
+    Path img = write("images.gz", Arrays.copyOf(gz, gz.length - 8), false);
+    Path lab = write("labels", labels(IdxLoader.LABELS_MAGIC, LABELS), false);
+
+    assertThatThrownBy(() -> IdxLoader.load(img, lab)).isInstanceOf(DataFormatException.class)
+        .hasMessageContaining(img.toString()).hasMessageContaining("truncated");
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
   }
 
   @Test

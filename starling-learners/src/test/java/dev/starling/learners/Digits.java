@@ -3,18 +3,18 @@ package dev.starling.learners;
 import dev.starling.data.Dataset;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
 
 /**
- * Test fixture: the UCI 8x8 digits (scikit-learn copy) from the shared data folder, pixels scaled to
- * [0, 1], split into train and test by holding out every fifth row.
+ * Test fixture: the UCI 8x8 digits (scikit-learn copy) bundled in starling-data's jar
+ * ({@code dev/starling/data/digits.csv.gz}, read from the classpath), pixels scaled to [0, 1], split into
+ * train and test by holding out every fifth row.
  */
 final class Digits {
   static final int FEATURES = 64;
@@ -22,10 +22,7 @@ final class Digits {
 
   private Digits() {}
 
-  /** The shared data folder: system property {@code starling.shared.data}, else /work/shared/data. */
-  static Path sharedData() {
-    return Path.of(System.getProperty("starling.shared.data", "/work/shared/data"));
-  }
+  private static final String RESOURCE = "/dev/starling/data/digits.csv.gz";
 
   /** Rows whose index is not 4 mod 5. */
   static Dataset train() {
@@ -38,11 +35,14 @@ final class Digits {
   }
 
   private static Dataset load(boolean heldOut) {
-    Path file = sharedData().resolve("digits-8x8/digits.csv.gz");
+    InputStream raw = Dataset.class.getResourceAsStream(RESOURCE);
+    if (raw == null) {
+      throw new IllegalStateException("digits resource " + RESOURCE + " is not on the test classpath");
+    }
     List<float[]> rows = new ArrayList<>();
     List<Integer> labels = new ArrayList<>();
     try (BufferedReader in = new BufferedReader(new InputStreamReader(
-        new GZIPInputStream(Files.newInputStream(file)), StandardCharsets.US_ASCII))) {
+        new GZIPInputStream(raw), StandardCharsets.US_ASCII))) {
       String line;
       int index = 0;
       while ((line = in.readLine()) != null) {
@@ -61,7 +61,7 @@ final class Digits {
         index++;
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
+      throw new UncheckedIOException("cannot read " + RESOURCE, e);
     }
     float[] x = new float[rows.size() * FEATURES];
     int[] y = new int[rows.size()];

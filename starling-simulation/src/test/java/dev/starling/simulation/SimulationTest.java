@@ -100,9 +100,9 @@ class SimulationTest {
 
   @Test
   void run_mnistMlpIid_reachesAccuracyThreshold() throws IOException {
-    String shared = System.getProperty("starling.shared.data", "/work/shared/data");
+    String testData = System.getProperty("starling.testdata", "../testdata");
     LoadedData mnist = DatasetCatalog.resolve("mnist",
-        CatalogOptions.defaults().withSeed(1).withSearchDirs(List.of(java.nio.file.Path.of(shared))));
+        CatalogOptions.defaults().withSeed(1).withSearchDirs(List.of(java.nio.file.Path.of(testData))));
     SimulationConfig cfg = new SimulationConfig(ModelSpec.parse("mlp:200,200"), Partitioners.parse("iid"), 100, 0, 2,
         false, 1);
     RoundLoopConfig loop = RoundLoopConfig.builder().rounds(60).fractionFit(0.1)

@@ -148,9 +148,10 @@ public final class PrvAccountant implements PrivacyAccountant {
     for (int j = 0; j < n; j++) {
       double re = ri[0][j];
       double im = ri[1][j];
-      double r = Math.hypot(re, im);
+      double r2 = re * re + im * im;
       double theta = Math.atan2(im, re);
-      double rt = r == 0 ? 0 : Math.exp(steps * Math.log(r));
+      // |z|^T = exp(T/2 log |z|^2); |z| <= 1 (a probability transform), so no overflow of r2 itself.
+      double rt = r2 == 0 ? 0 : Math.exp(0.5 * steps * Math.log(r2));
       double ang = (theta * steps) % (2 * Math.PI);
       ri[0][j] = rt * Math.cos(ang);
       ri[1][j] = rt * Math.sin(ang);
@@ -197,14 +198,17 @@ public final class PrvAccountant implements PrivacyAccountant {
   }
 
   /**
-   * A composed distribution: increasing grid values, their probabilities, and the mass at +infinity.
-   * Suffix sums of {@code p} and {@code p e^-v} over positive losses make each delta(eps) a binary search:
-   * {@code delta(eps) = inf + sum_{v > eps} p - e^eps sum_{v > eps} p e^-v}.
+   * A composed distribution: increasing grid values (uniform spacing), their probabilities, and the mass at
+   * +infinity. Suffix sums of {@code p} and the rescaled suffix sums {@code S_i = sum_{j >= i, v_j > 0} p_j
+   * e^(v_i - v_j)} over positive losses make each delta(eps) a binary search:
+   * {@code delta(eps) = inf + sum_{v > eps} p - e^(eps - v_i) S_i} with i the first value above eps. Every
+   * factor stays in [0, 1] (S_i <= sum p, eps - v_i < 0), so losses and epsilons beyond 709, where {@code e^eps}
+   * overflows and {@code e^-v} underflows, stay exact. {@code S_i = p_i + e^-h S_(i+1)}: one multiply per point.
    */
   private static final class Composed {
     private final double[] values;
     private final double[] tailP;
-    private final double[] tailPe;
+    private final double[] tailScaled;
     private final double infMass;
     private final double maxLoss;
 
@@ -213,14 +217,15 @@ public final class PrvAccountant implements PrivacyAccountant {
       this.infMass = infMass;
       int n = values.length;
       tailP = new double[n + 1];
-      tailPe = new double[n + 1];
+      tailScaled = new double[n + 1];
+      double decay = n > 1 ? Math.exp(values[0] - values[1]) : 0;
       double m = 0;
       for (int i = n - 1; i >= 0; i--) {
         double v = values[i];
-        boolean pos = v > 0;
-        tailP[i] = tailP[i + 1] + (pos ? probs[i] : 0);
-        tailPe[i] = tailPe[i + 1] + (pos ? probs[i] * Math.exp(-v) : 0);
-        if (probs[i] > 0 && m == 0 && pos) {
+        double p = v > 0 ? probs[i] : 0;
+        tailP[i] = tailP[i + 1] + p;
+        tailScaled[i] = p + decay * tailScaled[i + 1];
+        if (m == 0 && p > 0) {
           m = v;
         }
       }
@@ -238,7 +243,7 @@ public final class PrvAccountant implements PrivacyAccountant {
           lo = mid + 1;
         }
       }
-      double d = tailP[lo] - Math.exp(eps) * tailPe[lo];
+      double d = lo == values.length ? 0 : tailP[lo] - Math.exp(eps - values[lo]) * tailScaled[lo];
       return infMass + Math.max(0, d);
     }
 

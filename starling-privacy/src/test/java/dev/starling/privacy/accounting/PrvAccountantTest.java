@@ -1,8 +1,10 @@
 package dev.starling.privacy.accounting;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.starling.core.error.FlException;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -88,6 +90,78 @@ class PrvAccountantTest {
       }
     }
     assertThat(new PrvAccountant().epsilon(1.0, 30, 20000, 1e-6)).isCloseTo(hi, within(1e-4));
+  }
+
+  @Test
+  void epsilon_fullBatchBeyondExpOverflow_isExactNotCappedAt709() {
+    // q = 1, z = 0.25, 100 steps: one Gaussian with mu = sqrt(100) / 0.25 = 40. The exact epsilon at delta 1e-5,
+    // by bisection on Phi(-e/mu + mu/2) - e^e Phi(-e/mu - mu/2) in 50-digit arithmetic (mpmath), is 969.64559.
+    // e^969 overflows a double: an accountant that forms e^eps directly stops at 709.78.
+    double eps = new PrvAccountant().epsilon(1.0, 0.25, 100, 1e-5);
+
+    assertThat(eps).isCloseTo(969.64559, within(0.01));
+  }
+
+  @Test
+  void noiseMultiplier_prvHugeTarget_isTightAndNeedsFewEvaluations() {
+    // Same setting: the exact z for epsilon 1000 at delta 1e-5 is 10 / mu with mu = 40.6805310 (mpmath): 0.2458178.
+    // A 0.01 mesh keeps each evaluation to 2^18 points; epsilon moves by about 40 per unit of mu, so the answer
+    // still lands within 1e-5 of the exact z. The search used to return 0 after some thousand evaluations.
+    PrvAccountant accountant = new PrvAccountant(0.01);
+    CountingAccountant prv = new CountingAccountant(accountant);
+
+    double z = NoiseCalibration.noiseMultiplier(prv, 1.0, 100, 1000, 1e-5);
+
+    assertThat(z).isCloseTo(0.2458178, within(1e-5));
+    assertThat(prv.calls).isLessThanOrEqualTo(12);
+    assertThat(accountant.epsilon(1.0, z, 100, 1e-5)).isLessThanOrEqualTo(1000);
+    assertThat(accountant.epsilon(1.0, z * (1 - 1e-4), 100, 1e-5)).isGreaterThan(1000);
+  }
+
+  @Test
+  void noiseMultiplier_targetMetByAnyNoise_isRefusedAfterBoundedSearch() {
+    // RDP at z = 1/1024, q = 1, 100 steps gives epsilon about 5e7: a target of 1e12 constrains nothing.
+    CountingAccountant rdp = new CountingAccountant(new RdpAccountant());
+
+    assertThatThrownBy(() -> NoiseCalibration.noiseMultiplier(rdp, 1.0, 100, 1e12, 1e-5))
+        .isInstanceOf(FlException.class).hasMessageContaining("target epsilon 1.0E12")
+        .hasMessageContaining("bounds nothing");
+    assertThat(rdp.calls).isLessThanOrEqualTo(13);
+  }
+
+  @Test
+  void noiseMultiplier_unreachableTarget_isRefusedAfterBoundedSearch() {
+    CountingAccountant rdp = new CountingAccountant(new RdpAccountant());
+
+    assertThatThrownBy(() -> NoiseCalibration.noiseMultiplier(rdp, 1.0, 1_000_000_000L, 1e-3, 1e-9))
+        .isInstanceOf(FlException.class).hasMessageContaining("no noise multiplier up to 1024");
+    assertThat(rdp.calls).isLessThanOrEqualTo(12);
+  }
+
+  /** Counts epsilon evaluations, to bound the search's cost without timing it. */
+  private static final class CountingAccountant implements PrivacyAccountant {
+    private final PrivacyAccountant inner;
+    int calls;
+
+    CountingAccountant(PrivacyAccountant inner) {
+      this.inner = inner;
+    }
+
+    @Override
+    public double epsilon(double q, double z, long steps, double delta) {
+      calls++;
+      return inner.epsilon(q, z, steps, delta);
+    }
+
+    @Override
+    public double delta(double q, double z, long steps, double epsilon) {
+      return inner.delta(q, z, steps, epsilon);
+    }
+
+    @Override
+    public String name() {
+      return inner.name();
+    }
   }
 
   private static double phi(double x) {
