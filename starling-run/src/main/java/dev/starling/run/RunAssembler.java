@@ -293,6 +293,6 @@ public final class RunAssembler {
           + " sent as float32 values with their positions");
     }
     return new SubModelConfig(NeuronPolicy.parse(s.policy()), s.keepMin(), s.keepMax(), s.fullModelEvery(), clip, z,
-        p.delta(), spec.seed());
+        p.delta(), spec.seed(), p.seededNoise());
   }
 }
