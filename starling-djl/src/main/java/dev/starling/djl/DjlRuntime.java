@@ -52,7 +52,7 @@ public final class DjlRuntime {
   /**
    * Limits PyTorch's intra-op threads for work started on the calling thread.
    *
-   * @param threads threads per client, >= 1
+   * @param threads threads per client, at least 1
    */
   public static void limitThreads(int threads) {
     Checks.checkPositive(threads, "threads");

@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * Initialises parameters from Starling's {@link RandomSource} rather than the engine's global generator, so a
- * seed fixes the initial model regardless of which engine or thread builds it: weights of rank >= 2 Glorot
+ * seed fixes the initial model regardless of which engine or thread builds it: weights of rank 2 or more Glorot
  * (Xavier) uniform (Glorot and Bengio, AISTATS 2010), layer-norm scales 1, biases and shifts 0. Parameter k
  * draws from {@code seeded(seed).derive(k)}, so adding a layer does not change the others' streams.
  */
