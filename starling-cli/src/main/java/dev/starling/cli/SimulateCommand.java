@@ -5,7 +5,10 @@ import dev.starling.core.learner.TrainConfig;
 import dev.starling.data.Dataset;
 import dev.starling.data.LoadedData;
 import dev.starling.learners.ModelSpec;
+import dev.starling.core.error.FlException;
+import dev.starling.server.CheckpointStore;
 import dev.starling.server.RoundListener;
+import dev.starling.server.RunState;
 import dev.starling.server.RoundLoop;
 import dev.starling.server.RoundLoopConfig;
 import dev.starling.server.RoundRecord;
@@ -29,6 +32,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -130,6 +134,14 @@ final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--model-out", paramLabel = "FILE", description = "Write the final global model (Starling model format v1).")
   Path modelOut;
 
+  @Option(names = "--checkpoint-dir", paramLabel = "DIR",
+      description = "Write a checkpoint after every round to DIR (model, strategy and privacy state, history, every client's state; the newest two are kept).")
+  Path checkpointDir;
+
+  @Option(names = "--resume", description = "Continue the run checkpointed in --checkpoint-dir from its latest intact checkpoint;"
+      + " with the same flags the result is bit-for-bit the uninterrupted run's.")
+  boolean resume;
+
   @Override
   public Integer call() throws Exception {
     PrintStream out = spec.commandLine().getOut() == null ? System.out : new PrintStream(System.out, true);
@@ -138,6 +150,20 @@ final class SimulateCommand implements Callable<Integer> {
     }
     if (metricsOut != null) {
       RunChecks.requireWritableFile(spec.commandLine(), "--metrics-out", metricsOut);
+    }
+    CheckpointStore store = null;
+    RunState from = null;
+    if (checkpointDir != null) {
+      RunChecks.requireWritableDirectory(spec.commandLine(), "--checkpoint-dir", checkpointDir);
+      store = new CheckpointStore(checkpointDir);
+      try {
+        from = store.startingPoint(resume).orElse(null);
+      } catch (FlException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--checkpoint-dir " + checkpointDir + ": " + e.getMessage()
+            + (resume ? "" : " (--resume continues it)"));
+      }
+    } else if (resume) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--resume needs --checkpoint-dir DIR");
     }
     ModelSpec modelSpec = ModelSpec.parse(model);
     Partitioner partitioner = Partitioners.parse(partition);
@@ -194,8 +220,19 @@ final class SimulateCommand implements Callable<Integer> {
       if (subModels != null) {
         out.printf(Locale.ROOT, "submodels %s%n", subModels.describe());
       }
+      if (from != null) {
+        try {
+          from.checkMetadata(sim.checkpointMetadata(strat), checkpointDir.toString());
+        } catch (FlException e) {
+          throw new CommandLine.ParameterException(spec.commandLine(), "--resume: " + e.getMessage());
+        }
+        out.printf(Locale.ROOT, "resuming  from the checkpoint of round %d in %s%n", from.round(), checkpointDir);
+        if (metrics != null) {
+          from.history().forEach(metrics::onRoundEnd);
+        }
+      }
       RoundListener listeners = combine(progress, metrics);
-      RoundLoop.Result result = sim.run(strat, loopCfg, listeners);
+      RoundLoop.Result result = sim.run(strat, loopCfg, listeners, store, from);
       double total = (System.nanoTime() - t0) / 1e9;
       ResultTable.print(out, result.history(), sim.trainingStats(), total);
       Optional<String> allFailed = RunChecks.everyRoundFailed(result.history());

@@ -155,7 +155,8 @@ public final class CentralDpStrategy extends ForwardingStrategy implements Priva
 
       @Override
       public AggregateResult finish(List<ClientFailure> failures) {
-        GaussianNoise.add(sum, updateNoiseMultiplier() * c, noise);
+        RandomSource rng = roundNoise(noise, round);
+        GaussianNoise.add(sum, updateNoiseMultiplier() * c, rng);
         for (int i = 0; i < sum.length; i++) {
           sum[i] /= perRound;
         }
@@ -166,7 +167,7 @@ public final class CentralDpStrategy extends ForwardingStrategy implements Priva
         AggregateResult r = inner.finish(failures);
         if (config.adaptive()) {
           double sigmaB = perRound / 20.0;
-          double b = (withinBound + sigmaB * noise.nextGaussian()) / perRound;
+          double b = (withinBound + sigmaB * rng.nextGaussian()) / perRound;
           clipNorm = c * Math.exp(-config.clipLearningRate() * (b - config.targetQuantile()));
         }
         tracker.record();
@@ -181,8 +182,9 @@ public final class CentralDpStrategy extends ForwardingStrategy implements Priva
 
   /**
    * The delegate's state plus this decorator's: releases so far and the (adaptive) clip norm, exactly.
-   * The budget resumes where the checkpoint left it; a seeded noise source restarts its stream (secure
-   * noise, the default, has none to restore).
+   * The budget resumes where the checkpoint left it. A seeded noise source is drawn from per round
+   * ({@link #roundNoise}), so a resumed seeded run adds the noise the uninterrupted run would have
+   * (secure noise, the default, has nothing to restore).
    */
   @Override
   public ParameterSet saveState() {
@@ -205,6 +207,15 @@ public final class CentralDpStrategy extends ForwardingStrategy implements Priva
       }
     }
     super.restoreState(ParameterSet.of(parts.get(1)));
+  }
+
+  /**
+   * The noise of round {@code round}: a seeded source's child stream for the round, so that the noise of
+   * a round does not depend on the rounds run before it in this process (a run resumed from a checkpoint
+   * draws what the uninterrupted run drew); a secure source as it is.
+   */
+  public static RandomSource roundNoise(RandomSource noise, int round) {
+    return noise.isSecure() ? noise : noise.derive(round);
   }
 
   @Override
