@@ -20,7 +20,7 @@ final class NetConfig {
   static final Set<String> KEYS = Set.of("model", "dataset", "data-dir", "test-fraction", "standardize", "strategy",
       "rounds", "fraction-fit", "min-fit-clients", "min-available-clients", "min-successful-clients", "round-retries",
       "fraction-evaluate", "round-timeout", "availability-timeout", "local-epochs", "batch-size", "lr", "momentum",
-      "weight-decay", "seed", "target-accuracy", "heartbeat", "chunk-values", "max-update-values",
+      "weight-decay", "seed", "target-accuracy", "plateau", "heartbeat", "chunk-values", "max-update-values",
       "max-concurrent-uploads", "upload-wait", "upload-idle-timeout", "hello-timeout", "checkpoint-dir", "run-id", "secagg",
       "secagg-phase-timeout", "dp", "target-epsilon", "delta", "accountant", "dp-noise", "max-examples-per-client",
       "discard-corrupt-checkpoints");

@@ -157,10 +157,7 @@ final class ServerCommand implements Callable<Integer> {
 
     TrainConfig train = TrainConfig.builder().localEpochs(c.integer("local-epochs", 1)).batchSize(c.integer("batch-size", 16))
         .learningRate(c.real("lr", 0.1)).momentum(c.real("momentum", 0)).weightDecay(c.real("weight-decay", 0)).build();
-    List<StopCondition> stops = new ArrayList<>();
-    if (c.has("target-accuracy")) {
-      stops.add(StopCondition.target("test_accuracy", c.real("target-accuracy", 1), true));
-    }
+    List<StopCondition> stops = stopConditions(c);
     PrivacyOptions.addStops(strategy, stops);
     int minFit = c.integer("min-fit-clients", 2);
     RoundLoopConfig loopCfg = RoundLoopConfig.builder().rounds(c.integer("rounds", 10)).fractionFit(c.real("fraction-fit", 1.0))
@@ -324,6 +321,19 @@ final class ServerCommand implements Callable<Integer> {
     p.accountant = c.str("accountant", "rdp");
     p.noise = c.str("dp-noise", "secure");
     return p.wrap(s, seed, false);
+  }
+
+  /** {@code target-accuracy} and {@code plateau = ROUNDS} (the same stop as {@code simulate --plateau}). */
+  static List<StopCondition> stopConditions(NetConfig c) {
+    List<StopCondition> stops = new ArrayList<>();
+    if (c.has("target-accuracy")) {
+      stops.add(StopCondition.target("test_accuracy", c.real("target-accuracy", 1), true));
+    }
+    if (c.has("plateau")) {
+      stops.add(StopCondition.trainLossPlateau(c.integerIn("plateau", 1, 1, Integer.MAX_VALUE,
+          "rounds without a training-loss improvement of 1e-4 before the run stops")));
+    }
+    return stops;
   }
 
   /** {@code secagg = DROPOUT[,MAXABS]} (MAXABS default 8, as {@code simulate --secagg}); phase timeout default 30 s. */

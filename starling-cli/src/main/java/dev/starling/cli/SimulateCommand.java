@@ -190,7 +190,7 @@ final class SimulateCommand implements Callable<Integer> {
       stops.add(StopCondition.target("test_accuracy", targetAccuracy, true));
     }
     if (plateau != null) {
-      stops.add(StopCondition.plateau("train_loss", plateau, 1e-4, false));
+      stops.add(StopCondition.trainLossPlateau(plateau));
     }
     PrivacyOptions.addStops(strat, stops);
     Dataset train0 = loaded.train();
