@@ -101,8 +101,19 @@ final class ClientCommand implements Callable<Integer> {
   @Option(names = "--give-up-after", paramLabel = "DURATION", defaultValue = "5m", description = "Stop reconnecting after the server has been unreachable this long. Default: ${DEFAULT-VALUE}.")
   String giveUpAfter;
 
+  @Option(names = "--state-dir", paramLabel = "DIR", description = "Keep this client's own state between rounds (SCAFFOLD's"
+      + " control variate, error-feedback residuals) in DIR, written after every round and loaded on restart; a state"
+      + " file of another run is refused.")
+  Path stateDir;
+
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec commandSpec;
+
   @Override
   public Integer call() throws Exception {
+    if (stateDir != null) {
+      RunChecks.requireWritableDirectory(commandSpec.commandLine(), "--state-dir", stateDir);
+    }
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     int colon = server.lastIndexOf(':');
     if (colon <= 0) {
@@ -131,6 +142,9 @@ final class ClientCommand implements Callable<Integer> {
           Duration.ofSeconds(5), NetConfig.parseDuration(giveUpAfter, "--give-up-after"));
       Runnable body = () -> {
         try (FederationClient client = new FederationClient(cs, factory)) {
+          if (stateDir != null) {
+            client.persistStateIn(stateDir);
+          }
           if (dropBeforeUnmask > 0) {
             client.dropBeforeUnmasking(dropBeforeUnmask, () -> {
               out.printf(Locale.ROOT, "client %s: fault injection: crashing before unmasking round %d%n", cid, dropBeforeUnmask);
@@ -231,6 +245,16 @@ final class ClientCommand implements Callable<Integer> {
       @Override
       public EvalResult evaluate(ParameterSet global) {
         return new SgdLearner(spec, ready, global).evaluate(global);
+      }
+
+      @Override
+      public ParameterSet saveState() {
+        return state.snapshot();
+      }
+
+      @Override
+      public void restoreState(ParameterSet saved) {
+        state.restore(saved);
       }
     };
   }

@@ -11,6 +11,9 @@ import dev.starling.run.Listeners;
 import dev.starling.run.RunAssembler;
 import dev.starling.run.RunSpec;
 import dev.starling.run.SimulatedRun;
+import dev.starling.core.error.FlException;
+import dev.starling.server.CheckpointStore;
+import dev.starling.server.RunState;
 import dev.starling.server.RoundLoop;
 import dev.starling.simulation.adversary.Adversity;
 import dev.starling.simulation.adversary.Attack;
@@ -24,6 +27,7 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -139,6 +143,14 @@ final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--model-out", paramLabel = "FILE", description = "Write the final global model with its preprocessing (Starling model format v2).")
   Path modelOut;
 
+  @Option(names = "--checkpoint-dir", paramLabel = "DIR",
+      description = "Write a checkpoint after every round to DIR (model, strategy and privacy state, history, every client's state; the newest two are kept).")
+  Path checkpointDir;
+
+  @Option(names = "--resume", description = "Continue the run checkpointed in --checkpoint-dir from its latest intact checkpoint;"
+      + " with the same flags the result is bit-for-bit the uninterrupted run's.")
+  boolean resume;
+
   @Override
   public Integer call() throws Exception {
     PrintStream out = spec.commandLine().getOut() == null ? System.out : new PrintStream(System.out, true);
@@ -147,6 +159,20 @@ final class SimulateCommand implements Callable<Integer> {
     }
     if (metricsOut != null) {
       RunChecks.requireWritableFile(spec.commandLine(), "--metrics-out", metricsOut);
+    }
+    CheckpointStore store = null;
+    RunState from = null;
+    if (checkpointDir != null) {
+      RunChecks.requireWritableDirectory(spec.commandLine(), "--checkpoint-dir", checkpointDir);
+      store = new CheckpointStore(checkpointDir);
+      try {
+        from = store.startingPoint(resume).orElse(null);
+      } catch (FlException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--checkpoint-dir " + checkpointDir + ": " + e.getMessage()
+            + (resume ? "" : " (--resume continues it)"));
+      }
+    } else if (resume) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--resume needs --checkpoint-dir DIR");
     }
     RunSpec run = runSpec();
     Optional<String> key = partition.startsWith("by:") ? Optional.of(partition.substring(3)) : Optional.empty();
@@ -186,7 +212,18 @@ final class SimulateCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "codecs    %s%n", a.communication().describe());
       }
       a.subModels().ifPresent(sm -> out.printf(Locale.ROOT, "submodels %s%n", sm.describe()));
-      RoundLoop.Result result = sim.run(Listeners.all(progress, metrics));
+      if (from != null) {
+        try {
+          from.checkMetadata(sim.checkpointMetadata(), checkpointDir.toString());
+        } catch (FlException e) {
+          throw new CommandLine.ParameterException(spec.commandLine(), "--resume: " + e.getMessage());
+        }
+        out.printf(Locale.ROOT, "resuming  from the checkpoint of round %d in %s%n", from.round(), checkpointDir);
+        if (metrics != null) {
+          from.history().forEach(metrics::onRoundEnd);
+        }
+      }
+      RoundLoop.Result result = sim.run(Listeners.all(progress, metrics), store, from);
       double total = (System.nanoTime() - t0) / 1e9;
       ResultTable.print(out, result.history(), sim.simulation().trainingStats(), total, train0.task());
       Optional<String> allFailed = RunChecks.everyRoundFailed(result.history());

@@ -117,4 +117,33 @@ class NetConfigTest {
     assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("'chunk-values' must be an integer in [1, "
         + dev.starling.transport.grpc.wire.Payloads.MAX_CHUNK_VALUES + "]").contains("4 MiB").contains("2000000");
   }
+
+  @Test
+  void plateau_stopsTheServerWhenTheTrainingLossStallsAsSimulateDoes(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    Path f = dir.resolve("plateau.properties");
+    Files.writeString(f, "plateau = 2\n");
+    java.util.List<dev.starling.server.StopCondition> stops = serverStops(new NetConfig(f));
+    assertThat(stops).hasSize(1);
+    java.util.List<dev.starling.server.RoundRecord> h = new java.util.ArrayList<>();
+    double[] losses = {1.0, 0.5, 0.49995, 0.49999};
+    java.util.List<String> verdicts = new java.util.ArrayList<>();
+    for (int r = 1; r <= losses.length; r++) {
+      h.add(new dev.starling.server.RoundRecord(r, dev.starling.core.metrics.Metrics.of("train_loss", losses[r - 1]), 2, 2,
+          java.util.List.of(), 0, 0, 0, java.util.List.of()));
+      verdicts.add(stops.get(0).check(h).orElse("go on"));
+    }
+    // round 3 improves by only 5e-5 (< 1e-4), round 4 not at all: stop after round 4
+    assertThat(verdicts).containsExactly("go on", "go on", "go on",
+        "train_loss plateaued: no improvement > 1.0E-4 for 2 rounds");
+
+    Files.writeString(f, "plateau = 0\n");
+    assertThatThrownBy(() -> serverStops(new NetConfig(f))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("plateau");
+  }
+
+  private static java.util.List<dev.starling.server.StopCondition> serverStops(NetConfig c) {
+    dev.starling.run.RunSpec spec = c.runSpec();
+    return dev.starling.run.RunAssembler.assemble(spec, dev.starling.run.RunAssembler.Target.SERVER).stopConditions(spec.loop());
+  }
 }

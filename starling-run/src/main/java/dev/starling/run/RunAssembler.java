@@ -79,7 +79,7 @@ public final class RunAssembler {
       List<StopCondition> stops = new ArrayList<>();
       loop.targetAccuracy().ifPresent(a -> stops.add(StopCondition.target("test_accuracy", a, true)));
       loop.target().ifPresent(t -> stops.add(t.stopCondition()));
-      loop.plateau().ifPresent(p -> stops.add(StopCondition.plateau("train_loss", p, 1e-4, false)));
+      loop.plateau().ifPresent(p -> stops.add(StopCondition.trainLossPlateau(p)));
       for (PrivateStrategy p : budgets) {
         stops.add(h -> p.budgetExhausted());
       }

@@ -92,6 +92,21 @@ public final class SimulatedRun implements AutoCloseable {
     return simulation.run(strategy, loop, listener);
   }
 
+  /**
+   * Runs the simulation, checkpointing every round into {@code store} (null: none) and resuming from
+   * {@code from} (null: round 1); see {@link Simulation#run(Strategy, RoundLoopConfig, RoundListener,
+   * dev.starling.server.CheckpointStore, dev.starling.server.RunState)}.
+   */
+  public RoundLoop.Result run(RoundListener listener, dev.starling.server.CheckpointStore store,
+      dev.starling.server.RunState from) {
+    return simulation.run(strategy, loop, listener, store, from);
+  }
+
+  /** What a checkpoint of this run records and a resume checks. */
+  public java.util.Map<String, String> checkpointMetadata() {
+    return simulation.checkpointMetadata(strategy);
+  }
+
   @Override
   public void close() {
     simulation.close();

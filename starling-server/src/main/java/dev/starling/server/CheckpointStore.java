@@ -48,13 +48,14 @@ import java.util.zip.CheckedOutputStream;
  * checkpoint that reads back intact; a torn or corrupted newest file (CRC mismatch, truncation) is
  * logged and the previous one is used.
  *
- * <p>Format version 2 (version 1 files, whose round records have no failure reason, are still read),
- * integers big-endian:
+ * <p>Format version 3 (versions 1 and 2 are still read: version 1 round records have no failure
+ * reason, and neither has client states), integers big-endian:
  * <pre>
  *   magic "STRLCKPT", version int32, round int32,
  *   metadata: int32 n, n x (key UTF, value UTF); clients: int32 n, n x UTF;
  *   history: int32 n, n x round record (see source); global model, strategy state: tensor lists
  *   (int32 n, n x (name UTF, rank int32, dims int32..., values float32 little-endian));
+ *   client states (version 3): int32 n, n x (client id UTF, tensor list), sorted by client id;
  *   crc32 int64 of every byte before it.
  * </pre>
  * Thread-safe for one writer.
@@ -62,7 +63,7 @@ import java.util.zip.CheckedOutputStream;
 public final class CheckpointStore {
   /** Checkpoints kept: the latest and one fallback. */
   public static final int KEEP = 2;
-  public static final int VERSION = 2;
+  public static final int VERSION = 3;
 
   private static final System.Logger LOG = System.getLogger(CheckpointStore.class.getName());
   private static final byte[] MAGIC = {'S', 'T', 'R', 'L', 'C', 'K', 'P', 'T'};
@@ -202,6 +203,34 @@ public final class CheckpointStore {
     return Optional.empty();
   }
 
+  /**
+   * Where a run that resumes only when asked to (as {@code simulate --resume} does) starts: with
+   * {@code resume}, the latest intact checkpoint, refusing if the directory holds none; without, round 1,
+   * refusing if the directory already holds checkpoints (they belong to another run, which a new run
+   * would silently overwrite). Refusals are {@link FlException}s ({@link ErrorCode#FAILED_PRECONDITION})
+   * saying what to do; unreadable checkpoints are refused as by {@link #latest()}.
+   */
+  public Optional<RunState> startingPoint(boolean resume) {
+    List<Path> files;
+    try {
+      files = checkpoints();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list checkpoints in " + dir + ": " + e.getMessage(), e);
+    }
+    if (!resume) {
+      if (!files.isEmpty()) {
+        throw new FlException(ErrorCode.FAILED_PRECONDITION, dir + " already holds checkpoints of a run (newest "
+            + files.get(0).getFileName() + "): resume it, or choose another checkpoint directory for a new run");
+      }
+      return Optional.empty();
+    }
+    Optional<RunState> s = latest();
+    if (s.isEmpty()) {
+      throw new FlException(ErrorCode.FAILED_PRECONDITION, "nothing to resume: " + dir + " holds no checkpoint");
+    }
+    return s;
+  }
+
   /** Reads one checkpoint file; throws {@link FlException} DATA-corruption errors naming the file. */
   public static RunState read(Path file) throws IOException {
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
@@ -230,6 +259,11 @@ public final class CheckpointStore {
     }
     writeTensors(out, s.global());
     writeTensors(out, s.strategyState());
+    out.writeInt(s.clientStates().size());
+    for (Map.Entry<String, ParameterSet> e : s.clientStates().entrySet()) {
+      out.writeUTF(e.getKey());
+      writeTensors(out, e.getValue());
+    }
     out.flush();
     new DataOutputStream(raw).writeLong(crc.getValue());
   }
@@ -298,7 +332,7 @@ public final class CheckpointStore {
         throw corrupt(source, "not a Starling checkpoint (bad magic)");
       }
       int version = in.readInt();
-      if (version != 1 && version != VERSION) {
+      if (version < 1 || version > VERSION) {
         throw corrupt(source, "checkpoint format version " + version + ", this build reads 1 to " + VERSION);
       }
       int round = in.readInt();
@@ -316,6 +350,15 @@ public final class CheckpointStore {
       }
       ParameterSet global = readTensors(in, source);
       ParameterSet state = readTensors(in, source);
+      Map<String, ParameterSet> clientStates = new LinkedHashMap<>();
+      if (version >= 3) {
+        for (int i = 0, n = count(in, source); i < n; i++) {
+          String id = in.readUTF();
+          if (clientStates.put(id, readTensors(in, source)) != null) {
+            throw corrupt(source, "client " + id + " has two states");
+          }
+        }
+      }
       long expected = crc.getValue();
       long stored = new DataInputStream(raw).readLong();
       if (stored != expected) {
@@ -325,7 +368,7 @@ public final class CheckpointStore {
       if (raw.read() != -1) {
         throw corrupt(source, "trailing bytes after the checksum");
       }
-      return new RunState(round, global, state, history, clients, meta);
+      return new RunState(round, global, state, history, clients, meta, clientStates);
     } catch (EOFException e) {
       throw corrupt(source, "truncated (torn write?)");
     } catch (IllegalArgumentException e) {

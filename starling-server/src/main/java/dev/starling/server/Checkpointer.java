@@ -11,7 +11,8 @@ import java.util.function.Supplier;
 
 /**
  * A {@link RoundListener} that writes a checkpoint after every completed round: the global model, the
- * round number, the strategy's state, the metrics history and the client registry. Runs on the round
+ * round number, the strategy's state, the metrics history, the client registry and, where clients live in
+ * this process, their state. Runs on the round
  * loop's thread between rounds, so the snapshot is consistent. Pass the outermost strategy the loop
  * runs (decorators forward {@link Strategy#saveState()}).
  */
@@ -20,18 +21,30 @@ public final class Checkpointer implements RoundListener {
   private final Strategy strategy;
   private final Supplier<? extends Collection<String>> clients;
   private final Map<String, String> metadata;
+  private final Supplier<Map<String, ParameterSet>> clientStates;
 
+  /** A checkpointer for a server whose clients keep their own state (a networked server). */
   public Checkpointer(CheckpointStore store, Strategy strategy, Supplier<? extends Collection<String>> clients,
       Map<String, String> metadata) {
+    this(store, strategy, clients, metadata, Map::of);
+  }
+
+  /**
+   * A checkpointer that also stores the state of clients held in this process ({@link RunState#clientStates()}),
+   * as a simulation's virtual clients are.
+   */
+  public Checkpointer(CheckpointStore store, Strategy strategy, Supplier<? extends Collection<String>> clients,
+      Map<String, String> metadata, Supplier<Map<String, ParameterSet>> clientStates) {
     this.store = Objects.requireNonNull(store, "store");
     this.strategy = Objects.requireNonNull(strategy, "strategy");
     this.clients = Objects.requireNonNull(clients, "clients");
     this.metadata = Map.copyOf(metadata);
+    this.clientStates = Objects.requireNonNull(clientStates, "clientStates");
   }
 
   @Override
   public void onRoundCommitted(int round, ParameterSet global, History history) {
     List<String> ids = new ArrayList<>(clients.get());
-    store.write(new RunState(round, global, strategy.saveState(), history.rounds(), ids, metadata));
+    store.write(new RunState(round, global, strategy.saveState(), history.rounds(), ids, metadata, clientStates.get()));
   }
 }

@@ -53,4 +53,13 @@ public interface StopCondition {
           : Optional.empty();
     };
   }
+
+  /**
+   * The {@code --plateau ROUNDS} stop of {@code simulate} and of the server (config {@code plateau}): the
+   * clients' mean training loss ({@code train_loss}) has not improved by more than 1e-4 on its best value
+   * for {@code rounds} consecutive rounds.
+   */
+  static StopCondition trainLossPlateau(int rounds) {
+    return plateau("train_loss", rounds, 1e-4, false);
+  }
 }

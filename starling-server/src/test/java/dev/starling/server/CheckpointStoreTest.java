@@ -96,7 +96,7 @@ class CheckpointStoreTest {
     store.write(state(1));
     Path latest = store.write(state(2));
     byte[] all = Files.readAllBytes(latest);
-    all[all.length - 10] ^= 0x10; // inside the last float of the strategy state (the CRC is the last 8 bytes)
+    all[all.length - 14] ^= 0x10; // inside the last float of the strategy state (then the client-state count, the CRC)
     Files.write(latest, all);
     assertThatThrownBy(() -> CheckpointStore.read(latest)).hasMessageContaining("CRC mismatch");
     assertThat(store.latest().orElseThrow().round()).isEqualTo(1);

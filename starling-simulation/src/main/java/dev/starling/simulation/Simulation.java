@@ -8,7 +8,12 @@ import dev.starling.data.Dataset;
 import dev.starling.data.Standardizer;
 import dev.starling.learners.Evaluation;
 import dev.starling.learners.ModelSpec;
+import dev.starling.server.CheckpointStore;
+import dev.starling.server.Checkpointer;
 import dev.starling.server.ClientPool;
+import dev.starling.server.History;
+import dev.starling.server.RoundRecord;
+import dev.starling.server.RunState;
 import dev.starling.server.FoldOrder;
 import dev.starling.server.RoundListener;
 import dev.starling.server.RoundLoop;
@@ -23,6 +28,9 @@ import dev.starling.simulation.adversary.Adversity;
 import dev.starling.simulation.adversary.DetectionAudit;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Set;
 import java.util.List;
 import java.util.Objects;
@@ -151,6 +159,22 @@ public final class Simulation implements AutoCloseable {
    * seed and {@link FoldOrder#SELECTION} for reproducibility.
    */
   public RoundLoop.Result run(Strategy strategy, RoundLoopConfig loopConfig, RoundListener listener) {
+    return run(strategy, loopConfig, listener, null, null);
+  }
+
+  /**
+   * Runs the round loop, writing a checkpoint to {@code store} after every round (null: none) and
+   * resuming from {@code from} (null: start at round 1). A checkpoint holds the global model, the
+   * strategy's state (server optimiser moments, SCAFFOLD's control variate, the privacy budget spent),
+   * the history and every virtual client's own state (SCAFFOLD's client control variates, error-feedback
+   * residuals, sub-model bookkeeping), so a run resumed with the same configuration and seed is
+   * bit-for-bit the run that was not interrupted (everything random is derived from (seed, round,
+   * client); only {@link RoundRecord#seconds()} differs). {@code from} must come from a simulation with
+   * the same model, seed, clients, partition and strategy ({@link #checkpointMetadata}), else
+   * {@link dev.starling.core.error.FlException} FAILED_PRECONDITION names what differs.
+   */
+  public RoundLoop.Result run(Strategy strategy, RoundLoopConfig loopConfig, RoundListener listener, CheckpointStore store,
+      RunState from) {
     ModelSpec spec = config.model();
     // one set of codec interceptors for all clients: the broadcast is encoded once per round, not per client
     List<TrainInterceptor> codecs = config.communication().interceptors(config.seed());
@@ -165,8 +189,88 @@ public final class Simulation implements AutoCloseable {
     RoundLoopConfig cfg = new RoundLoopConfig(loopConfig.rounds(), loopConfig.fractionFit(), loopConfig.minFitClients(),
         loopConfig.minAvailableClients(), loopConfig.minSuccessfulClients(), loopConfig.fractionEvaluate(),
         loopConfig.roundTimeout(), loopConfig.availabilityTimeout(), loopConfig.stopConditions(),
-        loopConfig.trainDefaults(), config.seed(), FoldOrder.SELECTION, loopConfig.roundRetries());
-    return new RoundLoop(evaluated, ClientPool.of(clients), cfg, listener).run(initialParameters());
+        loopConfig.trainDefaults(), config.seed(), FoldOrder.SELECTION, loopConfig.roundRetries(),
+        loopConfig.maxExamplesPerClient());
+    Map<String, String> meta = checkpointMetadata(strategy);
+    if (from != null) {
+      from.checkMetadata(meta, store == null ? "the given checkpoint" : store.directory().toString());
+      restoreClientStates(from.clientStates());
+    }
+    RoundListener all = listener;
+    if (store != null) {
+      List<String> ids = clients.stream().map(c -> c.id().value()).toList();
+      all = both(listener, new Checkpointer(store, evaluated, () -> ids, meta, this::clientStates));
+    }
+    return new RoundLoop(evaluated, ClientPool.of(clients), cfg, all).run(initialParameters(), from);
+  }
+
+  /**
+   * What a checkpoint of this simulation records about the run, and a resume checks: model, seed, number
+   * of clients, partition, training rows and the strategy's description.
+   */
+  public Map<String, String> checkpointMetadata(Strategy strategy) {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("run", "simulation");
+    m.put("model", config.model().id());
+    m.put("seed", Long.toString(config.seed()));
+    m.put("clients", Integer.toString(clients.size()));
+    m.put("partition", config.partitioner().describe());
+    m.put("train_rows", Integer.toString(clients.stream().mapToInt(c -> c.data().size()).sum()));
+    m.put("strategy", strategy.describe());
+    return m;
+  }
+
+  /** Each virtual client's own state ({@link dev.starling.core.learner.ClientState#snapshot()}), by client id; clients holding none are left out. */
+  public Map<String, ParameterSet> clientStates() {
+    Map<String, ParameterSet> out = new TreeMap<>();
+    for (VirtualClient c : clients) {
+      ParameterSet s = c.stateSnapshot();
+      if (s.count() > 0) {
+        out.put(c.id().value(), s);
+      }
+    }
+    return out;
+  }
+
+  private void restoreClientStates(Map<String, ParameterSet> states) {
+    Map<String, VirtualClient> byId = new LinkedHashMap<>();
+    clients.forEach(c -> byId.put(c.id().value(), c));
+    for (Map.Entry<String, ParameterSet> e : states.entrySet()) {
+      VirtualClient c = byId.get(e.getKey());
+      if (c == null) {
+        throw new FlException(ErrorCode.FAILED_PRECONDITION, "the checkpoint holds state of client " + e.getKey()
+            + ", which this simulation of " + clients.size() + " clients does not have");
+      }
+      c.restoreState(e.getValue());
+    }
+  }
+
+  private static RoundListener both(RoundListener a, RoundListener b) {
+    return new RoundListener() {
+      @Override
+      public void onRoundStart(int round, int clientsSelected) {
+        a.onRoundStart(round, clientsSelected);
+        b.onRoundStart(round, clientsSelected);
+      }
+
+      @Override
+      public void onClientDone(int round, ClientId client, boolean success) {
+        a.onClientDone(round, client, success);
+        b.onClientDone(round, client, success);
+      }
+
+      @Override
+      public void onRoundEnd(RoundRecord record) {
+        a.onRoundEnd(record);
+        b.onRoundEnd(record);
+      }
+
+      @Override
+      public void onRoundCommitted(int round, ParameterSet global, History history) {
+        a.onRoundCommitted(round, global, history);
+        b.onRoundCommitted(round, global, history);
+      }
+    };
   }
 
   @Override

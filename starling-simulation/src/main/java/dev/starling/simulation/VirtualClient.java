@@ -113,6 +113,17 @@ public final class VirtualClient implements ClientProxy {
     return s;
   }
 
+  /** A copy of the client's persistent state for a checkpoint (empty if it holds none). */
+  ParameterSet stateSnapshot() {
+    ClientState s = state;
+    return s == null ? ParameterSet.of() : s.snapshot();
+  }
+
+  /** Replaces the client's persistent state with a {@link #stateSnapshot()} from a checkpoint. */
+  void restoreState(ParameterSet snapshot) {
+    state().restore(snapshot);
+  }
+
   /** The client's index in the simulation. */
   public int index() {
     return index;

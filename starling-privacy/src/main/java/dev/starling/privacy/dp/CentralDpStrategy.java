@@ -157,7 +157,8 @@ public final class CentralDpStrategy extends ForwardingStrategy implements Priva
 
       @Override
       public AggregateResult finish(List<ClientFailure> failures) {
-        GaussianNoise.of(c, updateNoiseMultiplier(), sum.length).addTo(sum, noise);
+        RandomSource rng = roundNoise(noise, round);
+        GaussianNoise.of(c, updateNoiseMultiplier(), sum.length).addTo(sum, rng);
         for (int i = 0; i < sum.length; i++) {
           sum[i] /= perRound;
         }
@@ -169,7 +170,7 @@ public final class CentralDpStrategy extends ForwardingStrategy implements Priva
         if (config.adaptive()) {
           double sigmaB = perRound / 20.0;
           double[] count = {withinBound};
-          GaussianNoise.of(1, sigmaB, 1).addTo(count, noise); // the count moves by at most 1 per client
+          GaussianNoise.of(1, sigmaB, 1).addTo(count, rng); // the count moves by at most 1 per client
           double b = count[0] / perRound;
           clipNorm = c * Math.exp(-config.clipLearningRate() * (b - config.targetQuantile()));
         }
@@ -185,8 +186,9 @@ public final class CentralDpStrategy extends ForwardingStrategy implements Priva
 
   /**
    * The delegate's state plus this decorator's: releases so far and the (adaptive) clip norm, exactly.
-   * The budget resumes where the checkpoint left it; a seeded noise source restarts its stream (secure
-   * noise, the default, has none to restore).
+   * The budget resumes where the checkpoint left it. A seeded noise source is drawn from per round
+   * ({@link #roundNoise}), so a resumed seeded run adds the noise the uninterrupted run would have
+   * (secure noise, the default, has nothing to restore).
    */
   @Override
   public ParameterSet saveState() {
@@ -209,6 +211,15 @@ public final class CentralDpStrategy extends ForwardingStrategy implements Priva
       }
     }
     super.restoreState(ParameterSet.of(parts.get(1)));
+  }
+
+  /**
+   * The noise of round {@code round}: a seeded source's child stream for the round, so that the noise of
+   * a round does not depend on the rounds run before it in this process (a run resumed from a checkpoint
+   * draws what the uninterrupted run drew); a secure source as it is.
+   */
+  public static RandomSource roundNoise(RandomSource noise, int round) {
+    return noise.isSecure() ? noise : noise.derive(round);
   }
 
   @Override

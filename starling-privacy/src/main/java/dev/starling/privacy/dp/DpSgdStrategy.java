@@ -168,6 +168,56 @@ public final class DpSgdStrategy extends ForwardingStrategy implements PrivateSt
     return Optional.empty();
   }
 
+  private static final String STATE_PREFIX = "dp.sgd.";
+  private static final String CLIENT_PREFIX = STATE_PREFIX + "client/";
+
+  /**
+   * The delegate's state plus the accounting: for every client that took part, its DP-SGD steps so far,
+   * its dataset size and its last round's steps ({@code dp.sgd.client/ID}), and the epsilon reported.
+   * Restored after {@link #prepare}, a resumed run's epsilon goes on from where it stopped rather than
+   * from 0 (which would spend the budget twice).
+   */
+  @Override
+  public ParameterSet saveState() {
+    List<dev.starling.core.tensor.Tensor> out = new java.util.ArrayList<>();
+    out.add(StateTensors.ofDouble(STATE_PREFIX + "epsilon", epsilon));
+    new java.util.TreeMap<>(stepsAndSize).forEach((id, s) -> {
+      float[] f = new float[12];
+      for (int k = 0; k < 3; k++) {
+        System.arraycopy(StateTensors.ofLong("x", s[k]).data(), 0, f, 4 * k, 4);
+      }
+      out.add(dev.starling.core.tensor.Tensor.of(CLIENT_PREFIX + id.value(), f, 12));
+    });
+    out.addAll(super.saveState().tensors());
+    return ParameterSet.of(out);
+  }
+
+  @Override
+  public void restoreState(ParameterSet saved) {
+    List<List<dev.starling.core.tensor.Tensor>> parts = StateTensors.split(saved, STATE_PREFIX);
+    stepsAndSize.clear();
+    for (dev.starling.core.tensor.Tensor t : parts.get(0)) {
+      if (t.name().equals(STATE_PREFIX + "epsilon")) {
+        epsilon = StateTensors.doubleOf(t);
+      } else if (t.name().startsWith(CLIENT_PREFIX) && t.size() == 12) {
+        long[] s = new long[3];
+        for (int k = 0; k < 3; k++) {
+          s[k] = StateTensors.longOf(dev.starling.core.tensor.Tensor.of("x", java.util.Arrays.copyOfRange(t.data(), 4 * k,
+              4 * k + 4), 4));
+        }
+        stepsAndSize.put(new ClientId(t.name().substring(CLIENT_PREFIX.length())), s);
+      } else {
+        throw new IllegalArgumentException(describe() + ": unexpected state tensor '" + t.name() + "'");
+      }
+    }
+    super.restoreState(ParameterSet.of(parts.get(1)));
+  }
+
+  /** The largest per-client epsilon so far (0 before the first round). */
+  public double epsilon() {
+    return epsilon;
+  }
+
   @Override
   public String describe() {
     return String.format(Locale.ROOT, "DpSgd(C=%s, z=%s, delta=%s, accountant=%s%s) <- %s", settings.clipNorm(),

@@ -8,12 +8,12 @@ import java.util.List;
 /**
  * Exact scalars in a checkpoint's float tensors: a long (or a double's raw bits) as four 16-bit pieces,
  * each exactly representable as a float, so no rounding and no NaN canonicalisation touches them.
- * Stateless.
+ * Stateless. Public for the privacy decorators in other packages of this module; not an API.
  */
-final class StateTensors {
+public final class StateTensors {
   private StateTensors() {}
 
-  static Tensor ofLong(String name, long v) {
+  public static Tensor ofLong(String name, long v) {
     float[] f = new float[4];
     for (int i = 0; i < 4; i++) {
       f[i] = (float) ((v >>> (16 * i)) & 0xFFFF);
@@ -21,7 +21,7 @@ final class StateTensors {
     return Tensor.of(name, f, 4);
   }
 
-  static long longOf(Tensor t) {
+  public static long longOf(Tensor t) {
     float[] f = t.data();
     if (f.length != 4) {
       throw new IllegalArgumentException("state tensor '" + t.name() + "' has " + f.length + " values, expected 4");
@@ -33,16 +33,16 @@ final class StateTensors {
     return v;
   }
 
-  static Tensor ofDouble(String name, double v) {
+  public static Tensor ofDouble(String name, double v) {
     return ofLong(name, Double.doubleToRawLongBits(v));
   }
 
-  static double doubleOf(Tensor t) {
+  public static double doubleOf(Tensor t) {
     return Double.longBitsToDouble(longOf(t));
   }
 
   /** Splits {@code saved} into the tensors named with {@code prefix} (index 0) and the rest (index 1). */
-  static List<List<Tensor>> split(ParameterSet saved, String prefix) {
+  public static List<List<Tensor>> split(ParameterSet saved, String prefix) {
     List<Tensor> mine = new ArrayList<>();
     List<Tensor> rest = new ArrayList<>();
     for (Tensor t : saved) {

@@ -266,7 +266,8 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
         int n = unmaskFailed ? 0 : maskedBy.size();
         double denominator = Math.max(1, n);
         if (dp != null) {
-          GaussianNoise.of(dp.clipNorm(), dp.noiseMultiplier(), sum.length).addTo(sum, noise);
+          GaussianNoise.of(dp.clipNorm(), dp.noiseMultiplier(), sum.length).addTo(sum,
+              dev.starling.privacy.dp.CentralDpStrategy.roundNoise(noise, round));
           denominator = perRound;
           tracker.record();
         }
@@ -290,6 +291,33 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
         return new AggregateResult(r.parameters(), out.build(), r.verdicts());
       }
     };
+  }
+
+  private static final String STATE_PREFIX = "secagg.dp.";
+
+  /** The delegate's state, plus the central DP releases so far when this instance adds central DP noise. */
+  @Override
+  public ParameterSet saveState() {
+    if (tracker == null) {
+      return super.saveState();
+    }
+    List<dev.starling.core.tensor.Tensor> out = new ArrayList<>();
+    out.add(dev.starling.privacy.dp.StateTensors.ofLong(STATE_PREFIX + "steps", tracker.steps()));
+    out.addAll(super.saveState().tensors());
+    return ParameterSet.of(out);
+  }
+
+  /** Restores {@link #saveState()} after {@link #prepare}: with central DP, the budget already spent. */
+  @Override
+  public void restoreState(ParameterSet saved) {
+    List<List<dev.starling.core.tensor.Tensor>> parts = dev.starling.privacy.dp.StateTensors.split(saved, STATE_PREFIX);
+    for (dev.starling.core.tensor.Tensor t : parts.get(0)) {
+      if (tracker == null || !t.name().equals(STATE_PREFIX + "steps")) {
+        throw new IllegalArgumentException(describe() + ": unexpected state tensor '" + t.name() + "'");
+      }
+      tracker.restore(dev.starling.privacy.dp.StateTensors.longOf(t));
+    }
+    super.restoreState(ParameterSet.of(parts.get(1)));
   }
 
   @Override

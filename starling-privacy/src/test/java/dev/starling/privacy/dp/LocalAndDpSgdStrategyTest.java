@@ -64,4 +64,29 @@ class LocalAndDpSgdStrategyTest {
         .isInstanceOfSatisfying(FlException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BUDGET_EXHAUSTED))
         .hasMessageContaining("50 examples");
   }
+
+  @Test
+  void dpSgd_budgetSurvivesACheckpoint_epsilonGoesOnInsteadOfRestarting() {
+    DpSgdStrategy original = new DpSgdStrategy(new FedAvg(), new DpSgdSettings(1.0, 1.0, false), new RdpAccountant(), 1e-5,
+        OptionalDouble.of(50));
+    original.prepare(new RoundPlan(2, 2));
+    original.configureTrain(1, ClientId.ofIndex(0), TrainConfig.builder().batchSize(10).build());
+    Aggregation a = original.beginAggregation(1, GLOBAL);
+    a.accept(new ClientId("alice/phone 1"), new TrainResult(GLOBAL, 100, 10, Metrics.empty()));
+    a.accept(ClientId.ofIndex(1), new TrainResult(GLOBAL, 20, 2, Metrics.empty()));
+    double eps1 = a.finish(List.of()).metrics().getOrNaN("epsilon");
+
+    DpSgdStrategy resumed = new DpSgdStrategy(new FedAvg(), new DpSgdSettings(1.0, 1.0, false), new RdpAccountant(), 1e-5,
+        OptionalDouble.of(50));
+    resumed.prepare(new RoundPlan(2, 2));
+    resumed.configureTrain(2, ClientId.ofIndex(0), TrainConfig.builder().batchSize(10).build());
+    resumed.restoreState(original.saveState());
+    assertThat(resumed.epsilon()).isEqualTo(eps1).isPositive();
+    assertThat(resumed.budgetExhausted()).isEqualTo(original.budgetExhausted());
+    Aggregation b = resumed.beginAggregation(2, GLOBAL);
+    b.accept(ClientId.ofIndex(1), new TrainResult(GLOBAL, 20, 2, Metrics.empty()));
+    // client 1 has now taken 4 steps at q = 0.5: the epsilon of 4 steps, not of 2 as a fresh start would say
+    assertThat(b.finish(List.of()).metrics().getOrNaN("epsilon"))
+        .isEqualTo(Math.max(eps1, new RdpAccountant().epsilon(0.5, 1.0, 4, 1e-5)));
+  }
 }

@@ -74,6 +74,8 @@ public final class FederationClient implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicLong bytesReceived = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong bytesSentBefore = new java.util.concurrent.atomic.AtomicLong();
   private volatile Outbox<ClientMessage> currentOut;
+  private volatile ClientStateFile stateFile;
+  private volatile String runId = "";
 
   public FederationClient(ClientSettings settings, Trainer.Factory factory) {
     this.settings = settings;
@@ -108,6 +110,18 @@ public final class FederationClient implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read TLS files: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Keeps the trainer's own state ({@link Trainer#saveState()}: SCAFFOLD's client control variate, an
+   * error-feedback residual) in a {@link ClientStateFile} in {@code dir}, written atomically after every
+   * training job and loaded when the trainer is built, so a restarted client process continues with it.
+   * A state file of another run or client makes the client leave with FAILED_PRECONDITION, as a privacy
+   * mismatch does. Call before {@link #run()}.
+   */
+  public FederationClient persistStateIn(java.nio.file.Path dir) {
+    this.stateFile = new ClientStateFile(dir, settings.clientId());
+    return this;
   }
 
   /** Tasks completed (trained or evaluated) over all sessions. */
@@ -275,7 +289,18 @@ public final class FederationClient implements AutoCloseable {
           var w = m.getWelcome();
           if (trainer == null) {
             try {
-              trainer = factory.create(w.getModel(), w.getStrategy(), w.getClientDp(), w.getClientDpSeededNoise());
+              Trainer t = factory.create(w.getModel(), w.getStrategy(), w.getClientDp(), w.getClientDpSeededNoise());
+              ClientStateFile f = stateFile;
+              if (f != null) {
+                var saved = f.load(w.getRunId());
+                if (saved.isPresent()) {
+                  t.restoreState(saved.get().state());
+                  LOG.log(Level.INFO, "client {0}: restored its state after round {1} from {2}", new Object[] {
+                      settings.clientId(), saved.get().round(), f.path()});
+                }
+              }
+              runId = w.getRunId();
+              trainer = t;
             } catch (FlException e) {
               // this client cannot take part as the server requires (e.g. its privacy): leave for good
               LOG.log(Level.WARNING, "client {0}: cannot join run {1}: {2}", new Object[] {settings.clientId(), w.getRunId(),
@@ -359,6 +384,7 @@ public final class FederationClient implements AutoCloseable {
           try {
             boolean finished = new SecAggTask(h, global, mailboxes.get(h.getTaskId()), out, settings.chunkValues(),
                 h.getRound() == dropBeforeUnmaskRound, maskedInputsSent::incrementAndGet).run(g -> trainer.fit(g, cfg));
+            persistState(h.getRound());
             if (!finished) {
               Runnable action = dropAction;
               if (action != null) {
@@ -374,6 +400,7 @@ public final class FederationClient implements AutoCloseable {
         } else {
           TrainConfig cfg = Convert.config(h.getRound(), h.getTrain(), down);
           TrainResult r = trainer.fit(global, cfg);
+          persistState(h.getRound());
           sendUpdate(h, r);
         }
         tasksDone.incrementAndGet();
@@ -382,6 +409,14 @@ public final class FederationClient implements AutoCloseable {
         ErrorCode code = e instanceof FlException fe ? fe.code() : ErrorCode.UNKNOWN;
         out.send(ClientMessage.newBuilder().setTaskFailed(TaskFailed.newBuilder().setTaskId(h.getTaskId())
             .setCode(code.name()).setMessage(String.valueOf(e.getMessage()))).build());
+      }
+    }
+
+    /** Saves the trainer's state after a training job of {@code round}, if this client persists it. */
+    private void persistState(int round) {
+      ClientStateFile f = stateFile;
+      if (f != null) {
+        f.save(runId, round, trainer.saveState());
       }
     }
 

@@ -13,6 +13,23 @@ public interface Trainer {
 
   EvalResult evaluate(ParameterSet global);
 
+  /**
+   * What this trainer keeps between jobs on its own side ({@link dev.starling.core.learner.ClientState#snapshot()}:
+   * SCAFFOLD's client control variate, an error-feedback residual), for a client that persists it across
+   * restarts ({@link FederationClient#persistStateIn}). Default: none.
+   */
+  default ParameterSet saveState() {
+    return ParameterSet.of();
+  }
+
+  /** Restores a {@link #saveState()} snapshot before the first job. Default: accepts only an empty one. */
+  default void restoreState(ParameterSet state) {
+    if (state.count() != 0) {
+      throw new FlException(ErrorCode.FAILED_PRECONDITION, "this client's trainer keeps no state, but the state file has "
+          + state.names());
+    }
+  }
+
   /** Builds the trainer once the server has said which model and strategy the run uses. */
   @FunctionalInterface
   interface Factory {
