@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "starling", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Federated and decentralized model training on the JVM.",
     subcommands = {SimulateCommand.class, EvaluateCommand.class, PredictCommand.class, BenchCommand.class, ServerCommand.class, ClientCommand.class,
+        ReportCommand.class,
         PrivacyCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
