@@ -48,7 +48,7 @@
         var label = multi ? (chart.series.length > 1 ? run.name + " \u00b7 " + s.label : run.name) : s.label;
         cols.push(col);
         series.push({
-          label: label, stroke: color, width: 2, dash: multi ? DASHES[si % DASHES.length] : [],
+          label: label, key: s.label, run: run.name, dashIndex: si, stroke: color, width: 2, dash: multi ? DASHES[si % DASHES.length] : [],
           spanGaps: true, points: { size: 5, fill: color },
           value: function (u, v) { return v == null ? "\u2013" : fmt(v); }
         });
@@ -60,6 +60,31 @@
     div.innerHTML = "<h3></h3>" + (chart.note ? "<p class='note'></p>" : "");
     div.querySelector("h3").textContent = chart.title;
     if (chart.note) div.querySelector(".note").textContent = chart.note;
+    if (multi) {
+      // runs are told apart by colour (see the header); the key names the line styles of this chart's series
+      var used = {}, runsShown = {};
+      series.slice(1).forEach(function (s) { used[s.key] = s.dashIndex; runsShown[s.run] = s.stroke; });
+      var keys = Object.keys(used);
+      var key = document.createElement("p");
+      key.className = "key";
+      Object.keys(runsShown).forEach(function (name) {
+        var span = document.createElement("span");
+        span.innerHTML = "<i class='swatch' style='background:" + runsShown[name] + "'></i>";
+        span.appendChild(document.createTextNode(name));
+        key.appendChild(span);
+      });
+      div.appendChild(key);
+      if (keys.length > 1) {
+        keys.forEach(function (k) {
+          var span = document.createElement("span");
+          var d = DASHES[used[k] % DASHES.length];
+          span.innerHTML = "<svg width='26' height='8'><line x1='1' y1='4' x2='25' y2='4' stroke='#555' stroke-width='2'"
+              + (d.length ? " stroke-dasharray='" + d.join(",") + "'" : "") + "/></svg>";
+          span.appendChild(document.createTextNode(k));
+          key.appendChild(span);
+        });
+      }
+    }
     container.appendChild(div);
     var width = Math.max(280, div.clientWidth - 20);
     var opts = {
@@ -71,7 +96,7 @@
         { size: 64, values: function (u, ticks) { return ticks.map(fmt); } }
       ],
       cursor: { drag: { x: true, y: false } },
-      legend: { live: true }
+      legend: { show: !multi, live: true }
     };
     var plot = new uPlot(opts, cols, div);
     window.addEventListener("resize", function () { plot.setSize({ width: Math.max(280, div.clientWidth - 20), height: opts.height }); });
