@@ -43,8 +43,9 @@ public final class PrometheusRoundMetrics implements RoundListener {
   private final Counter bytesDown;
   private final Counter failures;
   private final Counter flagged;
-  private final Gauge epsilon;
-  private final Gauge delta;
+  private final PrometheusRegistry registry;
+  private volatile Gauge epsilon;
+  private volatile Gauge delta;
   private final Gauge metric;
 
   /** Registers the metrics in {@code registry}, without {@code clients_connected}. */
@@ -74,8 +75,7 @@ public final class PrometheusRoundMetrics implements RoundListener {
     flagged = Counter.builder().name("starling_clients_flagged_total")
         .help("Clients a robust aggregation rule rejected, down-weighted or clipped, by action").labelNames("action")
         .register(registry);
-    epsilon = Gauge.builder().name("starling_epsilon").help("Differential privacy spent so far (epsilon)").register(registry);
-    delta = Gauge.builder().name("starling_delta").help("Differential privacy delta of the reported epsilon").register(registry);
+    this.registry = registry;
     metric = Gauge.builder().name("starling_round_metric").help("Other metrics of the last round that ended, by name")
         .labelNames("name").register(registry);
     if (connectedClients != null) {
@@ -110,8 +110,20 @@ public final class PrometheusRoundMetrics implements RoundListener {
         continue;
       }
       switch (e.getKey()) {
-        case "epsilon" -> epsilon.set(v);
-        case "delta" -> delta.set(v);
+        case "epsilon" -> {
+          if (epsilon == null) { // registered with the first value, so a run without DP shows no epsilon rather than 0
+            epsilon = Gauge.builder().name("starling_epsilon").help("Differential privacy spent so far (epsilon)")
+                .register(registry);
+          }
+          epsilon.set(v);
+        }
+        case "delta" -> {
+          if (delta == null) {
+            delta = Gauge.builder().name("starling_delta").help("Differential privacy delta of the reported epsilon")
+                .register(registry);
+          }
+          delta.set(v);
+        }
         default -> metric.labelValues(e.getKey()).set(v);
       }
     }
