@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
 @Command(name = "starling", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Federated and decentralized model training on the JVM.",
     subcommands = {SimulateCommand.class, EvaluateCommand.class, PredictCommand.class, BenchCommand.class, ServerCommand.class, ClientCommand.class,
+        ReportCommand.class,
         PrivacyCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
@@ -20,12 +21,37 @@ public final class Main implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
+  @CommandLine.Option(names = "--log-level", paramLabel = "LEVEL", scope = CommandLine.ScopeType.INHERIT,
+      description = "Log level: error, warn, info (default), debug or trace; one line per event on standard error.")
+  void logLevel(String level) {
+    try {
+      Logging.setLevel(level);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+  }
+
+  @CommandLine.Option(names = {"-q", "--quiet"}, scope = CommandLine.ScopeType.INHERIT, description = "Log warnings and errors only.")
+  void quiet(boolean on) {
+    if (on) {
+      Logging.setLevel("warn");
+    }
+  }
+
+  @CommandLine.Option(names = {"-v", "--verbose"}, scope = CommandLine.ScopeType.INHERIT, description = "Log debug messages too.")
+  void verbose(boolean on) {
+    if (on) {
+      Logging.setLevel("debug");
+    }
+  }
+
   public static void main(String[] args) {
     System.exit(execute(args));
   }
 
   /** Runs the command line and returns the exit code (for tests). */
   public static int execute(String... args) {
+    Logging.routeJulToSlf4j();
     CommandLine cl = new CommandLine(new Main());
     cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
       cmd.getErr().println(cmd.getColorScheme().errorText("error: " + describe(ex)));

@@ -30,7 +30,7 @@ final class NetConfig {
       "weight-decay", "seed", "target-accuracy", "target", "plateau", "heartbeat", "chunk-values", "max-update-values",
       "max-concurrent-uploads", "upload-wait", "upload-idle-timeout", "hello-timeout", "checkpoint-dir", "run-id", "secagg",
       "secagg-phase-timeout", "dp", "dp-sgd", "target-epsilon", "delta", "accountant", "dp-noise", "max-examples-per-client",
-      "discard-corrupt-checkpoints",
+      "discard-corrupt-checkpoints", "metrics-port", "metrics-host",
       // deprecated spellings, read as the setting of the same meaning
       "fraction-fit", "min-fit-clients");
 

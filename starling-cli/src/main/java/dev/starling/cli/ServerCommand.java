@@ -92,6 +92,10 @@ final class ServerCommand implements Callable<Integer> {
   @Option(names = "--port-file", paramLabel = "FILE", description = "Write the bound port to FILE once listening (for scripts and tests using --port 0).")
   Path portFile;
 
+  @Option(names = "--metrics-port", paramLabel = "P", description = "Serve Prometheus metrics at http://127.0.0.1:P/metrics"
+      + " (0 = any free port; config 'metrics-port', and 'metrics-host' to bind elsewhere).")
+  Integer metricsPort;
+
   @Option(names = "--report-heap", description = "Print this process's CPU time per round and the sampled peak heap at the end (measurements).")
   boolean reportHeap;
 
@@ -102,6 +106,11 @@ final class ServerCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     NetConfig c = new NetConfig(config);
+    Integer promPort = metricsPort != null ? metricsPort : c.has("metrics-port") ? c.integerIn("metrics-port", 0, 0, 65535,
+        "a TCP port") : null;
+    if (promPort != null && (promPort < 0 || promPort > 65535)) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--metrics-port must be in [0, 65535], got " + promPort);
+    }
     Path ckptDir = checkpointDir != null ? checkpointDir : c.has("checkpoint-dir") ? Path.of(c.str("checkpoint-dir", ".")) : null;
     if (modelOut != null) {
       RunChecks.requireWritableFile(spec.commandLine(), "--model-out", modelOut);
@@ -178,7 +187,9 @@ final class ServerCommand implements Callable<Integer> {
       unstarted.requireClientDp(c.str("dp", "").toLowerCase(Locale.ROOT), assembly.clientDp().get().seededNoise());
       out.printf(Locale.ROOT, "privacy   clients apply %s before sending; the server accounts the budget%n", c.str("dp", ""));
     }
-    try (FederationServer server = unstarted.start();
+    try (PrometheusEndpoint prom = promPort == null ? null : PrometheusEndpoint.start(c.str("metrics-host",
+             PrometheusEndpoint.DEFAULT_HOST), promPort, () -> unstarted.pool().available().size());
+         FederationServer server = unstarted.start();
          MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut)) {
       if (portFile != null) {
         Path tmp = portFile.resolveSibling(portFile.getFileName() + ".tmp");
@@ -230,6 +241,11 @@ final class ServerCommand implements Callable<Integer> {
       });
       if (metrics != null) {
         ls.add(metrics);
+      }
+      if (prom != null) {
+        ls.add(prom.listener());
+        out.printf(Locale.ROOT, "metrics   Prometheus at http://%s:%d/metrics%n", c.str("metrics-host", PrometheusEndpoint.DEFAULT_HOST),
+            prom.port());
       }
       if (store != null) {
         Map<String, String> meta = new LinkedHashMap<>();
