@@ -28,6 +28,9 @@ import dev.starling.privacy.secagg.SecureAggregationStrategy;
 import dev.starling.transport.grpc.server.FederationServer;
 import dev.starling.transport.grpc.server.SecAggSettings;
 import dev.starling.transport.grpc.server.ServerSettings;
+import dev.starling.transport.grpc.server.WireCompression;
+import dev.starling.compression.CodecChain;
+import dev.starling.compression.Codecs;
 import dev.starling.transport.grpc.wire.Payloads;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -119,6 +122,7 @@ final class ServerCommand implements Callable<Integer> {
     String modelId = c.str("model", "mlp:32");
     String strategySpec = c.str("strategy", "fedavg");
     Optional<SecAggSettings> secagg = secAgg(c);
+    WireCompression wire = wireCompression(c, seed, secagg.isPresent());
     Strategy strategy = privacy(c, Strategies.parse(strategySpec), seed, secagg.isPresent());
     if (secagg.isPresent()) {
       SecureAggregationStrategy.refuseIndividual(strategy); // before listening, let alone round 1
@@ -186,6 +190,10 @@ final class ServerCommand implements Callable<Integer> {
         out);
 
     FederationServer unstarted = new FederationServer(settings);
+    if (wire.active()) {
+      unstarted.compressTraffic(wire);
+      out.printf(Locale.ROOT, "wire      %s (clients send encoded updates)%n", wire.describe());
+    }
     if (strategy instanceof LocalDpStrategy ldp) {
       // before start(): no client may be welcomed without being told to add its noise
       unstarted.requireClientDp(c.str("dp", "").toLowerCase(Locale.ROOT), ldp.config().seededNoise());
@@ -324,6 +332,34 @@ final class ServerCommand implements Callable<Integer> {
     p.accountant = c.str("accountant", "rdp");
     p.noise = c.str("dp-noise", "secure");
     return p.wrap(s, seed, false);
+  }
+
+  /**
+   * {@code uplink-codec}, {@code downlink-codec} (specs as {@code simulate --uplink-codec/--downlink-codec})
+   * and {@code error-feedback = true|false}; refused with {@code secagg} (masked inputs are integers).
+   */
+  private static WireCompression wireCompression(NetConfig c, long seed, boolean secagg) {
+    CodecChain up = codec(c, "uplink-codec");
+    CodecChain down = codec(c, "downlink-codec");
+    boolean ef = flag(c, "error-feedback");
+    if (ef && up.lossless()) {
+      throw new IllegalArgumentException("config 'error-feedback = true' needs a lossy 'uplink-codec' (e.g. topk:0.01 or int8);"
+          + " uplink is " + up.describe());
+    }
+    WireCompression w = new WireCompression(up, ef, down, seed);
+    if (secagg && w.active()) {
+      throw new IllegalArgumentException("config 'uplink-codec'/'downlink-codec' cannot be combined with 'secagg' yet:"
+          + " secure aggregation sends masked integers, which the codecs do not compress");
+    }
+    return w;
+  }
+
+  private static CodecChain codec(NetConfig c, String key) {
+    try {
+      return Codecs.parse(c.str(key, "none"));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("config '" + key + "': " + e.getMessage(), e);
+    }
   }
 
   /** {@code secagg = DROPOUT[,MAXABS]} (MAXABS default 8, as {@code simulate --secagg}); phase timeout default 30 s. */

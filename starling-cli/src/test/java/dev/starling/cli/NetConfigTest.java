@@ -117,4 +117,20 @@ class NetConfigTest {
     assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("'chunk-values' must be an integer in [1, "
         + dev.starling.transport.grpc.wire.Payloads.MAX_CHUNK_VALUES + "]").contains("4 MiB").contains("2000000");
   }
+
+  @Test
+  void wireCodecKeysAreCheckedBeforeListening() throws Exception {
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int code = server(Files.writeString(dir.resolve("a.properties"), "model = flat:100\nuplink-codec = int9\n"), err);
+    assertThat(code).isNotZero();
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("config 'uplink-codec'").contains("int9");
+    err.reset();
+    code = server(Files.writeString(dir.resolve("b.properties"), "model = flat:100\nerror-feedback = true\n"), err);
+    assertThat(code).isNotZero();
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("'error-feedback = true' needs a lossy 'uplink-codec'");
+    err.reset();
+    code = server(Files.writeString(dir.resolve("c.properties"), "model = flat:100\nuplink-codec = int8\nsecagg = 0.3\n"), err);
+    assertThat(code).isNotZero();
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("cannot be combined with 'secagg'");
+  }
 }
