@@ -9,6 +9,7 @@ import dev.starling.privacy.dp.DpSgdStrategy;
 import dev.starling.privacy.dp.LocalDpConfig;
 import dev.starling.privacy.dp.LocalDpStrategy;
 import dev.starling.privacy.dp.PrivateStrategy;
+import dev.starling.privacy.secagg.SecAggSpec;
 import dev.starling.privacy.secagg.SecureAggregationStrategy;
 import dev.starling.server.StopCondition;
 import dev.starling.strategy.Strategy;
@@ -38,9 +39,10 @@ final class PrivacyOptions {
       description = "Noise source: secure (SecureRandom) or seeded by --seed (reproducible research runs only). Default: ${DEFAULT-VALUE}.")
   String noise;
 
-  @Option(names = "--secagg", paramLabel = "DROPOUT[,MAXABS]",
+  @Option(names = "--secagg", paramLabel = "DROPOUT[,MAXABS[,NEIGHBOURS]]",
       description = "Secure aggregation tolerating drop-out of a fraction DROPOUT (< 0.5) of each round's clients;"
-          + " update coordinates must lie in [-MAXABS, MAXABS] (default 8). Default: off.")
+          + " update coordinates must lie in [-MAXABS, MAXABS] (default 8); NEIGHBOURS (even): SecAgg+, each client"
+          + " masks with that many ring neighbours instead of everyone (default 0: everyone). Default: off.")
   String secagg;
 
   @Option(names = "--dp-sgd", paramLabel = "CLIP,Z",
@@ -99,14 +101,12 @@ final class PrivacyOptions {
     if (secagg == null) {
       return inner;
     }
-    String[] p = secagg.split(",");
-    double drop = Double.parseDouble(p[0].trim());
-    double maxAbs = p.length > 1 ? Double.parseDouble(p[1].trim()) : 8.0;
+    SecAggSpec sa = SecAggSpec.parse(secagg, "--secagg");
     if (inner instanceof CentralDpStrategy c) {
       // Central DP over secure aggregation: clients clip, the server noises the unmasked sum.
-      return new SecureAggregationStrategy(s, drop, maxAbs, c.config(), centralNoise(seed));
+      return new SecureAggregationStrategy(s, sa.dropout(), sa.maxAbs(), sa.neighbours(), c.config(), centralNoise(seed));
     }
-    return new SecureAggregationStrategy(inner, drop, maxAbs);
+    return new SecureAggregationStrategy(inner, sa.dropout(), sa.maxAbs(), sa.neighbours());
   }
 
   private Strategy wrapDp(Strategy s, long seed) {

@@ -24,6 +24,7 @@ import dev.starling.strategy.Strategies;
 import dev.starling.strategy.Strategy;
 import dev.starling.transport.grpc.TlsFiles;
 import dev.starling.privacy.dp.LocalDpStrategy;
+import dev.starling.privacy.secagg.SecAggSpec;
 import dev.starling.privacy.secagg.SecureAggregationStrategy;
 import dev.starling.transport.grpc.server.FederationServer;
 import dev.starling.transport.grpc.server.SecAggSettings;
@@ -183,7 +184,8 @@ final class ServerCommand implements Callable<Integer> {
         c.duration("hello-timeout", ServerSettings.DEFAULT_HELLO_TIMEOUT),
         c.duration("upload-idle-timeout", ServerSettings.DEFAULT_UPLOAD_IDLE_TIMEOUT));
     Optional<SecAggSettings> secAggSettings = secagg.map(a -> new SecAggSettings(a.dropoutTolerance(), a.maxAbs(),
-        c.duration("secagg-phase-timeout", min(a.phaseTimeout(), loopCfg.roundTimeout())), loopCfg.roundTimeout()));
+        c.duration("secagg-phase-timeout", min(a.phaseTimeout(), loopCfg.roundTimeout())), loopCfg.roundTimeout(),
+        a.neighbours()));
 
     CheckpointStore store = ckptDir == null ? null : new CheckpointStore(ckptDir);
     RunState resume = store == null ? null : resumePoint(store, discardCorruptCheckpoints || flag(c, "discard-corrupt-checkpoints"),
@@ -362,23 +364,17 @@ final class ServerCommand implements Callable<Integer> {
     }
   }
 
-  /** {@code secagg = DROPOUT[,MAXABS]} (MAXABS default 8, as {@code simulate --secagg}); phase timeout default 30 s. */
+  /**
+   * {@code secagg = DROPOUT[,MAXABS[,NEIGHBOURS]]} (as {@code simulate --secagg}; NEIGHBOURS for SecAgg+);
+   * phase timeout default 30 s.
+   */
   private static Optional<SecAggSettings> secAgg(NetConfig c) {
     if (!c.has("secagg")) {
       return Optional.empty();
     }
-    String v = c.str("secagg", "");
-    String[] p = v.split(",");
-    try {
-      if (p.length > 2) {
-        throw new NumberFormatException();
-      }
-      double drop = Double.parseDouble(p[0].trim());
-      double maxAbs = p.length > 1 ? Double.parseDouble(p[1].trim()) : 8.0;
-      return Optional.of(new SecAggSettings(drop, maxAbs, Duration.ofSeconds(30), Duration.ofMinutes(5)));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("config 'secagg' must be DROPOUT[,MAXABS], e.g. 0.3 or 0.3,4. Provided value: " + v);
-    }
+    SecAggSpec sa = SecAggSpec.parse(c.str("secagg", ""), "config 'secagg'");
+    return Optional.of(new SecAggSettings(sa.dropout(), sa.maxAbs(), Duration.ofSeconds(30), Duration.ofMinutes(5),
+        sa.neighbours()));
   }
 
   /**

@@ -101,7 +101,7 @@ class NetConfigTest {
     java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
     int code = server(Files.writeString(dir.resolve("s.properties"), "model = logreg\nsecagg = lots\n"), err);
     assertThat(code).isNotZero();
-    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("'secagg' must be DROPOUT[,MAXABS]")
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("'secagg' must be DROPOUT[,MAXABS[,NEIGHBOURS]]")
         .contains("lots");
     err.reset();
     code = server(Files.writeString(dir.resolve("t.properties"), "model = logreg\nsecagg = 0.7\n"), err);
@@ -132,5 +132,14 @@ class NetConfigTest {
     code = server(Files.writeString(dir.resolve("c.properties"), "model = flat:100\nuplink-codec = int8\nsecagg = 0.3\n"), err);
     assertThat(code).isNotZero();
     assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("cannot be combined with 'secagg'");
+  }
+
+  @Test
+  void secAggPlusNeighboursMustBeEvenNamingTheKey() throws Exception {
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int code = server(Files.writeString(dir.resolve("n.properties"), "model = flat:100\nsecagg = 0.3,8,3\n"), err);
+    assertThat(code).isNotZero();
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("config 'secagg'").contains("even")
+        .contains("3");
   }
 }
