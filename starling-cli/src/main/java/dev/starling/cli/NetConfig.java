@@ -23,7 +23,8 @@ final class NetConfig {
       "weight-decay", "seed", "target-accuracy", "heartbeat", "chunk-values", "max-update-values",
       "max-concurrent-uploads", "upload-wait", "upload-idle-timeout", "hello-timeout", "checkpoint-dir", "run-id", "secagg",
       "secagg-phase-timeout", "dp", "target-epsilon", "delta", "accountant", "dp-noise", "max-examples-per-client",
-      "discard-corrupt-checkpoints", "uplink-codec", "downlink-codec", "error-feedback");
+      "discard-corrupt-checkpoints", "uplink-codec", "downlink-codec", "error-feedback",
+      "submodel", "keep", "full-model-every");
 
   private final Properties p = new Properties();
   private final Path file;

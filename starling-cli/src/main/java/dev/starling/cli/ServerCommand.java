@@ -107,6 +107,7 @@ final class ServerCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     NetConfig c = new NetConfig(config);
+    refuseSubModels(c);
     Path ckptDir = checkpointDir != null ? checkpointDir : c.has("checkpoint-dir") ? Path.of(c.str("checkpoint-dir", ".")) : null;
     if (modelOut != null) {
       RunChecks.requireWritableFile(spec.commandLine(), "--model-out", modelOut);
@@ -334,6 +335,22 @@ final class ServerCommand implements Callable<Integer> {
     p.accountant = c.str("accountant", "rdp");
     p.noise = c.str("dp-noise", "secure");
     return p.wrap(s, seed, false);
+  }
+
+  /**
+   * Sub-models are not carried over gRPC yet: the transport sends every client the full model and takes
+   * back full updates without the trained positions, so {@code PositionwiseFedAvg} would average
+   * coordinates clients never trained. Bad usage (exit 2) before listening, naming the key.
+   */
+  private void refuseSubModels(NetConfig c) {
+    for (String key : new String[] {"submodel", "keep", "full-model-every"}) {
+      if (c.has(key)) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "config '" + key + "': sub-models (Federated"
+            + " Dropout, FisherDropout) are not available on a networked server yet: clients would be sent the full model"
+            + " and their updates would arrive without the positions they trained, so position-wise averaging cannot"
+            + " work; run them with 'simulate --submodel', or remove '" + key + "'");
+      }
+    }
   }
 
   /**

@@ -142,4 +142,13 @@ class NetConfigTest {
     assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("config 'secagg'").contains("even")
         .contains("3");
   }
+
+  @Test
+  void subModelsAreRefusedOnTheServerAsBadUsageNamingTheKey() throws Exception {
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int code = server(Files.writeString(dir.resolve("sm.properties"), "model = mlp:32\nsubmodel = fisher\nkeep = 0.5\n"), err);
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("config 'submodel'")
+        .contains("not available on a networked server").contains("simulate --submodel");
+  }
 }
