@@ -231,6 +231,39 @@ class WireCompressionLoopbackTest {
   }
 
   @Test
+  void attachmentsTravelAsFloatChunksBesideTheEncodedModel() {
+    FederationServer server = server(wire("int8", false, "fp16"));
+    dev.starling.core.message.AttachmentKey key = new dev.starling.core.message.AttachmentKey("extra");
+    client(server, "a", LoopbackFederationTest.custom((g, c) -> new TrainResult(g, 1, 1, Metrics.of(Metrics.LOSS, 0),
+        dev.starling.core.message.Attachments.none().with(key, ParameterSet.of(Tensor.of("e", new float[] {1.5f, -2.25f}, 2))))));
+    List<float[]> seen = new CopyOnWriteArrayList<>();
+    dev.starling.strategy.Strategy recording = new dev.starling.strategy.ForwardingStrategy(new FedAvg()) {
+      @Override
+      public dev.starling.strategy.Aggregation beginAggregation(int round, ParameterSet global) {
+        dev.starling.strategy.Aggregation inner = super.beginAggregation(round, global);
+        return new dev.starling.strategy.Aggregation() {
+          @Override
+          public void accept(dev.starling.core.message.ClientId client, TrainResult result) {
+            seen.add(result.attachments().get(key).orElseThrow().get("e").data());
+            inner.accept(client, result);
+          }
+
+          @Override
+          public dev.starling.strategy.AggregateResult finish(List<dev.starling.core.message.ClientFailure> failures) {
+            return inner.finish(failures);
+          }
+        };
+      }
+    };
+    RoundLoop.Result r = new RoundLoop(server.wrap(recording), server.pool(),
+        LoopbackFederationTest.loop(1, 1, Duration.ofSeconds(20)), RoundListener.NONE).run(initial());
+    assertThat(r.history().rounds().get(0).clientsSucceeded()).isEqualTo(1);
+    assertThat(seen).singleElement().satisfies(e -> assertThat(e).containsExactly(1.5f, -2.25f));
+    // the client sent back the fp16 model it received: a zero delta, so the exact model is kept
+    assertThat(r.global().get("w").data()).containsExactly(initial().get("w").data());
+  }
+
+  @Test
   void errorFeedbackNeedsALossyUplink() {
     CodecChain fp32 = CodecChain.identity();
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> new WireCompression(fp32, true, fp32, 1))
