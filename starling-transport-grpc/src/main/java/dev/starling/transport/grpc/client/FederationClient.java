@@ -271,8 +271,12 @@ public final class FederationClient implements AutoCloseable {
       try {
         handle(m);
       } catch (FlException e) {
-        // a malformed or abandoned download: drop that task, keep the session
+        // a malformed or abandoned download: drop that task (telling the server why), keep the session
         LOG.log(Level.WARNING, "client {0}: dropping task: {1}", settings.clientId(), e.getMessage());
+        if (task != null) {
+          out.send(ClientMessage.newBuilder().setTaskFailed(TaskFailed.newBuilder().setTaskId(task.getTaskId())
+              .setCode(e.code().name()).setMessage(String.valueOf(e.getMessage()))).build());
+        }
         task = null;
         incoming = null;
         incomingEncoded = null;
