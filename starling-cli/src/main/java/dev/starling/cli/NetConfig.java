@@ -31,6 +31,7 @@ final class NetConfig {
       "max-concurrent-uploads", "upload-wait", "upload-idle-timeout", "hello-timeout", "checkpoint-dir", "run-id", "secagg",
       "secagg-phase-timeout", "dp", "dp-sgd", "target-epsilon", "delta", "accountant", "dp-noise", "max-examples-per-client",
       "discard-corrupt-checkpoints", "metrics-port", "metrics-host",
+      "uplink-codec", "downlink-codec", "error-feedback", "submodel", "keep", "full-model-every",
       // deprecated spellings, read as the setting of the same meaning
       "fraction-fit", "min-fit-clients");
 

@@ -28,9 +28,10 @@ final class PrivacyOptions {
       description = "Noise source: secure (SecureRandom) or seeded by --seed (reproducible research runs only). Default: ${DEFAULT-VALUE}.")
   String noise = RunSpec.Defaults.DP_NOISE;
 
-  @Option(names = "--secagg", paramLabel = "DROPOUT[,MAXABS]",
+  @Option(names = "--secagg", paramLabel = "DROPOUT[,MAXABS[,NEIGHBOURS]]",
       description = "Secure aggregation tolerating drop-out of a fraction DROPOUT (< 0.5) of each round's clients;"
-          + " update coordinates must lie in [-MAXABS, MAXABS] (default 8). Default: off.")
+          + " update coordinates must lie in [-MAXABS, MAXABS] (default 8); NEIGHBOURS (even): SecAgg+, each client"
+          + " masks with that many ring neighbours instead of everyone (default 0: everyone). Default: off.")
   String secagg;
 
   @Option(names = "--dp-sgd", paramLabel = "CLIP,Z",

@@ -24,9 +24,13 @@ import dev.starling.run.RunAssembler;
 import dev.starling.run.RunSpec;
 import dev.starling.strategy.Strategy;
 import dev.starling.transport.grpc.TlsFiles;
+import dev.starling.privacy.secagg.SecAggSpec;
 import dev.starling.transport.grpc.server.FederationServer;
 import dev.starling.transport.grpc.server.SecAggSettings;
 import dev.starling.transport.grpc.server.ServerSettings;
+import dev.starling.transport.grpc.server.WireCompression;
+import dev.starling.compression.CodecChain;
+import dev.starling.compression.Codecs;
 import dev.starling.transport.grpc.wire.Payloads;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -111,6 +115,7 @@ final class ServerCommand implements Callable<Integer> {
     if (promPort != null && (promPort < 0 || promPort > 65535)) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--metrics-port must be in [0, 65535], got " + promPort);
     }
+    refuseSubModels(c);
     Path ckptDir = checkpointDir != null ? checkpointDir : c.has("checkpoint-dir") ? Path.of(c.str("checkpoint-dir", ".")) : null;
     if (modelOut != null) {
       RunChecks.requireWritableFile(spec.commandLine(), "--model-out", modelOut);
@@ -131,7 +136,9 @@ final class ServerCommand implements Callable<Integer> {
     RunAssembler.Assembly assembly = assemble(c, run);
     Strategy strategy = assembly.strategy();
     Optional<SecAggSettings> secagg = run.privacy().secagg()
-        .map(a -> new SecAggSettings(a.dropoutTolerance(), a.maxAbs(), Duration.ofSeconds(30), Duration.ofMinutes(5)));
+        .map(a -> new SecAggSettings(a.dropoutTolerance(), a.maxAbs(), Duration.ofSeconds(30), Duration.ofMinutes(5),
+            a.neighbours()));
+    WireCompression wire = wireCompression(c, seed, secagg.isPresent());
 
     ParameterSet initial;
     Strategy evaluated = strategy;
@@ -175,13 +182,18 @@ final class ServerCommand implements Callable<Integer> {
         c.duration("hello-timeout", ServerSettings.DEFAULT_HELLO_TIMEOUT),
         c.duration("upload-idle-timeout", ServerSettings.DEFAULT_UPLOAD_IDLE_TIMEOUT));
     Optional<SecAggSettings> secAggSettings = secagg.map(a -> new SecAggSettings(a.dropoutTolerance(), a.maxAbs(),
-        c.duration("secagg-phase-timeout", min(a.phaseTimeout(), loopCfg.roundTimeout())), loopCfg.roundTimeout()));
+        c.duration("secagg-phase-timeout", min(a.phaseTimeout(), loopCfg.roundTimeout())), loopCfg.roundTimeout(),
+        a.neighbours()));
 
     CheckpointStore store = ckptDir == null ? null : new CheckpointStore(ckptDir);
     RunState resume = store == null ? null : resumePoint(store, discardCorruptCheckpoints || flag(c, "discard-corrupt-checkpoints"),
         out);
 
     FederationServer unstarted = new FederationServer(settings);
+    if (wire.active()) {
+      unstarted.compressTraffic(wire);
+      out.printf(Locale.ROOT, "wire      %s (clients send encoded updates)%n", wire.describe());
+    }
     if (assembly.clientDp().isPresent()) {
       // before start(): no client may be welcomed without being told to add its noise
       unstarted.requireClientDp(c.str("dp", "").toLowerCase(Locale.ROOT), assembly.clientDp().get().seededNoise());
@@ -303,6 +315,50 @@ final class ServerCommand implements Callable<Integer> {
     } catch (InvalidRunException e) {
       throw new IllegalArgumentException((config == null ? "config" : config.toString()) + ": '" + e.setting() + "' "
           + e.problem(), e);
+    }
+  }
+
+  /**
+   * Sub-models are not carried over gRPC yet: the transport sends every client the full model and takes
+   * back full updates without the trained positions, so {@code PositionwiseFedAvg} would average
+   * coordinates clients never trained. Bad usage (exit 2) before listening, naming the key.
+   */
+  private void refuseSubModels(NetConfig c) {
+    for (String key : new String[] {"submodel", "keep", "full-model-every"}) {
+      if (c.has(key)) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "config '" + key + "': sub-models (Federated"
+            + " Dropout, FisherDropout) are not available on a networked server yet: clients would be sent the full model"
+            + " and their updates would arrive without the positions they trained, so position-wise averaging cannot"
+            + " work; run them with 'simulate --submodel', or remove '" + key + "'");
+      }
+    }
+  }
+
+  /**
+   * {@code uplink-codec}, {@code downlink-codec} (specs as {@code simulate --uplink-codec/--downlink-codec})
+   * and {@code error-feedback = true|false}; refused with {@code secagg} (masked inputs are integers).
+   */
+  private static WireCompression wireCompression(NetConfig c, long seed, boolean secagg) {
+    CodecChain up = codec(c, "uplink-codec");
+    CodecChain down = codec(c, "downlink-codec");
+    boolean ef = flag(c, "error-feedback");
+    if (ef && up.lossless()) {
+      throw new IllegalArgumentException("config 'error-feedback = true' needs a lossy 'uplink-codec' (e.g. topk:0.01 or int8);"
+          + " uplink is " + up.describe());
+    }
+    WireCompression w = new WireCompression(up, ef, down, seed);
+    if (secagg && w.active()) {
+      throw new IllegalArgumentException("config 'uplink-codec'/'downlink-codec' cannot be combined with 'secagg' yet:"
+          + " secure aggregation sends masked integers, which the codecs do not compress");
+    }
+    return w;
+  }
+
+  private static CodecChain codec(NetConfig c, String key) {
+    try {
+      return Codecs.parse(c.str(key, "none"));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("config '" + key + "': " + e.getMessage(), e);
     }
   }
 

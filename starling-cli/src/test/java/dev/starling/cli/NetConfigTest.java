@@ -101,7 +101,7 @@ class NetConfigTest {
     java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
     int code = server(Files.writeString(dir.resolve("s.properties"), "model = logreg\nsecagg = lots\n"), err);
     assertThat(code).isNotZero();
-    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("'secagg' must be DROPOUT[,MAXABS]")
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("'secagg' must be DROPOUT[,MAXABS[,NEIGHBOURS]]")
         .contains("lots");
     err.reset();
     code = server(Files.writeString(dir.resolve("t.properties"), "model = logreg\nsecagg = 0.7\n"), err);
@@ -145,5 +145,39 @@ class NetConfigTest {
   private static java.util.List<dev.starling.server.StopCondition> serverStops(NetConfig c) {
     dev.starling.run.RunSpec spec = c.runSpec();
     return dev.starling.run.RunAssembler.assemble(spec, dev.starling.run.RunAssembler.Target.SERVER).stopConditions(spec.loop());
+  }
+
+  @Test
+  void wireCodecKeysAreCheckedBeforeListening() throws Exception {
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int code = server(Files.writeString(dir.resolve("a.properties"), "model = flat:100\nuplink-codec = int9\n"), err);
+    assertThat(code).isNotZero();
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("config 'uplink-codec'").contains("int9");
+    err.reset();
+    code = server(Files.writeString(dir.resolve("b.properties"), "model = flat:100\nerror-feedback = true\n"), err);
+    assertThat(code).isNotZero();
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("'error-feedback = true' needs a lossy 'uplink-codec'");
+    err.reset();
+    code = server(Files.writeString(dir.resolve("c.properties"), "model = flat:100\nuplink-codec = int8\nsecagg = 0.3\n"), err);
+    assertThat(code).isNotZero();
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("cannot be combined with 'secagg'");
+  }
+
+  @Test
+  void secAggPlusNeighboursMustBeEvenNamingTheKey() throws Exception {
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int code = server(Files.writeString(dir.resolve("n.properties"), "model = flat:100\nsecagg = 0.3,8,3\n"), err);
+    assertThat(code).isNotZero();
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("config 'secagg'").contains("even")
+        .contains("3");
+  }
+
+  @Test
+  void subModelsAreRefusedOnTheServerAsBadUsageNamingTheKey() throws Exception {
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int code = server(Files.writeString(dir.resolve("sm.properties"), "model = mlp:32\nsubmodel = fisher\nkeep = 0.5\n"), err);
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("config 'submodel'")
+        .contains("not available on a networked server").contains("simulate --submodel");
   }
 }

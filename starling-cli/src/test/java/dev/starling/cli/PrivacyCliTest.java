@@ -82,6 +82,28 @@ class PrivacyCliTest {
   }
 
   @Test
+  void simulate_secaggPlusNeighbours_runsOnTheSparseGraphWithTheSameAccuracy() throws Exception {
+    Path plus = tmp.resolve("plus.jsonl");
+    CliRun r = CliRun.of("simulate", "--rounds", "3", "--seed", "4", "--clients", "12", "--strategy", "avg",
+        "--secagg", "0.3,8,4", "--metrics-out", plus.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("SecAgg+ 4 neighbours");
+    Path full = tmp.resolve("full.jsonl");
+    CliRun f = CliRun.of("simulate", "--rounds", "3", "--seed", "4", "--clients", "12", "--strategy", "avg",
+        "--secagg", "0.3", "--metrics-out", full.toString());
+    assertThat(f.code()).as(f.err()).isZero();
+    ObjectMapper json = new ObjectMapper();
+    JsonNode x = json.readTree(Files.readAllLines(plus).get(2));
+    JsonNode y = json.readTree(Files.readAllLines(full).get(2));
+    assertThat(x.get("test_accuracy").asDouble()).isCloseTo(y.get("test_accuracy").asDouble(),
+        org.assertj.core.api.Assertions.within(0.02));
+    assertThat(x.get("secagg_bytes_up").asLong()).isLessThan(y.get("secagg_bytes_up").asLong());
+    CliRun odd = CliRun.of("simulate", "--rounds", "1", "--secagg", "0.3,8,5");
+    assertThat(odd.code()).isNotZero();
+    assertThat(odd.err()).contains("--secagg").contains("even");
+  }
+
+  @Test
   void simulate_secaggWithDropouts_trainsAndMatchesPlainAverageAccuracy() throws Exception {
     Path m1 = tmp.resolve("sa.jsonl");
     CliRun r = CliRun.of("simulate", "--rounds", "5", "--seed", "4", "--clients", "20", "--fraction", "0.5", "--strategy", "avg",

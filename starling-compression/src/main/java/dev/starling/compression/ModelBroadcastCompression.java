@@ -5,7 +5,6 @@ import dev.starling.core.learner.TrainConfig;
 import dev.starling.core.learner.TrainInterceptor;
 import dev.starling.core.learner.TrainResult;
 import dev.starling.core.metrics.Metrics;
-import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
 import java.util.Objects;
 
@@ -19,45 +18,44 @@ import java.util.Objects;
  */
 public final class ModelBroadcastCompression implements TrainInterceptor {
   private final Codec codec;
-  private final long seed;
+  private final BroadcastEncoder encoder;
 
   public ModelBroadcastCompression(Codec codec, long seed) {
     this.codec = Objects.requireNonNull(codec, "codec");
-    this.seed = seed;
+    this.encoder = new BroadcastEncoder(codec, seed);
   }
 
   public Codec codec() {
     return codec;
   }
 
-  /** The last broadcast: every client of a round receives the same model, so it is encoded once. */
-  private record Broadcast(int round, ParameterSet global, int bytes, ParameterSet received) {}
+  /** The last broadcast decoded: every client of a round receives the same model, so it is decoded once too. */
+  private record Received(BroadcastEncoder.Broadcast sent, ParameterSet model) {}
 
-  private volatile Broadcast last;
+  private volatile Received last;
 
-  private Broadcast broadcast(ParameterSet global, int round) {
-    Broadcast b = last;
-    if (b != null && b.round() == round && b.global() == global) {
-      return b;
+  private Received broadcast(ParameterSet global, int round) {
+    BroadcastEncoder.Broadcast b = encoder.encode(global, round);
+    Received r = last;
+    if (r != null && r.sent() == b) {
+      return r;
     }
-    // concurrent first clients of a round may both encode; the encoding is deterministic, so either result serves
-    byte[] bytes = codec.encode(global.flatten(), RandomSource.seeded(seed).derive(round));
-    b = new Broadcast(round, global, bytes.length, global.unflatten(codec.decode(bytes)));
-    last = b;
-    return b;
+    r = new Received(b, global.unflatten(codec.decode(b.bytes())));
+    last = r;
+    return r;
   }
 
   @Override
   public TrainResult fit(ParameterSet global, TrainConfig config, ClientState state, Trainer next) {
-    Broadcast b = broadcast(global, config.round());
+    Received b = broadcast(global, config.round());
     float[] x = global.flatten();
-    float[] received = b.received().flatten();
-    TrainResult r = next.fit(b.received().copy(), config);
+    float[] received = b.model().flatten();
+    TrainResult r = next.fit(b.model().copy(), config);
     float[] w = r.parameters().flatten();
     for (int i = 0; i < w.length; i++) {
       w[i] = x[i] + (w[i] - received[i]);
     }
-    Metrics m = r.metrics().with(Metrics.of(Metrics.WIRE_BYTES_DOWN, b.bytes()));
+    Metrics m = r.metrics().with(Metrics.of(Metrics.WIRE_BYTES_DOWN, b.sent().bytes().length));
     return new TrainResult(global.unflatten(w), r.numExamples(), r.localSteps(), m, r.attachments());
   }
 

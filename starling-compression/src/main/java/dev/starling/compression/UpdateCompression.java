@@ -40,6 +40,14 @@ public final class UpdateCompression implements TrainInterceptor {
     return errorFeedback;
   }
 
+  /**
+   * The stream a job's stochastic uplink encoding draws from, derived from the job's seed; networked
+   * clients use the same one, so a networked and a simulated run encode alike.
+   */
+  public static RandomSource rng(long jobSeed) {
+    return RandomSource.seeded(jobSeed).derive(CODEC_STREAM);
+  }
+
   @Override
   public TrainResult fit(ParameterSet global, TrainConfig config, ClientState state, Trainer next) {
     TrainResult r = next.fit(global, config);
@@ -49,7 +57,7 @@ public final class UpdateCompression implements TrainInterceptor {
     for (int i = 0; i < d.length; i++) {
       d[i] = w[i] - x[i];
     }
-    RandomSource rng = RandomSource.seeded(config.seed()).derive(CODEC_STREAM);
+    RandomSource rng = rng(config.seed());
     byte[] bytes;
     float[] sent;
     if (errorFeedback) {

@@ -168,8 +168,8 @@ public final class RunAssembler {
       refuseUnlessSum("secagg", s, "secure aggregation", "under secure aggregation the server learns only the sum of"
           + " the updates");
       SecureAggregationStrategy secure = centralUnderSecAgg == null
-          ? new SecureAggregationStrategy(s, sa.dropoutTolerance(), sa.maxAbs())
-          : new SecureAggregationStrategy(s, sa.dropoutTolerance(), sa.maxAbs(), centralUnderSecAgg, noise);
+          ? new SecureAggregationStrategy(s, sa.dropoutTolerance(), sa.maxAbs(), sa.neighbours())
+          : new SecureAggregationStrategy(s, sa.dropoutTolerance(), sa.maxAbs(), sa.neighbours(), centralUnderSecAgg, noise);
       if (centralUnderSecAgg != null) {
         budgets.add(secure);
       }

@@ -4,6 +4,7 @@ import dev.starling.compression.Codecs;
 import dev.starling.core.learner.TrainConfig;
 import dev.starling.learners.ModelSpec;
 import dev.starling.learners.submodel.NeuronPolicy;
+import dev.starling.privacy.secagg.SecAggSpec;
 import dev.starling.simulation.adversary.Adversity;
 import dev.starling.simulation.partition.Partitioners;
 import dev.starling.strategy.Strategies;
@@ -259,24 +260,33 @@ public record RunSpec(String model, String strategy, long seed, Training trainin
   }
 
   /** Secure aggregation ({@code secagg = DROPOUT[,MAXABS]}). */
-  public record SecAgg(double dropoutTolerance, double maxAbs) {
-    public SecAgg {
-      check(dropoutTolerance >= 0 && dropoutTolerance < 0.5, "secagg", "DROPOUT[,MAXABS] with the dropout tolerance DROPOUT"
-          + " in [0, 0.5)", dropoutTolerance);
-      check(maxAbs > 0 && Double.isFinite(maxAbs), "secagg", "MAXABS > 0", maxAbs);
+  public record SecAgg(double dropoutTolerance, double maxAbs, int neighbours) {
+    /** SecAgg's complete graph (every client is every client's neighbour). */
+    public SecAgg(double dropoutTolerance, double maxAbs) {
+      this(dropoutTolerance, maxAbs, 0);
     }
 
-    /** Parses {@code DROPOUT[,MAXABS]}. */
+    public SecAgg {
+      check(dropoutTolerance >= 0 && dropoutTolerance < 0.5, "secagg", SecAggSpec.FORM + " with the dropout tolerance"
+          + " DROPOUT in [0, 0.5)", dropoutTolerance);
+      check(maxAbs > 0 && Double.isFinite(maxAbs), "secagg", "MAXABS > 0", maxAbs);
+      check(neighbours >= 0 && neighbours % 2 == 0, "secagg", "NEIGHBOURS even and >= 0 (0: the complete graph)",
+          neighbours);
+    }
+
+    /** Parses {@code DROPOUT[,MAXABS[,NEIGHBOURS]]} (NEIGHBOURS > 0: SecAgg+'s sparse graph). */
     public static SecAgg parse(String v) {
-      String[] p = v.split(",");
-      if (p.length > 2) {
-        throw new InvalidRunException("secagg", "must be DROPOUT[,MAXABS], e.g. 0.3 or 0.3,4. Provided value: " + v);
+      SecAggSpec sa;
+      try {
+        sa = SecAggSpec.parse(v, "secagg");
+      } catch (IllegalArgumentException e) {
+        throw new InvalidRunException("secagg", "must be " + SecAggSpec.FORM + ", e.g. 0.3, 0.3,4 or 0.3,8,16 ("
+            + e.getMessage() + ")");
       }
-      double drop = number(p[0], "secagg", "DROPOUT[,MAXABS], e.g. 0.3 or 0.3,4", v);
-      double max = p.length > 1 ? number(p[1], "secagg", "DROPOUT[,MAXABS], e.g. 0.3 or 0.3,4", v) : Defaults.SECAGG_MAX_ABS;
-      return new SecAgg(drop, max);
+      return new SecAgg(sa.dropout(), sa.maxAbs(), sa.neighbours());
     }
   }
+
 
   /** Which differential privacy ({@code dp}, {@code dp-sgd}). */
   public sealed interface Dp {

@@ -35,4 +35,35 @@ public record SecAggParams(int threshold, int neighbours, long graphSeed, FixedP
     t = Math.min(t, others);
     return new SecAggParams(t, 0, 0, codec, length);
   }
+
+  /**
+   * As {@link #forClients(int, double, FixedPoint, int)}, on the sparse graph of SecAgg+ when
+   * {@code neighbours} (k) is positive and below {@code n - 1}: each client masks with and shares its
+   * secrets among k ring neighbours (a graph drawn from {@code graphSeed}, public), threshold
+   * {@code max(k/2 + 1, k - floor(dropoutFraction k))} of them, so a client's work grows with k, not n.
+   * The drop-out tolerance then holds for drop-outs spread over the graph (random ones, with high
+   * probability for k around log n), not for every pattern: a pattern that leaves some client fewer
+   * surviving neighbours than the threshold fails unmasking, it is never guessed. k must be even (the
+   * ring joins k/2 clients on either side). {@code neighbours} 0, or k at least {@code n - 1}, is the
+   * complete graph.
+   */
+  public static SecAggParams forClients(int n, double dropoutFraction, int neighbours, long graphSeed, FixedPoint codec,
+      int length) {
+    Checks.checkNonNegative(neighbours, "neighbours");
+    if (neighbours == 0 || neighbours >= n - 1) {
+      return forClients(n, dropoutFraction, codec, length);
+    }
+    checkNeighbours(neighbours);
+    Checks.checkArgument(n >= 3, "clients", ">= 3 for secure aggregation", n);
+    Checks.checkArgument(dropoutFraction >= 0 && dropoutFraction < 0.5, "dropoutFraction", "in [0, 0.5)", dropoutFraction);
+    int t = Math.max(neighbours / 2 + 1, neighbours - (int) Math.floor(dropoutFraction * neighbours));
+    return new SecAggParams(Math.min(t, neighbours), neighbours, graphSeed, codec, length);
+  }
+
+  /** Checks a SecAgg+ neighbour count: 0 (complete graph) or even and at least 2. */
+  public static int checkNeighbours(int neighbours) {
+    Checks.checkArgument(neighbours == 0 || (neighbours >= 2 && neighbours % 2 == 0), "SecAgg+ neighbours",
+        "0 (complete graph) or an even number >= 2 (k/2 ring neighbours on either side)", neighbours);
+    return neighbours;
+  }
 }

@@ -52,6 +52,7 @@ import java.util.Optional;
 public final class SecureAggregationStrategy extends ForwardingStrategy implements PrivateStrategy {
   private final double dropoutTolerance;
   private final double maxAbs;
+  private final int neighbours;
   private final SecureRandom rng = new SecureRandom();
   private final Map<Integer, List<ClientId>> selected = new HashMap<>();
   private final CentralDpConfig dp;
@@ -65,7 +66,21 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
    * for updates whose coordinates lie in {@code [-maxAbs, maxAbs]}.
    */
   public SecureAggregationStrategy(Strategy delegate, double dropoutTolerance, double maxAbs) {
-    this(delegate, dropoutTolerance, maxAbs, null, null);
+    this(delegate, dropoutTolerance, maxAbs, 0, null, null);
+  }
+
+  /**
+   * As above, on SecAgg+'s sparse graph with {@code neighbours} ring neighbours per client (0: the complete
+   * graph); see {@link SecAggParams#forClients(int, double, int, long, FixedPoint, int)}.
+   */
+  public SecureAggregationStrategy(Strategy delegate, double dropoutTolerance, double maxAbs, int neighbours) {
+    this(delegate, dropoutTolerance, maxAbs, neighbours, null, null);
+  }
+
+  /** Secure aggregation with central DP on the sum, on the complete graph (see the next constructor). */
+  public SecureAggregationStrategy(Strategy delegate, double dropoutTolerance, double maxAbs, CentralDpConfig dp,
+      RandomSource noise) {
+    this(delegate, dropoutTolerance, maxAbs, 0, dp, noise);
   }
 
   /**
@@ -76,9 +91,10 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
    * individual update. The guarantee assumes clients run the clipping interceptor and the server adds the
    * noise. Only fixed clipping ({@code dp.adaptive()} is refused). {@code noise}: secure in production.
    */
-  public SecureAggregationStrategy(Strategy delegate, double dropoutTolerance, double maxAbs, CentralDpConfig dp,
-      RandomSource noise) {
+  public SecureAggregationStrategy(Strategy delegate, double dropoutTolerance, double maxAbs, int neighbours,
+      CentralDpConfig dp, RandomSource noise) {
     super(delegate);
+    this.neighbours = SecAggParams.checkNeighbours(neighbours);
     Checks.checkArgument(dropoutTolerance >= 0 && dropoutTolerance < 0.5, "dropoutTolerance", "in [0, 0.5)", dropoutTolerance);
     this.dropoutTolerance = dropoutTolerance;
     this.maxAbs = Checks.checkPositive(maxAbs, "maxAbs");
@@ -184,7 +200,7 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
     List<ClientId> ids = selected.remove(round);
     Checks.checkState(ids != null && ids.size() >= 3, "secure aggregation needs >= 3 clients configured in round " + round);
     int length = Math.toIntExact(global.size());
-    SecAggParams params = SecAggParams.forClients(ids.size(), dropoutTolerance, codec, length);
+    SecAggParams params = SecAggParams.forClients(ids.size(), dropoutTolerance, neighbours, rng.nextLong(), codec, length);
     long t0 = System.nanoTime();
     SecAggServer server = new SecAggServer(params);
     Map<ClientId, SecAggClient> clients = new HashMap<>();
@@ -330,8 +346,8 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
     String dpPart = dp == null ? "" : String.format(Locale.ROOT, ", central DP C=%s z=%s delta=%s accountant=%s%s",
         dp.clipNorm(), dp.noiseMultiplier(), dp.delta(), dp.accountant().name(),
         dp.targetEpsilon().isPresent() ? " target epsilon=" + dp.targetEpsilon().getAsDouble() : "");
-    return String.format(Locale.ROOT, "SecureAggregation(dropout tolerance=%s, range=+-%s%s) <- %s", dropoutTolerance,
-        maxAbs, dpPart, super.describe());
+    return String.format(Locale.ROOT, "SecureAggregation(dropout tolerance=%s, range=+-%s%s%s) <- %s", dropoutTolerance,
+        maxAbs, neighbours == 0 ? "" : ", SecAgg+ " + neighbours + " neighbours", dpPart, super.describe());
   }
 
 }

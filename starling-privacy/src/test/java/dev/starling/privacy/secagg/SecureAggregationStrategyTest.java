@@ -64,6 +64,36 @@ class SecureAggregationStrategyTest {
   }
 
   @Test
+  void secAggPlus_sparseGraph_sameMeanWithFewerShareBytes() {
+    SecureAggregationStrategy plus = new SecureAggregationStrategy(new FedAvg(), 0.3, 20, 4);
+    SecureAggregationStrategy full = new SecureAggregationStrategy(new FedAvg(), 0.3, 20);
+    plus.prepare(new RoundPlan(12, 12));
+    full.prepare(new RoundPlan(12, 12));
+    AggregateResult p = round(plus, 12, 1);
+    AggregateResult f = round(full, 12, 1);
+    float survivors = 0;
+    for (int i = 1; i < 12; i++) {
+      survivors += i;
+    }
+    assertThat(p.parameters().get("w").data()[0]).isCloseTo(1 + survivors / 11f, within(1e-5f));
+    assertThat(p.parameters().get("w").data()[1]).isCloseTo(1 - 0.1f * survivors / 11f, within(1e-5f));
+    assertThat(p.metrics().getOrNaN("clients_aggregated")).isEqualTo(11);
+    // each client shares with 4 neighbours instead of 11 others
+    assertThat(p.metrics().getOrNaN("secagg_bytes_up")).isLessThan(f.metrics().getOrNaN("secagg_bytes_up"));
+    assertThat(plus.describe()).contains("SecAgg+ 4 neighbours");
+  }
+
+  @Test
+  void secAggSpec_parsesNeighboursAndNamesTheFlag() {
+    assertThat(SecAggSpec.parse("0.3", "--secagg")).isEqualTo(new SecAggSpec(0.3, 8.0, 0));
+    assertThat(SecAggSpec.parse("0.3,4,6", "--secagg")).isEqualTo(new SecAggSpec(0.3, 4.0, 6));
+    assertThatThrownBy(() -> SecAggSpec.parse("0.3,4,5", "--secagg")).hasMessageContaining("--secagg")
+        .hasMessageContaining("even").hasMessageContaining("5");
+    assertThatThrownBy(() -> SecAggSpec.parse("0.3,4,6,1", "config 'secagg'")).hasMessageContaining("config 'secagg'")
+        .hasMessageContaining(SecAggSpec.FORM);
+  }
+
+  @Test
   void aggregate_moreDropoutsThanTolerated_keepsTheModel() {
     SecureAggregationStrategy s = new SecureAggregationStrategy(new FedAvg(), 0.1, 10);
     s.prepare(new RoundPlan(10, 10));

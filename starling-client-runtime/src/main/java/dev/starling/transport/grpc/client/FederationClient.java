@@ -1,5 +1,8 @@
 package dev.starling.transport.grpc.client;
 
+import dev.starling.compression.CodecChain;
+import dev.starling.compression.Codecs;
+import dev.starling.compression.UplinkEncoder;
 import dev.starling.core.error.ErrorCode;
 import dev.starling.core.error.FlException;
 import dev.starling.core.learner.EvalResult;
@@ -20,7 +23,9 @@ import dev.starling.transport.grpc.proto.TaskHeader;
 import dev.starling.transport.grpc.proto.TaskKind;
 import dev.starling.transport.grpc.proto.UpdateEnd;
 import dev.starling.transport.grpc.proto.UpdateHeader;
+import dev.starling.transport.grpc.proto.EncodedPayload;
 import dev.starling.transport.grpc.wire.ChunkAssembler;
+import dev.starling.transport.grpc.wire.EncodedAssembler;
 import dev.starling.transport.grpc.wire.Convert;
 import dev.starling.transport.grpc.wire.Outbox;
 import dev.starling.transport.grpc.wire.Payloads;
@@ -76,6 +81,8 @@ public final class FederationClient implements AutoCloseable {
   private volatile Outbox<ClientMessage> currentOut;
   private volatile ClientStateFile stateFile;
   private volatile String runId = "";
+  /** Encodes this client's updates when the server compresses traffic; kept across sessions with its residual. */
+  private volatile UplinkEncoder uplink;
 
   public FederationClient(ClientSettings settings, Trainer.Factory factory) {
     this.settings = settings;
@@ -232,7 +239,8 @@ public final class FederationClient implements AutoCloseable {
     Session s = new Session();
     stub.session(s);
     s.out.send(ClientMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(PROTOCOL_VERSION)
-        .setClientId(settings.clientId()).setAttempt(attempt).addCapabilities(SecAggTask.CAPABILITY)).build());
+        .setClientId(settings.clientId()).setAttempt(attempt).addCapabilities(SecAggTask.CAPABILITY)
+        .addCapabilities(Payloads.CODEC_CAPABILITY)).build());
     try {
       s.done.await();
     } catch (InterruptedException e) {
@@ -257,6 +265,8 @@ public final class FederationClient implements AutoCloseable {
     final java.util.Set<Long> rejected = java.util.concurrent.ConcurrentHashMap.newKeySet();
     TaskHeader task;
     ChunkAssembler incoming;
+    EncodedAssembler incomingEncoded; // the task's model when it travels encoded
+    CodecChain downlink; // the server's downlink codec, null for float32
 
     @Override
     public void beforeStart(ClientCallStreamObserver<ClientMessage> r) {
@@ -275,10 +285,53 @@ public final class FederationClient implements AutoCloseable {
       try {
         handle(m);
       } catch (FlException e) {
-        // a malformed or abandoned download: drop that task, keep the session
+        // a malformed or abandoned download: drop that task (telling the server why), keep the session
         LOG.log(Level.WARNING, "client {0}: dropping task: {1}", settings.clientId(), e.getMessage());
+        if (task != null) {
+          out.send(ClientMessage.newBuilder().setTaskFailed(TaskFailed.newBuilder().setTaskId(task.getTaskId())
+              .setCode(e.code().name()).setMessage(String.valueOf(e.getMessage()))).build());
+        }
         task = null;
         incoming = null;
+        incomingEncoded = null;
+      }
+    }
+
+    /**
+     * Takes the codecs the Welcome announces: parses them (a spec this build does not know refuses the
+     * run with FAILED_PRECONDITION, naming it) and keeps the uplink encoder, with its error-feedback
+     * residual, when a reconnect announces the same one.
+     */
+    private void codecs(dev.starling.transport.grpc.proto.Welcome w) {
+      downlink = null;
+      if (w.getUplinkCodec().isEmpty()) {
+        uplink = null;
+        return;
+      }
+      CodecChain up = parseCodec(w.getUplinkCodec(), "uplink");
+      if (!w.getDownlinkCodec().isEmpty()) {
+        downlink = parseCodec(w.getDownlinkCodec(), "downlink");
+      }
+      UplinkEncoder old = uplink;
+      if (old == null || !old.codec().describe().equals(up.describe()) || old.errorFeedback() != w.getErrorFeedback()) {
+        try {
+          uplink = new UplinkEncoder(up, w.getErrorFeedback());
+        } catch (IllegalArgumentException e) {
+          throw new FlException(ErrorCode.FAILED_PRECONDITION, "the server's uplink settings are unusable: " + e.getMessage());
+        }
+      }
+    }
+
+    private CodecChain parseCodec(String spec, String which) {
+      try {
+        return Codecs.parse(spec);
+      } catch (LinkageError e) { // the edge artifact leaves zstd-jni out: a zstd codec needs it on the classpath
+        throw new FlException(ErrorCode.FAILED_PRECONDITION, "the server's " + which + " codec '" + spec
+            + "' needs a library this client does not have (" + e + "); add com.github.luben:zstd-jni or use a codec"
+            + " without zstd");
+      } catch (IllegalArgumentException e) {
+        throw new FlException(ErrorCode.FAILED_PRECONDITION, "the server's " + which + " codec '" + spec
+            + "' is not supported by this client: " + e.getMessage());
       }
     }
 
@@ -287,20 +340,23 @@ public final class FederationClient implements AutoCloseable {
         case WELCOME -> {
           welcomed = true;
           var w = m.getWelcome();
-          if (trainer == null) {
+          {
             try {
-              Trainer t = factory.create(w.getModel(), w.getStrategy(), w.getClientDp(), w.getClientDpSeededNoise());
-              ClientStateFile f = stateFile;
-              if (f != null) {
-                var saved = f.load(w.getRunId());
-                if (saved.isPresent()) {
-                  t.restoreState(saved.get().state());
-                  LOG.log(Level.INFO, "client {0}: restored its state after round {1} from {2}", new Object[] {
-                      settings.clientId(), saved.get().round(), f.path()});
+              codecs(w);
+              if (trainer == null) {
+                Trainer t = factory.create(w.getModel(), w.getStrategy(), w.getClientDp(), w.getClientDpSeededNoise());
+                ClientStateFile f = stateFile;
+                if (f != null) {
+                  var saved = f.load(w.getRunId());
+                  if (saved.isPresent()) {
+                    t.restoreState(saved.get().state());
+                    LOG.log(Level.INFO, "client {0}: restored its state after round {1} from {2}", new Object[] {
+                        settings.clientId(), saved.get().round(), f.path()});
+                  }
                 }
+                trainer = t;
               }
               runId = w.getRunId();
-              trainer = t;
             } catch (FlException e) {
               // this client cannot take part as the server requires (e.g. its privacy): leave for good
               LOG.log(Level.WARNING, "client {0}: cannot join run {1}: {2}", new Object[] {settings.clientId(), w.getRunId(),
@@ -319,21 +375,49 @@ public final class FederationClient implements AutoCloseable {
         }
         case TASK_HEADER -> {
           task = m.getTaskHeader();
-          incoming = new ChunkAssembler(task.getSpec(), Long.MAX_VALUE, false,
-              "task " + task.getTaskId() + " from the server");
+          incoming = null;
+          incomingEncoded = null;
+          String source = "task " + task.getTaskId() + " from the server";
+          if (task.hasEncoded()) {
+            if (downlink == null || !downlink.describe().equals(task.getEncoded().getCodec())) {
+              throw new FlException(ErrorCode.INVALID_ARGUMENT, source + ": model encoded with '"
+                  + task.getEncoded().getCodec() + "', but the Welcome announced downlink codec "
+                  + (downlink == null ? "none" : "'" + downlink.describe() + "'"));
+            }
+            incomingEncoded = new EncodedAssembler(task.getEncoded().getBytes(),
+                EncodedAssembler.maxEncodedBytes(Payloads.modelValues(task.getSpec())), source);
+          }
+          incoming = new ChunkAssembler(task.getSpec(), Long.MAX_VALUE, false, source, task.hasEncoded());
         }
         case CHUNK -> {
           if (incoming != null && m.getChunk().getTaskId() == task.getTaskId()) {
-            incoming.accept(m.getChunk());
+            if (incomingEncoded != null && m.getChunk().getPayload() == 0) {
+              incomingEncoded.accept(m.getChunk());
+            } else {
+              incoming.accept(m.getChunk());
+            }
           }
         }
         case TASK_END -> {
-          if (task != null && m.getTaskEnd().getTaskId() == task.getTaskId()) {
-            ParameterSet global = incoming.model(m.getTaskEnd().getValues());
-            Attachments down = incoming.attachments();
+          if (task != null && incoming != null && m.getTaskEnd().getTaskId() == task.getTaskId()) {
+            ParameterSet global;
+            Attachments down;
+            if (incomingEncoded != null) {
+              down = incoming.attachments(m.getTaskEnd().getValues());
+              try {
+                global = Payloads.unflatten(task.getSpec().getModelList(), downlink.decode(incomingEncoded.bytes()));
+              } catch (IllegalArgumentException e) {
+                throw new FlException(ErrorCode.INVALID_ARGUMENT, "task " + task.getTaskId()
+                    + " from the server: undecodable model: " + e.getMessage());
+              }
+            } else {
+              global = incoming.model(m.getTaskEnd().getValues());
+              down = incoming.attachments();
+            }
             TaskHeader h = task;
             task = null;
             incoming = null;
+            incomingEncoded = null;
             if (h.hasSecagg()) {
               mailboxes.put(h.getTaskId(), new java.util.concurrent.LinkedBlockingQueue<>());
             }
@@ -355,6 +439,7 @@ public final class FederationClient implements AutoCloseable {
           if (task != null && task.getTaskId() == m.getTaskRejected().getTaskId()) {
             task = null; // expired while it was still being downloaded
             incoming = null;
+            incomingEncoded = null;
           }
           rejections.incrementAndGet();
           lastRejection = m.getTaskRejected().getCode() + ": " + m.getTaskRejected().getMessage();
@@ -399,9 +484,21 @@ public final class FederationClient implements AutoCloseable {
           }
         } else {
           TrainConfig cfg = Convert.config(h.getRound(), h.getTrain(), down);
-          TrainResult r = trainer.fit(global, cfg);
-          persistState(h.getRound());
-          sendUpdate(h, r);
+          UplinkEncoder enc = uplink;
+          if (enc == null) {
+            TrainResult r = trainer.fit(global, cfg);
+            persistState(h.getRound());
+            sendUpdate(h, r, null, null);
+          } else {
+            float[] x = global.flatten(); // before fit: a trainer may update the model in place
+            TrainResult r = trainer.fit(global, cfg);
+            persistState(h.getRound());
+            float[] d = r.parameters().flatten();
+            for (int i = 0; i < d.length; i++) {
+              d[i] -= x[i];
+            }
+            sendUpdate(h, r, enc.encode(d, cfg.seed()), enc.codec().describe());
+          }
         }
         tasksDone.incrementAndGet();
       } catch (RuntimeException e) {
@@ -420,17 +517,25 @@ public final class FederationClient implements AutoCloseable {
       }
     }
 
-    private void sendUpdate(TaskHeader h, TrainResult r) {
+    /** Streams {@code r} back: its model as float32 chunks, or as {@code encoded} (the encoded delta) when not null. */
+    private void sendUpdate(TaskHeader h, TrainResult r, byte[] encoded, String codec) {
       if (rejected.contains(h.getTaskId())) {
         LOG.log(Level.INFO, "client {0}: task {1} was abandoned by the server; its update is not sent", settings.clientId(),
             h.getTaskId());
         return;
       }
       List<ParameterSet> payloads = Payloads.ordered(r.parameters(), r.attachments());
-      out.send(ClientMessage.newBuilder().setUpdateHeader(UpdateHeader.newBuilder().setTaskId(h.getTaskId())
+      UpdateHeader.Builder header = UpdateHeader.newBuilder().setTaskId(h.getTaskId())
           .setRound(h.getRound()).setNumExamples(r.numExamples()).setLocalSteps(r.localSteps())
-          .putAllMetrics(Convert.metrics(r.metrics())).setSpec(Payloads.spec(r.parameters(), r.attachments()))).build());
-      Iterator<dev.starling.transport.grpc.proto.Chunk> chunks = Payloads.chunks(h.getTaskId(), payloads, settings.chunkValues());
+          .putAllMetrics(Convert.metrics(r.metrics())).setSpec(Payloads.spec(r.parameters(), r.attachments()));
+      if (encoded != null) {
+        header.setEncoded(EncodedPayload.newBuilder().setCodec(codec).setBytes(encoded.length));
+      }
+      out.send(ClientMessage.newBuilder().setUpdateHeader(header).build());
+      Iterator<dev.starling.transport.grpc.proto.Chunk> chunks = encoded == null
+          ? Payloads.chunks(h.getTaskId(), payloads, settings.chunkValues())
+          : Payloads.encodedChunks(h.getTaskId(), encoded, payloads, settings.chunkValues());
+      long values = encoded == null ? Payloads.values(payloads) : Payloads.attachmentValues(payloads);
       long taskId = h.getTaskId();
       out.sendAll(new Iterator<>() {
         private boolean ended;
@@ -447,7 +552,7 @@ public final class FederationClient implements AutoCloseable {
           }
           ended = true;
           return ClientMessage.newBuilder().setUpdateEnd(UpdateEnd.newBuilder().setTaskId(taskId)
-              .setValues(Payloads.values(payloads))).build();
+              .setValues(values)).build();
         }
       });
     }

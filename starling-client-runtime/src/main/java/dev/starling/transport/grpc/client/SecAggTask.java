@@ -72,21 +72,28 @@ final class SecAggTask {
       throw new FlException(ErrorCode.INVALID_ARGUMENT, task + ": length " + s.getLength() + " but the model has "
           + global.size() + " values");
     }
-    // A threshold of at most half the clients would let two disjoint groups each reconstruct a secret.
-    if (2L * s.getThreshold() <= s.getClients() || s.getThreshold() >= s.getClients()) {
+    // A threshold of at most half the share holders would let two disjoint groups each reconstruct a secret.
+    if (s.getNeighbours() == 0 && (2L * s.getThreshold() <= s.getClients() || s.getThreshold() >= s.getClients())) {
       throw new FlException(ErrorCode.PERMISSION_DENIED, task + ": threshold " + s.getThreshold() + " of "
           + s.getClients() + " clients is unsafe (must be > clients / 2 and < clients)");
     }
+    if (s.getNeighbours() != 0 && (s.getNeighbours() % 2 != 0 || s.getNeighbours() >= s.getClients() - 1
+        || 2L * s.getThreshold() <= s.getNeighbours() || s.getThreshold() > s.getNeighbours())) {
+      throw new FlException(ErrorCode.PERMISSION_DENIED, task + ": SecAgg+ with " + s.getNeighbours() + " neighbours of "
+          + s.getClients() + " clients and threshold " + s.getThreshold() + " is unsafe (neighbours must be even and below"
+          + " clients - 1, threshold > neighbours / 2 and <= neighbours)");
+    }
     FixedPoint codec = new FixedPoint(s.getFractionalBits(), s.getMaxAbs(), s.getClients());
-    SecAggParams params = new SecAggParams(s.getThreshold(), 0, 0, codec, Math.toIntExact(s.getLength()));
+    SecAggParams params = new SecAggParams(s.getThreshold(), s.getNeighbours(), 0, codec, Math.toIntExact(s.getLength()));
     SecAggClient client = new SecAggClient(s.getIndex(), params, new SecureRandom());
     float[] before = global.flatten(); // a copy: a trainer may update the model in place
 
     send(client.advertise());
     KeyDirectory dir = await(KeyDirectory.class, task);
-    if (dir.threshold() != s.getThreshold() || dir.neighbours() != 0) {
+    if (dir.threshold() != s.getThreshold() || dir.neighbours() != s.getNeighbours()) {
       throw new FlException(ErrorCode.PERMISSION_DENIED, task + ": the key directory says threshold "
-          + dir.threshold() + ", neighbours " + dir.neighbours() + "; the task said " + s.getThreshold() + ", 0");
+          + dir.threshold() + ", neighbours " + dir.neighbours() + "; the task said " + s.getThreshold() + ", "
+          + s.getNeighbours());
     }
     send(new ShareBundle(s.getIndex(), client.shareKeys(dir)));
     ShareBundle inbox = await(ShareBundle.class, task);

@@ -18,6 +18,7 @@ import dev.starling.transport.grpc.proto.FederationGrpc;
 import dev.starling.transport.grpc.proto.ServerMessage;
 import dev.starling.transport.grpc.proto.Shutdown;
 import dev.starling.transport.grpc.proto.Welcome;
+import dev.starling.transport.grpc.wire.Payloads;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
@@ -77,6 +78,8 @@ public final class FederationServer implements AutoCloseable {
   private volatile SecAggCoordinator secagg;
   private volatile String clientDp = "";
   private volatile boolean clientDpSeededNoise;
+  private volatile WireCompression wire;
+  private volatile dev.starling.compression.BroadcastEncoder downlink;
   private Server server;
 
   public FederationServer(ServerSettings settings) {
@@ -230,6 +233,10 @@ public final class FederationServer implements AutoCloseable {
    * before {@link #wrap} and before round 1.
    */
   public void enableSecureAggregation(SecAggSettings s) {
+    if (wire != null) {
+      throw new IllegalStateException("secure aggregation cannot be combined with wire compression: masked inputs"
+          + " are sent as integers; refuse the combination before round 1");
+    }
     SecAggCoordinator old = secagg;
     secagg = new SecAggCoordinator(s);
     if (old != null) {
@@ -239,6 +246,34 @@ public final class FederationServer implements AutoCloseable {
 
   SecAggCoordinator secAgg() {
     return secagg;
+  }
+
+  /**
+   * Compresses the run's traffic as {@code w} says (see {@link WireCompression}): the Welcome tells every
+   * client the codecs, a client that does not list {@value Payloads#CODEC_CAPABILITY} is refused at
+   * Hello, training tasks carry the global model encoded once per round, and updates arrive encoded and
+   * are decoded here one at a time within the upload slots. Not combinable with secure aggregation
+   * (masked inputs are integers the codecs cannot compress). Call before {@link #start()}.
+   */
+  public void compressTraffic(WireCompression w) {
+    java.util.Objects.requireNonNull(w, "w");
+    if (secagg != null && w.active()) {
+      throw new IllegalStateException("wire compression cannot be combined with secure aggregation: masked inputs"
+          + " are sent as integers; refuse the combination before round 1");
+    }
+    wire = w.active() ? w : null;
+    downlink = w.active() && !w.downlink().isIdentity()
+        ? new dev.starling.compression.BroadcastEncoder(w.downlink(), w.seed()) : null;
+  }
+
+  /** The run's wire compression, or null when payloads travel as float32. */
+  WireCompression wire() {
+    return wire;
+  }
+
+  /** The downlink broadcast encoder, or null when the global model travels as float32. */
+  dev.starling.compression.BroadcastEncoder downlink() {
+    return downlink;
   }
 
   /**
@@ -450,6 +485,14 @@ public final class FederationServer implements AutoCloseable {
           fail(Status.PERMISSION_DENIED.withDescription("authenticated as '" + authenticated + "' but Hello says '" + id + "'"));
           return;
         }
+        WireCompression w = wire;
+        if (w != null && !h.getCapabilitiesList().contains(Payloads.CODEC_CAPABILITY)) {
+          LOG.log(Level.WARNING, "refused client {0}: it cannot send encoded updates ({1})", id, w.describe());
+          fail(Status.FAILED_PRECONDITION.withDescription("this run sends encoded payloads (" + w.describe()
+              + ") but client '" + id + "' does not list capability '" + Payloads.CODEC_CAPABILITY
+              + "' in Hello; upgrade the client"));
+          return;
+        }
         ClientId cid = new ClientId(id);
         RemoteClient old;
         RemoteClient joined;
@@ -465,10 +508,15 @@ public final class FederationServer implements AutoCloseable {
             return;
           }
           // Welcome goes out before the client joins the pool, so no task can overtake it
-          outbox.send(ServerMessage.newBuilder().setWelcome(Welcome.newBuilder().setProtocolVersion(PROTOCOL_VERSION)
+          Welcome.Builder welcome = Welcome.newBuilder().setProtocolVersion(PROTOCOL_VERSION)
               .setModel(settings.model()).setStrategy(settings.strategy()).setRunId(settings.runId())
               .setClientDp(clientDp).setClientDpSeededNoise(clientDpSeededNoise)
-              .setHeartbeatMillis((int) settings.heartbeat().toMillis()).setNextRound(currentRound)).build());
+              .setHeartbeatMillis((int) settings.heartbeat().toMillis()).setNextRound(currentRound);
+          if (w != null) {
+            welcome.setUplinkCodec(w.uplink().describe()).setErrorFeedback(w.errorFeedback())
+                .setDownlinkCodec(w.downlink().isIdentity() ? "" : w.downlink().describe());
+          }
+          outbox.send(ServerMessage.newBuilder().setWelcome(welcome).build());
           joined = new RemoteClient(cid, outbox, FederationServer.this, h.getCapabilitiesList());
           streams.put(joined, stream);
           clients.put(cid, joined);

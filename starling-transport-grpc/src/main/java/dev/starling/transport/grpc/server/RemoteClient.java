@@ -22,7 +22,9 @@ import dev.starling.transport.grpc.proto.TaskHeader;
 import dev.starling.transport.grpc.proto.TaskKind;
 import dev.starling.transport.grpc.proto.TaskRejected;
 import dev.starling.transport.grpc.proto.UpdateHeader;
+import dev.starling.transport.grpc.proto.EncodedPayload;
 import dev.starling.transport.grpc.wire.ChunkAssembler;
+import dev.starling.transport.grpc.wire.EncodedAssembler;
 import dev.starling.transport.grpc.wire.Convert;
 import dev.starling.transport.grpc.wire.Outbox;
 import dev.starling.transport.grpc.wire.Payloads;
@@ -73,12 +75,14 @@ final class RemoteClient implements ClientProxy {
     final int round;
     final boolean fit;
     final PayloadSpec expectedModel;
+    final ParameterSet global; // what was sent: an encoded update is a delta from it
     final CompletableFuture<FitOutcome> fitFuture;
     final CompletableFuture<EvalResult> evalFuture;
     final AtomicLong bytesDown = new AtomicLong();
     long bytesUp;
     UpdateHeader header;
     volatile ChunkAssembler assembler;
+    volatile EncodedAssembler encoded; // the encoded model delta being reassembled (wire compression)
     boolean secagg; // a secure aggregation task: only a masked input is accepted
     volatile int[] maskedBuffer; // the masked input being reassembled
     int maskedFill;
@@ -120,6 +124,7 @@ final class RemoteClient implements ClientProxy {
       this.round = round;
       this.fit = fit;
       this.expectedModel = Payloads.spec(global, Attachments.none());
+      this.global = global;
       this.fitFuture = fit ? new CompletableFuture<>() : null;
       this.evalFuture = fit ? null : new CompletableFuture<>();
     }
@@ -136,6 +141,7 @@ final class RemoteClient implements ClientProxy {
       synchronized (this) {
         failed = true;
         assembler = null;
+        encoded = null;
         maskedBuffer = null;
         releaseSlot();
       }
@@ -240,6 +246,7 @@ final class RemoteClient implements ClientProxy {
       if (e != null && gone != null) {
         gone.releaseSlot();
         gone.assembler = null;
+        gone.encoded = null;
         gone.maskedBuffer = null;
         if (e instanceof java.util.concurrent.CancellationException) {
           // the round loop gave up on this task (deadline): tell the client to stop sending
@@ -254,10 +261,20 @@ final class RemoteClient implements ClientProxy {
   private void transmit(Task t, ParameterSet global, Attachments down, TaskHeader.Builder header) {
     List<ParameterSet> payloads = Payloads.ordered(global, down);
     header.setTaskId(t.taskId).setRound(t.round).setSpec(Payloads.spec(global, down));
+    dev.starling.compression.BroadcastEncoder downlink = server.downlink();
+    byte[] encoded = null;
+    if (t.fit && downlink != null && !header.hasSecagg()) {
+      // the same bytes for every client of the round: encoded by the first task, shared by the others
+      encoded = downlink.encode(global, t.round).bytes();
+      header.setEncoded(EncodedPayload.newBuilder().setCodec(downlink.codec().describe()).setBytes(encoded.length));
+    }
     ServerMessage h = ServerMessage.newBuilder().setTaskHeader(header).build();
     t.bytesDown.addAndGet(h.getSerializedSize());
     out.send(h);
-    Iterator<Chunk> chunks = Payloads.chunks(t.taskId, payloads, server.settings().chunkValues());
+    int chunkValues = server.settings().chunkValues();
+    Iterator<Chunk> chunks = encoded == null ? Payloads.chunks(t.taskId, payloads, chunkValues)
+        : Payloads.encodedChunks(t.taskId, encoded, payloads, chunkValues);
+    long values = encoded == null ? Payloads.values(payloads) : Payloads.attachmentValues(payloads);
     out.sendAll(new Iterator<>() {
       @Override
       public boolean hasNext() {
@@ -272,7 +289,7 @@ final class RemoteClient implements ClientProxy {
       }
     });
     ServerMessage end = ServerMessage.newBuilder()
-        .setTaskEnd(TaskEnd.newBuilder().setTaskId(t.taskId).setValues(Payloads.values(payloads))).build();
+        .setTaskEnd(TaskEnd.newBuilder().setTaskId(t.taskId).setValues(values)).build();
     out.sendAll(new Iterator<>() { // sent only if the task is still open once its chunks are out
       private boolean sent;
 
@@ -350,8 +367,24 @@ final class RemoteClient implements ClientProxy {
           + describe(h.getSpec()) + ", expected " + describe(t.expectedModel)));
       return;
     }
+    WireCompression wire = server.wire();
+    if (!t.secagg && (wire != null) != h.hasEncoded()) {
+      reject(t.taskId, t, new FlException(ErrorCode.INVALID_ARGUMENT, wire != null
+          ? what + ": sent as float32 chunks, but this run expects updates encoded with " + wire.uplink().describe()
+              + " (Welcome.uplink_codec)"
+          : what + ": sent encoded (" + h.getEncoded().getCodec() + "), but this run expects float32 chunks"));
+      return;
+    }
+    if (h.hasEncoded() && !h.getEncoded().getCodec().equals(wire.uplink().describe())) {
+      reject(t.taskId, t, new FlException(ErrorCode.INVALID_ARGUMENT, what + ": encoded with '" + h.getEncoded().getCodec()
+          + "', but this run's uplink codec is '" + wire.uplink().describe() + "'"));
+      return;
+    }
     try {
       ChunkAssembler.check(h.getSpec(), server.settings().maxUpdateValues(), what);
+      if (h.hasEncoded()) {
+        EncodedAssembler.check(h.getEncoded().getBytes(), EncodedAssembler.maxEncodedBytes(t.global.size()), what);
+      }
     } catch (FlException e) {
       reject(t.taskId, t, e);
       return;
@@ -384,7 +417,12 @@ final class RemoteClient implements ClientProxy {
       return;
     }
     try {
-      t.assembler = new ChunkAssembler(h.getSpec(), server.settings().maxUpdateValues(), true, what);
+      if (h.hasEncoded()) {
+        t.encoded = new EncodedAssembler(h.getEncoded().getBytes(), EncodedAssembler.maxEncodedBytes(t.global.size()), what);
+        t.assembler = new ChunkAssembler(h.getSpec(), server.settings().maxUpdateValues(), true, what, true);
+      } else {
+        t.assembler = new ChunkAssembler(h.getSpec(), server.settings().maxUpdateValues(), true, what);
+      }
     } catch (FlException e) {
       reject(t.taskId, t, e);
     }
@@ -438,7 +476,12 @@ final class RemoteClient implements ClientProxy {
     }
     t.bytesUp += size;
     try {
-      a.accept(c);
+      EncodedAssembler e = t.encoded;
+      if (e != null && c.getPayload() == 0) {
+        e.accept(c);
+      } else {
+        a.accept(c);
+      }
       t.progressNanos = ticker.nanos();
     } catch (FlException e) {
       reject(t.taskId, t, e);
@@ -457,8 +500,17 @@ final class RemoteClient implements ClientProxy {
     }
     t.bytesUp += size;
     try {
-      ParameterSet p = asm.model(values);
-      Attachments a = asm.attachments();
+      ParameterSet p;
+      Attachments a;
+      EncodedAssembler enc = t.encoded;
+      if (enc != null) {
+        a = asm.attachments(values);
+        p = applyEncoded(t, enc.bytes());
+        t.encoded = null;
+      } else {
+        p = asm.model(values);
+        a = asm.attachments();
+      }
       t.assembler = null;
       UpdateHeader h = t.header;
       TrainResult r = new TrainResult(p, h.getNumExamples(), h.getLocalSteps(), Convert.metrics(h.getMetricsMap()), a);
@@ -474,6 +526,37 @@ final class RemoteClient implements ClientProxy {
       reject(taskId, t, e instanceof FlException fe ? fe : new FlException(ErrorCode.INVALID_ARGUMENT,
           "update of client " + id + ": " + e.getMessage()));
     }
+  }
+
+  /**
+   * The update {@code x + decode(bytes)}: the decoded delta added to the exact global model {@code x} this
+   * task sent (the client trained from its decoded copy, so downlink rounding never reaches the global
+   * model). Holds one model-sized array besides the encoding, within this task's upload slot.
+   */
+  private ParameterSet applyEncoded(Task t, byte[] bytes) {
+    String what = "update of client " + id + " (round " + t.round + ")";
+    float[] d;
+    try {
+      d = server.wire().uplink().decode(bytes);
+    } catch (IllegalArgumentException e) {
+      throw new FlException(ErrorCode.INVALID_ARGUMENT, what + ": undecodable encoding: " + e.getMessage());
+    }
+    if (d.length != t.global.size()) {
+      throw new FlException(ErrorCode.INVALID_ARGUMENT, what + ": wrong shape: the encoding decodes to " + d.length
+          + " values, the model has " + t.global.size());
+    }
+    int off = 0;
+    for (dev.starling.core.tensor.Tensor x : t.global) {
+      float[] xs = x.data();
+      for (int i = 0; i < xs.length; i++, off++) {
+        d[off] += xs[i];
+        if (!Float.isFinite(d[off])) {
+          throw new FlException(ErrorCode.INVALID_ARGUMENT, what + ": tensor '" + x.name() + "' has non-finite value "
+              + d[off] + " at index " + i + " after decoding");
+        }
+      }
+    }
+    return t.global.unflatten(d);
   }
 
   private void onMaskedEnd(Task t, long values, int size) {

@@ -61,6 +61,8 @@ final class SecAggCoordinator implements AutoCloseable {
   private enum Phase { ENLISTING, KEYS, SHARES, MASKING, UNMASK, DONE }
 
   private final SecAggSettings settings;
+  /** Seeds of SecAgg+ neighbour graphs (public once sent; unpredictable beforehand). */
+  private final java.security.SecureRandom graphSeeds = new java.security.SecureRandom();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "starling-secagg-timer");
     t.setDaemon(true);
@@ -187,13 +189,14 @@ final class SecAggCoordinator implements AutoCloseable {
     }
     int length = Math.toIntExact(global.size());
     FixedPoint codec = SecureAggregationStrategy.codecFor(n, settings.maxAbs());
-    SecAggParams params = SecAggParams.forClients(n, settings.dropoutTolerance(), codec, length);
+    SecAggParams params = SecAggParams.forClients(n, settings.dropoutTolerance(), settings.neighbours(),
+        graphSeeds.nextLong(), codec, length);
     a.server = new SecAggServer(params);
     for (int i = 0; i < n; i++) {
       Participant p = a.members.get(i);
       p.index = i;
       if (!p.gone) {
-        p.sendTask.accept(SecAggSetup.newBuilder().setIndex(i).setClients(n).setThreshold(params.threshold())
+        p.sendTask.accept(SecAggSetup.newBuilder().setIndex(i).setClients(n).setThreshold(params.threshold()).setNeighbours(params.neighbours())
             .setFractionalBits(codec.fractionalBits()).setMaxAbs(codec.maxAbs()).setLength(length).build());
       }
     }

@@ -16,8 +16,10 @@ import java.util.Objects;
  * @param phaseTimeout how long the server waits in each coordination phase (keys, shares, unmask shares)
  *     for clients that are still connected; the ones still missing then are dropped from the protocol
  * @param roundTimeout the round deadline, sent to clients as the task deadline
+ * @param neighbours SecAgg+: each client masks with this many ring neighbours (even); 0 for the complete graph
  */
-public record SecAggSettings(double dropoutTolerance, double maxAbs, Duration phaseTimeout, Duration roundTimeout) {
+public record SecAggSettings(double dropoutTolerance, double maxAbs, Duration phaseTimeout, Duration roundTimeout,
+    int neighbours) {
   /** The capability a client lists in Hello when it can run secure aggregation. */
   public static final String CAPABILITY = SecAggWire.PROTOCOL;
 
@@ -28,9 +30,16 @@ public record SecAggSettings(double dropoutTolerance, double maxAbs, Duration ph
     Objects.requireNonNull(phaseTimeout, "phaseTimeout");
     Objects.requireNonNull(roundTimeout, "roundTimeout");
     Checks.checkArgument(!phaseTimeout.isNegative() && !phaseTimeout.isZero(), "secagg phase timeout", "> 0", phaseTimeout);
+    dev.starling.privacy.secagg.SecAggParams.checkNeighbours(neighbours);
+  }
+
+  /** On the complete graph (SecAgg). */
+  public SecAggSettings(double dropoutTolerance, double maxAbs, Duration phaseTimeout, Duration roundTimeout) {
+    this(dropoutTolerance, maxAbs, phaseTimeout, roundTimeout, 0);
   }
 
   public String describe() {
-    return String.format(Locale.ROOT, "dropout tolerance=%s, range=+-%s", dropoutTolerance, maxAbs);
+    return String.format(Locale.ROOT, "dropout tolerance=%s, range=+-%s%s", dropoutTolerance, maxAbs,
+        neighbours == 0 ? "" : ", SecAgg+ " + neighbours + " neighbours");
   }
 }

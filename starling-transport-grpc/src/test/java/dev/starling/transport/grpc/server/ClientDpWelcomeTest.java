@@ -89,6 +89,12 @@ class ClientDpWelcomeTest {
     }
     assertThat(cause).isInstanceOfSatisfying(FlException.class,
         e -> assertThat(e.getMessage()).contains("requires client-side privacy 'local:1.0,0.8'"));
+    // the refusal ends the client at once; the server drops its session when the cancel arrives
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (server.pool().available().stream().anyMatch(c -> c.id().value().equals("plain")) && System.nanoTime() < until) {
+      Thread.onSpinWait();
+    }
+    assertThat(server.pool().available()).noneMatch(c -> c.id().value().equals("plain"));
 
     run(server, "capable", new Trainer.Factory() {
       @Override

@@ -121,9 +121,14 @@ class SecureAggregationLoopbackTest {
   }
 
   FederationServer server(double tolerance) {
+    return server(tolerance, 0);
+  }
+
+  FederationServer server(double tolerance, int neighbours) {
     FederationServer s = new FederationServer(ServerSettings.loopback(0, "test", "fedavg")
         .withHeartbeat(Duration.ofMillis(500)).withLimits(1L << 24, 2, Duration.ofSeconds(20))).start();
-    s.enableSecureAggregation(new SecAggSettings(tolerance, 1.0, Duration.ofSeconds(10), Duration.ofSeconds(20)));
+    s.enableSecureAggregation(new SecAggSettings(tolerance, 1.0, Duration.ofSeconds(10), Duration.ofSeconds(20),
+        neighbours));
     closeMe.add(s);
     return s;
   }
@@ -239,6 +244,31 @@ class SecureAggregationLoopbackTest {
     assertThat(second.clientsSelected()).isEqualTo(4);
     assertThat(second.metric("clients_aggregated")).isEqualTo(4);
     assertUniformMean(global[0], new int[] {5, 4});
+  }
+
+  @Test
+  void secAggPlusRoundWithAClientDroppedAfterMaskingUnmasksTheRightSum() throws Exception {
+    double[] sharesUp = new double[2];
+    int[] graphs = {0, 4}; // the complete graph, then SecAgg+ with 4 ring neighbours of 7 clients
+    for (int g = 0; g < 2; g++) {
+      FederationServer server = server(0.3, graphs[g]);
+      List<FederationClient> clients = new ArrayList<>();
+      for (int k = 0; k < 7; k++) {
+        clients.add(client(server, "g" + g + "c" + k, adding(k)));
+      }
+      clients.get(6).dropBeforeUnmasking(1);
+      awaitClients(server, 7);
+      ParameterSet[] global = new ParameterSet[1];
+      RoundRecord r = run(server, new FedAvg(), loop(1, 7), global).get(0);
+      // the dropped client's masked input is in the sum: its pairwise masks were rebuilt from its neighbours' shares
+      assertThat(r.metric("secagg_unmask_failed")).as("graph %d", graphs[g]).isNotEqualTo(1);
+      assertThat(r.metric("clients_aggregated")).isEqualTo(7);
+      assertThat(r.metric("secagg_dropped_after_masking")).isEqualTo(1);
+      assertUniformMean(global[0], new int[] {7});
+      sharesUp[g] = r.metric("secagg_bytes_up");
+    }
+    // the same masked inputs, fewer key shares: each client shares with 4 neighbours instead of 6 others
+    assertThat(sharesUp[1]).isLessThan(sharesUp[0]);
   }
 
   @Test

@@ -40,15 +40,24 @@ public final class ChunkAssembler {
    * @param source names the sender in error messages, e.g. "update of client c1 (round 3)"
    */
   public ChunkAssembler(PayloadSpec spec, long maxValues, boolean requireFinite, String source) {
+    this(spec, maxValues, requireFinite, source, false);
+  }
+
+  /**
+   * As above; with {@code attachmentsOnly} the model (payload 0) is not expected as float chunks (it
+   * travels encoded, see {@link EncodedAssembler}) and only the attachments are reassembled (finish with
+   * {@link #attachments(long)}).
+   */
+  public ChunkAssembler(PayloadSpec spec, long maxValues, boolean requireFinite, String source, boolean attachmentsOnly) {
     this.source = source;
     this.requireFinite = requireFinite;
     keys.add("");
-    specs.add(spec.getModelList());
+    specs.add(attachmentsOnly ? List.of() : spec.getModelList());
     for (AttachmentSpec a : spec.getAttachmentsList()) {
       keys.add(a.getKey());
       specs.add(a.getTensorsList());
     }
-    check(spec, maxValues, source);
+    check(attachmentsOnly ? spec.toBuilder().clearModel().build() : spec, maxValues, source);
     data = new float[specs.size()][][];
     for (int p = 0; p < specs.size(); p++) {
       List<TensorSpec> ts = specs.get(p);
@@ -168,6 +177,12 @@ public final class ChunkAssembler {
   public ParameterSet model(long announcedValues) {
     checkDone(announcedValues);
     return build(0);
+  }
+
+  /** Checks completeness against the sender's own count and returns the attachments (attachments-only mode). */
+  public Attachments attachments(long announcedValues) {
+    checkDone(announcedValues);
+    return attachments();
   }
 
   /** The attachments (call after {@link #model}). */

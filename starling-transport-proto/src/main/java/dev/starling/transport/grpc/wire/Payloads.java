@@ -35,6 +35,12 @@ public final class Payloads {
    */
   public static final int MAX_CHUNK_VALUES = (4 * 1024 * 1024 - 1024) / Float.BYTES;
 
+  /**
+   * The Hello capability of a client that sends and receives encoded payloads ({@code EncodedPayload},
+   * protocol v1.2); a server that compresses its traffic refuses clients without it.
+   */
+  public static final String CODEC_CAPABILITY = "codec/1";
+
   private Payloads() {}
 
   /** The wire spec of {@code model} and {@code attachments}. */
@@ -66,6 +72,96 @@ public final class Payloads {
     return all;
   }
 
+  /**
+   * The chunks of an encoded payload 0: consecutive slices of {@code encoded} of at most {@code chunkBytes}
+   * bytes (payload 0, tensor 0, offset in bytes). The slices share {@code encoded}, which must not change.
+   */
+  public static Iterator<Chunk> encodedChunks(long taskId, byte[] encoded, int chunkBytes) {
+    if (chunkBytes <= 0) {
+      throw new IllegalArgumentException("chunkBytes must be > 0. Provided value: " + chunkBytes);
+    }
+    return new Iterator<>() {
+      private int offset;
+
+      @Override
+      public boolean hasNext() {
+        return offset < encoded.length;
+      }
+
+      @Override
+      public Chunk next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        int n = Math.min(chunkBytes, encoded.length - offset);
+        Chunk c = Chunk.newBuilder().setTaskId(taskId).setPayload(0).setTensor(0).setOffset(offset)
+            .setData(UnsafeByteOperations.unsafeWrap(encoded, offset, n)).build();
+        offset += n;
+        return c;
+      }
+    };
+  }
+
+  /** Both in order: the encoded model's slices, then the attachments' float chunks. */
+  public static Iterator<Chunk> encodedChunks(long taskId, byte[] encoded, List<ParameterSet> payloads, int chunkValues) {
+    Iterator<Chunk> head = encodedChunks(taskId, encoded, chunkValues * Float.BYTES);
+    Iterator<Chunk> tail = chunks(taskId, payloads, chunkValues, 1);
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return head.hasNext() || tail.hasNext();
+      }
+
+      @Override
+      public Chunk next() {
+        return head.hasNext() ? head.next() : tail.next();
+      }
+    };
+  }
+
+  /** Float values of the attachments alone (payloads 1, 2, ...), what ends an encoded payload. */
+  public static long attachmentValues(List<ParameterSet> payloads) {
+    return values(payloads) - payloads.get(0).size();
+  }
+
+  /** Number of values of the model tensors {@code spec} describes. */
+  public static long modelValues(PayloadSpec spec) {
+    long n = 0;
+    for (TensorSpec t : spec.getModelList()) {
+      long e = 1;
+      for (int d : t.getShapeList()) {
+        e *= d;
+      }
+      n += e;
+    }
+    return n;
+  }
+
+  /**
+   * A model with the tensors {@code spec} names and the values of {@code flat} (the layout of
+   * {@link ParameterSet#flatten()}); throws {@link IllegalArgumentException} when the sizes differ.
+   */
+  public static ParameterSet unflatten(List<TensorSpec> spec, float[] flat) {
+    List<Tensor> out = new ArrayList<>(spec.size());
+    int off = 0;
+    for (TensorSpec t : spec) {
+      int[] shape = t.getShapeList().stream().mapToInt(Integer::intValue).toArray();
+      long n = 1;
+      for (int d : shape) {
+        n *= d;
+      }
+      if (off + n > flat.length) {
+        throw new IllegalArgumentException("decoded " + flat.length + " values, fewer than the model's tensors need");
+      }
+      out.add(Tensor.of(t.getName(), java.util.Arrays.copyOfRange(flat, off, off + (int) n), shape));
+      off += (int) n;
+    }
+    if (off != flat.length) {
+      throw new IllegalArgumentException("decoded " + flat.length + " values; the model has " + off);
+    }
+    return ParameterSet.of(out);
+  }
+
   /** Total float values of the payloads. */
   public static long values(List<ParameterSet> payloads) {
     long n = 0;
@@ -80,11 +176,19 @@ public final class Payloads {
    * created one at a time as the iterator advances.
    */
   public static Iterator<Chunk> chunks(long taskId, List<ParameterSet> payloads, int chunkValues) {
+    return chunks(taskId, payloads, chunkValues, 0);
+  }
+
+  /**
+   * As {@link #chunks(long, List, int)}, starting at payload {@code first} (1 when payload 0, the model,
+   * travels encoded instead, see {@link #encodedChunks}).
+   */
+  public static Iterator<Chunk> chunks(long taskId, List<ParameterSet> payloads, int chunkValues, int first) {
     if (chunkValues <= 0) {
       throw new IllegalArgumentException("chunkValues must be > 0. Provided value: " + chunkValues);
     }
     return new Iterator<>() {
-      private int payload;
+      private int payload = first;
       private int tensor;
       private int offset;
 
