@@ -167,8 +167,8 @@ class NetConfigTest {
   void secAggPlusNeighboursMustBeEvenNamingTheKey() throws Exception {
     java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
     int code = server(Files.writeString(dir.resolve("n.properties"), "model = flat:100\nsecagg = 0.3,8,3\n"), err);
-    assertThat(code).isNotZero();
-    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("config 'secagg'").contains("even")
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("n.properties: 'secagg'").contains("even")
         .contains("3");
   }
 
