@@ -18,7 +18,7 @@ import java.util.List;
 
 /**
  * Decoder-only language model: token ids {@code (B, T)} to next-token logits {@code (B, V)} read at the last
- * position, with a causal mask so position t sees positions <= t only.
+ * position, with a causal mask so position t sees positions {@code <= t} only.
  */
 public final class DecoderOnlyLm extends AbstractBlock {
   private final int vocabulary;
