@@ -106,7 +106,8 @@ final class DataOptions {
   boolean isImageData() {
     String d = dataset.toLowerCase(Locale.ROOT);
     if (d.equals("digits") || d.equals("mnist") || d.equals("fashion-mnist") || d.startsWith("synthetic:")
-        || d.equals("persuasion") || d.endsWith(".txt") || d.endsWith(".txt.gz")) { // one-hot text windows: on a fixed scale
+        || d.equals("persuasion") || d.endsWith(".txt") || d.endsWith(".txt.gz") // one-hot text windows: on a fixed scale
+        || d.equals("shakespeare")) { // token ids: standardising would turn them into non-integers
       return true;
     }
     return Files.isDirectory(Path.of(dataset));

@@ -21,6 +21,8 @@ import dev.starling.core.learner.Task;
  *   <li>{@code breast-cancer}: bundled WDBC, 456 rows, 30 raw features ({@code id} dropped, label {@code target}).
  *   <li>{@code mnist}: folder {@code mnist-10k/} (8,000 MNIST digits as IDX) in one of the search dirs.
  *   <li>{@code fashion-mnist}: folder {@code fashion-mnist/} in one of the search dirs; has its own test split.
+ *   <li>{@code shakespeare}: {@link ShakespeareBySpeaker} from {@code tiny-shakespeare/} in a search dir (LEAF settings).
+ *   <li>{@code beijing-air}: {@link BeijingAirQuality} from {@code beijing-air-quality/} in a search dir.
  *   <li>a path to a {@code .csv} or {@code .csv.gz} file, loaded by {@link CsvLoader} with the CSV options.
  *   <li>a path to a folder with one IDX image file and one IDX label file (and optionally a {@code t10k}/
  *       {@code test} pair, used as the test split), loaded by {@link IdxLoader}.
@@ -39,7 +41,11 @@ public final class DatasetCatalog {
       new Builtin("mnist", "MNIST 28x28 digits, 8000 rows (needs mnist-10k/ in a --data-dir), 784 features, 10 classes"),
       new Builtin("fashion-mnist", "Fashion-MNIST 28x28, 60000 train + 10000 test (needs fashion-mnist/ in a --data-dir)"),
       new Builtin("credit-amount", "credit scoring: regression of the loan Amount, bundled: 4039 complete rows, 22 features"),
-      new Builtin("persuasion", "Jane Austen's Persuasion, 30k characters, bundled: next-character prediction"));
+      new Builtin("persuasion", "Jane Austen's Persuasion, 30k characters, bundled: next-character prediction"),
+      new Builtin("shakespeare", "tiny-shakespeare by speaker (needs tiny-shakespeare/" + ShakespeareBySpeaker.FILE
+          + " in a --data-dir): next character from 80 as token ids, key speaker"),
+      new Builtin("beijing-air", "Beijing air quality, 12 stations (needs beijing-air-quality/ in a --data-dir):"
+          + " PM2.5 regression, 30 features, key station, last year as test"));
 
   /** Characters of context of the text datasets. */
   public static final int TEXT_CONTEXT = 6;
@@ -82,6 +88,11 @@ public final class DatasetCatalog {
       case "credit-amount" -> holdout(creditAmount(), "credit-amount (bundled)", options);
       case "persuasion" -> TextCorpus.split(TextCorpus.nextCharacter(text(resource("persuasion.txt.gz")), TEXT_CONTEXT,
           true, "persuasion"), options.testFraction(), "persuasion (bundled)");
+      case "shakespeare" -> ShakespeareBySpeaker.load(
+          find("shakespeare", "tiny-shakespeare", List.of(ShakespeareBySpeaker.FILE), options)
+              .resolve(ShakespeareBySpeaker.FILE), ShakespeareBySpeaker.Options.leaf());
+      case "beijing-air" -> BeijingAirQuality.load(find("beijing-air", "beijing-air-quality",
+          List.of("PRSA_Data_Aotizhongxin_20130301-20170228.csv.gz"), options), BeijingAirQuality.Options.lastYear());
       default -> fromPath(spec, options);
     };
   }

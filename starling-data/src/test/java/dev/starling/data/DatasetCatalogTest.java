@@ -101,11 +101,20 @@ class DatasetCatalogTest {
   }
 
   @Test
+  void resolve_sharedSetsNotInAnySearchDir_sayWhichFolderToPass() {
+    assertThatThrownBy(() -> DatasetCatalog.resolve("shakespeare", CatalogOptions.defaults().withSearchDirs(List.of())))
+        .isInstanceOf(java.io.FileNotFoundException.class)
+        .hasMessageContaining("tiny-shakespeare/tiny_shakespeare_by_speaker.tsv.gz").hasMessageContaining("--data-dir");
+    assertThatThrownBy(() -> DatasetCatalog.resolve("beijing-air", CatalogOptions.defaults().withSearchDirs(List.of())))
+        .isInstanceOf(java.io.FileNotFoundException.class).hasMessageContaining("beijing-air-quality/");
+  }
+
+  @Test
   void builtinNames_andDescriptions_coverEveryBuiltin() {
     assertThat(DatasetCatalog.builtinNames()).containsExactly("digits", "breast-cancer", "mnist", "fashion-mnist",
-        "credit-amount", "persuasion");
+        "credit-amount", "persuasion", "shakespeare", "beijing-air");
     assertThat(DatasetCatalog.describeBuiltins().lines())
-        .hasSize(6).allSatisfy(line -> assertThat(line.trim()).contains(" "));
+        .hasSize(8).allSatisfy(line -> assertThat(line.trim()).contains(" "));
   }
 
   @Test

@@ -9,6 +9,7 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.pooling.Pool;
 import dev.starling.core.error.Checks;
+import dev.starling.core.learner.Task;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Set;
@@ -40,8 +41,8 @@ public record CnnModel(int conv1, int conv2, int dense) implements DjlModel {
   }
 
   @Override
-  public Set<DjlTask> tasks() {
-    return EnumSet.of(DjlTask.CLASSIFICATION, DjlTask.REGRESSION);
+  public Set<Task> tasks() {
+    return EnumSet.of(Task.CLASSIFICATION, Task.REGRESSION);
   }
 
   @Override

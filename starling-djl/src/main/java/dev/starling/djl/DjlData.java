@@ -1,6 +1,7 @@
 package dev.starling.djl;
 
 import dev.starling.core.error.Checks;
+import dev.starling.core.learner.Task;
 import dev.starling.data.Dataset;
 import java.util.Arrays;
 import java.util.Objects;
@@ -9,7 +10,7 @@ import java.util.Objects;
  * One party's examples as a DJL model reads them: dense row-major float32 features of a fixed per-example
  * shape, and an int label (classification, next token) or a float target (regression) per example.
  *
- * <p>For {@link DjlTask#NEXT_TOKEN} the features are token ids in {@code [0, numOutputs)} stored as floats
+ * <p>For {@link Task#NEXT_TOKEN} the features are token ids in {@code [0, numOutputs)} stored as floats
  * (exact up to 2^24), one row of {@code exampleShape[0]} tokens per example, and the label is the token
  * that follows the row. Immutable by contract: the arrays are not copied, so callers must not change them.
  *
@@ -21,7 +22,7 @@ import java.util.Objects;
  * @param targets one real target per example for regression; {@code null} otherwise
  * @param numOutputs classes or vocabulary size; 1 for regression
  */
-public record DjlData(String name, DjlTask task, int[] exampleShape, float[] features, int[] labels, float[] targets,
+public record DjlData(String name, Task task, int[] exampleShape, float[] features, int[] labels, float[] targets,
     int numOutputs) {
 
   public DjlData {
@@ -40,7 +41,7 @@ public record DjlData(String name, DjlTask task, int[] exampleShape, float[] fea
         "a multiple of prod(exampleShape " + Arrays.toString(exampleShape) + ") = " + per, features.length);
     int n = (int) (features.length / per);
     Checks.checkPositive(numOutputs, "numOutputs");
-    if (task == DjlTask.REGRESSION) {
+    if (task == Task.REGRESSION) {
       Objects.requireNonNull(targets, "targets");
       Checks.checkArgument(labels == null, "labels of " + name, "null for regression", "an array");
       Checks.checkArgument(targets.length == n, "targets.length of " + name, "the example count " + n, targets.length);
@@ -56,7 +57,7 @@ public record DjlData(String name, DjlTask task, int[] exampleShape, float[] fea
         }
       }
     }
-    if (task == DjlTask.NEXT_TOKEN) {
+    if (task == Task.NEXT_TOKEN) {
       Checks.checkArgument(exampleShape.length == 1, "exampleShape of " + name, "[sequenceLength] for next-token data",
           Arrays.toString(exampleShape));
       for (int i = 0; i < features.length; i++) {
@@ -72,18 +73,18 @@ public record DjlData(String name, DjlTask task, int[] exampleShape, float[] fea
   /** Classification data; {@code exampleShape} defaults to {@code [numFeatures]} when omitted. */
   public static DjlData classification(String name, float[] features, int[] labels, int numClasses, int... exampleShape) {
     int[] shape = exampleShape.length == 0 ? new int[] {features.length / Math.max(1, labels.length)} : exampleShape;
-    return new DjlData(name, DjlTask.CLASSIFICATION, shape, features, labels, null, numClasses);
+    return new DjlData(name, Task.CLASSIFICATION, shape, features, labels, null, numClasses);
   }
 
   /** Next-token data: rows of {@code sequenceLength} token ids and the token after each row. */
   public static DjlData nextToken(String name, float[] tokenIds, int[] nextTokens, int vocabulary, int sequenceLength) {
-    return new DjlData(name, DjlTask.NEXT_TOKEN, new int[] {sequenceLength}, tokenIds, nextTokens, null, vocabulary);
+    return new DjlData(name, Task.NEXT_TOKEN, new int[] {sequenceLength}, tokenIds, nextTokens, null, vocabulary);
   }
 
   /** Regression data with one real target per example. */
   public static DjlData regression(String name, float[] features, float[] targets, int... exampleShape) {
     int[] shape = exampleShape.length == 0 ? new int[] {features.length / Math.max(1, targets.length)} : exampleShape;
-    return new DjlData(name, DjlTask.REGRESSION, shape, features, null, targets, 1);
+    return new DjlData(name, Task.REGRESSION, shape, features, null, targets, 1);
   }
 
   /**
@@ -98,12 +99,12 @@ public record DjlData(String name, DjlTask task, int[] exampleShape, float[] fea
     }
     Checks.checkArgument(per == d.numFeatures(), "exampleShape for " + d.name(),
         "a shape of " + d.numFeatures() + " features", Arrays.toString(shape));
-    return new DjlData(d.name(), DjlTask.CLASSIFICATION, shape, d.features(), d.labels(), null, d.numClasses());
+    return new DjlData(d.name(), Task.CLASSIFICATION, shape, d.features(), d.labels(), null, d.numClasses());
   }
 
   /** Number of examples. */
   public int size() {
-    return task == DjlTask.REGRESSION ? targets.length : labels.length;
+    return task == Task.REGRESSION ? targets.length : labels.length;
   }
 
   /** Values per example, the product of {@link #exampleShape()}. */

@@ -18,6 +18,7 @@ import dev.starling.core.error.FlException;
 import dev.starling.core.learner.DpSgdSettings;
 import dev.starling.core.learner.EvalResult;
 import dev.starling.core.learner.LocalLearner;
+import dev.starling.core.learner.Task;
 import dev.starling.core.learner.TrainConfig;
 import dev.starling.core.learner.TrainResult;
 import dev.starling.core.metrics.Metrics;
@@ -25,6 +26,8 @@ import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
 import dev.starling.djl.internal.SeededInit;
+import dev.starling.privacy.dp.GaussianNoise;
+import dev.starling.privacy.dp.Updates;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +44,9 @@ import java.util.Objects;
  *
  * <p>Parameters cross the boundary as {@link ParameterSet}s in DJL's parameter order and names, one
  * {@code float[]} copy per tensor each way ({@code NDArray.toFloatArray} / {@code NDArray.set(FloatBuffer)}),
- * never boxed. DP-SGD (per-example clipping) is not implemented here and is refused with that reason.
+ * never boxed. With {@link DpSgdSettings} in the config each batch gradient is DP-SGD's instead: per-example
+ * gradients by micro-batches of one through the engine, clipped by privacy's {@link Updates#clipFactor} and noised
+ * by its {@link GaussianNoise} (one forward-backward pass per example, so several times slower).
  *
  * <p>Not thread-safe (the framework never calls one learner concurrently). Holds native memory: call
  * {@link #close()} when done. Each call limits PyTorch's intra-op threads on the calling thread to
@@ -49,6 +54,8 @@ import java.util.Objects;
  */
 public final class DjlLearner implements LocalLearner, AutoCloseable {
   private static final int EVAL_BATCH = 256;
+  /** Key of DP-SGD's noise stream under the job seed (when the settings ask for seeded noise). */
+  private static final long DP_NOISE_STREAM = 0xD95DL;
 
   private final DjlModel model;
   private final DjlData data;
@@ -62,6 +69,7 @@ public final class DjlLearner implements LocalLearner, AutoCloseable {
   private final int[] tokens;
   private ParameterSet current;
   private boolean closed;
+
 
   private DjlLearner(DjlModel model, DjlData data, long seed, int threads) {
     this.model = Objects.requireNonNull(model, "model");
@@ -141,10 +149,7 @@ public final class DjlLearner implements LocalLearner, AutoCloseable {
     Objects.requireNonNull(config, "config");
     checkOpen();
     checkSpec(global, "global parameters");
-    if (DpSgdSettings.from(config).isPresent()) {
-      throw new FlException(ErrorCode.FAILED_PRECONDITION, model.spec() + " does not implement DP-SGD "
-          + "(per-example clipping through the engine); use client-side DP on the update instead");
-    }
+    DpSgdSettings dp = DpSgdSettings.from(config).orElse(null);
     config.correction().ifPresent(c -> checkSpec(c, "gradient correction"));
     DjlRuntime.limitThreads(threads);
     write(global);
@@ -159,6 +164,8 @@ public final class DjlLearner implements LocalLearner, AutoCloseable {
     float decay = (float) config.weightDecay();
     float mu = (float) config.proximalMu();
     RandomSource shuffle = RandomSource.seeded(config.seed());
+    GaussianNoise mechanism = dp == null ? null : GaussianNoise.of(dp.clipNorm(), dp.noiseMultiplier(), current.size());
+    RandomSource noise = dp == null ? null : GaussianNoise.source(dp.seededNoise(), config.seed(), DP_NOISE_STREAM);
     int[] order = new int[n];
     long steps = 0;
     double epochLoss = 0;
@@ -175,16 +182,23 @@ public final class DjlLearner implements LocalLearner, AutoCloseable {
         for (int start = 0; start < n; start += batch) {
           int size = Math.min(batch, n - start);
           try (NDManager step = fitScope.newSubManager()) {
-            NDArray x = inputs(step, order, start, size);
-            NDArray y = targets(step, order, start, size);
-            try (GradientCollector gc = engine.newGradientCollector()) {
-              gc.zeroGradients();
-              NDArray out = block.forward(store, new NDList(x), true).singletonOrThrow();
-              NDArray loss = loss(out, y);
-              gc.backward(loss);
-              epochLoss += loss.getFloat() * (double) size;
+            NDArray[] grads;
+            if (dp == null) {
+              NDArray x = inputs(step, order, start, size);
+              NDArray y = targets(step, order, start, size);
+              try (GradientCollector gc = engine.newGradientCollector()) {
+                gc.zeroGradients();
+                NDArray out = block.forward(store, new NDList(x), true).singletonOrThrow();
+                NDArray loss = loss(out, y);
+                gc.backward(loss);
+                epochLoss += loss.getFloat() * (double) size;
+              }
+              grads = gradients(step);
+            } else {
+              grads = new NDArray[params.size()];
+              epochLoss += dpSgdGradient(step, order, start, size, batch, dp.clipNorm(), mechanism, noise, grads);
             }
-            update(step, lr, momentum, decay, mu, anchor, velocity, correction);
+            update(step, grads, lr, momentum, decay, mu, anchor, velocity, correction);
           }
           steps++;
         }
@@ -206,6 +220,7 @@ public final class DjlLearner implements LocalLearner, AutoCloseable {
       order[i] = i;
     }
     double lossSum = 0;
+    double absSum = 0;
     long correct = 0;
     for (int start = 0; start < n; start += EVAL_BATCH) {
       int size = Math.min(EVAL_BATCH, n - start);
@@ -213,18 +228,45 @@ public final class DjlLearner implements LocalLearner, AutoCloseable {
         NDArray out = block.forward(store, new NDList(inputs(step, order, start, size)), false).singletonOrThrow();
         NDArray y = targets(step, order, start, size);
         lossSum += loss(out, y).getFloat() * (double) size;
-        if (data.task() != DjlTask.REGRESSION) {
+        if (data.task() == Task.REGRESSION) {
+          absSum += out.reshape(-1).sub(y).abs().sum().getFloat();
+        } else {
           correct += out.argMax(1).toType(DataType.INT32, false).eq(y).countNonzero().getLong();
         }
       }
     }
-    Metrics.Builder m = Metrics.builder().put(Metrics.LOSS, n == 0 ? Double.NaN : lossSum / n);
-    if (data.task() == DjlTask.REGRESSION) {
-      m.put("rmse", n == 0 ? Double.NaN : Math.sqrt(lossSum / n));
+    double loss = n == 0 ? Double.NaN : lossSum / n;
+    Metrics.Builder m = Metrics.builder().put(Metrics.LOSS, loss);
+    if (data.task() == Task.REGRESSION) {
+      m.put(Metrics.RMSE, Math.sqrt(loss)).put(Metrics.MAE, n == 0 ? Double.NaN : absSum / n);
+      m.put(Metrics.R2, 1 - lossSum / totalSquares(data.targets()));
     } else {
+      if (data.task() == Task.NEXT_TOKEN) {
+        m.put(Metrics.PERPLEXITY, Math.exp(loss));
+      }
       m.put(Metrics.ACCURACY, n == 0 ? Double.NaN : (double) correct / n);
     }
     return new EvalResult(n, m.build());
+  }
+
+  /** What this learner's model predicts: its data's task. */
+  @Override
+  public Task task() {
+    return data.task();
+  }
+
+  // sum (t - mean)^2, the R^2 denominator (NaN for no rows; 0 makes R^2 -inf or NaN, as for the built-in learners)
+  private static double totalSquares(float[] t) {
+    double mean = 0;
+    for (float v : t) {
+      mean += v;
+    }
+    mean /= t.length;
+    double s = 0;
+    for (float v : t) {
+      s += (v - mean) * (v - mean);
+    }
+    return t.length == 0 ? Double.NaN : s;
   }
 
   /** Frees the model's native memory; later calls fail. Idempotent. */
@@ -236,14 +278,69 @@ public final class DjlLearner implements LocalLearner, AutoCloseable {
     }
   }
 
+  private NDArray[] gradients(NDManager step) {
+    NDArray[] g = new NDArray[params.size()];
+    for (int k = 0; k < g.length; k++) {
+      g[k] = params.get(k).getArray().getGradient();
+      g[k].attach(step);
+    }
+    return g;
+  }
+
+  /**
+   * DP-SGD's batch gradient (Abadi et al. 2016) by micro-batches of one: for each of the {@code size} examples a
+   * forward-backward pass of that example alone, its gradient scaled by privacy's clip rule to L2 norm at most
+   * {@code clip} and added to a running sum; then the sum plus the Gaussian mechanism's noise, divided by the
+   * nominal batch size, into {@code out}. Returns the summed loss of the examples.
+   */
+  private double dpSgdGradient(NDManager step, int[] order, int start, int size, int batch, double clip,
+      GaussianNoise mechanism, RandomSource noise, NDArray[] out) {
+    NDArray[] sum = zeros(step);
+    double lossSum = 0;
+    int[] one = new int[1];
+    for (int r = 0; r < size; r++) {
+      one[0] = order[start + r];
+      try (NDManager example = step.newSubManager()) {
+        NDArray x = inputs(example, one, 0, 1);
+        NDArray y = targets(example, one, 0, 1);
+        try (GradientCollector gc = engine.newGradientCollector()) {
+          gc.zeroGradients();
+          NDArray loss = loss(block.forward(store, new NDList(x), true).singletonOrThrow(), y);
+          gc.backward(loss);
+          lossSum += loss.getFloat();
+        }
+        NDArray[] g = gradients(example);
+        NDArray squares = null;
+        for (NDArray gk : g) {
+          NDArray s = gk.square().sum();
+          squares = squares == null ? s : squares.add(s);
+        }
+        double norm = Math.sqrt(squares.toType(DataType.FLOAT64, false).getDouble());
+        float scale = (float) Updates.clipFactor(norm, clip);
+        for (int k = 0; k < g.length; k++) {
+          sum[k].addi(g[k].mul(scale));
+        }
+      }
+    }
+    float inv = 1f / batch;
+    for (int k = 0; k < sum.length; k++) {
+      float[] v = sum[k].toFloatArray();
+      mechanism.addTo(v, noise);
+      for (int j = 0; j < v.length; j++) {
+        v[j] *= inv;
+      }
+      out[k] = step.create(v, sum[k].getShape());
+    }
+    return lossSum;
+  }
+
   // v = m v + g + wd w + mu (w - anchor) + c; w -= lr v  (all under no-grad, outside the collector)
-  private void update(NDManager step, float lr, float momentum, float decay, float mu, NDArray[] anchor,
-      NDArray[] velocity, NDArray[] correction) {
+  private void update(NDManager step, NDArray[] grads, float lr, float momentum, float decay, float mu,
+      NDArray[] anchor, NDArray[] velocity, NDArray[] correction) {
     for (int k = 0; k < params.size(); k++) {
       Parameter p = params.get(k);
       NDArray w = p.getArray();
-      NDArray d = w.getGradient();
-      d.attach(step);
+      NDArray d = grads[k];
       if (correction != null) {
         d = d.add(correction[k]);
       }
@@ -262,7 +359,7 @@ public final class DjlLearner implements LocalLearner, AutoCloseable {
   }
 
   private NDArray loss(NDArray out, NDArray y) {
-    if (data.task() == DjlTask.REGRESSION) {
+    if (data.task() == Task.REGRESSION) {
       return out.reshape(-1).sub(y).square().mean();
     }
     return Loss.softmaxCrossEntropyLoss().evaluate(new NDList(y), new NDList(out));
@@ -287,7 +384,7 @@ public final class DjlLearner implements LocalLearner, AutoCloseable {
   }
 
   private NDArray targets(NDManager step, int[] order, int start, int size) {
-    if (data.task() == DjlTask.REGRESSION) {
+    if (data.task() == Task.REGRESSION) {
       float[] t = data.targets();
       float[] buf = new float[size];
       for (int r = 0; r < size; r++) {

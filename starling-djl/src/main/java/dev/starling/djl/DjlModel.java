@@ -1,6 +1,7 @@
 package dev.starling.djl;
 
 import ai.djl.nn.Block;
+import dev.starling.core.learner.Task;
 import java.util.Set;
 
 /**
@@ -15,7 +16,7 @@ public interface DjlModel {
   String spec();
 
   /** The tasks this architecture can learn. */
-  Set<DjlTask> tasks();
+  Set<Task> tasks();
 
   /** True if the input is integer token ids (embedding first), false for float features. */
   boolean tokenInput();

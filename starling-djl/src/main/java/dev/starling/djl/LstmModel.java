@@ -6,6 +6,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.recurrent.LSTM;
 import ai.djl.nn.transformer.IdEmbedding;
 import dev.starling.core.error.Checks;
+import dev.starling.core.learner.Task;
 import dev.starling.djl.internal.LastStep;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -37,8 +38,8 @@ public record LstmModel(int embedding, int units, int layers) implements DjlMode
   }
 
   @Override
-  public Set<DjlTask> tasks() {
-    return EnumSet.of(DjlTask.NEXT_TOKEN);
+  public Set<Task> tasks() {
+    return EnumSet.of(Task.NEXT_TOKEN);
   }
 
   @Override

@@ -6,6 +6,7 @@ import ai.djl.nn.Blocks;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import dev.starling.core.error.Checks;
+import dev.starling.core.learner.Task;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Set;
@@ -37,8 +38,8 @@ public record MlpModel(int[] hidden) implements DjlModel {
   }
 
   @Override
-  public Set<DjlTask> tasks() {
-    return EnumSet.of(DjlTask.CLASSIFICATION, DjlTask.REGRESSION);
+  public Set<Task> tasks() {
+    return EnumSet.of(Task.CLASSIFICATION, Task.REGRESSION);
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.starling.djl;
 
 import ai.djl.nn.Block;
 import dev.starling.core.error.Checks;
+import dev.starling.core.learner.Task;
 import dev.starling.djl.internal.DecoderOnlyLm;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -35,8 +36,8 @@ public record TransformerModel(int layers, int dim, int heads) implements DjlMod
   }
 
   @Override
-  public Set<DjlTask> tasks() {
-    return EnumSet.of(DjlTask.NEXT_TOKEN);
+  public Set<Task> tasks() {
+    return EnumSet.of(Task.NEXT_TOKEN);
   }
 
   @Override

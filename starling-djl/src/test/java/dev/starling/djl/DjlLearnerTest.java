@@ -163,18 +163,36 @@ class DjlLearnerTest {
   }
 
   @Test
-  void fit_refusesDpSgdAndForeignParameters_withTheReason() {
+  void fit_dpSgd_clipsEveryExampleGradientAndReproducesWithSeededNoise() {
+    DjlData data = digitsLike(24);
+    try (DjlLearner learner = DjlLearner.create(TINY_CNN, data, 4)) {
+      ParameterSet global = learner.parameters();
+      // one step over the whole batch, plain SGD with lr 1: the step is the batch gradient itself
+      TrainConfig oneStep = TrainConfig.builder().localEpochs(1).batchSize(24).learningRate(1.0).seed(3).build();
+      double plain = distance(learner.fit(global, oneStep).parameters(), global);
+      double clip = 0.01;
+      TrainConfig dp = new DpSgdSettings(clip, 1e-9, true).attachTo(oneStep);
+      double clipped = distance(learner.fit(global, dp).parameters(), global);
+      assertThat(plain).isGreaterThan(10 * clip);
+      // the mean of 24 gradients of norm <= C (noise ~1e-11) moves the model by at most C
+      assertThat(clipped).isLessThanOrEqualTo(clip * 1.001).isGreaterThan(0.1 * clip);
+      TrainConfig noisy = new DpSgdSettings(1.0, 1.0, true).attachTo(oneStep);
+      ParameterSet a = learner.fit(global, noisy).parameters();
+      assertThat(learner.fit(global, noisy).parameters()).isEqualTo(a);
+      assertThat(learner.fit(global, noisy.withSeed(4)).parameters()).isNotEqualTo(a);
+    }
+  }
+
+  @Test
+  void fit_refusesForeignParametersAndWrongData_withTheReason() {
     DjlData data = digitsLike(20);
     try (DjlLearner learner = DjlLearner.create(TINY_CNN, data, 4)) {
-      TrainConfig dp = new DpSgdSettings(1.0, 1.0, true).attachTo(TrainConfig.builder().build());
-      assertThatThrownBy(() -> learner.fit(learner.parameters(), dp)).isInstanceOf(FlException.class)
-          .hasMessageContaining("DP-SGD");
       ParameterSet other = ParameterSet.of(Tensor.zeros("w", 3));
       assertThatThrownBy(() -> learner.evaluate(other)).isInstanceOf(FlException.class)
           .hasMessageContaining("global parameters for djl:cnn:8,16,32");
     }
     assertThatThrownBy(() -> DjlLearner.create(DjlModels.parse("djl:lstm"), data, 1))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("NEXT_TOKEN");
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("next-token");
     assertThatThrownBy(() -> DjlLearner.create(TINY_CNN, DjlData.classification("flat", new float[64], new int[1], 10), 1))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[channels, height, width]");
   }
