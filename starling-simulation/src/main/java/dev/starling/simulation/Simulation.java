@@ -9,6 +9,10 @@ import dev.starling.data.Standardizer;
 import dev.starling.learners.Evaluation;
 import dev.starling.learners.ModelSpec;
 import dev.starling.server.ClientPool;
+import dev.starling.server.ClientProxy;
+import dev.starling.simulation.clock.ClientProfile;
+import dev.starling.simulation.sync.AsyncSimulation;
+import dev.starling.simulation.sync.SyncPolicy;
 import dev.starling.server.FoldOrder;
 import dev.starling.server.RoundListener;
 import dev.starling.server.RoundLoop;
@@ -110,6 +114,10 @@ public final class Simulation implements AutoCloseable {
       adversaryChains.add(List.copyOf(chain));
       clients.add(new VirtualClient(i, local, config.model(), config.dropout(), root, executor, stats, config.subModels()));
     }
+    ClientProfile[] profiles = config.clock().profiles(clients.size(), config.seed());
+    for (int i = 0; i < clients.size(); i++) {
+      clients.get(i).profile(profiles[i]);
+    }
   }
 
   /**
@@ -151,6 +159,33 @@ public final class Simulation implements AutoCloseable {
    * seed and {@link FoldOrder#SELECTION} for reproducibility.
    */
   public RoundLoop.Result run(Strategy strategy, RoundLoopConfig loopConfig, RoundListener listener) {
+    Strategy evaluated = prepareRun(strategy);
+    RoundLoopConfig cfg = new RoundLoopConfig(loopConfig.rounds(), loopConfig.fractionFit(), loopConfig.minFitClients(),
+        loopConfig.minAvailableClients(), loopConfig.minSuccessfulClients(), loopConfig.fractionEvaluate(),
+        loopConfig.roundTimeout(), loopConfig.availabilityTimeout(), loopConfig.stopConditions(),
+        loopConfig.trainDefaults(), config.seed(), FoldOrder.SELECTION, loopConfig.roundRetries());
+    // synchronous rounds on the virtual clock: the round deadline is simulated time, sim_seconds is reported
+    SyncClock clock = new SyncClock(loopConfig.roundTimeout());
+    List<ClientProxy> timed = new ArrayList<>(clients.size());
+    for (VirtualClient c : clients) {
+      timed.add(clock.wrap(c));
+    }
+    return new RoundLoop(clock.reporting(evaluated), ClientPool.of(timed), cfg, listener).run(initialParameters());
+  }
+
+  /**
+   * Runs an asynchronous, buffered, semi-synchronous, periodic or event-triggered federation on the event-driven
+   * virtual clock ({@link AsyncSimulation}); {@code loopConfig}'s seed is overridden with the simulation's.
+   */
+  public RoundLoop.Result runAsync(Strategy strategy, RoundLoopConfig loopConfig, SyncPolicy policy,
+      AsyncSimulation.Settings settings, RoundListener listener) {
+    Strategy evaluated = prepareRun(strategy);
+    return new AsyncSimulation(evaluated, clients, loopConfig, config.seed(), policy, settings, listener)
+        .run(initialParameters());
+  }
+
+  /** Installs the client-side chains and returns the strategy with the audit and server-side evaluation. */
+  private Strategy prepareRun(Strategy strategy) {
     ModelSpec spec = config.model();
     // one set of codec interceptors for all clients: the broadcast is encoded once per round, not per client
     List<TrainInterceptor> codecs = config.communication().interceptors(config.seed());
@@ -161,12 +196,7 @@ public final class Simulation implements AutoCloseable {
       clients.get(i).intercept(chain);
     }
     Strategy audited = malicious.isEmpty() ? strategy : new DetectionAudit(strategy, malicious);
-    Strategy evaluated = new ServerEvaluatedStrategy(audited, p -> Evaluation.evaluate(spec, p, test).metrics());
-    RoundLoopConfig cfg = new RoundLoopConfig(loopConfig.rounds(), loopConfig.fractionFit(), loopConfig.minFitClients(),
-        loopConfig.minAvailableClients(), loopConfig.minSuccessfulClients(), loopConfig.fractionEvaluate(),
-        loopConfig.roundTimeout(), loopConfig.availabilityTimeout(), loopConfig.stopConditions(),
-        loopConfig.trainDefaults(), config.seed(), FoldOrder.SELECTION, loopConfig.roundRetries());
-    return new RoundLoop(evaluated, ClientPool.of(clients), cfg, listener).run(initialParameters());
+    return new ServerEvaluatedStrategy(audited, p -> Evaluation.evaluate(spec, p, test).metrics());
   }
 
   @Override
