@@ -58,13 +58,15 @@ public record ClientClock(Distribution speed, Distribution bandwidth, Distributi
       throw new IllegalArgumentException("client-link must be BANDWIDTH[/LATENCY] (MB/s, seconds), each "
           + Distribution.FORMS + ". Provided value: " + link);
     }
+    Distribution bw;
+    Distribution lat;
     try {
-      Distribution bw = Distribution.parse(l[0]);
-      Distribution lat = Distribution.parse(l.length > 1 ? l[1] : "0.05");
-      return new ClientClock(s, bw, lat, slowFraction, slowFactor);
+      bw = Distribution.parse(l[0]);
+      lat = Distribution.parse(l.length > 1 ? l[1] : "0.05");
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("client-link " + e.getMessage(), e);
     }
+    return new ClientClock(s, bw, lat, slowFraction, slowFactor);
   }
 
   /** The profiles of {@code n} clients for {@code seed}: index i gets the same profile whatever n is beyond i. */

@@ -76,9 +76,20 @@ public final class AsyncSimulation {
    * @param concurrency clients training at once in the continuous modes ({@code async}, {@code buffered},
    *     {@code periodic}); 0: the round loop's clients per round
    * @param stalenessBound drop updates more than this many versions old; empty: keep all
+   * @param evalEverySeconds server-side evaluation ({@link Strategy#evaluate}) at most once per this many simulated
+   *     seconds (0: after every aggregation); records in between carry no {@code test_*} metrics. For FedAsync on
+   *     large test sets, where every single update is an aggregation
    */
-  public record Settings(int concurrency, OptionalInt stalenessBound) {
+  public record Settings(int concurrency, OptionalInt stalenessBound, double evalEverySeconds) {
+    /** Evaluation after every aggregation. */
+    public Settings(int concurrency, OptionalInt stalenessBound) {
+      this(concurrency, stalenessBound, 0);
+    }
+
     public Settings {
+      if (!(evalEverySeconds >= 0) || !Double.isFinite(evalEverySeconds)) {
+        throw new IllegalArgumentException("eval-every must be >= 0 seconds. Provided value: " + evalEverySeconds);
+      }
       if (concurrency < 0) {
         throw new IllegalArgumentException("concurrency must be >= 0. Provided value: " + concurrency);
       }
@@ -106,6 +117,7 @@ public final class AsyncSimulation {
   // the clock and its events
   private final PriorityQueue<Event> queue = new PriorityQueue<>();
   private double now;
+  private double nextEval;
   private long seq;
   // the server
   private ParameterSet global;
@@ -297,7 +309,7 @@ public final class AsyncSimulation {
           ok = false;
         } else {
           bytesUp += job.outcome.outcome().bytesUp();
-          buffer.add(new Pending(id, r, job.startVersion));
+          buffer.add(new Pending(id, r, job.startVersion, start));
         }
       } catch (FlException e) {
         bytesUp += job.outcome.outcome().bytesUp();
@@ -421,9 +433,12 @@ public final class AsyncSimulation {
           + " (min-successful-clients); the previous global model is kept";
       metrics = Metrics.builder().putAll(res.metrics()).put("round_failed", 1).build();
     }
-    Optional<Metrics> server = strategy.evaluate(round, global);
-    if (server.isPresent()) {
-      metrics = metrics.with(server.get());
+    if (settings.evalEverySeconds() == 0 || now >= nextEval || round >= config.rounds()) {
+      nextEval = now + settings.evalEverySeconds();
+      Optional<Metrics> server = strategy.evaluate(round, global);
+      if (server.isPresent()) {
+        metrics = metrics.with(server.get());
+      }
     }
     Metrics.Builder clock = Metrics.builder().put("sim_seconds", now).put("model_version", version)
         .put("staleness_mean", succeeded == 0 ? 0 : stalenessSum / succeeded).put("staleness_max", stalenessMax);
@@ -468,11 +483,11 @@ public final class AsyncSimulation {
       }
       case SyncPolicy.Buffered b -> {
         w = b.eta() * Staleness.fedBuff(tau);
-        from = models.get(p.startVersion);
+        from = p.start;
       }
       default -> {
         w = Staleness.fedBuff(tau);
-        from = models.get(p.startVersion);
+        from = p.start;
       }
     }
     if (tau == 0 && w == 1) {
@@ -604,7 +619,7 @@ public final class AsyncSimulation {
     }
   }
 
-  private record Pending(ClientId client, TrainResult result, int startVersion) {}
+  private record Pending(ClientId client, TrainResult result, int startVersion, ParameterSet start) {}
 
   private record Event(double time, long seq, int kind, Job job, int tag) implements Comparable<Event> {
     @Override

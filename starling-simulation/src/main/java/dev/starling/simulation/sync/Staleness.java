@@ -6,7 +6,7 @@ import java.util.Locale;
  * FedAsync's staleness functions s(t - tau) (Xie et al. 2019, "Asynchronous Federated Optimization",
  * section 5.2), which scale the mixing weight of an update trained from version tau when the server is
  * at version t: {@code constant} (1), {@code poly:A} ((t - tau + 1)^-A) and {@code hinge:A,B} (1 if
- * t - tau <= B, else 1 / (A (t - tau - B) + 1)).
+ * {@code t - tau <= B}, else {@code 1 / (A (t - tau - B) + 1)}).
  */
 public sealed interface Staleness {
   /** The weight of an update {@code staleness} = t - tau >= 0 versions old, in (0, 1]. */
