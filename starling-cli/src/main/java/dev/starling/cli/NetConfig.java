@@ -30,7 +30,7 @@ final class NetConfig {
       "weight-decay", "seed", "target-accuracy", "target", "plateau", "heartbeat", "chunk-values", "max-update-values",
       "max-concurrent-uploads", "upload-wait", "upload-idle-timeout", "hello-timeout", "checkpoint-dir", "run-id", "secagg",
       "secagg-phase-timeout", "dp", "dp-sgd", "target-epsilon", "delta", "accountant", "dp-noise", "max-examples-per-client",
-      "discard-corrupt-checkpoints", "metrics-port", "metrics-host",
+      "discard-corrupt-checkpoints", "metrics-port", "metrics-host", "sync",
       "uplink-codec", "downlink-codec", "error-feedback", "submodel", "keep", "full-model-every",
       // deprecated spellings, read as the setting of the same meaning
       "fraction-fit", "min-fit-clients");
@@ -170,7 +170,7 @@ final class NetConfig {
       // flat:N is a bare parameter vector for transport benchmarks; the spec validates a learner model
       return new RunSpec(model.startsWith("flat:") ? "logreg" : model, str("strategy", RunSpec.Defaults.STRATEGY),
           number("seed", RunSpec.Defaults.SEED), training, loop, privacy, RunSpec.Compression.none(), Optional.empty(),
-          RunSpec.Population.defaults(), RunSpec.SyncMode.SYNCHRONOUS);
+          RunSpec.Population.defaults(), RunSpec.SyncMode.parse(str("sync", "sync")));
     } catch (InvalidRunException e) {
       throw new IllegalArgumentException((file == null ? "config" : file.toString()) + ": '" + e.setting() + "' "
           + e.problem(), e);

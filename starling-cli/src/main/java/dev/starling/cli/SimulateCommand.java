@@ -131,6 +131,43 @@ final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--plateau", paramLabel = "ROUNDS", description = "Stop when the training loss has not improved by 1e-4 for this many rounds.")
   Integer plateau;
 
+  @Option(names = "--round-timeout", paramLabel = "DURATION", defaultValue = RunSpec.Defaults.ROUND_TIMEOUT,
+      description = "Round deadline (e.g. 30s, 5m), on the virtual clock: a client whose simulated job is longer"
+          + " misses the round. Default: ${DEFAULT-VALUE}.")
+  String roundTimeout;
+
+  @Option(names = "--sync", paramLabel = "MODE", defaultValue = "sync",
+      description = "sync | async[:ALPHA[,STALENESS]] (FedAsync) | buffered:K[,ETA] (FedBuff) | semi-sync:DEADLINE"
+          + " | periodic:T | event:THRESHOLD[,MAXINTERVAL]; STALENESS: constant | poly:A | hinge:A,B; times in"
+          + " simulated seconds. Default: ${DEFAULT-VALUE}.")
+  String sync;
+
+  @Option(names = "--concurrency", paramLabel = "N", defaultValue = "0",
+      description = "Clients training at once in async, buffered and periodic modes (0: clients per round).")
+  int concurrency;
+
+  @Option(names = "--staleness-bound", paramLabel = "S",
+      description = "Drop updates more than S model versions old (asynchronous modes), recorded as failures.")
+  Integer stalenessBound;
+
+  @Option(names = "--client-speed", paramLabel = "DIST", defaultValue = "10000",
+      description = "Clients' training speed in samples/s on the virtual clock: V | lognormal:MU,SIGMA |"
+          + " uniform:LO,HI. Default: ${DEFAULT-VALUE}.")
+  String clientSpeed;
+
+  @Option(names = "--client-link", paramLabel = "BW[/LAT]", defaultValue = "10/0.05",
+      description = "Clients' link: bandwidth in MB/s and one-way latency in s, each a distribution as for"
+          + " --client-speed. Default: ${DEFAULT-VALUE}.")
+  String clientLink;
+
+  @Option(names = "--slow-fraction", paramLabel = "F", defaultValue = "0",
+      description = "Fraction of clients that train --slow-factor times slower. Default: ${DEFAULT-VALUE}.")
+  double slowFraction;
+
+  @Option(names = "--slow-factor", paramLabel = "K", defaultValue = "10",
+      description = "How many times slower the --slow-fraction clients train. Default: ${DEFAULT-VALUE}.")
+  double slowFactor;
+
   @Mixin
   CommunicationOptions communication = new CommunicationOptions();
 
@@ -208,6 +245,10 @@ final class SimulateCommand implements Callable<Integer> {
       if (!adversity.equals(Adversity.none())) {
         out.printf(Locale.ROOT, "adversity %s%n", adversity.describe());
       }
+      if (!run.sync().synchronous()) {
+        out.printf(Locale.ROOT, "sync      %s (virtual clock: %s)%n", run.sync().describe(),
+            run.population().clock().describe());
+      }
       if (!a.communication().isNone()) {
         out.printf(Locale.ROOT, "codecs    %s%n", a.communication().describe());
       }
@@ -259,12 +300,16 @@ final class SimulateCommand implements Callable<Integer> {
     Adversity adversity = InvalidRunException.wrapAs("malicious",
         () -> new Adversity(a, maliciousFraction, stragglers, dropStragglers));
     RunSpec.Loop loop = new RunSpec.Loop(rounds, fraction, minClients, OptionalInt.empty(), minSuccessful, roundRetries,
-        RunSpec.Defaults.FRACTION_EVALUATE, RunSpec.Loop.defaults().roundTimeout(), RunSpec.Loop.defaults().availabilityTimeout(),
+        RunSpec.Defaults.FRACTION_EVALUATE, dev.starling.run.Durations.parse(roundTimeout, "round-timeout"),
+        RunSpec.Loop.defaults().availabilityTimeout(),
         targetAccuracy == null ? OptionalDouble.empty() : OptionalDouble.of(targetAccuracy),
         plateau == null ? OptionalInt.empty() : OptionalInt.of(plateau),
         target == null ? Optional.empty() : Optional.of(RunSpec.MetricTarget.parse(target)));
     return new RunSpec(model, strategy, seed, new RunSpec.Training(localEpochs, batchSize, lr, momentum, weightDecay), loop,
         privacy.privacy(), communication.compression(), communication.subModels(),
-        new RunSpec.Population(clients, partition, dropout, adversity), RunSpec.SyncMode.SYNCHRONOUS);
+        new RunSpec.Population(clients, partition, dropout, adversity,
+            RunSpec.Population.clock(clientSpeed, clientLink, slowFraction, slowFactor)),
+        RunSpec.SyncMode.parse(sync).withConcurrency(concurrency)
+            .withStalenessBound(stalenessBound == null ? OptionalInt.empty() : OptionalInt.of(stalenessBound)));
   }
 }

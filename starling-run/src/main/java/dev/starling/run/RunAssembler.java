@@ -100,6 +100,9 @@ public final class RunAssembler {
     if (target == Target.SERVER) {
       refuseOnServer(spec);
     }
+    if (!spec.sync().synchronous()) {
+      refuseAsync(spec);
+    }
     Optional<SubModelConfig> subModels = spec.subModels().map(s -> subModelConfig(spec, s));
     Strategy base = subModels.isPresent() ? subModelStrategy(spec.strategy())
         : InvalidRunException.wrap("strategy", () -> Strategies.parse(spec.strategy()));
@@ -229,7 +232,35 @@ public final class RunAssembler {
     return s.clientInterceptors();
   }
 
+  /** What the asynchronous modes cannot run, refused with the reason and the alternative. */
+  private static void refuseAsync(RunSpec spec) {
+    String mode = spec.sync().policy().describe();
+    if (spec.subModels().isPresent()) {
+      throw InvalidRunException.refused("sync", mode + " with --submodel: sub-model updates are averaged position by"
+          + " position over one round's clients, which a stream of stale updates does not have; use --sync sync");
+    }
+    if (spec.privacy().secagg().isPresent()) {
+      throw InvalidRunException.refused("sync", mode + " with secagg: the server weighs every update by its own"
+          + " staleness, so it would need to see each update, which secure aggregation hides (and FedAsync's one"
+          + " update per aggregation is below any secure-aggregation threshold); use --sync sync with --secagg, or"
+          + " drop --secagg");
+    }
+    Strategy base = InvalidRunException.wrap("strategy", () -> Strategies.parse(spec.strategy()));
+    if (base.requiredInput() == AggregationInput.PER_CLIENT_DETAILS) {
+      throw InvalidRunException.refused("sync", mode + " cannot run " + base.describe() + ": its clients send"
+          + " per-client details tied to the model they started from (SCAFFOLD: control variates against the"
+          + " round's server control variate; FedNova: step counts normalised within one round), which stale"
+          + " updates break. Use fedavg, avg, fedprox, a server optimiser (fedavgm, fedadam, fedyogi, fedadagrad) or"
+          + " a robust rule with --sync " + mode + ", or --sync sync");
+    }
+  }
+
   private static void refuseOnServer(RunSpec spec) {
+    if (!spec.sync().synchronous()) {
+      throw new InvalidRunException("sync", "= " + spec.sync().policy().describe() + " is offered in simulation only"
+          + " for now: the networked server runs synchronous rounds (sync = sync); run the mode with"
+          + " 'starling simulate --sync " + spec.sync().policy().describe() + "'");
+    }
     if (spec.privacy().dp() instanceof RunSpec.Dp.Sgd) {
       throw new InvalidRunException("dp-sgd", "is not offered over the network yet (DP-SGD runs inside the clients'"
           + " learners); use dp = central:CLIP,Z, central-adaptive:QUANTILE,Z or local:CLIP,SIGMA");

@@ -6,6 +6,8 @@ import dev.starling.learners.ModelSpec;
 import dev.starling.learners.submodel.NeuronPolicy;
 import dev.starling.privacy.secagg.SecAggSpec;
 import dev.starling.simulation.adversary.Adversity;
+import dev.starling.simulation.clock.ClientClock;
+import dev.starling.simulation.sync.SyncPolicy;
 import dev.starling.simulation.partition.Partitioners;
 import dev.starling.strategy.Strategies;
 import java.time.Duration;
@@ -31,7 +33,7 @@ import java.util.OptionalInt;
  * @param compression codecs and pruning
  * @param subModels sub-model training, empty for full models
  * @param population the simulated clients (ignored by networked servers)
- * @param sync how rounds are synchronised (only {@link SyncMode#SYNCHRONOUS} today)
+ * @param sync how clients and server synchronise ({@link SyncMode})
  */
 public record RunSpec(String model, String strategy, long seed, Training training, Loop loop, Privacy privacy,
     Compression compression, Optional<SubModels> subModels, Population population, SyncMode sync) {
@@ -124,10 +126,52 @@ public record RunSpec(String model, String strategy, long seed, Training trainin
     return new RunSpec(model, strategy, seed, training, loop, privacy, compression, subModels, v, sync);
   }
 
-  /** How rounds are synchronised; a slot for asynchronous and semi-synchronous modes. */
-  public enum SyncMode {
+  /**
+   * How clients and server synchronise ({@code sync}, {@code concurrency}, {@code staleness-bound}): the
+   * {@link SyncPolicy} ({@code sync | async[:ALPHA[,STALENESS]] | buffered:K[,ETA] | semi-sync:DEADLINE |
+   * periodic:T | event:THRESHOLD[,MAXINTERVAL]}), the clients training at once in the continuous modes (0: the
+   * clients per round) and the staleness bound (empty: none).
+   */
+  public record SyncMode(SyncPolicy policy, int concurrency, OptionalInt stalenessBound) {
     /** Every round waits for its selected clients (or the deadline): the classic FedAvg loop. */
-    SYNCHRONOUS
+    public static final SyncMode SYNCHRONOUS = new SyncMode(new SyncPolicy.Sync(), 0, OptionalInt.empty());
+
+    public SyncMode {
+      Objects.requireNonNull(policy, "policy");
+      check(concurrency >= 0, "concurrency", ">= 0", concurrency);
+      Objects.requireNonNull(stalenessBound, "stalenessBound");
+      stalenessBound.ifPresent(b -> check(b >= 0, "staleness-bound", ">= 0", b));
+      if (policy.synchronous() && (concurrency > 0 || stalenessBound.isPresent())) {
+        throw new InvalidRunException(concurrency > 0 ? "concurrency" : "staleness-bound", "applies to the"
+            + " asynchronous modes only (sync = " + SyncPolicy.FORMS + "); synchronous rounds have no stale updates");
+      }
+    }
+
+    /** Parses the {@code sync} setting, with no concurrency limit beyond the clients per round and no bound. */
+    public static SyncMode parse(String spec) {
+      return new SyncMode(InvalidRunException.wrap("sync", () -> SyncPolicy.parse(spec)), 0, OptionalInt.empty());
+    }
+
+    public SyncMode withConcurrency(int v) {
+      return new SyncMode(policy, v, stalenessBound);
+    }
+
+    public SyncMode withStalenessBound(OptionalInt v) {
+      return new SyncMode(policy, concurrency, v);
+    }
+
+    public boolean synchronous() {
+      return policy.synchronous();
+    }
+
+    public String describe() {
+      return policy.describe() + (concurrency > 0 ? ", concurrency " + concurrency : "")
+          + stalenessBound.stream().mapToObj(b -> ", staleness bound " + b).findFirst().orElse("");
+    }
+  }
+
+  public RunSpec withSync(SyncMode v) {
+    return new RunSpec(model, strategy, seed, training, loop, privacy, compression, subModels, population, v);
   }
 
   /**
@@ -430,14 +474,40 @@ public record RunSpec(String model, String strategy, long seed, Training trainin
 
   /**
    * The simulated population ({@code clients}, {@code partition}, {@code dropout}, the adversity settings
-   * {@code attack}, {@code malicious}, {@code stragglers}, {@code drop-stragglers}).
+   * {@code attack}, {@code malicious}, {@code stragglers}, {@code drop-stragglers}) and its hardware on the virtual
+   * clock ({@code client-speed}, {@code client-link}, {@code slow-fraction}, {@code slow-factor}).
    */
-  public record Population(int clients, String partition, double dropout, Adversity adversity) {
+  public record Population(int clients, String partition, double dropout, Adversity adversity, ClientClock clock) {
     public Population {
       positive(clients, "clients");
       InvalidRunException.wrap("partition", () -> Partitioners.parse(partition));
       check(dropout >= 0 && dropout < 1, "dropout", "in [0, 1)", dropout);
       Objects.requireNonNull(adversity, "adversity");
+      Objects.requireNonNull(clock, "clock");
+    }
+
+    /** A population on the default virtual clock ({@link ClientClock#defaults()}). */
+    public Population(int clients, String partition, double dropout, Adversity adversity) {
+      this(clients, partition, dropout, adversity, ClientClock.defaults());
+    }
+
+    /** This population with clients drawn from {@code v} ({@code client-speed}, {@code client-link}, ...). */
+    public Population withClock(ClientClock v) {
+      return new Population(clients, partition, dropout, adversity, v);
+    }
+
+    /**
+     * Parses the clock settings {@code client-speed}, {@code client-link}, {@code slow-fraction} and
+     * {@code slow-factor}.
+     */
+    public static ClientClock clock(String speed, String link, double slowFraction, double slowFactor) {
+      try {
+        return ClientClock.parse(speed, link, slowFraction, slowFactor);
+      } catch (IllegalArgumentException e) {
+        String m = String.valueOf(e.getMessage());
+        int sp = m.indexOf(' ');
+        throw new InvalidRunException(sp > 0 ? m.substring(0, sp) : "client-speed", sp > 0 ? m.substring(sp + 1) : m);
+      }
     }
 
     public static Population defaults() {

@@ -9,6 +9,8 @@ import dev.starling.server.RoundLoopConfig;
 import dev.starling.simulation.Simulation;
 import dev.starling.simulation.SimulationConfig;
 import dev.starling.simulation.partition.Partitioners;
+import dev.starling.simulation.sync.AsyncSimulation;
+import dev.starling.strategy.RoundPlan;
 import dev.starling.strategy.Strategy;
 import java.util.function.UnaryOperator;
 
@@ -48,12 +50,27 @@ public final class SimulatedRun implements AutoCloseable {
     }
     SimulationConfig cfg = new SimulationConfig(ModelSpec.parse(spec.model()), Partitioners.parse(p.partition()),
         p.clients(), p.dropout(), threads, standardize, spec.seed(), p.adversity(), a.communication(),
-        a.subModels().orElse(null));
+        a.subModels().orElse(null), p.clock());
     Simulation sim = new Simulation(cfg, train, test);
     try {
       a.plan(sim.clients().stream().map(c -> c.data().size()).toList(), spec.training());
       RoundLoopConfig loop = RunAssembler.loopConfig(spec, a.stopConditions(spec.loop()), FoldOrder.SELECTION,
           sim.clients().size());
+      if (!spec.sync().synchronous()) {
+        // refuse before the run what the strategy cannot do with this many updates per aggregation
+        int n = sim.clients().size();
+        int perRound = Math.min(n, Math.max(loop.minFitClients(), (int) Math.floor(loop.fractionFit() * n)));
+        int perAgg = Math.min(n, AsyncSimulation.updatesPerAggregation(spec.sync().policy(), perRound));
+        InvalidRunException.wrap("sync", () -> {
+          try {
+            a.strategy().prepare(new RoundPlan(perAgg, n));
+          } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(spec.sync().policy().describe() + " aggregates " + perAgg
+                + " update(s) at a time: " + e.getMessage(), e);
+          }
+          return null;
+        });
+      }
       return new SimulatedRun(spec, a, sim, decorate.apply(a.strategy()), loop);
     } catch (RuntimeException e) {
       sim.close();
@@ -89,7 +106,12 @@ public final class SimulatedRun implements AutoCloseable {
 
   /** Runs the rounds. */
   public RoundLoop.Result run(RoundListener listener) {
-    return simulation.run(strategy, loop, listener);
+    RunSpec.SyncMode sync = spec.sync();
+    if (sync.synchronous()) {
+      return simulation.run(strategy, loop, listener);
+    }
+    return simulation.runAsync(strategy, loop, sync.policy(),
+        new AsyncSimulation.Settings(sync.concurrency(), sync.stalenessBound()), listener);
   }
 
   /**
@@ -99,6 +121,14 @@ public final class SimulatedRun implements AutoCloseable {
    */
   public RoundLoop.Result run(RoundListener listener, dev.starling.server.CheckpointStore store,
       dev.starling.server.RunState from) {
+    if (store == null && from == null) {
+      return run(listener);
+    }
+    if (!spec.sync().synchronous()) {
+      throw InvalidRunException.refused("checkpoint-dir", "checkpoints and --resume work with synchronous rounds only;"
+          + " the asynchronous modes keep a buffer and model versions that are not checkpointed yet (use --sync sync,"
+          + " or run without --checkpoint-dir)");
+    }
     return simulation.run(strategy, loop, listener, store, from);
   }
 

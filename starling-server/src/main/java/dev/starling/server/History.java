@@ -11,11 +11,13 @@ public final class History {
   private final List<RoundRecord> rounds = new ArrayList<>();
   private String stopReason = "";
 
-  void add(RoundRecord r) {
+  /** Appends a round (the round loop, or another driver such as an asynchronous simulation, records here). */
+  public void add(RoundRecord r) {
     rounds.add(r);
   }
 
-  void stopReason(String reason) {
+  /** Sets why the run stopped. */
+  public void stopReason(String reason) {
     stopReason = reason;
   }
 

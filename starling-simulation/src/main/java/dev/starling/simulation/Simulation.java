@@ -14,6 +14,10 @@ import dev.starling.server.ClientPool;
 import dev.starling.server.History;
 import dev.starling.server.RoundRecord;
 import dev.starling.server.RunState;
+import dev.starling.server.ClientProxy;
+import dev.starling.simulation.clock.ClientProfile;
+import dev.starling.simulation.sync.AsyncSimulation;
+import dev.starling.simulation.sync.SyncPolicy;
 import dev.starling.server.FoldOrder;
 import dev.starling.server.RoundListener;
 import dev.starling.server.RoundLoop;
@@ -118,6 +122,10 @@ public final class Simulation implements AutoCloseable {
       adversaryChains.add(List.copyOf(chain));
       clients.add(new VirtualClient(i, local, config.model(), config.dropout(), root, executor, stats, config.subModels()));
     }
+    ClientProfile[] profiles = config.clock().profiles(clients.size(), config.seed());
+    for (int i = 0; i < clients.size(); i++) {
+      clients.get(i).profile(profiles[i]);
+    }
   }
 
   /**
@@ -171,10 +179,57 @@ public final class Simulation implements AutoCloseable {
    * bit-for-bit the run that was not interrupted (everything random is derived from (seed, round,
    * client); only {@link RoundRecord#seconds()} differs). {@code from} must come from a simulation with
    * the same model, seed, clients, partition and strategy ({@link #checkpointMetadata}), else
-   * {@link dev.starling.core.error.FlException} FAILED_PRECONDITION names what differs.
+   * {@link dev.starling.core.error.FlException} FAILED_PRECONDITION names what differs. Rounds run on the
+   * virtual clock: the round deadline is simulated time and {@code sim_seconds} is reported (a resumed
+   * run continues the clock from the checkpoint's last {@code sim_seconds}).
    */
   public RoundLoop.Result run(Strategy strategy, RoundLoopConfig loopConfig, RoundListener listener, CheckpointStore store,
       RunState from) {
+    Strategy evaluated = prepareRun(strategy);
+    RoundLoopConfig cfg = new RoundLoopConfig(loopConfig.rounds(), loopConfig.fractionFit(), loopConfig.minFitClients(),
+        loopConfig.minAvailableClients(), loopConfig.minSuccessfulClients(), loopConfig.fractionEvaluate(),
+        loopConfig.roundTimeout(), loopConfig.availabilityTimeout(), loopConfig.stopConditions(),
+        loopConfig.trainDefaults(), config.seed(), FoldOrder.SELECTION, loopConfig.roundRetries(),
+        loopConfig.maxExamplesPerClient());
+    SyncClock clock = new SyncClock(loopConfig.roundTimeout());
+    Map<String, String> meta = checkpointMetadata(strategy);
+    if (from != null) {
+      from.checkMetadata(meta, store == null ? "the given checkpoint" : store.directory().toString());
+      restoreClientStates(from.clientStates());
+      List<RoundRecord> done = from.history();
+      if (!done.isEmpty()) {
+        double t = done.get(done.size() - 1).metrics().getOrNaN(SyncClock.SIM_SECONDS);
+        if (!Double.isNaN(t)) {
+          clock.resumeAt(t);
+        }
+      }
+    }
+    List<ClientProxy> timed = new ArrayList<>(clients.size());
+    for (VirtualClient c : clients) {
+      timed.add(clock.wrap(c));
+    }
+    Strategy onClock = clock.reporting(evaluated);
+    RoundListener all = listener;
+    if (store != null) {
+      List<String> ids = clients.stream().map(c -> c.id().value()).toList();
+      all = both(listener, new Checkpointer(store, onClock, () -> ids, meta, this::clientStates));
+    }
+    return new RoundLoop(onClock, ClientPool.of(timed), cfg, all).run(initialParameters(), from);
+  }
+
+  /**
+   * Runs an asynchronous, buffered, semi-synchronous, periodic or event-triggered federation on the event-driven
+   * virtual clock ({@link AsyncSimulation}); {@code loopConfig}'s seed is overridden with the simulation's.
+   */
+  public RoundLoop.Result runAsync(Strategy strategy, RoundLoopConfig loopConfig, SyncPolicy policy,
+      AsyncSimulation.Settings settings, RoundListener listener) {
+    Strategy evaluated = prepareRun(strategy);
+    return new AsyncSimulation(evaluated, clients, loopConfig, config.seed(), policy, settings, listener)
+        .run(initialParameters());
+  }
+
+  /** Installs the client-side chains and returns the strategy with the audit and server-side evaluation. */
+  private Strategy prepareRun(Strategy strategy) {
     ModelSpec spec = config.model();
     // one set of codec interceptors for all clients: the broadcast is encoded once per round, not per client
     List<TrainInterceptor> codecs = config.communication().interceptors(config.seed());
@@ -185,23 +240,7 @@ public final class Simulation implements AutoCloseable {
       clients.get(i).intercept(chain);
     }
     Strategy audited = malicious.isEmpty() ? strategy : new DetectionAudit(strategy, malicious);
-    Strategy evaluated = new ServerEvaluatedStrategy(audited, p -> Evaluation.evaluate(spec, p, test).metrics());
-    RoundLoopConfig cfg = new RoundLoopConfig(loopConfig.rounds(), loopConfig.fractionFit(), loopConfig.minFitClients(),
-        loopConfig.minAvailableClients(), loopConfig.minSuccessfulClients(), loopConfig.fractionEvaluate(),
-        loopConfig.roundTimeout(), loopConfig.availabilityTimeout(), loopConfig.stopConditions(),
-        loopConfig.trainDefaults(), config.seed(), FoldOrder.SELECTION, loopConfig.roundRetries(),
-        loopConfig.maxExamplesPerClient());
-    Map<String, String> meta = checkpointMetadata(strategy);
-    if (from != null) {
-      from.checkMetadata(meta, store == null ? "the given checkpoint" : store.directory().toString());
-      restoreClientStates(from.clientStates());
-    }
-    RoundListener all = listener;
-    if (store != null) {
-      List<String> ids = clients.stream().map(c -> c.id().value()).toList();
-      all = both(listener, new Checkpointer(store, evaluated, () -> ids, meta, this::clientStates));
-    }
-    return new RoundLoop(evaluated, ClientPool.of(clients), cfg, all).run(initialParameters(), from);
+    return new ServerEvaluatedStrategy(audited, p -> Evaluation.evaluate(spec, p, test).metrics());
   }
 
   /**

@@ -4,6 +4,7 @@ import dev.starling.core.error.Checks;
 import dev.starling.learners.ModelSpec;
 import dev.starling.learners.submodel.SubModelConfig;
 import dev.starling.simulation.adversary.Adversity;
+import dev.starling.simulation.clock.ClientClock;
 import dev.starling.simulation.partition.Partitioner;
 import java.util.Objects;
 
@@ -22,11 +23,13 @@ import java.util.Objects;
  * @param adversity malicious clients and stragglers
  * @param communication codecs on the uplink and downlink
  * @param subModels how clients train sub-models, or null for full models
+ * @param clock how the clients' compute speed and links are drawn for the virtual clock
  */
 public record SimulationConfig(ModelSpec model, Partitioner partitioner, int numClients, double dropout,
     int threads, boolean standardize, long seed, Adversity adversity, Communication communication,
-    SubModelConfig subModels) {
+    SubModelConfig subModels, ClientClock clock) {
   public SimulationConfig {
+    Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(partitioner, "partitioner");
     Checks.checkPositive(numClients, "numClients");
@@ -34,6 +37,13 @@ public record SimulationConfig(ModelSpec model, Partitioner partitioner, int num
     Checks.checkPositive(threads, "threads");
     Objects.requireNonNull(adversity, "adversity");
     Objects.requireNonNull(communication, "communication");
+  }
+
+  /** A configuration on the default virtual clock ({@link ClientClock#defaults()}). */
+  public SimulationConfig(ModelSpec model, Partitioner partitioner, int numClients, double dropout, int threads,
+      boolean standardize, long seed, Adversity adversity, Communication communication, SubModelConfig subModels) {
+    this(model, partitioner, numClients, dropout, threads, standardize, seed, adversity, communication, subModels,
+        ClientClock.defaults());
   }
 
   /** A configuration with uncompressed communication and full models. */

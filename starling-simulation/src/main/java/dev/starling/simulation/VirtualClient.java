@@ -19,6 +19,8 @@ import dev.starling.core.learner.LocalLearner;
 import dev.starling.core.metrics.Metrics;
 import dev.starling.server.ClientProxy;
 import dev.starling.server.FitOutcome;
+import dev.starling.simulation.clock.ClientClock;
+import dev.starling.simulation.clock.ClientProfile;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -47,6 +49,7 @@ public final class VirtualClient implements ClientProxy {
   private final SubModelConfig subModels;
   private volatile List<TrainInterceptor> chain = List.of();
   private volatile ClientState state;
+  private volatile ClientProfile profile = ClientClock.defaults().profiles(1, 0)[0];
 
   VirtualClient(int index, Dataset data, ModelSpec spec, double dropout, RandomSource root, Executor executor,
       TrainingStats stats, SubModelConfig subModels) {
@@ -71,8 +74,31 @@ public final class VirtualClient implements ClientProxy {
     return data;
   }
 
+  /**
+   * A training job's outcome with its duration on the virtual clock.
+   *
+   * @param outcome the reply and its bytes
+   * @param samples examples processed (examples x epochs actually run)
+   * @param seconds simulated duration: download, training and upload on this client's {@link ClientProfile}
+   */
+  public record TimedOutcome(FitOutcome outcome, long samples, double seconds) {}
+
+  /** This client's hardware on the virtual clock. */
+  public ClientProfile profile() {
+    return profile;
+  }
+
+  void profile(ClientProfile p) {
+    this.profile = java.util.Objects.requireNonNull(p, "profile");
+  }
+
   @Override
   public CompletableFuture<FitOutcome> fit(ParameterSet global, TrainConfig config) {
+    return fitTimed(global, config).thenApply(TimedOutcome::outcome);
+  }
+
+  /** As {@link #fit}, with the job's simulated duration. */
+  public CompletableFuture<TimedOutcome> fitTimed(ParameterSet global, TrainConfig config) {
     if (dropout > 0 && root.derive(config.round(), index, DROP_STREAM).nextDouble() < dropout) {
       return CompletableFuture.failedFuture(new FlException(ErrorCode.UNAVAILABLE,
           "simulated drop-out (p=" + dropout + ") in round " + config.round()));
@@ -90,7 +116,7 @@ public final class VirtualClient implements ClientProxy {
       stats.record(samples[0], System.nanoTime() - t0);
       long down = (long) r.metrics().get(Metrics.WIRE_BYTES_DOWN).orElse(global.sizeBytes());
       long up = (long) r.metrics().get(Metrics.WIRE_BYTES_UP).orElse(r.parameters().sizeBytes());
-      return new FitOutcome(r, down, up);
+      return new TimedOutcome(new FitOutcome(r, down, up), samples[0], profile.jobSeconds(samples[0], down, up));
     }, executor);
   }
 
