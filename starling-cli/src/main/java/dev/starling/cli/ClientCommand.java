@@ -23,6 +23,7 @@ import dev.starling.simulation.partition.Partitioners;
 import dev.starling.transport.grpc.TlsFiles;
 import dev.starling.transport.grpc.client.ClientSettings;
 import dev.starling.transport.grpc.client.FederationClient;
+import dev.starling.transport.grpc.client.SecAggIdentity;
 import dev.starling.transport.grpc.client.Trainer;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -32,6 +33,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -106,6 +108,15 @@ final class ClientCommand implements Callable<Integer> {
       + " file of another run is refused.")
   Path stateDir;
 
+  @Option(names = "--secagg-key", paramLabel = "FILE", description = "This client's Ed25519 identity key (PEM, e.g."
+      + " 'openssl genpkey -algorithm ed25519'), for servers that run authenticated secure aggregation (secagg-auth);"
+      + " needs --secagg-peers.")
+  Path secaggKey;
+
+  @Option(names = "--secagg-peers", paramLabel = "DIR", description = "Every client's identity public key, one"
+      + " <client-id>.pub (PEM) each, this client's included: the same directory as the server's secagg-keys.")
+  Path secaggPeers;
+
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec commandSpec;
 
@@ -134,6 +145,13 @@ final class ClientCommand implements Callable<Integer> {
     if (factory == null) {
       throw new IllegalArgumentException("--learner must be sgd or constant. Provided value: " + learner);
     }
+    if ((secaggKey == null) != (secaggPeers == null)) {
+      throw new picocli.CommandLine.ParameterException(commandSpec.commandLine(), "--secagg-key and --secagg-peers go"
+          + " together (a signing key, and the public keys to check the other clients' signatures)");
+    }
+    java.security.PrivateKey idKey = secaggKey == null ? null : IdentityKeys.privateKey(secaggKey);
+    Map<String, java.security.PublicKey> peers = secaggPeers == null ? null
+        : IdentityKeys.publicKeys(secaggPeers, "--secagg-peers");
     List<Thread> threads = new ArrayList<>();
     List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
     for (int i = 0; i < instances; i++) {
@@ -144,6 +162,14 @@ final class ClientCommand implements Callable<Integer> {
         try (FederationClient client = new FederationClient(cs, factory)) {
           if (stateDir != null) {
             client.persistStateIn(stateDir);
+          }
+          if (idKey != null) {
+            java.security.PublicKey mine = peers.get(cid);
+            if (mine == null) {
+              throw new IllegalArgumentException("--secagg-peers " + secaggPeers + " holds no " + cid + ".pub for this client");
+            }
+            client.secAggIdentity(new SecAggIdentity(cid, dev.starling.privacy.secagg.SecAggAuth.identity(idKey, mine,
+                "--secagg-key " + secaggKey + " of client " + cid), peers));
           }
           if (dropBeforeUnmask > 0) {
             client.dropBeforeUnmasking(dropBeforeUnmask, () -> {

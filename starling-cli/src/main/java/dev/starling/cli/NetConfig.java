@@ -29,8 +29,8 @@ final class NetConfig {
       "fraction-evaluate", "round-timeout", "availability-timeout", "local-epochs", "batch-size", "lr", "momentum",
       "weight-decay", "seed", "target-accuracy", "target", "plateau", "heartbeat", "chunk-values", "max-update-values",
       "max-concurrent-uploads", "upload-wait", "upload-idle-timeout", "hello-timeout", "checkpoint-dir", "run-id", "secagg",
-      "secagg-phase-timeout", "dp", "dp-sgd", "target-epsilon", "delta", "accountant", "dp-noise", "max-examples-per-client",
-      "discard-corrupt-checkpoints", "metrics-port", "metrics-host", "sync",
+      "secagg-auth", "secagg-keys", "secagg-phase-timeout", "dp", "dp-sgd", "target-epsilon", "delta", "accountant",
+      "dp-noise", "max-examples-per-client", "discard-corrupt-checkpoints", "metrics-port", "metrics-host", "sync",
       "uplink-codec", "downlink-codec", "error-feedback", "submodel", "keep", "full-model-every",
       // deprecated spellings, read as the setting of the same meaning
       "fraction-fit", "min-fit-clients");
@@ -69,6 +69,18 @@ final class NetConfig {
 
   boolean has(String key) {
     return value(key) != null;
+  }
+
+  /** {@code secagg-auth = true|false} [false]; only with {@code secagg}. */
+  boolean secaggAuth() {
+    String v = str("secagg-auth", "false").strip().toLowerCase(Locale.ROOT);
+    if (!v.equals("true") && !v.equals("false")) {
+      throw new InvalidRunException("secagg-auth", "must be true or false. Provided value: " + v);
+    }
+    if (v.equals("true") && !has("secagg")) {
+      throw new InvalidRunException("secagg-auth", "needs 'secagg' (it authenticates secure aggregation)");
+    }
+    return v.equals("true");
   }
 
   private String value(String key) {
@@ -161,11 +173,13 @@ final class NetConfig {
       }
       RunSpec.Dp dp = has("dp") ? RunSpec.Dp.parse(str("dp", "")) : has("dp-sgd") ? RunSpec.Dp.parseSgd(str("dp-sgd", ""))
           : new RunSpec.Dp.None();
+      boolean secaggAuth = secaggAuth();
       RunSpec.Privacy privacy = new RunSpec.Privacy(dp,
           has("target-epsilon") ? OptionalDouble.of(real("target-epsilon", 1)) : OptionalDouble.empty(),
           real("delta", RunSpec.Defaults.DELTA), str("accountant", RunSpec.Defaults.ACCOUNTANT).toLowerCase(Locale.ROOT),
           RunSpec.Privacy.parseNoise(str("dp-noise", RunSpec.Defaults.DP_NOISE)),
-          has("secagg") ? Optional.of(RunSpec.SecAgg.parse(str("secagg", ""))) : Optional.empty());
+          has("secagg") ? Optional.of(RunSpec.SecAgg.parse(str("secagg", "")).withAuthentication(secaggAuth))
+              : Optional.empty());
       String model = str("model", RunSpec.Defaults.MODEL);
       // flat:N is a bare parameter vector for transport benchmarks; the spec validates a learner model
       return new RunSpec(model.startsWith("flat:") ? "logreg" : model, str("strategy", RunSpec.Defaults.STRATEGY),

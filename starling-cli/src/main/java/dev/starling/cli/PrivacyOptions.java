@@ -34,12 +34,20 @@ final class PrivacyOptions {
           + " masks with that many ring neighbours instead of everyone (default 0: everyone). Default: off.")
   String secagg;
 
+  @Option(names = "--secagg-auth", description = "With --secagg: the authenticated (actively secure) variant: every client"
+      + " signs its keys with an Ed25519 identity key and the survivors sign the survivor list and key directory"
+      + " (consistency check) before any share is revealed.")
+  boolean secaggAuth;
+
   @Option(names = "--dp-sgd", paramLabel = "CLIP,Z",
       description = "Example-level DP-SGD in every client's local training: per-example clip norm and noise multiplier. Default: off.")
   String dpSgd;
 
   /** The flags as the run specification's privacy settings. */
   RunSpec.Privacy privacy() {
+    if (secaggAuth && secagg == null) {
+      throw new InvalidRunException("secagg-auth", "needs --secagg (it authenticates secure aggregation)");
+    }
     if (dp != null && dpSgd != null) {
       throw new InvalidRunException("dp-sgd", "cannot be combined with --dp: choose example-level (--dp-sgd) or"
           + " user-level (--dp) privacy");
@@ -47,6 +55,6 @@ final class PrivacyOptions {
     RunSpec.Dp mode = dp != null ? RunSpec.Dp.parse(dp) : dpSgd != null ? RunSpec.Dp.parseSgd(dpSgd) : new RunSpec.Dp.None();
     return new RunSpec.Privacy(mode, targetEpsilon == null ? OptionalDouble.empty() : OptionalDouble.of(targetEpsilon), delta,
         accountant.trim().toLowerCase(java.util.Locale.ROOT), RunSpec.Privacy.parseNoise(noise),
-        Optional.ofNullable(secagg).map(RunSpec.SecAgg::parse));
+        Optional.ofNullable(secagg).map(RunSpec.SecAgg::parse).map(a -> a.withAuthentication(secaggAuth)));
   }
 }

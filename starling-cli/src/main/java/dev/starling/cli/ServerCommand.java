@@ -184,6 +184,17 @@ final class ServerCommand implements Callable<Integer> {
     Optional<SecAggSettings> secAggSettings = secagg.map(a -> new SecAggSettings(a.dropoutTolerance(), a.maxAbs(),
         c.duration("secagg-phase-timeout", min(a.phaseTimeout(), loopCfg.roundTimeout())), loopCfg.roundTimeout(),
         a.neighbours()));
+    if (run.privacy().secagg().map(RunSpec.SecAgg::authenticated).orElse(false)) {
+      if (!c.has("secagg-keys")) {
+        throw new IllegalArgumentException("config 'secagg-auth = true' needs 'secagg-keys = DIR': one <client-id>.pub"
+            + " (Ed25519, PEM) per client; refusing to run authenticated secure aggregation without them");
+      }
+      Map<String, java.security.PublicKey> ids = IdentityKeys.publicKeys(Path.of(c.str("secagg-keys", "")),
+          "config 'secagg-keys'");
+      secAggSettings = secAggSettings.map(a -> a.withIdentities(ids));
+    } else if (c.has("secagg-keys")) {
+      throw new IllegalArgumentException("config 'secagg-keys' is only used with 'secagg-auth = true'");
+    }
 
     CheckpointStore store = ckptDir == null ? null : new CheckpointStore(ckptDir);
     RunState resume = store == null ? null : resumePoint(store, discardCorruptCheckpoints || flag(c, "discard-corrupt-checkpoints"),

@@ -104,6 +104,28 @@ class PrivacyCliTest {
   }
 
   @Test
+  void simulate_secaggAuth_runsTheAuthenticatedProtocolWithTheSameModel() throws Exception {
+    Path auth = tmp.resolve("auth.jsonl");
+    CliRun r = CliRun.of("simulate", "--rounds", "2", "--seed", "4", "--clients", "8", "--strategy", "avg",
+        "--secagg", "0.3", "--secagg-auth", "--metrics-out", auth.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("authenticated (signed keys, consistency check)");
+    Path plain = tmp.resolve("plain.jsonl");
+    CliRun p = CliRun.of("simulate", "--rounds", "2", "--seed", "4", "--clients", "8", "--strategy", "avg",
+        "--secagg", "0.3", "--metrics-out", plain.toString());
+    assertThat(p.code()).as(p.err()).isZero();
+    ObjectMapper json = new ObjectMapper();
+    JsonNode x = json.readTree(Files.readAllLines(auth).get(1));
+    JsonNode y = json.readTree(Files.readAllLines(plain).get(1));
+    // the unmasked sum is exact either way: the same model, the same accuracy
+    assertThat(x.get("test_accuracy").asDouble()).isEqualTo(y.get("test_accuracy").asDouble());
+    assertThat(x.get("secagg_bytes_up").asLong()).isGreaterThan(y.get("secagg_bytes_up").asLong()); // signatures
+    CliRun alone = CliRun.of("simulate", "--rounds", "1", "--secagg-auth");
+    assertThat(alone.code()).isEqualTo(2);
+    assertThat(alone.err()).contains("--secagg-auth").contains("needs --secagg");
+  }
+
+  @Test
   void simulate_secaggWithDropouts_trainsAndMatchesPlainAverageAccuracy() throws Exception {
     Path m1 = tmp.resolve("sa.jsonl");
     CliRun r = CliRun.of("simulate", "--rounds", "5", "--seed", "4", "--clients", "20", "--fraction", "0.5", "--strategy", "avg",

@@ -170,9 +170,8 @@ public final class RunAssembler {
       RunSpec.SecAgg sa = privacy.secagg().get();
       refuseUnlessSum("secagg", s, "secure aggregation", "under secure aggregation the server learns only the sum of"
           + " the updates");
-      SecureAggregationStrategy secure = centralUnderSecAgg == null
-          ? new SecureAggregationStrategy(s, sa.dropoutTolerance(), sa.maxAbs(), sa.neighbours())
-          : new SecureAggregationStrategy(s, sa.dropoutTolerance(), sa.maxAbs(), sa.neighbours(), centralUnderSecAgg, noise);
+      SecureAggregationStrategy secure = new SecureAggregationStrategy(s, sa.dropoutTolerance(), sa.maxAbs(),
+          sa.neighbours(), centralUnderSecAgg, centralUnderSecAgg == null ? null : noise, sa.authenticated());
       if (centralUnderSecAgg != null) {
         budgets.add(secure);
       }

@@ -303,11 +303,24 @@ public record RunSpec(String model, String strategy, long seed, Training trainin
     }
   }
 
-  /** Secure aggregation ({@code secagg = DROPOUT[,MAXABS]}). */
-  public record SecAgg(double dropoutTolerance, double maxAbs, int neighbours) {
+  /**
+   * Secure aggregation ({@code secagg = DROPOUT[,MAXABS[,NEIGHBOURS]]}); {@code authenticated}
+   * ({@code secagg-auth}): the actively secure variant, signed keys and the consistency check.
+   */
+  public record SecAgg(double dropoutTolerance, double maxAbs, int neighbours, boolean authenticated) {
     /** SecAgg's complete graph (every client is every client's neighbour). */
     public SecAgg(double dropoutTolerance, double maxAbs) {
       this(dropoutTolerance, maxAbs, 0);
+    }
+
+    /** Without authentication (semi-honest server). */
+    public SecAgg(double dropoutTolerance, double maxAbs, int neighbours) {
+      this(dropoutTolerance, maxAbs, neighbours, false);
+    }
+
+    /** The same with {@code secagg-auth} on or off. */
+    public SecAgg withAuthentication(boolean on) {
+      return new SecAgg(dropoutTolerance, maxAbs, neighbours, on);
     }
 
     public SecAgg {

@@ -371,6 +371,8 @@ public final class CheckpointStore {
       return new RunState(round, global, state, history, clients, meta, clientStates);
     } catch (EOFException e) {
       throw corrupt(source, "truncated (torn write?)");
+    } catch (java.io.UTFDataFormatException e) {
+      throw corrupt(source, "a name or text field is not valid modified UTF-8 (" + e.getMessage() + ")");
     } catch (IllegalArgumentException e) {
       throw corrupt(source, e.getMessage());
     }
@@ -410,7 +412,7 @@ public final class CheckpointStore {
 
   private static ParameterSet readTensors(DataInputStream in, String source) throws IOException {
     int n = count(in, source);
-    List<Tensor> out = new ArrayList<>(n);
+    List<Tensor> out = new ArrayList<>(Math.min(n, 1024));
     byte[] buf = new byte[1 << 16];
     ByteBuffer bb = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < n; i++) {
@@ -428,10 +430,14 @@ public final class CheckpointStore {
           throw corrupt(source, "tensor " + name + " has implausible shape " + Arrays.toString(shape));
         }
       }
-      float[] d = new float[(int) size];
-      for (int j = 0; j < d.length; ) {
-        int m = Math.min(buf.length / Float.BYTES, d.length - j);
+      // grow with the bytes actually present: a header that claims 2^31 values costs no 8 GiB up front
+      float[] d = new float[(int) Math.min(size, buf.length / Float.BYTES)];
+      for (int j = 0; j < size; ) {
+        int m = (int) Math.min(buf.length / Float.BYTES, size - j);
         in.readFully(buf, 0, m * Float.BYTES);
+        if (j + m > d.length) {
+          d = Arrays.copyOf(d, (int) Math.min(size, Math.max(j + m, 2L * d.length)));
+        }
         bb.clear();
         bb.asFloatBuffer().get(d, j, m);
         j += m;

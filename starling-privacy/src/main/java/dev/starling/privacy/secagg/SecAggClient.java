@@ -101,7 +101,7 @@ public final class SecAggClient {
     }
     if (auth != null) {
       for (AdvertiseKeys k : dir.keys().values()) {
-        if (!auth.verify(k.client(), SecAggAuth.keysMessage(k.client(), k.encryptionKey(), k.maskKey()), k.signature())) {
+        if (!auth.verifies(k)) {
           throw new FlException(ErrorCode.PERMISSION_DENIED, "client " + id + ": the keys listed for client " + k.client()
               + " are not signed by its identity key; refusing to share secrets under them");
         }
@@ -178,7 +178,7 @@ public final class SecAggClient {
     checkRequest(req);
     signedRequest = new UnmaskRequest(req.dropped(), req.survivors());
     state = State.SIGNED;
-    return new SecAggMessages.SurvivorSignature(id, auth.sign(SecAggAuth.survivorsMessage(req.dropped(), req.survivors())));
+    return new SecAggMessages.SurvivorSignature(id, auth.sign(SecAggAuth.survivorsMessage(SecAggAuth.digest(directory), req.dropped(), req.survivors())));
   }
 
   /** Round 3: shares for the server to remove the masks, refusing requests that would expose an input. */
@@ -192,12 +192,13 @@ public final class SecAggClient {
         throw new FlException(ErrorCode.PERMISSION_DENIED, "client " + id + ": the unmask request's survivor list"
             + " differs from the one it signed; refusing to reveal shares");
       }
-      byte[] msg = SecAggAuth.survivorsMessage(req.dropped(), req.survivors());
+      byte[] msg = SecAggAuth.survivorsMessage(SecAggAuth.digest(directory), req.dropped(), req.survivors());
       long valid = req.signatures().entrySet().stream()
           .filter(e -> req.survivors().contains(e.getKey()) && auth.verify(e.getKey(), msg, e.getValue())).count();
       if (valid < directory.threshold()) {
         throw new FlException(ErrorCode.PERMISSION_DENIED, "client " + id + ": only " + valid + " survivors signed the"
-            + " survivor list, threshold " + directory.threshold() + "; refusing to reveal shares");
+            + " survivor list and key directory it was shown, threshold " + directory.threshold() + "; the server"
+            + " showed clients different lists or directories, or forged signatures; refusing to reveal shares");
       }
     }
     Map<Integer, Shamir.Share> sk = new HashMap<>();

@@ -49,13 +49,29 @@ public final class SecAggServer {
   private long bytesIn;
   private long bytesOut;
 
+  private final SecAggAuth auth;
+
   public SecAggServer(SecAggParams params) {
+    this(params, null);
+  }
+
+  /**
+   * A server that accepts only keys signed by their client's identity key ({@code auth}'s directory, the
+   * PKI; its identity is unused), for the authenticated protocol: round 0 keys that do not verify are
+   * refused (PERMISSION_DENIED naming the client) and never reach the key directory.
+   */
+  public SecAggServer(SecAggParams params, SecAggAuth auth) {
     this.params = Objects.requireNonNull(params, "params");
+    this.auth = auth;
   }
 
   /** Round 0 input. */
   public void receive(AdvertiseKeys k) {
     expect(State.KEYS);
+    if (auth != null && !auth.verifies(k)) {
+      throw new FlException(ErrorCode.PERMISSION_DENIED, "client " + k.client() + "'s secure aggregation keys are not"
+          + " signed by its registered identity key" + (k.signature().length == 0 ? " (unsigned)" : ""));
+    }
     keys.put(k.client(), k);
     bytesIn += k.wireBytes();
   }

@@ -53,6 +53,7 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
   private final double dropoutTolerance;
   private final double maxAbs;
   private final int neighbours;
+  private final boolean authenticated;
   private final SecureRandom rng = new SecureRandom();
   private final Map<Integer, List<ClientId>> selected = new HashMap<>();
   private final CentralDpConfig dp;
@@ -93,7 +94,18 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
    */
   public SecureAggregationStrategy(Strategy delegate, double dropoutTolerance, double maxAbs, int neighbours,
       CentralDpConfig dp, RandomSource noise) {
+    this(delegate, dropoutTolerance, maxAbs, neighbours, dp, noise, false);
+  }
+
+  /**
+   * As above; {@code authenticated} runs the actively secure variant ({@link SecAggAuth}): every virtual
+   * client gets a fresh Ed25519 identity key each round (the in-JVM PKI), signs its keys, and the survivors
+   * sign the survivor list and key directory (the consistency check) before anyone reveals a share.
+   */
+  public SecureAggregationStrategy(Strategy delegate, double dropoutTolerance, double maxAbs, int neighbours,
+      CentralDpConfig dp, RandomSource noise, boolean authenticated) {
     super(delegate);
+    this.authenticated = authenticated;
     this.neighbours = SecAggParams.checkNeighbours(neighbours);
     Checks.checkArgument(dropoutTolerance >= 0 && dropoutTolerance < 0.5, "dropoutTolerance", "in [0, 0.5)", dropoutTolerance);
     this.dropoutTolerance = dropoutTolerance;
@@ -202,11 +214,19 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
     int length = Math.toIntExact(global.size());
     SecAggParams params = SecAggParams.forClients(ids.size(), dropoutTolerance, neighbours, rng.nextLong(), codec, length);
     long t0 = System.nanoTime();
-    SecAggServer server = new SecAggServer(params);
+    Map<Integer, java.security.KeyPair> identities = new HashMap<>();
+    Map<Integer, java.security.PublicKey> pki = new HashMap<>();
+    if (authenticated) {
+      for (int i = 0; i < ids.size(); i++) {
+        identities.put(i, SecAggAuth.newIdentity(rng));
+        pki.put(i, identities.get(i).getPublic());
+      }
+    }
+    SecAggServer server = new SecAggServer(params, authenticated ? new SecAggAuth(null, pki) : null);
     Map<ClientId, SecAggClient> clients = new HashMap<>();
     long[] up = new long[1];
     for (int i = 0; i < ids.size(); i++) {
-      SecAggClient c = new SecAggClient(i, params, rng);
+      SecAggClient c = new SecAggClient(i, params, rng, authenticated ? new SecAggAuth(identities.get(i), pki) : null);
       clients.put(ids.get(i), c);
       SecAggMessages.AdvertiseKeys k = c.advertise();
       up[0] += k.wireBytes();
@@ -249,6 +269,14 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
         boolean unmaskFailed = false;
         if (!maskedBy.isEmpty()) {
           try {
+            if (authenticated) {
+              SecAggMessages.UnmaskRequest check = server.consistencyRequest();
+              for (SecAggClient c : maskedBy) {
+                SecAggMessages.SurvivorSignature sig = c.signSurvivors(check);
+                up[0] += sig.wireBytes();
+                server.receiveSurvivorSignature(sig);
+              }
+            }
             SecAggMessages.UnmaskRequest req = server.unmaskRequest();
             for (SecAggClient c : maskedBy) {
               SecAggMessages.UnmaskResponse r = c.unmask(req);
@@ -346,8 +374,9 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
     String dpPart = dp == null ? "" : String.format(Locale.ROOT, ", central DP C=%s z=%s delta=%s accountant=%s%s",
         dp.clipNorm(), dp.noiseMultiplier(), dp.delta(), dp.accountant().name(),
         dp.targetEpsilon().isPresent() ? " target epsilon=" + dp.targetEpsilon().getAsDouble() : "");
-    return String.format(Locale.ROOT, "SecureAggregation(dropout tolerance=%s, range=+-%s%s%s) <- %s", dropoutTolerance,
-        maxAbs, neighbours == 0 ? "" : ", SecAgg+ " + neighbours + " neighbours", dpPart, super.describe());
+    return String.format(Locale.ROOT, "SecureAggregation(dropout tolerance=%s, range=+-%s%s%s%s) <- %s", dropoutTolerance,
+        maxAbs, neighbours == 0 ? "" : ", SecAgg+ " + neighbours + " neighbours",
+        authenticated ? ", authenticated (signed keys, consistency check)" : "", dpPart, super.describe());
   }
 
 }

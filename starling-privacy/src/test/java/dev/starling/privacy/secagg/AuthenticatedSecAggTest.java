@@ -135,4 +135,69 @@ class AuthenticatedSecAggTest {
     assertThatThrownBy(() -> clients.get(3).unmask(unsigned)).isInstanceOf(FlException.class)
         .hasMessageContaining("survivors signed");
   }
+
+  @Test
+  void serverShowingClientsDifferentKeyDirectories_isCaughtByTheConsistencyCheck() {
+    clients.forEach(c -> server.receive(c.advertise()));
+    KeyDirectory full = server.directory();
+    // Equivocation: clients 3, 4, 5 and 6 are shown a directory without client 7 (all keys genuinely signed).
+    Map<Integer, AdvertiseKeys> without7 = new HashMap<>(full.keys());
+    without7.remove(7);
+    KeyDirectory partial = new KeyDirectory(without7, full.threshold(), full.neighbours(), full.graphSeed());
+    Set<Integer> misled = Set.of(3, 4, 5, 6);
+    for (SecAggClient c : clients) {
+      server.receiveShares(c.id(), c.shareKeys(wire(misled.contains(c.id()) ? partial : full)));
+    }
+    Map<Integer, List<EncryptedShare>> inbox = server.inboxes();
+    for (SecAggClient c : clients) {
+      List<EncryptedShare> mine = inbox.get(c.id()).stream()
+          .filter(e -> !misled.contains(c.id()) || e.from() != 7).toList(); // keep the story consistent
+      server.receiveMasked(wire(c.maskInput(mine, inputs.get(c.id()))));
+    }
+    UnmaskRequest check = wire(server.consistencyRequest());
+    for (SecAggClient c : clients) {
+      server.receiveSurvivorSignature(wire(c.signSurvivors(check)));
+    }
+    UnmaskRequest req = wire(server.unmaskRequest());
+    assertThat(req.signatures()).hasSize(N); // every survivor signed the same survivor list ...
+    assertThat(full.threshold()).isEqualTo(5);
+    for (SecAggClient c : clients) { // ... but over different directories: 4 and 4 signatures, below t = 5
+      assertThatThrownBy(() -> c.unmask(req))
+          .isInstanceOfSatisfying(FlException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.PERMISSION_DENIED))
+          .hasMessageContaining("different lists or directories");
+    }
+  }
+
+  @Test
+  void authenticatedServer_refusesKeysNotSignedByTheRegisteredIdentity() {
+    Map<Integer, PublicKey> pki = new HashMap<>();
+    Map<Integer, KeyPair> ids = new HashMap<>();
+    for (int i = 0; i < 4; i++) {
+      ids.put(i, SecAggAuth.newIdentity(RNG));
+      pki.put(i, ids.get(i).getPublic());
+    }
+    SecAggServer checked = new SecAggServer(SecAggParams.forClients(4, 0.25, CODEC, LEN), new SecAggAuth(null, pki));
+    SecAggParams p = SecAggParams.forClients(4, 0.25, CODEC, LEN);
+    checked.receive(new SecAggClient(0, p, RNG, new SecAggAuth(ids.get(0), pki)).advertise());
+    // client 1 signs with client 2's identity key; client 3 does not sign at all
+    AdvertiseKeys wrong = new SecAggClient(1, p, RNG, new SecAggAuth(ids.get(2), pki)).advertise();
+    assertThatThrownBy(() -> checked.receive(wrong))
+        .isInstanceOfSatisfying(FlException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.PERMISSION_DENIED))
+        .hasMessage("client 1's secure aggregation keys are not signed by its registered identity key");
+    AdvertiseKeys unsigned = new SecAggClient(3, p, RNG).advertise();
+    assertThatThrownBy(() -> checked.receive(unsigned)).hasMessageEndingWith("(unsigned)");
+  }
+
+  @Test
+  void pemKeys_roundTripAndAMismatchedPairIsRefused() {
+    KeyPair a = SecAggAuth.newIdentity(RNG);
+    KeyPair b = SecAggAuth.newIdentity(RNG);
+    PublicKey pub = SecAggAuth.publicKeyFromPem(SecAggAuth.toPem(a.getPublic()), "a.pub");
+    java.security.PrivateKey priv = SecAggAuth.privateKeyFromPem(SecAggAuth.toPem(a.getPrivate()), "a.key");
+    assertThat(pub.getEncoded()).isEqualTo(a.getPublic().getEncoded());
+    assertThat(SecAggAuth.identity(priv, pub, "client a").getPublic()).isEqualTo(pub);
+    assertThatThrownBy(() -> SecAggAuth.identity(priv, b.getPublic(), "client a"))
+        .hasMessage("client a: the private key does not match the registered public key");
+    assertThatThrownBy(() -> SecAggAuth.publicKeyFromPem("hello", "x.pub")).hasMessageStartingWith("x.pub: expected a PEM block");
+  }
 }

@@ -74,6 +74,7 @@ public final class FederationClient implements AutoCloseable {
   private volatile String lastRejection = "";
   private volatile boolean closed;
   private volatile int dropBeforeUnmaskRound = -1;
+  private volatile SecAggIdentity secAggIdentity;
   private volatile Runnable dropAction;
   private final AtomicInteger maskedInputsSent = new AtomicInteger();
   private final java.util.concurrent.atomic.AtomicLong bytesReceived = new java.util.concurrent.atomic.AtomicLong();
@@ -126,6 +127,17 @@ public final class FederationClient implements AutoCloseable {
    * A state file of another run or client makes the client leave with FAILED_PRECONDITION, as a privacy
    * mismatch does. Call before {@link #run()}.
    */
+  /**
+   * Takes part in authenticated secure aggregation with this identity (call before {@link #run}): the
+   * client then lists {@code secagg-auth/1} in Hello, signs its keys and checks everyone's.
+   */
+  public FederationClient secAggIdentity(SecAggIdentity id) {
+    dev.starling.core.error.Checks.checkArgument(id.clientId().equals(settings.clientId()), "secagg identity client id", "= "
+        + settings.clientId(), id.clientId());
+    this.secAggIdentity = id;
+    return this;
+  }
+
   public FederationClient persistStateIn(java.nio.file.Path dir) {
     this.stateFile = new ClientStateFile(dir, settings.clientId());
     return this;
@@ -240,7 +252,8 @@ public final class FederationClient implements AutoCloseable {
     stub.session(s);
     s.out.send(ClientMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(PROTOCOL_VERSION)
         .setClientId(settings.clientId()).setAttempt(attempt).addCapabilities(SecAggTask.CAPABILITY)
-        .addCapabilities(Payloads.CODEC_CAPABILITY)).build());
+        .addCapabilities(Payloads.CODEC_CAPABILITY).addAllCapabilities(secAggIdentity == null ? java.util.List.of()
+            : java.util.List.of(SecAggTask.AUTH_CAPABILITY))).build());
     try {
       s.done.await();
     } catch (InterruptedException e) {
@@ -468,7 +481,7 @@ public final class FederationClient implements AutoCloseable {
           TrainConfig cfg = Convert.config(h.getRound(), h.getTrain(), down);
           try {
             boolean finished = new SecAggTask(h, global, mailboxes.get(h.getTaskId()), out, settings.chunkValues(),
-                h.getRound() == dropBeforeUnmaskRound, maskedInputsSent::incrementAndGet).run(g -> trainer.fit(g, cfg));
+                h.getRound() == dropBeforeUnmaskRound, maskedInputsSent::incrementAndGet, secAggIdentity).run(g -> trainer.fit(g, cfg));
             persistState(h.getRound());
             if (!finished) {
               Runnable action = dropAction;

@@ -42,6 +42,8 @@ import java.util.function.Function;
  */
 final class SecAggTask {
   static final String CAPABILITY = SecAggWire.PROTOCOL;
+  /** Listed in Hello when this client holds an identity key (authenticated secure aggregation). */
+  static final String AUTH_CAPABILITY = "secagg-auth/1";
   /** How long past the task deadline the client still waits for the server's next protocol message. */
   private static final long GRACE_MILLIS = 30_000;
 
@@ -52,9 +54,17 @@ final class SecAggTask {
   private final int chunkValues;
   private final boolean dropBeforeUnmask;
   private final Runnable onMaskedSent;
+  private final SecAggIdentity identity;
 
   SecAggTask(TaskHeader header, ParameterSet global, BlockingQueue<Object> mailbox, Outbox<ClientMessage> out,
       int chunkValues, boolean dropBeforeUnmask, Runnable onMaskedSent) {
+    this(header, global, mailbox, out, chunkValues, dropBeforeUnmask, onMaskedSent, null);
+  }
+
+  /** {@code identity}: this client's identity key and its copy of the others' public keys, or null. */
+  SecAggTask(TaskHeader header, ParameterSet global, BlockingQueue<Object> mailbox, Outbox<ClientMessage> out,
+      int chunkValues, boolean dropBeforeUnmask, Runnable onMaskedSent, SecAggIdentity identity) {
+    this.identity = identity;
     this.header = header;
     this.global = global;
     this.mailbox = mailbox;
@@ -85,7 +95,7 @@ final class SecAggTask {
     }
     FixedPoint codec = new FixedPoint(s.getFractionalBits(), s.getMaxAbs(), s.getClients());
     SecAggParams params = new SecAggParams(s.getThreshold(), s.getNeighbours(), 0, codec, Math.toIntExact(s.getLength()));
-    SecAggClient client = new SecAggClient(s.getIndex(), params, new SecureRandom());
+    SecAggClient client = new SecAggClient(s.getIndex(), params, new SecureRandom(), auth(s, task));
     float[] before = global.flatten(); // a copy: a trainer may update the model in place
 
     send(client.advertise());
@@ -139,8 +149,39 @@ final class SecAggTask {
     if (dropBeforeUnmask) {
       return false;
     }
+    if (s.getAuthenticated()) { // that was the consistency check; the signed request follows
+      send(client.signSurvivors(req));
+      req = await(UnmaskRequest.class, task);
+    }
     send(client.unmask(req));
     return true;
+  }
+
+  /**
+   * The authentication for an authenticated task: this client's identity key, and the public keys of the
+   * round's clients looked up by client id in this client's own copy (the server only says who is who).
+   */
+  private dev.starling.privacy.secagg.SecAggAuth auth(SecAggSetup s, String task) {
+    if (!s.getAuthenticated()) {
+      return null;
+    }
+    if (identity == null) {
+      throw new FlException(ErrorCode.FAILED_PRECONDITION, task + ": the server runs authenticated secure aggregation"
+          + " but this client has no identity key (--secagg-key, --secagg-peers)");
+    }
+    String mine = s.getRosterMap().get(s.getIndex());
+    if (!identity.clientId().equals(mine)) {
+      throw new FlException(ErrorCode.PERMISSION_DENIED, task + ": the roster names '" + mine + "' as index "
+          + s.getIndex() + ", but this client is '" + identity.clientId() + "'");
+    }
+    java.util.Map<Integer, java.security.PublicKey> pki = new java.util.HashMap<>();
+    s.getRosterMap().forEach((index, id) -> {
+      java.security.PublicKey k = identity.peers().get(id);
+      if (k != null) {
+        pki.put(index, k);
+      }
+    });
+    return new dev.starling.privacy.secagg.SecAggAuth(identity.keys(), pki);
   }
 
   private ProtocolMessage.Builder protocol(SecAggMessages.Message m) {

@@ -199,6 +199,19 @@ final class RemoteClient implements ClientProxy {
               + " (it would send its update in the clear); this run uses secure aggregation"));
       return t.fitFuture;
     }
+    if (secagg.settings().authenticated()) {
+      String why = !capabilities.contains(SecAggSettings.AUTH_CAPABILITY)
+          ? "client " + id + " holds no secure aggregation identity key (it does not list " + SecAggSettings.AUTH_CAPABILITY
+              + "); this run uses authenticated secure aggregation (secagg-auth)"
+          : !secagg.settings().identities().containsKey(id.value())
+              ? "client " + id + " has no registered identity public key (secagg-keys); this run uses authenticated"
+                  + " secure aggregation (secagg-auth)"
+              : null;
+      if (why != null) {
+        t.fail(new FlException(ErrorCode.PERMISSION_DENIED, why));
+        return t.fitFuture;
+      }
+    }
     if (register(t)) {
       // the task goes out once the round's secure aggregation parameters are fixed (all clients enlisted)
       secagg.enlist(this, t.taskId, t.round, t.fitFuture, setup -> transmit(t, global, Convert.downAttachments(config),
@@ -305,6 +318,11 @@ final class RemoteClient implements ClientProxy {
         return end;
       }
     });
+  }
+
+  /** Ids of the tasks still open (tests and fuzzing address messages to them). */
+  java.util.Set<Long> openTasks() {
+    return java.util.Set.copyOf(tasks.keySet());
   }
 
   /** Handles one message from the client (called on the stream's inbound thread, in order). */

@@ -14,6 +14,7 @@ import dev.starling.privacy.secagg.SecAggMessages.MaskedInput;
 import dev.starling.privacy.secagg.SecAggMessages.ShareBundle;
 import dev.starling.privacy.secagg.SecAggMessages.UnmaskRequest;
 import dev.starling.privacy.secagg.SecAggMessages.UnmaskResponse;
+import dev.starling.privacy.secagg.SecAggAuth;
 import dev.starling.privacy.secagg.SecAggParams;
 import dev.starling.privacy.secagg.SecAggServer;
 import dev.starling.privacy.secagg.SecAggWire;
@@ -58,7 +59,7 @@ import java.util.function.Consumer;
 final class SecAggCoordinator implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(SecAggCoordinator.class.getName());
 
-  private enum Phase { ENLISTING, KEYS, SHARES, MASKING, UNMASK, DONE }
+  private enum Phase { ENLISTING, KEYS, SHARES, MASKING, CONSISTENCY, UNMASK, DONE }
 
   private final SecAggSettings settings;
   /** Seeds of SecAgg+ neighbour graphs (public once sent; unpredictable beforehand). */
@@ -93,6 +94,7 @@ final class SecAggCoordinator implements AutoCloseable {
     boolean inboxSent;
     boolean folded;
     boolean responded;
+    boolean signed;
     boolean gone;
     String goneReason = "";
     int[] pendingMasked;
@@ -191,13 +193,27 @@ final class SecAggCoordinator implements AutoCloseable {
     FixedPoint codec = SecureAggregationStrategy.codecFor(n, settings.maxAbs());
     SecAggParams params = SecAggParams.forClients(n, settings.dropoutTolerance(), settings.neighbours(),
         graphSeeds.nextLong(), codec, length);
-    a.server = new SecAggServer(params);
+    Map<Integer, java.security.PublicKey> pki = new java.util.HashMap<>();
+    Map<Integer, String> roster = new java.util.TreeMap<>();
     for (int i = 0; i < n; i++) {
       Participant p = a.members.get(i);
       p.index = i;
+      roster.put(i, p.client.id().value());
+      java.security.PublicKey k = settings.identities().get(p.client.id().value());
+      if (k != null) {
+        pki.put(i, k);
+      }
+    }
+    a.server = new SecAggServer(params, settings.authenticated() ? new SecAggAuth(null, pki) : null);
+    for (Participant p : a.members) {
       if (!p.gone) {
-        p.sendTask.accept(SecAggSetup.newBuilder().setIndex(i).setClients(n).setThreshold(params.threshold()).setNeighbours(params.neighbours())
-            .setFractionalBits(codec.fractionalBits()).setMaxAbs(codec.maxAbs()).setLength(length).build());
+        SecAggSetup.Builder setup = SecAggSetup.newBuilder().setIndex(p.index).setClients(n)
+            .setThreshold(params.threshold()).setNeighbours(params.neighbours())
+            .setFractionalBits(codec.fractionalBits()).setMaxAbs(codec.maxAbs()).setLength(length);
+        if (settings.authenticated()) {
+          setup.setAuthenticated(true).putAllRoster(roster);
+        }
+        p.sendTask.accept(setup.build());
       }
     }
     a.phase = Phase.KEYS;
@@ -355,8 +371,18 @@ final class SecAggCoordinator implements AutoCloseable {
       SecAggMessages.Message msg = SecAggWire.decode(m.getPayload().toByteArray());
       switch (msg) {
         case AdvertiseKeys k when a.phase == Phase.KEYS && !p.advertised && k.client() == p.index -> {
-          a.server.receive(k);
+          try {
+            a.server.receive(k);
+          } catch (FlException e) {
+            throw new FlException(e.code(), who + ": " + e.getMessage().replace("client " + p.index + "'s", "its"));
+          }
           p.advertised = true;
+        }
+        case SecAggMessages.SurvivorSignature sig when a.phase == Phase.CONSISTENCY && p.folded && !p.signed
+            && sig.client() == p.index -> {
+          a.server.receiveSurvivorSignature(sig);
+          p.signed = true;
+          notifyAll();
         }
         case ShareBundle b when a.phase == Phase.SHARES && p.advertised && !p.shared && b.client() == p.index -> {
           a.server.receiveShares(p.index, b.shares());
@@ -428,7 +454,27 @@ final class SecAggCoordinator implements AutoCloseable {
       for (Participant p : a.members) {
         p.pendingMasked = null; // arrived but not accepted by the round loop (late): not in the sum
       }
-      long t0 = System.nanoTime();
+      long t0;
+      if (settings.authenticated()) {
+        // the consistency check: every survivor signs the survivor list (and the key directory it saw)
+        t0 = System.nanoTime();
+        UnmaskRequest check = a.server.consistencyRequest();
+        a.serverNanos += System.nanoTime() - t0;
+        a.phase = Phase.CONSISTENCY;
+        for (Participant p : a.members) {
+          if (p.folded && !p.gone) {
+            send(p, check);
+          }
+        }
+        awaitAll(a, p -> p.signed);
+        for (Participant p : a.members) {
+          if (p.folded && !p.gone && !p.signed) {
+            fail(p, ErrorCode.DEADLINE_EXCEEDED, "client " + p.client.id() + " did not sign the survivor list within "
+                + settings.phaseTimeout());
+          }
+        }
+      }
+      t0 = System.nanoTime();
       UnmaskRequest req = a.server.unmaskRequest();
       a.serverNanos += System.nanoTime() - t0;
       a.phase = Phase.UNMASK;
@@ -437,14 +483,7 @@ final class SecAggCoordinator implements AutoCloseable {
           send(p, req);
         }
       }
-      long end = System.nanoTime() + settings.phaseTimeout().toNanos();
-      while (a.members.stream().anyMatch(p -> p.folded && !p.gone && !p.responded)) {
-        long left = end - System.nanoTime();
-        if (left <= 0) {
-          break;
-        }
-        TimeUnit.NANOSECONDS.timedWait(this, left);
-      }
+      awaitAll(a, p -> p.responded);
       for (Participant p : a.members) {
         if (p.folded && !p.responded) {
           a.droppedAfterMasking++;
@@ -461,6 +500,18 @@ final class SecAggCoordinator implements AutoCloseable {
       }
     } finally {
       end(a);
+    }
+  }
+
+  /** Waits (at most the phase timeout) until every survivor still connected has {@code done} its part. */
+  private void awaitAll(Attempt a, java.util.function.Predicate<Participant> done) throws InterruptedException {
+    long end = System.nanoTime() + settings.phaseTimeout().toNanos();
+    while (a.members.stream().anyMatch(p -> p.folded && !p.gone && !done.test(p))) {
+      long left = end - System.nanoTime();
+      if (left <= 0) {
+        break;
+      }
+      TimeUnit.NANOSECONDS.timedWait(this, left);
     }
   }
 
