@@ -1,6 +1,7 @@
 package dev.starling.simulation;
 
 import dev.starling.core.error.Checks;
+import dev.starling.learners.LearnerFactory;
 import dev.starling.learners.ModelSpec;
 import dev.starling.learners.submodel.SubModelConfig;
 import dev.starling.simulation.adversary.Adversity;
@@ -10,7 +11,8 @@ import java.util.Objects;
 /**
  * How to set up a simulation: which model, how data is split, how many clients, fault injection.
  *
- * @param model the model every client trains
+ * @param model the learners every client trains and the server evaluates with: a {@link ModelSpec} or any
+ *     {@link LearnerFactory} (sub-models need a built-in {@code mlp:} spec)
  * @param partitioner how the training set is split among clients
  * @param numClients number of virtual clients (ignored by natural partitions, which make one per key)
  * @param dropout probability that a selected client drops out of a round, in [0, 1)
@@ -23,7 +25,7 @@ import java.util.Objects;
  * @param communication codecs on the uplink and downlink
  * @param subModels how clients train sub-models, or null for full models
  */
-public record SimulationConfig(ModelSpec model, Partitioner partitioner, int numClients, double dropout,
+public record SimulationConfig(LearnerFactory model, Partitioner partitioner, int numClients, double dropout,
     int threads, boolean standardize, long seed, Adversity adversity, Communication communication,
     SubModelConfig subModels) {
   public SimulationConfig {
@@ -34,16 +36,20 @@ public record SimulationConfig(ModelSpec model, Partitioner partitioner, int num
     Checks.checkPositive(threads, "threads");
     Objects.requireNonNull(adversity, "adversity");
     Objects.requireNonNull(communication, "communication");
+    if (subModels != null && !(model instanceof ModelSpec m && m.numLayers() > 1)) {
+      throw new IllegalArgumentException("sub-models drop hidden neurons of a built-in mlp:H1,... model; model "
+          + model + " has none");
+    }
   }
 
   /** A configuration with uncompressed communication and full models. */
-  public SimulationConfig(ModelSpec model, Partitioner partitioner, int numClients, double dropout, int threads,
+  public SimulationConfig(LearnerFactory model, Partitioner partitioner, int numClients, double dropout, int threads,
       boolean standardize, long seed, Adversity adversity) {
     this(model, partitioner, numClients, dropout, threads, standardize, seed, adversity, Communication.none(), null);
   }
 
   /** A configuration with honest, reliable clients. */
-  public SimulationConfig(ModelSpec model, Partitioner partitioner, int numClients, double dropout, int threads,
+  public SimulationConfig(LearnerFactory model, Partitioner partitioner, int numClients, double dropout, int threads,
       boolean standardize, long seed) {
     this(model, partitioner, numClients, dropout, threads, standardize, seed, Adversity.none());
   }
