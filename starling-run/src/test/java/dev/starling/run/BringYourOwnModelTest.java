@@ -1,6 +1,7 @@
 package dev.starling.run;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.starling.core.learner.EvalResult;
 import dev.starling.core.learner.LocalLearner;
@@ -165,6 +166,13 @@ class BringYourOwnModelTest {
         RoundListener.NONE);
     assertThat(b.global().get("centroids").data()).isEqualTo(a.global().get("centroids").data());
     assertThat(Learners.parse("centroid").id()).isEqualTo("centroid");
+    // sub-models drop hidden neurons of the built-in mlp: refused for any other model before round 1
+    RunSpec sub = spec.withStrategy("fedavg")
+        .withSubModels(java.util.Optional.of(RunSpec.SubModels.of("federated-dropout", "0.5", 5)));
+    assertThatThrownBy(() -> RunAssembler.assemble(sub, RunAssembler.Target.SIMULATION))
+        .isInstanceOf(InvalidRunException.class).hasMessageContaining("submodel").hasMessageContaining("centroid");
+    assertThatThrownBy(() -> RunSpec.defaults().withModel("resnet:50")).isInstanceOf(InvalidRunException.class)
+        .hasMessageContaining("centroid").hasMessageContaining("mlp:H1,H2,...");
   }
 
   @Test
