@@ -1,13 +1,10 @@
 package dev.starling.cli;
 
 import dev.starling.run.InvalidRunException;
-import dev.starling.run.RunAssembler;
 import dev.starling.core.error.ErrorCode;
 import dev.starling.core.error.FlException;
-import dev.starling.core.learner.ClientState;
 import dev.starling.core.learner.EvalResult;
 import dev.starling.core.learner.TrainConfig;
-import dev.starling.core.learner.TrainInterceptor;
 import dev.starling.core.learner.TrainResult;
 import dev.starling.core.metrics.Metrics;
 import dev.starling.core.random.RandomSource;
@@ -16,8 +13,8 @@ import dev.starling.core.tensor.Tensor;
 import dev.starling.data.Dataset;
 import dev.starling.data.LoadedData;
 import dev.starling.data.Standardizer;
-import dev.starling.learners.ModelSpec;
-import dev.starling.learners.SgdLearner;
+import dev.starling.learners.Learners;
+import dev.starling.run.ClientTrainers;
 import dev.starling.simulation.partition.ClientShard;
 import dev.starling.simulation.partition.Partitioners;
 import dev.starling.transport.grpc.TlsFiles;
@@ -217,6 +214,7 @@ final class ClientCommand implements Callable<Integer> {
     };
     Dataset ready = std ? Standardizer.fit(local).apply(local) : local;
     out.printf(Locale.ROOT, "client %s: %d local rows of %s%n", id, ready.size(), loaded.description());
+    Trainer.Factory trainers = ClientTrainers.of(Learners::parse, ready, seed);
     return new Trainer.Factory() {
       @Override
       public Trainer create(String model, String strategy) {
@@ -225,12 +223,11 @@ final class ClientCommand implements Callable<Integer> {
 
       @Override
       public Trainer create(String model, String strategy, String clientDp, boolean seededNoise) {
-        List<TrainInterceptor> chain = RunAssembler.clientInterceptors(strategy, clientDp, seededNoise);
         if (!clientDp.isEmpty()) {
           out.printf(Locale.ROOT, "client %s: the server requires local DP %s: this client clips and noises its updates%n",
               id, clientDp);
         }
-        return trainer(ModelSpec.parse(model), chain, ready);
+        return delayed(trainers.create(model, strategy, clientDp, seededNoise));
       }
     };
   }
@@ -252,35 +249,36 @@ final class ClientCommand implements Callable<Integer> {
     throw new InvalidRunException("shard", "must be I/N with 0 <= I < N, e.g. 0/3. Provided value: " + v);
   }
 
-  private Trainer trainer(ModelSpec spec, List<TrainInterceptor> chain, Dataset ready) {
-    ClientState state = new ClientState();
+  /** {@code trainer}, sleeping {@code --delay-fit} before each local training job (fault-injection drills). */
+  private Trainer delayed(Trainer trainer) {
+    if (delayFitMs <= 0) {
+      return trainer;
+    }
     return new Trainer() {
       @Override
       public TrainResult fit(ParameterSet global, TrainConfig config) {
-        if (delayFitMs > 0) {
-          try {
-            Thread.sleep(delayFitMs);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FlException(ErrorCode.CANCELLED, "interrupted");
-          }
+        try {
+          Thread.sleep(delayFitMs);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new FlException(ErrorCode.CANCELLED, "interrupted");
         }
-        return TrainInterceptor.run(chain, global, config, state, (g, c) -> new SgdLearner(spec, ready, g).fit(g, c));
+        return trainer.fit(global, config);
       }
 
       @Override
       public EvalResult evaluate(ParameterSet global) {
-        return new SgdLearner(spec, ready, global).evaluate(global);
+        return trainer.evaluate(global);
       }
 
       @Override
       public ParameterSet saveState() {
-        return state.snapshot();
+        return trainer.saveState();
       }
 
       @Override
       public void restoreState(ParameterSet saved) {
-        state.restore(saved);
+        trainer.restoreState(saved);
       }
     };
   }

@@ -1,14 +1,14 @@
 package dev.starling.cli;
 
 import dev.starling.core.io.ModelArchive;
-import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
 import dev.starling.data.Dataset;
 import dev.starling.data.LoadedData;
 import dev.starling.data.Standardizer;
-import dev.starling.learners.Evaluation;
-import dev.starling.learners.ModelSpec;
+import dev.starling.learners.LearnerContext;
+import dev.starling.learners.LearnerFactory;
+import dev.starling.learners.Learners;
 import dev.starling.server.CheckpointStore;
 import dev.starling.server.Checkpointer;
 import dev.starling.server.FoldOrder;
@@ -56,7 +56,6 @@ import picocli.CommandLine.Option;
         "The same round loop and strategies as 'simulate'; checkpoints after every round and resumes from the latest."})
 final class ServerCommand implements Callable<Integer> {
   /** Same stream as Simulation's model initialisation, so a server and a simulation with one seed start alike. */
-  private static final long INIT_STREAM = 0x1417L;
 
   @Option(names = "--port", paramLabel = "P", required = true, description = "TCP port to listen on (0 = any free port).")
   int port;
@@ -149,7 +148,7 @@ final class ServerCommand implements Callable<Integer> {
       long n = Long.parseLong(modelId.substring(5).replace("_", ""));
       initial = ParameterSet.of(Tensor.zeros("w", Math.toIntExact(n)));
     } else {
-      ModelSpec spec = ModelSpec.parse(modelId);
+      LearnerFactory learner = InvalidRunException.wrapAs("model", () -> Learners.parse(modelId));
       DataOptions data = new DataOptions();
       data.dataset = c.str("dataset", "digits");
       data.testFraction = c.real("test-fraction", 0.2);
@@ -166,8 +165,10 @@ final class ServerCommand implements Callable<Integer> {
       Dataset test = std ? Standardizer.fit(loaded.test()).apply(loaded.test()) : loaded.test();
       testSet = test;
       standardized = std;
-      initial = spec.initialize(test.numFeatures(), test.numClasses(), RandomSource.seeded(seed).derive(INIT_STREAM));
-      evaluated = new ServerEvaluatedStrategy(strategy, p -> Evaluation.evaluate(spec, p, test).metrics());
+      // the initial model and the per-round test metrics are the factory's learner's, on the server's test set
+      LearnerContext ctx = LearnerContext.of(learner.id(), test, seed);
+      initial = learner.create(ctx, test).parameters();
+      evaluated = new ServerEvaluatedStrategy(strategy, p -> learner.create(ctx, test).evaluate(p).metrics());
       out.printf(Locale.ROOT, "dataset   %s (server-side test set: %d rows)%n", loaded.description(), test.size());
     }
 

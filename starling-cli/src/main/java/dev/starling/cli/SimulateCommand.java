@@ -5,7 +5,7 @@ import dev.starling.data.Dataset;
 import dev.starling.data.LoadedData;
 import dev.starling.data.Preprocessing;
 import dev.starling.core.tensor.ParameterSet;
-import dev.starling.learners.ModelSpec;
+import dev.starling.learners.Learners;
 import dev.starling.run.InvalidRunException;
 import dev.starling.run.Listeners;
 import dev.starling.run.RunAssembler;
@@ -80,7 +80,7 @@ final class SimulateCommand implements Callable<Integer> {
       description = "fedavg | avg | fedprox:MU | fedavgm[:ETA[,BETA]] | fedadam[:ETA] | fedyogi[:ETA] | fedadagrad[:ETA] | fednova | scaffold[:ETA_G] | median | trimmed:BETA | krum:F | multikrum:F[,M] | bulyan:F | normbound:MAXNORM. Default: ${DEFAULT-VALUE}.")
   String strategy;
 
-  @Option(names = "--model", paramLabel = "SPEC", defaultValue = RunSpec.Defaults.MODEL, description = "logreg | mlp:H1,H2,... Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--model", paramLabel = "SPEC", defaultValue = RunSpec.Defaults.MODEL, description = "logreg | mlp:H1,H2,... | NAME[:ARGS] of a learner provider on the class path. Default: ${DEFAULT-VALUE}.")
   String model;
 
   @Option(names = "--seed", paramLabel = "S", defaultValue = "" + RunSpec.Defaults.SEED, description = "Seed of every random choice. Default: ${DEFAULT-VALUE}.")
@@ -233,10 +233,9 @@ final class SimulateCommand implements Callable<Integer> {
          ProgressReporter progress = new ProgressReporter(ProgressReporter.isTerminal(), out, rounds);
          MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut)) {
       int n = sim.simulation().clients().size();
-      ModelSpec modelSpec = ModelSpec.parse(model);
+      String modelId = Learners.parse(model).id();
       RunAssembler.Assembly a = sim.assembly();
-      out.printf(Locale.ROOT, "model     %s (%,d parameters)%n", modelSpec.id(),
-          modelSpec.parameterCount(train0.numFeatures(), train0.numClasses()));
+      out.printf(Locale.ROOT, "model     %s (%,d parameters)%n", modelId, sim.simulation().initialParameters().size());
       out.printf(Locale.ROOT, "strategy  %s%n", sim.strategy().describe());
       out.printf(Locale.ROOT, "clients   %d (%s), C=%s, E=%d, B=%d, lr=%s, dropout=%s, seed=%d, threads=%d, standardize=%s%n",
           n, Partitioners.parse(partition).describe(), fraction, localEpochs, batchSize, lr, dropout, seed, workers,
@@ -274,7 +273,7 @@ final class SimulateCommand implements Callable<Integer> {
       }
       if (modelOut != null) {
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put(ModelFiles.MODEL, modelSpec.id());
+        meta.put(ModelFiles.MODEL, modelId);
         meta.put(ModelFiles.NUM_FEATURES, Integer.toString(train0.numFeatures()));
         meta.put(ModelFiles.NUM_CLASSES, Integer.toString(train0.numClasses()));
         ParameterSet aux = Preprocessing.of(train0, sim.simulation().standardizer()).writeTo(meta);

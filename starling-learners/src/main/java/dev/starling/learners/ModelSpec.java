@@ -3,9 +3,11 @@ package dev.starling.learners;
 import dev.starling.core.error.Checks;
 import dev.starling.core.error.ErrorCode;
 import dev.starling.core.error.FlException;
+import dev.starling.core.learner.LocalLearner;
 import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
+import dev.starling.data.Dataset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -27,9 +29,12 @@ import java.util.Set;
  * so {@code z = a W + b}) and {@code layerL.bias} of shape {@code [out]}. The output layer always has
  * {@code numClasses} units, also for binary tasks.
  *
+ * <p>A spec is the built-in {@link LearnerFactory}: it makes {@link SgdLearner}s whose initial parameters are
+ * {@link #initialize} drawn from {@link LearnerContext#initRandom()}.
+ *
  * <p>Immutable and thread-safe.
  */
-public final class ModelSpec {
+public final class ModelSpec implements LearnerFactory {
   private static final String LOGREG = "logreg";
   private static final String MLP_PREFIX = "mlp:";
   private static final String FORMAT = "'logreg' or 'mlp:H1,H2,...' with positive integer widths";
@@ -97,6 +102,16 @@ public final class ModelSpec {
       sb.append(i == 0 ? "" : ",").append(hidden[i]);
     }
     return sb.toString();
+  }
+
+  /**
+   * An {@link SgdLearner} for this network on {@code data}; its parameters before any fit are
+   * {@code initialize(data's features, data's outputs, ctx.initRandom())}, drawn only if asked for.
+   */
+  @Override
+  public LocalLearner create(LearnerContext ctx, Dataset data) {
+    Objects.requireNonNull(ctx, "ctx");
+    return new SgdLearner(this, data, ctx.initRandom());
   }
 
   /** The hidden widths (a copy; empty for logreg). */

@@ -47,6 +47,7 @@ public final class SgdLearner implements LocalLearner {
   private final Dataset data;
   private final int[] sizes;
   private ParameterSet current;
+  private RandomSource initRandom;
   // Workspaces, allocated on first use and reused by later fits.
   private Network network;
   private int[] batchLabels;
@@ -68,6 +69,18 @@ public final class SgdLearner implements LocalLearner {
     this.current = initial;
   }
 
+  /**
+   * A learner for {@code spec} on {@code data} whose {@link #parameters()}, until the first fit, are fresh ones
+   * drawn from {@code initRandom} ({@link ModelSpec#initialize}) when first asked for: a learner made for one
+   * training job never draws them.
+   */
+  public SgdLearner(ModelSpec spec, Dataset data, RandomSource initRandom) {
+    this.spec = Objects.requireNonNull(spec, "spec");
+    this.data = Objects.requireNonNull(data, "data");
+    this.sizes = spec.layerSizes(data.numFeatures(), data.numClasses());
+    this.initRandom = Objects.requireNonNull(initRandom, "initRandom");
+  }
+
   /** The model this learner trains. */
   public ModelSpec spec() {
     return spec;
@@ -75,6 +88,10 @@ public final class SgdLearner implements LocalLearner {
 
   @Override
   public ParameterSet parameters() {
+    if (current == null) {
+      current = spec.initialize(data.numFeatures(), data.numClasses(), initRandom);
+      initRandom = null;
+    }
     return current;
   }
 

@@ -6,6 +6,8 @@ import dev.starling.core.error.FlException;
 import dev.starling.core.learner.DpSgdSettings;
 import dev.starling.core.learner.TrainInterceptor;
 import dev.starling.core.random.RandomSource;
+import dev.starling.learners.Learners;
+import dev.starling.learners.ModelSpec;
 import dev.starling.learners.submodel.NeuronPolicy;
 import dev.starling.learners.submodel.SubModelConfig;
 import dev.starling.privacy.accounting.PrivacyAccountant;
@@ -303,6 +305,10 @@ public final class RunAssembler {
   }
 
   private static SubModelConfig subModelConfig(RunSpec spec, RunSpec.SubModels s) {
+    if (!(Learners.parse(spec.model()) instanceof ModelSpec m && m.numLayers() > 1)) {
+      throw InvalidRunException.refused("submodel", "drops hidden neurons of a built-in mlp:H1,... model; model "
+          + spec.model() + " has none");
+    }
     RunSpec.Privacy p = spec.privacy();
     double clip = 0;
     double z = 0;

@@ -2,7 +2,7 @@ package dev.starling.run;
 
 import dev.starling.compression.Codecs;
 import dev.starling.core.learner.TrainConfig;
-import dev.starling.learners.ModelSpec;
+import dev.starling.learners.Learners;
 import dev.starling.learners.submodel.NeuronPolicy;
 import dev.starling.privacy.secagg.SecAggSpec;
 import dev.starling.simulation.adversary.Adversity;
@@ -24,7 +24,8 @@ import java.util.OptionalInt;
  * value is an {@link InvalidRunException} naming the setting. {@link RunAssembler} turns a spec into the
  * decorated strategy and the round loop's settings.
  *
- * @param model model spec ({@code model}: {@code logreg | mlp:H1,H2,...})
+ * @param model model spec ({@code model}: {@code logreg | mlp:H1,H2,...}, or {@code NAME[:ARGS]} of a
+ *     {@link dev.starling.learners.LearnerProvider} on the class path), resolved by {@link Learners#parse}
  * @param strategy strategy spec ({@code strategy}), parsed by {@link Strategies#parse}
  * @param seed seed of every random choice ({@code seed})
  * @param training local training
@@ -73,7 +74,7 @@ public record RunSpec(String model, String strategy, long seed, Training trainin
   public RunSpec {
     require(model, "model");
     require(strategy, "strategy");
-    InvalidRunException.wrap("model", () -> ModelSpec.parse(model));
+    InvalidRunException.wrap("model", () -> Learners.parse(model));
     InvalidRunException.wrap("strategy", () -> Strategies.parse(strategy));
     Objects.requireNonNull(training, "training");
     Objects.requireNonNull(loop, "loop");

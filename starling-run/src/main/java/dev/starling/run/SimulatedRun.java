@@ -1,7 +1,8 @@
 package dev.starling.run;
 
 import dev.starling.data.Dataset;
-import dev.starling.learners.ModelSpec;
+import dev.starling.learners.LearnerFactory;
+import dev.starling.learners.Learners;
 import dev.starling.server.FoldOrder;
 import dev.starling.server.RoundListener;
 import dev.starling.server.RoundLoop;
@@ -43,12 +44,21 @@ public final class SimulatedRun implements AutoCloseable {
    */
   public static SimulatedRun create(RunSpec spec, Dataset train, Dataset test, int threads, boolean standardize,
       UnaryOperator<Strategy> decorate) {
+    return create(spec, Learners.parse(spec.model()), train, test, threads, standardize, decorate);
+  }
+
+  /**
+   * As {@link #create(RunSpec, Dataset, Dataset, int, boolean, UnaryOperator)}, with the clients' and the server's
+   * learners made by {@code learner} instead of the spec's {@code model}.
+   */
+  public static SimulatedRun create(RunSpec spec, LearnerFactory learner, Dataset train, Dataset test, int threads,
+      boolean standardize, UnaryOperator<Strategy> decorate) {
     RunAssembler.Assembly a = RunAssembler.assemble(spec, RunAssembler.Target.SIMULATION);
     RunSpec.Population p = spec.population();
     if (threads <= 0) {
       throw new InvalidRunException("threads", "must be > 0. Provided value: " + threads);
     }
-    SimulationConfig cfg = new SimulationConfig(ModelSpec.parse(spec.model()), Partitioners.parse(p.partition()),
+    SimulationConfig cfg = new SimulationConfig(learner, Partitioners.parse(p.partition()),
         p.clients(), p.dropout(), threads, standardize, spec.seed(), p.adversity(), a.communication(),
         a.subModels().orElse(null), p.clock());
     Simulation sim = new Simulation(cfg, train, test);

@@ -27,7 +27,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * its row range, id, data copy and learner are made only when it is asked to work, then dropped.
  *
  * <p>Unlike {@link Simulation} this pool has no per-client preprocessing, drop-out, adversaries or
- * client state ({@link dev.starling.core.learner.TrainInterceptor}s are not run), so it suits
+ * client state ({@link dev.starling.core.learner.TrainInterceptor}s are not run), and it trains the built-in
+ * {@link ModelSpec} learners only (a {@link dev.starling.learners.LearnerFactory} of your own runs in
+ * {@link Simulation}), so it suits
  * strategies that need none (FedAvg and its server-side variants, the robust rules). Jobs run on a fixed
  * pool of {@code threads} workers; with {@link dev.starling.server.FoldOrder#SELECTION} results are
  * reproducible bit for bit. Client ids are {@link ClientId#ofIndex}'s. Thread-safe; {@link #close} stops

@@ -6,10 +6,10 @@ import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.data.Dataset;
 import dev.starling.data.Standardizer;
-import dev.starling.learners.Evaluation;
-import dev.starling.learners.ModelSpec;
 import dev.starling.server.CheckpointStore;
 import dev.starling.server.Checkpointer;
+import dev.starling.learners.LearnerContext;
+import dev.starling.learners.LearnerFactory;
 import dev.starling.server.ClientPool;
 import dev.starling.server.History;
 import dev.starling.server.RoundRecord;
@@ -56,15 +56,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Order of use: construct, {@link #run} once, {@link #close()}. Not thread-safe.
  */
 public final class Simulation implements AutoCloseable {
-  private static final long INIT_STREAM = 0x1417L;
   private static final long PARTITION_STREAM = 0x9A27L;
   private static final long MALICIOUS_STREAM = 0x3A11L;
 
   private final SimulationConfig config;
   private final Dataset test;
   private final List<VirtualClient> clients;
-  private final int numFeatures;
-  private final int numClasses;
   private final ExecutorService executor;
   private final Set<ClientId> malicious = new HashSet<>();
   private final List<List<TrainInterceptor>> adversaryChains = new ArrayList<>();
@@ -77,8 +74,6 @@ public final class Simulation implements AutoCloseable {
     if (train.numFeatures() != test.numFeatures() || train.numClasses() != test.numClasses()) {
       throw new FlException(ErrorCode.INVALID_ARGUMENT, "train and test sets differ: " + train + " vs " + test);
     }
-    this.numFeatures = train.numFeatures();
-    this.numClasses = train.numClasses();
     this.executor = Executors.newFixedThreadPool(config.threads(), daemonThreads());
     RandomSource root = RandomSource.seeded(config.seed());
     List<ClientShard> shards = config.partitioner().partition(train, config.numClients(), root.derive(PARTITION_STREAM));
@@ -147,9 +142,16 @@ public final class Simulation implements AutoCloseable {
     return List.copyOf(clients);
   }
 
-  /** The model's initial parameters for this simulation's seed. */
+  /**
+   * The model's initial parameters for this simulation's seed: those of the factory's learner on the test set
+   * before any fit (for a {@link dev.starling.learners.ModelSpec}, drawn from {@link LearnerContext#initRandom()}).
+   */
   public ParameterSet initialParameters() {
-    return config.model().initialize(numFeatures, numClasses, RandomSource.seeded(config.seed()).derive(INIT_STREAM));
+    return config.model().create(serverContext(), test).parameters();
+  }
+
+  private LearnerContext serverContext() {
+    return LearnerContext.of(config.model().id(), test, config.seed());
   }
 
   /** Totals of local training work so far. */
@@ -230,7 +232,8 @@ public final class Simulation implements AutoCloseable {
 
   /** Installs the client-side chains and returns the strategy with the audit and server-side evaluation. */
   private Strategy prepareRun(Strategy strategy) {
-    ModelSpec spec = config.model();
+    LearnerFactory model = config.model();
+    LearnerContext ctx = serverContext();
     // one set of codec interceptors for all clients: the broadcast is encoded once per round, not per client
     List<TrainInterceptor> codecs = config.communication().interceptors(config.seed());
     for (int i = 0; i < clients.size(); i++) {
@@ -240,7 +243,7 @@ public final class Simulation implements AutoCloseable {
       clients.get(i).intercept(chain);
     }
     Strategy audited = malicious.isEmpty() ? strategy : new DetectionAudit(strategy, malicious);
-    return new ServerEvaluatedStrategy(audited, p -> Evaluation.evaluate(spec, p, test).metrics());
+    return new ServerEvaluatedStrategy(audited, p -> model.create(ctx, test).evaluate(p).metrics());
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.starling.simulation;
 
 import dev.starling.core.error.Checks;
+import dev.starling.learners.LearnerFactory;
 import dev.starling.learners.ModelSpec;
 import dev.starling.learners.submodel.SubModelConfig;
 import dev.starling.simulation.adversary.Adversity;
@@ -11,7 +12,8 @@ import java.util.Objects;
 /**
  * How to set up a simulation: which model, how data is split, how many clients, fault injection.
  *
- * @param model the model every client trains
+ * @param model the learners every client trains and the server evaluates with: a {@link ModelSpec} or any
+ *     {@link LearnerFactory} (sub-models need a built-in {@code mlp:} spec)
  * @param partitioner how the training set is split among clients
  * @param numClients number of virtual clients (ignored by natural partitions, which make one per key)
  * @param dropout probability that a selected client drops out of a round, in [0, 1)
@@ -25,7 +27,7 @@ import java.util.Objects;
  * @param subModels how clients train sub-models, or null for full models
  * @param clock how the clients' compute speed and links are drawn for the virtual clock
  */
-public record SimulationConfig(ModelSpec model, Partitioner partitioner, int numClients, double dropout,
+public record SimulationConfig(LearnerFactory model, Partitioner partitioner, int numClients, double dropout,
     int threads, boolean standardize, long seed, Adversity adversity, Communication communication,
     SubModelConfig subModels, ClientClock clock) {
   public SimulationConfig {
@@ -37,23 +39,27 @@ public record SimulationConfig(ModelSpec model, Partitioner partitioner, int num
     Checks.checkPositive(threads, "threads");
     Objects.requireNonNull(adversity, "adversity");
     Objects.requireNonNull(communication, "communication");
+    if (subModels != null && !(model instanceof ModelSpec m && m.numLayers() > 1)) {
+      throw new IllegalArgumentException("sub-models drop hidden neurons of a built-in mlp:H1,... model; model "
+          + model + " has none");
+    }
   }
 
   /** A configuration on the default virtual clock ({@link ClientClock#defaults()}). */
-  public SimulationConfig(ModelSpec model, Partitioner partitioner, int numClients, double dropout, int threads,
+  public SimulationConfig(LearnerFactory model, Partitioner partitioner, int numClients, double dropout, int threads,
       boolean standardize, long seed, Adversity adversity, Communication communication, SubModelConfig subModels) {
     this(model, partitioner, numClients, dropout, threads, standardize, seed, adversity, communication, subModels,
         ClientClock.defaults());
   }
 
   /** A configuration with uncompressed communication and full models. */
-  public SimulationConfig(ModelSpec model, Partitioner partitioner, int numClients, double dropout, int threads,
+  public SimulationConfig(LearnerFactory model, Partitioner partitioner, int numClients, double dropout, int threads,
       boolean standardize, long seed, Adversity adversity) {
     this(model, partitioner, numClients, dropout, threads, standardize, seed, adversity, Communication.none(), null);
   }
 
   /** A configuration with honest, reliable clients. */
-  public SimulationConfig(ModelSpec model, Partitioner partitioner, int numClients, double dropout, int threads,
+  public SimulationConfig(LearnerFactory model, Partitioner partitioner, int numClients, double dropout, int threads,
       boolean standardize, long seed) {
     this(model, partitioner, numClients, dropout, threads, standardize, seed, Adversity.none());
   }

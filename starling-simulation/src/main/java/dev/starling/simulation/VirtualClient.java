@@ -11,8 +11,9 @@ import dev.starling.core.message.ClientId;
 import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.data.Dataset;
+import dev.starling.learners.LearnerContext;
+import dev.starling.learners.LearnerFactory;
 import dev.starling.learners.ModelSpec;
-import dev.starling.learners.SgdLearner;
 import dev.starling.learners.submodel.SubModelConfig;
 import dev.starling.learners.submodel.SubModelLearner;
 import dev.starling.core.learner.LocalLearner;
@@ -32,8 +33,9 @@ import java.util.concurrent.Executor;
  * <p>Drop-out injection: with probability {@code dropout}, drawn from (seed, round, client index), the
  * client fails a training job with {@link ErrorCode#UNAVAILABLE} instead of training. Byte counts are the
  * raw float32 payload of the model sent and received (no transport framing), or what a client-side
- * codec or sub-model reports as {@link Metrics#WIRE_BYTES_UP} / {@link Metrics#WIRE_BYTES_DOWN}. With a
- * {@link SubModelConfig} the client trains a {@link SubModelLearner}. Thread-safe.
+ * codec or sub-model reports as {@link Metrics#WIRE_BYTES_UP} / {@link Metrics#WIRE_BYTES_DOWN}. The learner of
+ * a job is the run's {@link LearnerFactory}'s, on this client's data; with a {@link SubModelConfig} the client
+ * trains a {@link SubModelLearner} of the built-in {@link ModelSpec}. Thread-safe.
  */
 public final class VirtualClient implements ClientProxy {
   private static final long DROP_STREAM = 0xD209L;
@@ -41,7 +43,8 @@ public final class VirtualClient implements ClientProxy {
   private final ClientId id;
   private final int index;
   private final Dataset data;
-  private final ModelSpec spec;
+  private final LearnerFactory model;
+  private final LearnerContext context;
   private final double dropout;
   private final RandomSource root;
   private final Executor executor;
@@ -51,14 +54,15 @@ public final class VirtualClient implements ClientProxy {
   private volatile ClientState state;
   private volatile ClientProfile profile = ClientClock.defaults().profiles(1, 0)[0];
 
-  VirtualClient(int index, Dataset data, ModelSpec spec, double dropout, RandomSource root, Executor executor,
+  VirtualClient(int index, Dataset data, LearnerFactory model, double dropout, RandomSource root, Executor executor,
       TrainingStats stats, SubModelConfig subModels) {
     this.subModels = subModels;
     this.stats = stats;
     this.id = ClientId.ofIndex(index);
     this.index = index;
     this.data = data;
-    this.spec = spec;
+    this.model = model;
+    this.context = LearnerContext.of(model.id(), data, root.seed());
     this.dropout = dropout;
     this.root = root;
     this.executor = executor;
@@ -109,8 +113,8 @@ public final class VirtualClient implements ClientProxy {
       long[] samples = new long[1];
       TrainResult r = TrainInterceptor.run(chain, global, config, st, (g, c) -> {
         samples[0] += (long) data.size() * c.localEpochs();
-        LocalLearner learner = subModels == null ? new SgdLearner(spec, data, g)
-            : new SubModelLearner(spec, data, g, subModels, index, st);
+        LocalLearner learner = subModels == null ? model.create(context, data)
+            : new SubModelLearner((ModelSpec) model, data, g, subModels, index, st);
         return learner.fit(g, c);
       });
       stats.record(samples[0], System.nanoTime() - t0);
@@ -157,6 +161,6 @@ public final class VirtualClient implements ClientProxy {
 
   @Override
   public CompletableFuture<EvalResult> evaluate(ParameterSet global) {
-    return CompletableFuture.supplyAsync(() -> new SgdLearner(spec, data, global).evaluate(global), executor);
+    return CompletableFuture.supplyAsync(() -> model.create(context, data).evaluate(global), executor);
   }
 }

@@ -1,0 +1,106 @@
+package dev.starling.run;
+
+import dev.starling.core.tensor.ParameterSet;
+import dev.starling.data.Dataset;
+import dev.starling.learners.LearnerContext;
+import dev.starling.learners.LearnerFactory;
+import dev.starling.server.FoldOrder;
+import dev.starling.server.RoundListener;
+import dev.starling.server.RoundLoop;
+import dev.starling.server.RoundLoopConfig;
+import dev.starling.strategy.ServerEvaluatedStrategy;
+import dev.starling.strategy.Strategy;
+import dev.starling.transport.grpc.server.FederationServer;
+import dev.starling.transport.grpc.server.SecAggSettings;
+import dev.starling.transport.grpc.server.ServerSettings;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * A networked federation's server assembled from a {@link RunSpec}: listens (gRPC) as soon as it is made, tells
+ * clients the model ({@link LearnerFactory#id()}) and strategy, requires the spec's local DP of them, runs secure
+ * aggregation when the spec asks for it, starts from the factory's learner's initial parameters and evaluates every
+ * round's model with a learner on the server's {@code test} set. Everything the spec cannot do over the network
+ * is refused ({@link InvalidRunException}) before it listens.
+ *
+ * <p>Order of use: {@link Starling#server}, let clients connect (they may also come later: a round waits up to the
+ * spec's availability timeout for its minimum), {@link #run} once, {@link #close}.
+ */
+public final class NetworkedRun implements AutoCloseable {
+  private final RunSpec spec;
+  private final FederationServer server;
+  private final Strategy strategy;
+  private final ParameterSet initial;
+  private final RoundLoopConfig loop;
+
+  private NetworkedRun(RunSpec spec, FederationServer server, Strategy strategy, ParameterSet initial,
+      RoundLoopConfig loop) {
+    this.spec = spec;
+    this.server = server;
+    this.strategy = strategy;
+    this.initial = initial;
+    this.loop = loop;
+  }
+
+  static NetworkedRun start(RunSpec spec, LearnerFactory learner, Dataset test, ServerSettings address) {
+    Objects.requireNonNull(learner, "learner");
+    Objects.requireNonNull(test, "test");
+    RunAssembler.Assembly a = RunAssembler.assemble(spec, RunAssembler.Target.SERVER);
+    RoundLoopConfig loop = RunAssembler.loopConfig(spec, a.stopConditions(spec.loop()), FoldOrder.ARRIVAL, 0);
+    LearnerContext ctx = LearnerContext.of(learner.id(), test, spec.seed());
+    ParameterSet initial = learner.create(ctx, test).parameters();
+    Strategy evaluated = new ServerEvaluatedStrategy(a.strategy(), p -> learner.create(ctx, test).evaluate(p).metrics());
+    ServerSettings s = new ServerSettings(address.host(), address.port(), address.tls(), address.tokens(),
+        address.heartbeat(), address.chunkValues(), address.maxUpdateValues(), address.maxConcurrentUploads(),
+        address.uploadWait(), learner.id(), spec.strategy(), address.runId(), address.helloTimeout(),
+        address.uploadIdleTimeout());
+    FederationServer server = new FederationServer(s);
+    if (a.clientDp().isPresent() && spec.privacy().dp() instanceof RunSpec.Dp.Local ld) {
+      server.requireClientDp("local:" + ld.clipNorm() + "," + ld.noiseMultiplier(), a.clientDp().get().seededNoise());
+    }
+    server.start();
+    try {
+      spec.privacy().secagg().ifPresent(g -> server.enableSecureAggregation(new SecAggSettings(g.dropoutTolerance(),
+          g.maxAbs(), min(Duration.ofSeconds(30), loop.roundTimeout()), loop.roundTimeout())));
+      return new NetworkedRun(spec, server, server.wrap(evaluated), initial, loop);
+    } catch (RuntimeException e) {
+      server.close();
+      throw e;
+    }
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  /** The bound port (useful with port 0). */
+  public int port() {
+    return server.port();
+  }
+
+  public RunSpec spec() {
+    return spec;
+  }
+
+  /** The assembled strategy the loop runs, with server-side evaluation and the transport's decorators. */
+  public Strategy strategy() {
+    return strategy;
+  }
+
+  /** The federation's initial model: the factory's learner's parameters before any fit. */
+  public ParameterSet initialParameters() {
+    return initial;
+  }
+
+  /** Runs the rounds with the connected clients, then tells them the run is complete. */
+  public RoundLoop.Result run(RoundListener listener) {
+    RoundLoop.Result r = new RoundLoop(strategy, server.pool(), loop, listener).run(initial);
+    server.finish("run complete: " + r.history().stopReason());
+    return r;
+  }
+
+  @Override
+  public void close() {
+    server.close();
+  }
+}
