@@ -45,7 +45,7 @@ import picocli.CommandLine.Option;
         "streams updates back in chunks, and reconnects with backoff if the server goes away."})
 final class ClientCommand implements Callable<Integer> {
   /** Same stream as Simulation's partitioning, so '--shard i/n' matches simulation client i of n. */
-  private static final long PARTITION_STREAM = 0x9A27L;
+  static final long PARTITION_STREAM = 0x9A27L;
 
   @Option(names = "--server", paramLabel = "HOST:PORT", required = true, description = "The server to dial.")
   String server;
@@ -201,8 +201,10 @@ final class ClientCommand implements Callable<Integer> {
       public Trainer create(String model, String strategy, String clientDp, boolean seededNoise) {
         List<TrainInterceptor> chain = RunAssembler.clientInterceptors(strategy, clientDp, seededNoise);
         if (!clientDp.isEmpty()) {
-          out.printf(Locale.ROOT, "client %s: the server requires local DP %s: this client clips and noises its updates%n",
-              id, clientDp);
+          // the built-in SgdLearner applies DP-SGD from each task's settings; the chain checks they match the Welcome
+          out.printf(Locale.ROOT, "client %s: the server requires %s: this client %s%n", id, clientDp,
+              clientDp.startsWith(RunAssembler.DP_SGD_PREFIX) ? "clips and noises every per-example gradient"
+                  : "clips and noises its updates");
         }
         return trainer(ModelSpec.parse(model), chain, ready);
       }

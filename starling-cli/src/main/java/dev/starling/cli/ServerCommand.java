@@ -171,6 +171,16 @@ final class ServerCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "dataset   %s (server-side test set: %d rows)%n", loaded.description(), test.size());
     }
 
+    if (c.has("dp-sgd-dataset-size")) {
+      if (assembly.dpSgd().isEmpty()) {
+        throw new IllegalArgumentException((config == null ? "config" : config.toString())
+            + ": 'dp-sgd-dataset-size' needs 'dp-sgd = CLIP,Z'");
+      }
+      // the operator's promise that every client holds at least N examples: the smallest set has the largest
+      // sampling rate B / N, so its budget is checked before round 1 and before every round for clients not yet seen
+      assembly.plan(List.of(c.integerIn("dp-sgd-dataset-size", 1, 1, Integer.MAX_VALUE, "a number of examples")),
+          run.training());
+    }
     RoundLoopConfig loopCfg = RunAssembler.loopConfig(run, assembly.stopConditions(run.loop()), FoldOrder.ARRIVAL, 0)
         .withMaxExamplesPerClient(c.number("max-examples-per-client", dev.starling.strategy.UpdateValidator.DEFAULT_MAX_EXAMPLES));
 
@@ -194,10 +204,12 @@ final class ServerCommand implements Callable<Integer> {
       unstarted.compressTraffic(wire);
       out.printf(Locale.ROOT, "wire      %s (clients send encoded updates)%n", wire.describe());
     }
-    if (assembly.clientDp().isPresent()) {
+    if (assembly.clientPrivacy().isPresent()) {
       // before start(): no client may be welcomed without being told to add its noise
-      unstarted.requireClientDp(c.str("dp", "").toLowerCase(Locale.ROOT), assembly.clientDp().get().seededNoise());
-      out.printf(Locale.ROOT, "privacy   clients apply %s before sending; the server accounts the budget%n", c.str("dp", ""));
+      String required = assembly.clientPrivacy().get();
+      unstarted.requireClientDp(required, run.privacy().seededNoise());
+      out.printf(Locale.ROOT, "privacy   clients apply %s %s; the server accounts the budget%n", required,
+          assembly.dpSgd().isPresent() ? "in every local step" : "before sending");
     }
     try (PrometheusEndpoint prom = promPort == null ? null : PrometheusEndpoint.start(c.str("metrics-host",
              PrometheusEndpoint.DEFAULT_HOST), promPort, () -> unstarted.pool().available().size());
