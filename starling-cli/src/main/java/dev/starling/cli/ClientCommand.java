@@ -109,6 +109,9 @@ final class ClientCommand implements Callable<Integer> {
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec commandSpec;
 
+  /** The statistics of this client's raw training rows, for a server that agrees standardisation. */
+  private dev.starling.transport.grpc.wire.FeatureSums shared;
+
   @Override
   public Integer call() throws Exception {
     if (stateDir != null) {
@@ -144,6 +147,9 @@ final class ClientCommand implements Callable<Integer> {
         try (FederationClient client = new FederationClient(cs, factory)) {
           if (stateDir != null) {
             client.persistStateIn(stateDir);
+          }
+          if (shared != null) {
+            client.shareFeatureStatistics(shared);
           }
           if (dropBeforeUnmask > 0) {
             client.dropBeforeUnmasking(dropBeforeUnmask, () -> {
@@ -189,8 +195,10 @@ final class ClientCommand implements Callable<Integer> {
       case "off" -> false;
       default -> !data.isImageData();
     };
-    Dataset ready = std ? Standardizer.fit(local).apply(local) : local;
-    out.printf(Locale.ROOT, "client %s: %d local rows of %s%n", id, ready.size(), loaded.description());
+    // standardised with the statistics the server agrees with every client (its Welcome asks for this client's)
+    AgreedStandardization.ClientData ready = new AgreedStandardization.ClientData(local, std);
+    shared = std ? AgreedStandardization.report(local) : null;
+    out.printf(Locale.ROOT, "client %s: %d local rows of %s%n", id, local.size(), loaded.description());
     return new Trainer.Factory() {
       @Override
       public Trainer create(String model, String strategy) {
@@ -228,7 +236,7 @@ final class ClientCommand implements Callable<Integer> {
     throw new InvalidRunException("shard", "must be I/N with 0 <= I < N, e.g. 0/3. Provided value: " + v);
   }
 
-  private Trainer trainer(ModelSpec spec, List<TrainInterceptor> chain, Dataset ready) {
+  private Trainer trainer(ModelSpec spec, List<TrainInterceptor> chain, AgreedStandardization.ClientData ready) {
     ClientState state = new ClientState();
     return new Trainer() {
       @Override
@@ -241,12 +249,12 @@ final class ClientCommand implements Callable<Integer> {
             throw new FlException(ErrorCode.CANCELLED, "interrupted");
           }
         }
-        return TrainInterceptor.run(chain, global, config, state, (g, c) -> new SgdLearner(spec, ready, g).fit(g, c));
+        return TrainInterceptor.run(chain, global, config, state, (g, c) -> new SgdLearner(spec, ready.forFit(c), g).fit(g, c));
       }
 
       @Override
       public EvalResult evaluate(ParameterSet global) {
-        return new SgdLearner(spec, ready, global).evaluate(global);
+        return new SgdLearner(spec, ready.forEval(), global).evaluate(global);
       }
 
       @Override
