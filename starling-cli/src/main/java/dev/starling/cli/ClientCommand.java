@@ -15,6 +15,7 @@ import dev.starling.data.LoadedData;
 import dev.starling.data.Standardizer;
 import dev.starling.learners.Learners;
 import dev.starling.run.ClientTrainers;
+import dev.starling.run.RunAssembler;
 import dev.starling.simulation.partition.ClientShard;
 import dev.starling.simulation.partition.Partitioners;
 import dev.starling.transport.grpc.TlsFiles;
@@ -44,7 +45,7 @@ import picocli.CommandLine.Option;
         "streams updates back in chunks, and reconnects with backoff if the server goes away."})
 final class ClientCommand implements Callable<Integer> {
   /** Same stream as Simulation's partitioning, so '--shard i/n' matches simulation client i of n. */
-  private static final long PARTITION_STREAM = 0x9A27L;
+  static final long PARTITION_STREAM = 0x9A27L;
 
   @Option(names = "--server", paramLabel = "HOST:PORT", required = true, description = "The server to dial.")
   String server;
@@ -117,6 +118,9 @@ final class ClientCommand implements Callable<Integer> {
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec commandSpec;
 
+  /** The statistics of this client's raw training rows, for a server that agrees standardisation. */
+  private dev.starling.transport.grpc.wire.FeatureSums shared;
+
   @Override
   public Integer call() throws Exception {
     if (stateDir != null) {
@@ -159,6 +163,9 @@ final class ClientCommand implements Callable<Integer> {
         try (FederationClient client = new FederationClient(cs, factory)) {
           if (stateDir != null) {
             client.persistStateIn(stateDir);
+          }
+          if (shared != null) {
+            client.shareFeatureStatistics(shared);
           }
           if (idKey != null) {
             java.security.PublicKey mine = peers.get(cid);
@@ -212,9 +219,11 @@ final class ClientCommand implements Callable<Integer> {
       case "off" -> false;
       default -> !data.isImageData();
     };
-    Dataset ready = std ? Standardizer.fit(local).apply(local) : local;
-    out.printf(Locale.ROOT, "client %s: %d local rows of %s%n", id, ready.size(), loaded.description());
-    Trainer.Factory trainers = ClientTrainers.of(Learners::parse, ready, seed);
+    // standardised with the statistics the server agrees with every client (its Welcome asks for this client's)
+    AgreedStandardization.ClientData ready = new AgreedStandardization.ClientData(local, std);
+    shared = std ? AgreedStandardization.report(local) : null;
+    out.printf(Locale.ROOT, "client %s: %d local rows of %s%n", id, local.size(), loaded.description());
+    Trainer.Factory trainers = ClientTrainers.of(Learners::parse, ready::forFit, ready::forEval, local, seed);
     return new Trainer.Factory() {
       @Override
       public Trainer create(String model, String strategy) {
@@ -224,8 +233,10 @@ final class ClientCommand implements Callable<Integer> {
       @Override
       public Trainer create(String model, String strategy, String clientDp, boolean seededNoise) {
         if (!clientDp.isEmpty()) {
-          out.printf(Locale.ROOT, "client %s: the server requires local DP %s: this client clips and noises its updates%n",
-              id, clientDp);
+          // the built-in SgdLearner applies DP-SGD from each task's settings; the chain checks they match the Welcome
+          out.printf(Locale.ROOT, "client %s: the server requires %s: this client %s%n", id, clientDp,
+              clientDp.startsWith(RunAssembler.DP_SGD_PREFIX) ? "clips and noises every per-example gradient"
+                  : "clips and noises its updates");
         }
         return delayed(trainers.create(model, strategy, clientDp, seededNoise));
       }

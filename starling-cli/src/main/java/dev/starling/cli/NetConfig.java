@@ -29,7 +29,7 @@ final class NetConfig {
       "fraction-evaluate", "round-timeout", "availability-timeout", "local-epochs", "batch-size", "lr", "momentum",
       "weight-decay", "seed", "target-accuracy", "target", "plateau", "heartbeat", "chunk-values", "max-update-values",
       "max-concurrent-uploads", "upload-wait", "upload-idle-timeout", "hello-timeout", "checkpoint-dir", "run-id", "secagg",
-      "secagg-auth", "secagg-keys", "secagg-phase-timeout", "dp", "dp-sgd", "target-epsilon", "delta", "accountant",
+      "secagg-auth", "secagg-keys", "secagg-phase-timeout", "dp", "dp-sgd", "dp-sgd-dataset-size", "target-epsilon", "delta", "accountant",
       "dp-noise", "max-examples-per-client", "discard-corrupt-checkpoints", "metrics-port", "metrics-host", "sync",
       "uplink-codec", "downlink-codec", "error-feedback", "submodel", "keep", "full-model-every",
       // deprecated spellings, read as the setting of the same meaning

@@ -5,6 +5,7 @@ import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
 import dev.starling.data.Dataset;
 import dev.starling.data.LoadedData;
+import dev.starling.data.Preprocessing;
 import dev.starling.data.Standardizer;
 import dev.starling.learners.LearnerContext;
 import dev.starling.learners.LearnerFactory;
@@ -142,7 +143,7 @@ final class ServerCommand implements Callable<Integer> {
     ParameterSet initial;
     Strategy evaluated = strategy;
     Dataset testSet = null;
-    boolean standardized = false;
+    AgreedStandardization.ServerSide agreement = null;
     if (modelId.startsWith("flat:")) {
       // a bare parameter vector for transport and memory benchmarks (clients run --learner constant)
       long n = Long.parseLong(modelId.substring(5).replace("_", ""));
@@ -162,16 +163,41 @@ final class ServerCommand implements Callable<Integer> {
         case "off" -> false;
         default -> !data.isImageData();
       };
-      Dataset test = std ? Standardizer.fit(loaded.test()).apply(loaded.test()) : loaded.test();
+      Dataset test = loaded.test();
       testSet = test;
-      standardized = std;
       // the initial model and the per-round test metrics are the factory's learner's, on the server's test set
       LearnerContext ctx = LearnerContext.of(learner.id(), test, seed);
       initial = learner.create(ctx, test).parameters();
-      evaluated = new ServerEvaluatedStrategy(strategy, p -> learner.create(ctx, test).evaluate(p).metrics());
+      if (std) {
+        if (secagg.isPresent()) {
+          throw new IllegalArgumentException((config == null ? "config" : config.toString()) + ": 'standardize' (on, or"
+              + " auto for CSV data) cannot be combined with 'secagg': agreeing the standardisation statistics sends each"
+              + " client's row count and per-feature sums and sums of squares to the server in the clear, which secure"
+              + " aggregation exists to prevent; set standardize = off (with data already on a common scale) or drop secagg");
+        }
+        // the clients' statistics are agreed before round 1 and the test set is standardised with them
+        StandardizedEvaluation eval = new StandardizedEvaluation(learner, ctx, test);
+        AgreedStandardization.ServerSide agreed = new AgreedStandardization.ServerSide(
+            new ServerEvaluatedStrategy(strategy, eval::evaluate));
+        eval.agreement = agreed;
+        agreement = agreed;
+        evaluated = agreed;
+      } else {
+        evaluated = new ServerEvaluatedStrategy(strategy, p -> learner.create(ctx, test).evaluate(p).metrics());
+      }
       out.printf(Locale.ROOT, "dataset   %s (server-side test set: %d rows)%n", loaded.description(), test.size());
     }
 
+    if (c.has("dp-sgd-dataset-size")) {
+      if (assembly.dpSgd().isEmpty()) {
+        throw new IllegalArgumentException((config == null ? "config" : config.toString())
+            + ": 'dp-sgd-dataset-size' needs 'dp-sgd = CLIP,Z'");
+      }
+      // the operator's promise that every client holds at least N examples: the smallest set has the largest
+      // sampling rate B / N, so its budget is checked before round 1 and before every round for clients not yet seen
+      assembly.plan(List.of(c.integerIn("dp-sgd-dataset-size", 1, 1, Integer.MAX_VALUE, "a number of examples")),
+          run.training());
+    }
     RoundLoopConfig loopCfg = RunAssembler.loopConfig(run, assembly.stopConditions(run.loop()), FoldOrder.ARRIVAL, 0)
         .withMaxExamplesPerClient(c.number("max-examples-per-client", dev.starling.strategy.UpdateValidator.DEFAULT_MAX_EXAMPLES));
 
@@ -202,14 +228,19 @@ final class ServerCommand implements Callable<Integer> {
         out);
 
     FederationServer unstarted = new FederationServer(settings);
+    if (agreement != null) {
+      unstarted.agreeStatistics();
+    }
     if (wire.active()) {
       unstarted.compressTraffic(wire);
       out.printf(Locale.ROOT, "wire      %s (clients send encoded updates)%n", wire.describe());
     }
-    if (assembly.clientDp().isPresent()) {
+    if (assembly.clientPrivacy().isPresent()) {
       // before start(): no client may be welcomed without being told to add its noise
-      unstarted.requireClientDp(c.str("dp", "").toLowerCase(Locale.ROOT), assembly.clientDp().get().seededNoise());
-      out.printf(Locale.ROOT, "privacy   clients apply %s before sending; the server accounts the budget%n", c.str("dp", ""));
+      String required = assembly.clientPrivacy().get();
+      unstarted.requireClientDp(required, run.privacy().seededNoise());
+      out.printf(Locale.ROOT, "privacy   clients apply %s %s; the server accounts the budget%n", required,
+          assembly.dpSgd().isPresent() ? "in every local step" : "before sending");
     }
     try (PrometheusEndpoint prom = promPort == null ? null : PrometheusEndpoint.start(c.str("metrics-host",
              PrometheusEndpoint.DEFAULT_HOST), promPort, () -> unstarted.pool().available().size());
@@ -237,6 +268,9 @@ final class ServerCommand implements Callable<Integer> {
       if (secAggSettings.isPresent()) {
         server.enableSecureAggregation(secAggSettings.get());
         out.printf(Locale.ROOT, "secagg    on (%s): clients send only masked updates%n", secAggSettings.get().describe());
+      }
+      if (agreement != null) {
+        agreeBeforeRoundOne(server, agreement, loopCfg, out);
       }
       Strategy wrapped = server.wrap(evaluated);
       out.printf(Locale.ROOT, "strategy  %s%n", wrapped.describe());
@@ -291,17 +325,18 @@ final class ServerCommand implements Callable<Integer> {
       if (modelOut != null) {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put(ModelFiles.MODEL, modelId);
+        ParameterSet aux = ParameterSet.of(List.of());
         if (testSet != null) {
           meta.put(ModelFiles.NUM_FEATURES, Integer.toString(testSet.numFeatures()));
           meta.put(ModelFiles.NUM_CLASSES, Integer.toString(testSet.numClasses()));
-          meta.put(ModelFiles.PREPROCESSING, standardized ? "standardize-per-party" : "none");
-          meta.put(ModelFiles.CLASS_NAMES, String.join("\u001f", testSet.classNames()));
+          // version 2: the task, labels, CSV schema and the agreed standardiser's statistics
+          aux = Preprocessing.of(testSet, agreement == null ? Optional.empty() : agreement.agreed()).writeTo(meta);
         }
         meta.put("dataset", c.str("dataset", modelId.startsWith("flat:") ? "none" : "digits"));
         meta.put("strategy", strategy.describe());
         meta.put("rounds", Integer.toString(result.history().rounds().size()));
         meta.put("created_by", "starling " + Main.VERSION + " server");
-        ModelFiles.write(modelOut, new ModelArchive(meta, result.global()));
+        ModelFiles.write(modelOut, new ModelArchive(meta, result.global(), aux));
         out.println("model written to " + modelOut);
       }
     } finally {
@@ -312,6 +347,52 @@ final class ServerCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /**
+   * Waits until the clients the first round needs have reported their standardisation statistics (at most the
+   * availability timeout), agrees the standardiser from every report received by then and fixes it for the
+   * run; a checkpoint's standardiser replaces it when the loop resumes. Clients that join later are sent the
+   * same one.
+   */
+  private static void agreeBeforeRoundOne(FederationServer server, AgreedStandardization.ServerSide agreement,
+      RoundLoopConfig loop, PrintStream out) throws InterruptedException {
+    int needed = Math.max(1, Math.max(loop.minFitClients(), loop.minAvailableClients()));
+    Map<String, dev.starling.transport.grpc.wire.FeatureSums> reports = server.awaitFeatureStatistics(needed,
+        loop.availabilityTimeout());
+    if (reports.isEmpty()) {
+      throw new dev.starling.core.error.FlException(dev.starling.core.error.ErrorCode.UNAVAILABLE, "no client reported"
+          + " its standardisation statistics within the availability timeout (" + loop.availabilityTimeout() + ")");
+    }
+    agreement.agreed(AgreedStandardization.agree(reports.values()));
+    long rows = reports.values().stream().mapToLong(dev.starling.transport.grpc.wire.FeatureSums::count).sum();
+    out.printf(Locale.ROOT, "standardize statistics agreed by %d clients (%,d rows): %s%n", reports.size(), rows,
+        String.join(", ", new java.util.TreeSet<>(reports.keySet())));
+  }
+
+  /** Server-side evaluation on the raw test set standardised with the agreed standardiser (cached per standardiser). */
+  private static final class StandardizedEvaluation {
+    private final LearnerFactory learner;
+    private final LearnerContext ctx;
+    private final Dataset rawTest;
+    private AgreedStandardization.ServerSide agreement;
+    private Standardizer usedFor;
+    private Dataset test;
+
+    StandardizedEvaluation(LearnerFactory learner, LearnerContext ctx, Dataset rawTest) {
+      this.learner = learner;
+      this.ctx = ctx;
+      this.rawTest = rawTest;
+    }
+
+    synchronized dev.starling.core.metrics.Metrics evaluate(ParameterSet p) {
+      Standardizer s = agreement.agreed().orElseThrow(() -> new IllegalStateException("no agreed standardiser yet"));
+      if (s != usedFor) {
+        test = s.apply(rawTest);
+        usedFor = s;
+      }
+      return learner.create(ctx, test).evaluate(p).metrics();
+    }
   }
 
   /**

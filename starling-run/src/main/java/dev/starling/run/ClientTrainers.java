@@ -30,8 +30,21 @@ public final class ClientTrainers {
    * strategy this client does not know fails the session with the parser's message.
    */
   public static Trainer.Factory of(Function<String, LearnerFactory> models, Dataset local, long seed) {
-    Objects.requireNonNull(models, "models");
     Objects.requireNonNull(local, "local");
+    return of(models, c -> local, () -> local, local, seed);
+  }
+
+  /**
+   * As {@link #of(Function, Dataset, long)}, with the rows a training job sees chosen per task ({@code fitData},
+   * e.g. standardised with statistics the task carries) and those evaluation sees ({@code evalData}); {@code shape}
+   * describes the client's data for the {@link LearnerContext}.
+   */
+  public static Trainer.Factory of(Function<String, LearnerFactory> models, Function<TrainConfig, Dataset> fitData,
+      java.util.function.Supplier<Dataset> evalData, Dataset shape, long seed) {
+    Objects.requireNonNull(models, "models");
+    Objects.requireNonNull(fitData, "fitData");
+    Objects.requireNonNull(evalData, "evalData");
+    Dataset local = shape;
     return new Trainer.Factory() {
       @Override
       public Trainer create(String model, String strategy) {
@@ -42,22 +55,23 @@ public final class ClientTrainers {
       public Trainer create(String model, String strategy, String clientDp, boolean seededNoise) {
         List<TrainInterceptor> chain = RunAssembler.clientInterceptors(strategy, clientDp, seededNoise);
         LearnerFactory factory = InvalidRunException.wrap("model", () -> models.apply(model));
-        return trainer(factory, LearnerContext.of(factory.id(), local, seed), local, chain);
+        return trainer(factory, LearnerContext.of(factory.id(), local, seed), fitData, evalData, chain);
       }
     };
   }
 
-  private static Trainer trainer(LearnerFactory factory, LearnerContext ctx, Dataset local, List<TrainInterceptor> chain) {
+  private static Trainer trainer(LearnerFactory factory, LearnerContext ctx, Function<TrainConfig, Dataset> fitData,
+      java.util.function.Supplier<Dataset> evalData, List<TrainInterceptor> chain) {
     ClientState state = new ClientState();
     return new Trainer() {
       @Override
       public TrainResult fit(ParameterSet global, TrainConfig config) {
-        return TrainInterceptor.run(chain, global, config, state, (g, c) -> factory.create(ctx, local).fit(g, c));
+        return TrainInterceptor.run(chain, global, config, state, (g, c) -> factory.create(ctx, fitData.apply(c)).fit(g, c));
       }
 
       @Override
       public EvalResult evaluate(ParameterSet global) {
-        return factory.create(ctx, local).evaluate(global);
+        return factory.create(ctx, evalData.get()).evaluate(global);
       }
 
       /** The client's own state (SCAFFOLD's control variate, error-feedback residuals), for a state file. */

@@ -51,6 +51,8 @@ import java.util.OptionalDouble;
  */
 public final class RunAssembler {
   private static final long NOISE_STREAM = 0xD9L;
+  /** How a networked server names DP-SGD in its Welcome's client privacy: {@code dp-sgd:CLIP,Z}. */
+  public static final String DP_SGD_PREFIX = "dp-sgd:";
 
   private RunAssembler() {}
 
@@ -58,7 +60,7 @@ public final class RunAssembler {
   public enum Target {
     /** In-JVM simulation: every feature. */
     SIMULATION,
-    /** A networked server: no DP-SGD, no sub-models, no codecs (updates travel as float32). */
+    /** A networked server: no sub-models, no codecs (updates travel as float32); DP-SGD without secure aggregation. */
     SERVER
   }
 
@@ -91,6 +93,18 @@ public final class RunAssembler {
     /** Tells DP-SGD the clients' dataset sizes, so its budget is checked before round 1. */
     public void plan(List<Integer> clientSizes, RunSpec.Training training) {
       dpSgd.ifPresent(d -> d.plan(clientSizes, training.localEpochs(), training.batchSize()));
+    }
+
+    /**
+     * What every networked client must apply itself, as the server names it in its Welcome
+     * ({@link #clientInterceptors} parses it on the client): {@code local:CLIP,SIGMA} for local DP,
+     * {@code dp-sgd:CLIP,Z} for DP-SGD; empty for none.
+     */
+    public Optional<String> clientPrivacy() {
+      if (clientDp.isPresent()) {
+        return Optional.of("local:" + clientDp.get().clipNorm() + "," + clientDp.get().noiseMultiplier());
+      }
+      return dpSgd.map(d -> DP_SGD_PREFIX + d.settings().clipNorm() + "," + d.settings().noiseMultiplier());
     }
   }
 
@@ -162,6 +176,11 @@ public final class RunAssembler {
         }
       }
       case RunSpec.Dp.Sgd sgd -> {
+        if (secagg && target == Target.SERVER) {
+          throw InvalidRunException.refused("dp-sgd", "DP-SGD with secagg on a networked server: the server accounts"
+              + " each client's epsilon from that client's own reply (its local steps and example count), but under"
+              + " secure aggregation it sees only the masked sum; drop secagg, or use dp = local:CLIP,SIGMA with secagg");
+        }
         dpSgd = new DpSgdStrategy(s, new DpSgdSettings(sgd.clipNorm(), sgd.noiseMultiplier(), privacy.seededNoise()), acc,
             privacy.delta(), privacy.targetEpsilon());
         budgets.add(dpSgd);
@@ -208,29 +227,58 @@ public final class RunAssembler {
 
   /**
    * The client half of a networked run: the interceptors a client runs around its local training for
-   * the strategy the server named in its Welcome, plus the local DP the server requires ({@code clientDp},
-   * {@code local:CLIP,SIGMA}, or empty).
+   * the strategy the server named in its Welcome, plus the client-side privacy the server requires
+   * ({@code clientDp}: {@code local:CLIP,SIGMA}, {@code dp-sgd:CLIP,Z}, or empty). For DP-SGD the learner
+   * applies the noise itself from each task's {@link DpSgdSettings}; the interceptor added here refuses
+   * (FAILED_PRECONDITION) a task that does not carry exactly the settings the Welcome announced, so a
+   * client never trains with less privacy than it agreed to. Its learner must apply {@link DpSgdSettings}
+   * (the built-in {@code SgdLearner} does); a trainer factory that cannot must not accept {@code dp-sgd:}.
    */
   public static List<TrainInterceptor> clientInterceptors(String strategySpec, String clientDp, boolean seededNoise) {
     Strategy s = InvalidRunException.wrap("strategy", () -> Strategies.parse(strategySpec));
-    if (!clientDp.isEmpty()) {
-      RunSpec.Dp asked;
-      try {
-        asked = RunSpec.Dp.parse(clientDp);
-      } catch (InvalidRunException e) {
-        asked = new RunSpec.Dp.None();
-      }
-      if (!(asked instanceof RunSpec.Dp.Local ld)) {
-        // the client runtime turns this into a refusal the server sees
-        throw new FlException(ErrorCode.FAILED_PRECONDITION, "the server requires client-side privacy '" + clientDp
-            + "'; this client applies local:CLIP,SIGMA only");
-      }
-      LocalDpConfig cfg = LocalDpConfig.of(ld.clipNorm(), ld.noiseMultiplier())
-          .with(RunSpec.Defaults.DELTA, OptionalDouble.empty(), PrivacyAccountant.named(RunSpec.Defaults.ACCOUNTANT),
-              seededNoise);
-      s = new LocalDpStrategy(s, cfg);
+    if (clientDp.isEmpty()) {
+      return s.clientInterceptors();
     }
-    return s.clientInterceptors();
+    RunSpec.Dp asked;
+    try {
+      asked = clientDp.startsWith(DP_SGD_PREFIX) ? RunSpec.Dp.parseSgd(clientDp.substring(DP_SGD_PREFIX.length()))
+          : RunSpec.Dp.parse(clientDp);
+    } catch (InvalidRunException e) {
+      asked = new RunSpec.Dp.None();
+    }
+    switch (asked) {
+      case RunSpec.Dp.Local ld -> {
+        LocalDpConfig cfg = LocalDpConfig.of(ld.clipNorm(), ld.noiseMultiplier())
+            .with(RunSpec.Defaults.DELTA, OptionalDouble.empty(), PrivacyAccountant.named(RunSpec.Defaults.ACCOUNTANT),
+                seededNoise);
+        return new LocalDpStrategy(s, cfg).clientInterceptors();
+      }
+      case RunSpec.Dp.Sgd sgd -> {
+        DpSgdSettings expected = new DpSgdSettings(sgd.clipNorm(), sgd.noiseMultiplier(), seededNoise);
+        List<TrainInterceptor> chain = new ArrayList<>();
+        chain.add(dpSgdCheck(expected, clientDp));
+        chain.addAll(s.clientInterceptors());
+        return List.copyOf(chain);
+      }
+      default -> throw new FlException(ErrorCode.FAILED_PRECONDITION, "the server requires client-side privacy '"
+          + clientDp + "'; this client applies local:CLIP,SIGMA and dp-sgd:CLIP,Z only");
+    }
+  }
+
+  /** Refuses a task whose DP-SGD settings are missing or differ from what the Welcome announced. */
+  private static TrainInterceptor dpSgdCheck(DpSgdSettings expected, String announced) {
+    return (global, config, state, next) -> {
+      Optional<DpSgdSettings> got = DpSgdSettings.from(config);
+      // the settings travel as float32 values
+      if (got.isEmpty() || (float) got.get().clipNorm() != (float) expected.clipNorm()
+          || (float) got.get().noiseMultiplier() != (float) expected.noiseMultiplier()
+          || got.get().seededNoise() != expected.seededNoise()) {
+        throw new FlException(ErrorCode.FAILED_PRECONDITION, "the server announced " + announced + " (seeded noise "
+            + expected.seededNoise() + ") but this task carries " + got.map(DpSgdSettings::toString)
+            .orElse("no DP-SGD settings") + "; refusing to train");
+      }
+      return next.fit(global, config);
+    };
   }
 
   /** What the asynchronous modes cannot run, refused with the reason and the alternative. */
@@ -261,10 +309,6 @@ public final class RunAssembler {
       throw new InvalidRunException("sync", "= " + spec.sync().policy().describe() + " is offered in simulation only"
           + " for now: the networked server runs synchronous rounds (sync = sync); run the mode with"
           + " 'starling simulate --sync " + spec.sync().policy().describe() + "'");
-    }
-    if (spec.privacy().dp() instanceof RunSpec.Dp.Sgd) {
-      throw new InvalidRunException("dp-sgd", "is not offered over the network yet (DP-SGD runs inside the clients'"
-          + " learners); use dp = central:CLIP,Z, central-adaptive:QUANTILE,Z or local:CLIP,SIGMA");
     }
     if (spec.subModels().isPresent()) {
       throw new InvalidRunException("submodel", "is not offered over the network yet");

@@ -213,6 +213,11 @@ public final class DpSgdStrategy extends ForwardingStrategy implements PrivateSt
     super.restoreState(ParameterSet.of(parts.get(1)));
   }
 
+  /** The DP-SGD settings every client's learner is asked to apply. */
+  public DpSgdSettings settings() {
+    return settings;
+  }
+
   /** The largest per-client epsilon so far (0 before the first round). */
   public double epsilon() {
     return epsilon;

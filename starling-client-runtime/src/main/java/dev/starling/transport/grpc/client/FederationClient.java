@@ -120,6 +120,8 @@ public final class FederationClient implements AutoCloseable {
     }
   }
 
+  private volatile dev.starling.transport.grpc.wire.FeatureSums featureStatistics;
+
   /**
    * Keeps the trainer's own state ({@link Trainer#saveState()}: SCAFFOLD's client control variate, an
    * error-feedback residual) in a {@link ClientStateFile} in {@code dir}, written atomically after every
@@ -140,6 +142,18 @@ public final class FederationClient implements AutoCloseable {
 
   public FederationClient persistStateIn(java.nio.file.Path dir) {
     this.stateFile = new ClientStateFile(dir, settings.clientId());
+    return this;
+  }
+
+  /**
+   * The standardisation statistics of this client's raw training rows, sent once per session to a server
+   * whose Welcome asks for them (agreed standardisation); the agreed standardiser then arrives with every
+   * training task. Without them a client leaves such a run with FAILED_PRECONDITION. Sent in the clear
+   * (inside TLS): the server learns the row count and per-feature means and variances. Call before
+   * {@link #run()}.
+   */
+  public FederationClient shareFeatureStatistics(dev.starling.transport.grpc.wire.FeatureSums statistics) {
+    this.featureStatistics = java.util.Objects.requireNonNull(statistics, "statistics");
     return this;
   }
 
@@ -368,6 +382,14 @@ public final class FederationClient implements AutoCloseable {
                   }
                 }
                 trainer = t;
+              }
+              if (w.getAgreeStatistics()) {
+                dev.starling.transport.grpc.wire.FeatureSums f = featureStatistics;
+                if (f == null) {
+                  throw new FlException(ErrorCode.FAILED_PRECONDITION, "the server agrees standardisation statistics"
+                      + " with its clients, but this client has none to share (it does not standardise its data)");
+                }
+                out.send(ClientMessage.newBuilder().setFeatureStatistics(f.toProto()).build());
               }
               runId = w.getRunId();
             } catch (FlException e) {

@@ -78,6 +78,9 @@ public final class FederationServer implements AutoCloseable {
   private volatile SecAggCoordinator secagg;
   private volatile String clientDp = "";
   private volatile boolean clientDpSeededNoise;
+  private volatile boolean agreeStatistics;
+  /** Standardisation statistics reported by clients (agreed standardisation), by client id; guarded by itself. */
+  private final Map<String, dev.starling.transport.grpc.wire.FeatureSums> statistics = new java.util.LinkedHashMap<>();
   private volatile WireCompression wire;
   private volatile dev.starling.compression.BroadcastEncoder downlink;
   private Server server;
@@ -224,6 +227,59 @@ public final class FederationServer implements AutoCloseable {
   public void requireClientDp(String spec, boolean seededNoise) {
     this.clientDp = java.util.Objects.requireNonNull(spec, "spec");
     this.clientDpSeededNoise = seededNoise;
+  }
+
+  /**
+   * Asks every client, in its {@code Welcome}, for its standardisation statistics (row count, per-feature
+   * sums and sums of squares of its raw training rows: {@code FeatureStatistics}), which
+   * {@link #featureStatistics} and {@link #awaitFeatureStatistics} then return, so the caller can agree one
+   * standardiser and send it back in the training tasks. The statistics arrive in the clear (inside TLS):
+   * do not combine with secure aggregation. Call before {@link #start()}.
+   */
+  public void agreeStatistics() {
+    this.agreeStatistics = true;
+  }
+
+  /** The statistics clients have reported so far, by client id (a copy). */
+  public Map<String, dev.starling.transport.grpc.wire.FeatureSums> featureStatistics() {
+    synchronized (statistics) {
+      return Map.copyOf(statistics);
+    }
+  }
+
+  /**
+   * Waits until at least {@code clients} clients have reported their statistics or {@code timeout} has
+   * passed, and returns those reported by then.
+   */
+  public Map<String, dev.starling.transport.grpc.wire.FeatureSums> awaitFeatureStatistics(int clients,
+      java.time.Duration timeout) throws InterruptedException {
+    long end = System.nanoTime() + timeout.toNanos();
+    synchronized (statistics) {
+      long left;
+      while (statistics.size() < clients && (left = end - System.nanoTime()) > 0) {
+        java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(statistics, left);
+      }
+      return Map.copyOf(statistics);
+    }
+  }
+
+  private void onStatistics(String client, dev.starling.transport.grpc.proto.FeatureStatistics p) {
+    if (!agreeStatistics) {
+      LOG.log(Level.WARNING, "client {0} sent standardisation statistics this run did not ask for; ignored", client);
+      return;
+    }
+    dev.starling.transport.grpc.wire.FeatureSums f;
+    try {
+      f = dev.starling.transport.grpc.wire.FeatureSums.fromProto(p);
+    } catch (IllegalArgumentException e) {
+      LOG.log(Level.WARNING, "client {0} sent unusable standardisation statistics ({1}); it is not counted in the"
+          + " agreement", new Object[] {client, e.getMessage()});
+      return;
+    }
+    synchronized (statistics) {
+      statistics.put(client, f);
+      statistics.notifyAll();
+    }
   }
 
   /**
@@ -449,6 +505,10 @@ public final class FederationServer implements AutoCloseable {
           }
           return;
         }
+        if (m.hasFeatureStatistics()) {
+          onStatistics(c.id().value(), m.getFeatureStatistics());
+          return;
+        }
         c.onMessage(m);
       }
 
@@ -510,7 +570,7 @@ public final class FederationServer implements AutoCloseable {
           // Welcome goes out before the client joins the pool, so no task can overtake it
           Welcome.Builder welcome = Welcome.newBuilder().setProtocolVersion(PROTOCOL_VERSION)
               .setModel(settings.model()).setStrategy(settings.strategy()).setRunId(settings.runId())
-              .setClientDp(clientDp).setClientDpSeededNoise(clientDpSeededNoise)
+              .setClientDp(clientDp).setClientDpSeededNoise(clientDpSeededNoise).setAgreeStatistics(agreeStatistics)
               .setHeartbeatMillis((int) settings.heartbeat().toMillis()).setNextRound(currentRound);
           if (w != null) {
             welcome.setUplinkCodec(w.uplink().describe()).setErrorFeedback(w.errorFeedback())
