@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
     subcommands = {SimulateCommand.class, EvaluateCommand.class, PredictCommand.class, BenchCommand.class, ServerCommand.class, ClientCommand.class,
         ReportCommand.class,
         PrivacyCommand.class,
+        LedgerCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** The version printed by {@code --version} and stored in model files. */

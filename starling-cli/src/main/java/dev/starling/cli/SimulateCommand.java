@@ -174,6 +174,9 @@ final class SimulateCommand implements Callable<Integer> {
   @Mixin
   PrivacyOptions privacy = new PrivacyOptions();
 
+  @Mixin
+  LedgerOptions ledger = new LedgerOptions();
+
   @Option(names = "--metrics-out", paramLabel = "FILE", description = "Write one JSON object per round (JSON Lines).")
   Path metricsOut;
 
@@ -211,6 +214,7 @@ final class SimulateCommand implements Callable<Integer> {
     } else if (resume) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--resume needs --checkpoint-dir DIR");
     }
+    ledger.check(spec.commandLine());
     RunSpec run = runSpec();
     Optional<String> key = partition.startsWith("by:") ? Optional.of(partition.substring(3)) : Optional.empty();
     boolean std = switch (standardize.toLowerCase(Locale.ROOT)) {
@@ -231,7 +235,8 @@ final class SimulateCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     try (SimulatedRun sim = SimulatedRun.create(run, train0, loaded.test(), workers, std);
          ProgressReporter progress = new ProgressReporter(ProgressReporter.isTerminal(), out, rounds);
-         MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut)) {
+         MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut);
+         dev.starling.ledger.FileLedger opened = ledger.open()) {
       int n = sim.simulation().clients().size();
       String modelId = Learners.parse(model).id();
       RunAssembler.Assembly a = sim.assembly();
@@ -263,7 +268,13 @@ final class SimulateCommand implements Callable<Integer> {
           from.history().forEach(metrics::onRoundEnd);
         }
       }
-      RoundLoop.Result result = sim.run(Listeners.all(progress, metrics), store, from);
+      dev.starling.server.LedgerRecorder recorder = opened == null ? null
+          : ledger.recorder(opened, run.toString(), Learners.parse(model), sim.simulation().testSet(), seed);
+      if (opened != null) {
+        out.printf(Locale.ROOT, "ledger    %s (%d blocks so far)%s%n", opened.file(), opened.blocks().size(),
+            ledger.contribution == null ? "" : ", contribution " + ledger.contribution + ", reward budget " + ledger.rewardBudget + " per round");
+      }
+      RoundLoop.Result result = sim.run(Listeners.all(progress, metrics, recorder), store, from);
       double total = (System.nanoTime() - t0) / 1e9;
       ResultTable.print(out, result.history(), sim.simulation().trainingStats(), total, train0.task());
       Optional<String> allFailed = RunChecks.everyRoundFailed(result.history());
@@ -288,6 +299,9 @@ final class SimulateCommand implements Callable<Integer> {
       }
       if (metricsOut != null) {
         out.println("metrics written to " + metricsOut);
+      }
+      if (opened != null) {
+        out.printf(Locale.ROOT, "ledger    %d blocks in %s%n", opened.blocks().size(), opened.file());
       }
     }
     return 0;

@@ -1,5 +1,6 @@
 package dev.starling.run;
 
+import dev.starling.core.learner.TrainResult;
 import dev.starling.core.message.ClientId;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.server.History;
@@ -30,6 +31,11 @@ public final class Listeners {
       @Override
       public void onClientDone(int round, ClientId client, boolean success) {
         copy.forEach(l -> l.onClientDone(round, client, success));
+      }
+
+      @Override
+      public void onUpdateAccepted(int round, ParameterSet global, ClientId client, TrainResult result) {
+        copy.forEach(l -> l.onUpdateAccepted(round, global, client, result));
       }
 
       @Override

@@ -1,5 +1,6 @@
 package dev.starling.server;
 
+import dev.starling.core.learner.TrainResult;
 import dev.starling.core.message.ClientId;
 import dev.starling.core.tensor.ParameterSet;
 
@@ -11,6 +12,14 @@ public interface RoundListener {
   default void onRoundStart(int round, int clientsSelected) {}
 
   default void onClientDone(int round, ClientId client, boolean success) {}
+
+  /**
+   * Client {@code client}'s update for {@code round} passed validation and is about to be folded into
+   * the aggregate of {@code global}; called from the round loop's thread, once per accepted update. A
+   * listener may refuse the update by throwing {@link dev.starling.core.error.FlException}: it is then
+   * not folded and is recorded as that client's failure (the ledger checks client signatures here).
+   */
+  default void onUpdateAccepted(int round, ParameterSet global, ClientId client, TrainResult result) {}
 
   default void onRoundEnd(RoundRecord record) {}
 

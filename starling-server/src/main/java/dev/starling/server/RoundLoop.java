@@ -144,6 +144,7 @@ public final class RoundLoop {
   }
 
   private static final class RoundState {
+    int round;
     ParameterSet global;
     Metrics metrics = Metrics.empty();
     int selected;
@@ -182,6 +183,7 @@ public final class RoundLoop {
     }
 
     RoundState st = new RoundState();
+    st.round = round;
     st.selected = k;
     ParameterSet stateBefore = strategy.saveState(); // to roll back a non-finite round; empty for stateless strategies
     Aggregation agg = strategy.beginAggregation(round, global);
@@ -266,6 +268,7 @@ public final class RoundLoop {
       st.bytesDown += o.bytesDown();
       st.bytesUp += o.bytesUp();
       UpdateValidator.validate(global, id, o.result(), config.maxExamplesPerClient());
+      listener.onUpdateAccepted(st.round, global, id, o.result());
       agg.accept(id, o.result());
       st.succeeded++;
     } catch (TimeoutException e) {

@@ -26,6 +26,7 @@ import dev.starling.simulation.partition.ClientShard;
 import dev.starling.strategy.ServerEvaluatedStrategy;
 import dev.starling.strategy.Strategy;
 import dev.starling.core.learner.TrainInterceptor;
+import dev.starling.core.learner.TrainResult;
 import dev.starling.core.message.ClientId;
 import dev.starling.simulation.adversary.AdversaryInterceptors;
 import dev.starling.simulation.adversary.Adversity;
@@ -299,6 +300,12 @@ public final class Simulation implements AutoCloseable {
       public void onClientDone(int round, ClientId client, boolean success) {
         a.onClientDone(round, client, success);
         b.onClientDone(round, client, success);
+      }
+
+      @Override
+      public void onUpdateAccepted(int round, ParameterSet global, ClientId client, TrainResult result) {
+        a.onUpdateAccepted(round, global, client, result);
+        b.onUpdateAccepted(round, global, client, result);
       }
 
       @Override

@@ -1,0 +1,156 @@
+package dev.starling.cli;
+
+import dev.starling.ledger.Block;
+import dev.starling.ledger.Digests;
+import dev.starling.ledger.LedgerVerifier;
+import dev.starling.ledger.RoundEntry;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code starling ledger verify|show DIR}: checks and prints a run's ledger. */
+@Command(name = "ledger", mixinStandardHelpOptions = true, description = "Checks or prints a run's tamper-evident ledger.",
+    subcommands = {LedgerCommand.Verify.class, LedgerCommand.Show.class})
+final class LedgerCommand {
+  private LedgerCommand() {}
+
+  private static Optional<byte[]> expectedKey(CommandLine cmd, Path keyFile) {
+    if (keyFile == null) {
+      return Optional.empty();
+    }
+    try {
+      List<String> lines = Files.readAllLines(keyFile);
+      // the aggregator key file (private, public) or a file holding just the base64 public key
+      return Optional.of(Base64.getDecoder().decode(lines.get(lines.size() - 1).strip()));
+    } catch (Exception e) {
+      throw new CommandLine.ParameterException(cmd, "--key " + keyFile + ": not a base64 Ed25519 public key (" + e.getMessage() + ")");
+    }
+  }
+
+  @Command(name = "verify", mixinStandardHelpOptions = true,
+      description = {"Re-checks the chain, every aggregator and client signature and the model digests.",
+          "Exit 0 and a summary when all holds; exit 1 naming the first bad block and field."})
+  static final class Verify implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "DIR", description = "Ledger directory (or its ledger.bin).")
+    Path dir;
+
+    @Option(names = "--key", paramLabel = "FILE", description = "Expected aggregator public key (its key file, or a file with the base64 X.509 key).")
+    Path key;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintStream out = spec.commandLine().getOut() == null ? System.out : new PrintStream(System.out, true);
+      if (!Files.exists(dir)) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "DIR " + dir + " does not exist");
+      }
+      LedgerVerifier.Result r = LedgerVerifier.verify(dir, expectedKey(spec.commandLine(), key));
+      if (r.ok()) {
+        out.println(r.describe());
+        return 0;
+      }
+      System.err.println("error: " + dir + ": " + r.describe());
+      return 1;
+    }
+  }
+
+  @Command(name = "show", mixinStandardHelpOptions = true, description = "Prints the blocks as a table, or JSON with --json.")
+  static final class Show implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "DIR", description = "Ledger directory (or its ledger.bin).")
+    Path dir;
+
+    @Option(names = "--json", description = "One JSON object per block (JSON Lines).")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintStream out = spec.commandLine().getOut() == null ? System.out : new PrintStream(System.out, true);
+      if (!Files.exists(dir)) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "DIR " + dir + " does not exist");
+      }
+      LedgerVerifier.Result r = LedgerVerifier.verify(dir, Optional.empty());
+      if (!json) {
+        out.printf(Locale.ROOT, "%5s %5s %-13s %-13s %5s %5s %5s  %s%n", "block", "round", "model_before", "model_after",
+            "acc", "rej", "flags", "rewards");
+      }
+      for (Block b : r.blocks()) {
+        out.println(json ? json(b) : row(b));
+      }
+      if (!r.ok()) {
+        System.err.println("error: " + dir + ": " + r.describe() + " (blocks from there on not shown)");
+        return 1;
+      }
+      return 0;
+    }
+
+    private static String row(Block b) {
+      RoundEntry e = b.body();
+      StringBuilder rewards = new StringBuilder();
+      for (RoundEntry.Contribution c : e.contributions()) {
+        rewards.append(String.format(Locale.ROOT, "%s%s=%.4g", rewards.isEmpty() ? "" : " ", c.client(), c.reward()));
+      }
+      String free = e.flags().stream().filter(f -> !f.kind().equals("down-weighted") && !f.kind().equals("clipped"))
+          .map(f -> f.client() + ":" + f.kind()).reduce((x, y) -> x + " " + y).map(s -> "  [" + s + "]").orElse("");
+      return String.format(Locale.ROOT, "%5d %5d %-13s %-13s %5d %5d %5d  %s%s", b.index(), e.round(),
+          Digests.hex(e.modelBefore()).substring(0, 12), Digests.hex(e.modelAfter()).substring(0, 12),
+          e.participants().size(), e.rejected().size(), e.flags().size(), rewards, free);
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper MAPPER = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    private static String json(Block b) {
+      RoundEntry e = b.body();
+      var o = MAPPER.createObjectNode();
+      o.put("index", b.index()).put("round", e.round()).put("time_millis", b.timeMillis())
+          .put("hash", Digests.hex(b.hash())).put("previous_hash", Digests.hex(b.previousHash()))
+          .put("config_hash", Digests.hex(e.configHash())).put("model_before", Digests.hex(e.modelBefore()))
+          .put("model_after", Digests.hex(e.modelAfter()));
+      var parts = o.putArray("participants");
+      for (RoundEntry.Participant p : e.participants()) {
+        parts.addObject().put("client", p.client()).put("update_hash", Digests.hex(p.updateHash()))
+            .put("examples", p.examples()).put("signed", p.signed());
+      }
+      var rejected = o.putArray("rejected");
+      for (RoundEntry.Rejection x : e.rejected()) {
+        rejected.addObject().put("client", x.client()).put("code", x.code()).put("reason", x.reason());
+      }
+      var flags = o.putArray("flags");
+      for (RoundEntry.Flag f : e.flags()) {
+        flags.addObject().put("client", f.client()).put("kind", f.kind()).put("detail", f.detail());
+      }
+      o.put("contribution_method", e.contributionMethod());
+      var cs = o.putArray("contributions");
+      for (RoundEntry.Contribution c : e.contributions()) {
+        var n = cs.addObject().put("client", c.client());
+        num(n, "score", c.score());
+        num(n, "reward", c.reward());
+      }
+      num(o, "epsilon_spent", e.epsilonSpent());
+      return o.toString();
+    }
+
+    private static void num(com.fasterxml.jackson.databind.node.ObjectNode n, String field, double d) {
+      if (Double.isFinite(d)) {
+        n.put(field, d);
+      } else {
+        n.putNull(field);
+      }
+    }
+  }
+}
