@@ -10,7 +10,9 @@ import dev.starling.server.RoundLoop;
 import dev.starling.server.RoundLoopConfig;
 import dev.starling.strategy.ServerEvaluatedStrategy;
 import dev.starling.strategy.Strategy;
+import dev.starling.compression.Codecs;
 import dev.starling.transport.grpc.server.FederationServer;
+import dev.starling.transport.grpc.server.WireCompression;
 import dev.starling.transport.grpc.server.SecAggSettings;
 import dev.starling.transport.grpc.server.ServerSettings;
 import java.time.Duration;
@@ -55,13 +57,19 @@ public final class NetworkedRun implements AutoCloseable {
         address.uploadWait(), learner.id(), spec.strategy(), address.runId(), address.helloTimeout(),
         address.uploadIdleTimeout());
     FederationServer server = new FederationServer(s);
-    if (a.clientDp().isPresent() && spec.privacy().dp() instanceof RunSpec.Dp.Local ld) {
-      server.requireClientDp("local:" + ld.clipNorm() + "," + ld.noiseMultiplier(), a.clientDp().get().seededNoise());
+    if (a.clientPrivacy().isPresent()) { // local DP or DP-SGD: every client applies it, named in the Welcome
+      server.requireClientDp(a.clientPrivacy().get(), spec.privacy().seededNoise());
+    }
+    RunSpec.Compression c = spec.compression();
+    WireCompression wire = new WireCompression(Codecs.parse(c.uplink()), c.errorFeedback(), Codecs.parse(c.downlink()),
+        spec.seed());
+    if (wire.active()) {
+      server.compressTraffic(wire);
     }
     server.start();
     try {
       spec.privacy().secagg().ifPresent(g -> server.enableSecureAggregation(new SecAggSettings(g.dropoutTolerance(),
-          g.maxAbs(), min(Duration.ofSeconds(30), loop.roundTimeout()), loop.roundTimeout())));
+          g.maxAbs(), min(Duration.ofSeconds(30), loop.roundTimeout()), loop.roundTimeout(), g.neighbours())));
       return new NetworkedRun(spec, server, server.wrap(evaluated), initial, loop);
     } catch (RuntimeException e) {
       server.close();

@@ -60,7 +60,7 @@ public final class RunAssembler {
   public enum Target {
     /** In-JVM simulation: every feature. */
     SIMULATION,
-    /** A networked server: no sub-models, no codecs (updates travel as float32); DP-SGD without secure aggregation. */
+    /** A networked server: no sub-models, no asynchronous modes; codecs and DP-SGD without secure aggregation. */
     SERVER
   }
 
@@ -314,8 +314,10 @@ public final class RunAssembler {
       throw new InvalidRunException("submodel", "is not offered over the network yet");
     }
     RunSpec.Compression c = spec.compression();
-    if (!Codecs.parse(c.uplink()).isIdentity() || !Codecs.parse(c.downlink()).isIdentity()) {
-      throw new InvalidRunException("uplink-codec", "is not offered over the network yet (updates travel as float32)");
+    if ((!Codecs.parse(c.uplink()).isIdentity() || !Codecs.parse(c.downlink()).isIdentity())
+        && spec.privacy().secagg().isPresent()) {
+      throw InvalidRunException.refused("uplink-codec", "cannot be combined with secagg over the network yet: secure"
+          + " aggregation sends masked integers, which the codecs do not compress");
     }
   }
 
