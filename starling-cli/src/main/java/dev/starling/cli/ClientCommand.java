@@ -75,7 +75,7 @@ final class ClientCommand implements Callable<Integer> {
   String standardize;
 
   @Option(names = "--learner", paramLabel = "sgd|constant", defaultValue = "sgd",
-      description = "sgd: the built-in learners; constant: returns the global model nudged by 1e-3 without training (transport benchmarks). Default: ${DEFAULT-VALUE}.")
+      description = "sgd: the model the server names (logreg, mlp:..., or one a learner provider on the class path adds); constant: returns the global model nudged by 1e-3 without training (transport benchmarks). Default: ${DEFAULT-VALUE}.")
   String learner;
 
   @Option(names = "--instances", paramLabel = "K", defaultValue = "1", description = "Run K clients ID-0..ID-(K-1) in this JVM (benchmarks). Default: ${DEFAULT-VALUE}.")
