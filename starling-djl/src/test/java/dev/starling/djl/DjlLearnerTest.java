@@ -174,6 +174,33 @@ class DjlLearnerTest {
   }
 
   @Test
+  void fit_twoLearnersInParallel_eachTrainsAsAlone() throws Exception {
+    DjlData data = digitsLike(40);
+    TrainConfig config = TrainConfig.builder().localEpochs(3).batchSize(4).learningRate(0.1).seed(5).build();
+    ParameterSet alone;
+    try (DjlLearner learner = DjlLearner.create(TINY_CNN, data, 6)) {
+      alone = learner.fit(learner.parameters(), config).parameters();
+    }
+    // DJL's own GradientCollector allows one at a time per process; the simulation trains clients in parallel
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      java.util.List<java.util.concurrent.Future<ParameterSet>> runs = new java.util.ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        runs.add(pool.submit(() -> {
+          try (DjlLearner learner = DjlLearner.create(TINY_CNN, data, 6)) {
+            return learner.fit(learner.parameters(), config).parameters();
+          }
+        }));
+      }
+      for (var run : runs) {
+        assertThat(distance(run.get(), alone)).isZero();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void fit_proximalTerm_keepsTheModelCloserToTheGlobalOne() {
     DjlData data = digitsLike(80);
     try (DjlLearner learner = DjlLearner.create(TINY_CNN, data, 4)) {
