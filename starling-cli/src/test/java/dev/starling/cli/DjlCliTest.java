@@ -25,7 +25,7 @@ class DjlCliTest {
     List<String> lines = Files.readAllLines(metrics);
     var last = new ObjectMapper().readTree(lines.get(lines.size() - 1));
     assertThat(last.get("round").asInt()).isEqualTo(2);
-    assertThat(last.get("test_accuracy").asDouble()).isGreaterThan(0.85) // 0.90 here; one round gives 0.61;
+    assertThat(last.get("test_accuracy").asDouble()).isGreaterThan(0.85); // 0.90 here; one round gives 0.61
   }
 
   @Test
