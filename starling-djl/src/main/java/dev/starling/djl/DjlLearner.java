@@ -8,7 +8,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.training.GradientCollector;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
 import ai.djl.util.Pair;
@@ -186,8 +187,7 @@ public final class DjlLearner implements LocalLearner, AutoCloseable {
             if (dp == null) {
               NDArray x = inputs(step, order, start, size);
               NDArray y = targets(step, order, start, size);
-              try (GradientCollector gc = engine.newGradientCollector()) {
-                gc.zeroGradients();
+              try (Collector gc = new Collector()) {
                 NDArray out = block.forward(store, new NDList(x), true).singletonOrThrow();
                 NDArray loss = loss(out, y);
                 gc.backward(loss);
@@ -303,8 +303,7 @@ public final class DjlLearner implements LocalLearner, AutoCloseable {
       try (NDManager example = step.newSubManager()) {
         NDArray x = inputs(example, one, 0, 1);
         NDArray y = targets(example, one, 0, 1);
-        try (GradientCollector gc = engine.newGradientCollector()) {
-          gc.zeroGradients();
+        try (Collector gc = new Collector()) {
           NDArray loss = loss(block.forward(store, new NDList(x), true).singletonOrThrow(), y);
           gc.backward(loss);
           lossSum += loss.getFloat();
@@ -466,5 +465,36 @@ public final class DjlLearner implements LocalLearner, AutoCloseable {
       out[i] = Math.toIntExact(d[i]);
     }
     return out;
+  }
+
+  /**
+   * Autograd for one step of this learner on the calling thread. DJL's {@code PtGradientCollector} allows one
+   * collector in the whole process (a static flag: a second client training in parallel fails with "already
+   * collecting") and zeroes the gradients of every array of the engine; this one zeroes this learner's parameters'
+   * gradients only and switches grad mode, which PyTorch keeps per thread, on the calling thread only.
+   */
+  private final class Collector implements AutoCloseable {
+    private final boolean previous;
+
+    Collector() {
+      for (Parameter p : params) {
+        NDArray g = p.getArray().getGradient();
+        g.subi(g);
+        g.close();
+      }
+      previous = JniUtils.isGradMode();
+      JniUtils.setGradMode(true);
+    }
+
+    void backward(NDArray loss) {
+      try (NDArray ones = loss.onesLike()) {
+        JniUtils.backward((PtNDArray) loss, (PtNDArray) ones, false, false);
+      }
+    }
+
+    @Override
+    public void close() {
+      JniUtils.setGradMode(previous);
+    }
   }
 }

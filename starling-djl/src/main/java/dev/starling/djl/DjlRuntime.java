@@ -50,13 +50,17 @@ public final class DjlRuntime {
   }
 
   /**
-   * Limits PyTorch's intra-op threads for work started on the calling thread.
+   * Limits PyTorch's intra-op threads for work started on the calling thread, and turns autograd's grad mode off
+   * on it (as DJL does on the engine's loading thread; a {@code GradientCollector} turns it on while open).
    *
    * @param threads threads per client, at least 1
    */
   public static void limitThreads(int threads) {
     Checks.checkPositive(threads, "threads");
     engine();
+    // PyTorch's grad mode is per thread and on by default; DJL turns it off only on the thread that loaded the
+    // engine. Off here too, so the in-place SGD step on a worker thread (the simulation's) is not autograd-tracked.
+    JniUtils.setGradMode(false);
     if (JniUtils.getNumThreads() != threads) {
       JniUtils.setNumThreads(threads);
     }

@@ -151,6 +151,56 @@ class DjlLearnerTest {
   }
 
   @Test
+  void fit_onAThreadOtherThanTheEngineLoader_trainsLikeOnIt() throws Exception {
+    DjlData data = digitsLike(40);
+    TrainConfig config = TrainConfig.builder().localEpochs(2).batchSize(8).learningRate(0.1).seed(5).build();
+    ParameterSet[] here = new ParameterSet[1];
+    try (DjlLearner learner = DjlLearner.create(TINY_CNN, data, 6)) {
+      here[0] = learner.fit(learner.parameters(), config).parameters();
+    }
+    // grad mode is per thread in PyTorch: a fresh worker (as in the simulation) must get it off as well
+    java.util.concurrent.atomic.AtomicReference<Object> there = new java.util.concurrent.atomic.AtomicReference<>();
+    Thread worker = new Thread(() -> {
+      try (DjlLearner learner = DjlLearner.create(TINY_CNN, data, 6)) {
+        there.set(learner.fit(learner.parameters(), config).parameters());
+      } catch (RuntimeException e) {
+        there.set(e);
+      }
+    });
+    worker.start();
+    worker.join();
+    assertThat(there.get()).isInstanceOf(ParameterSet.class);
+    assertThat(distance((ParameterSet) there.get(), here[0])).isZero();
+  }
+
+  @Test
+  void fit_twoLearnersInParallel_eachTrainsAsAlone() throws Exception {
+    DjlData data = digitsLike(40);
+    TrainConfig config = TrainConfig.builder().localEpochs(3).batchSize(4).learningRate(0.1).seed(5).build();
+    ParameterSet alone;
+    try (DjlLearner learner = DjlLearner.create(TINY_CNN, data, 6)) {
+      alone = learner.fit(learner.parameters(), config).parameters();
+    }
+    // DJL's own GradientCollector allows one at a time per process; the simulation trains clients in parallel
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      java.util.List<java.util.concurrent.Future<ParameterSet>> runs = new java.util.ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        runs.add(pool.submit(() -> {
+          try (DjlLearner learner = DjlLearner.create(TINY_CNN, data, 6)) {
+            return learner.fit(learner.parameters(), config).parameters();
+          }
+        }));
+      }
+      for (var run : runs) {
+        assertThat(distance(run.get(), alone)).isZero();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void fit_proximalTerm_keepsTheModelCloserToTheGlobalOne() {
     DjlData data = digitsLike(80);
     try (DjlLearner learner = DjlLearner.create(TINY_CNN, data, 4)) {

@@ -26,7 +26,7 @@ public interface LearnerFactory {
 
   /**
    * The model spec this factory stands for, e.g. {@code my-net:3}: the {@link LearnerContext#spec()} of its
-   * learners, the model a networked server names in its Welcome and in model files. Default: {@link #toString()}.
+   * learners, the model a networked server names in its Welcome and in model files. Default: {@link Object#toString()}.
    */
   default String id() {
     return toString();
