@@ -10,7 +10,6 @@ import dev.starling.core.message.ClientReply;
 import dev.starling.core.metrics.Metrics;
 import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
-import dev.starling.core.tensor.Tensor;
 import dev.starling.strategy.AggregateResult;
 import dev.starling.strategy.Aggregation;
 import dev.starling.strategy.ClientVerdict;
@@ -221,7 +220,8 @@ public final class RoundLoop {
     }
     AggregateResult res = agg.finish(st.failures);
     st.verdicts = res.verdicts();
-    String rejected = st.succeeded >= config.minSuccessfulClients() ? nonFinite(res.parameters(), stateBefore) : null;
+    String rejected = st.succeeded >= config.minSuccessfulClients()
+        ? CommitGuard.rejectNonFinite(strategy, res.parameters(), stateBefore, "round") : null;
     if (st.succeeded >= config.minSuccessfulClients() && rejected == null) {
       st.global = res.parameters();
       st.metrics = res.metrics();
@@ -233,32 +233,6 @@ public final class RoundLoop {
               + config.minSuccessfulClients() + "; the previous global model is kept";
     }
     return st;
-  }
-
-  /**
-   * Null if the aggregate {@code next} and the strategy's new state are finite; else rolls the strategy
-   * back to {@code stateBefore} and returns the reason the round is rejected.
-   */
-  private String nonFinite(ParameterSet next, ParameterSet stateBefore) {
-    String what = describeNonFinite(next, "the aggregated global model");
-    if (what == null) {
-      what = describeNonFinite(strategy.saveState(), "the strategy state");
-    }
-    if (what == null) {
-      return null;
-    }
-    strategy.restoreState(stateBefore);
-    return what + "; the round is rejected, the previous global model and strategy state are kept";
-  }
-
-  private static String describeNonFinite(ParameterSet p, String what) {
-    for (Tensor t : p) {
-      float m = t.maxAbs();
-      if (!(m <= Float.MAX_VALUE)) {
-        return what + " is not finite (tensor " + t.name() + " has " + (Float.isNaN(m) ? "NaN" : "an infinite value") + ")";
-      }
-    }
-    return null;
   }
 
   private void collect(ClientId id, CompletableFuture<FitOutcome> f, long deadline, ParameterSet global,

@@ -10,6 +10,7 @@ import dev.starling.core.metrics.Metrics;
 import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
+import dev.starling.server.CommitGuard;
 import dev.starling.server.History;
 import dev.starling.server.RoundListener;
 import dev.starling.server.RoundLoop;
@@ -417,7 +418,7 @@ public final class AsyncSimulation {
     String reason = "";
     Metrics metrics;
     if (succeeded >= Math.max(1, needed)) {
-      String bad = nonFinite(res.parameters(), stateBefore);
+      String bad = CommitGuard.rejectNonFinite(strategy, res.parameters(), stateBefore, "aggregation");
       if (bad == null) {
         global = res.parameters();
         version++;
@@ -527,27 +528,6 @@ public final class AsyncSimulation {
       }
     }
     return norm == 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
-  }
-
-  private String nonFinite(ParameterSet next, ParameterSet stateBefore) {
-    String what = describeNonFinite(next, "the aggregated global model");
-    if (what == null) {
-      what = describeNonFinite(strategy.saveState(), "the strategy state");
-    }
-    if (what == null) {
-      return null;
-    }
-    strategy.restoreState(stateBefore);
-    return what + "; the aggregation is rejected, the previous global model and strategy state are kept";
-  }
-
-  private static String describeNonFinite(ParameterSet p, String what) {
-    for (Tensor t : p) {
-      if (!(t.maxAbs() <= Float.MAX_VALUE)) {
-        return what + " is not finite (tensor " + t.name() + ")";
-      }
-    }
-    return null;
   }
 
   private void release(int v) {
