@@ -11,7 +11,7 @@ import dev.starling.simulation.adversary.Attack;
 import java.io.IOException;
 
 /**
- * Runs {@code midrange:0.2} by name on the bundled digits: 10 clients of which 2 send sign-flipped updates
+ * Runs {@code midrange:0.3} by name on the bundled digits: 10 clients of which 2 send sign-flipped updates
  * scaled by 4, against FedAvg under the same attack.
  */
 public final class Main {
@@ -31,7 +31,7 @@ public final class Main {
   }
 
   public static void main(String[] args) throws Exception {
-    System.out.printf("20%% sign-flip x4 attackers, 10 rounds: midrange:0.2 test_accuracy %.3f, fedavg %.3f%n",
-        accuracy("midrange:0.2", 10, 1), accuracy("fedavg", 10, 1));
+    System.out.printf("20%% sign-flip x4 attackers, 10 rounds: midrange:0.3 test_accuracy %.3f, fedavg %.3f%n",
+        accuracy("midrange:0.3", 10, 1), accuracy("fedavg", 10, 1));
   }
 }
