@@ -337,7 +337,7 @@ final class RemoteClient implements ClientProxy {
         Task t = tasks.get(m.getEvalReply().getTaskId());
         if (t != null && !t.fit) {
           t.evalFuture.complete(new EvalResult(m.getEvalReply().getNumExamples(),
-              Convert.metrics(m.getEvalReply().getMetricsMap())));
+              Convert.clientMetrics(m.getEvalReply().getMetricsMap())));
         }
       }
       case PROTOCOL -> onProtocol(m.getProtocol(), m.getSerializedSize());
@@ -531,7 +531,7 @@ final class RemoteClient implements ClientProxy {
       }
       t.assembler = null;
       UpdateHeader h = t.header;
-      TrainResult r = new TrainResult(p, h.getNumExamples(), h.getLocalSteps(), Convert.metrics(h.getMetricsMap()), a);
+      TrainResult r = new TrainResult(p, h.getNumExamples(), h.getLocalSteps(), Convert.clientMetrics(h.getMetricsMap()), a);
       UploadGate.Slot slot = t.takeSlot();
       if (slot == null) {
         return; // the task ended meanwhile (deadline, lost connection)
@@ -589,7 +589,7 @@ final class RemoteClient implements ClientProxy {
       // the coordinator keeps the masked vector; the round loop gets a receipt with no trace of the update
       ParameterSet receipt = server.secAgg().masked(this, t.taskId, buf, t.bytesUp);
       UpdateHeader h = t.header;
-      TrainResult r = new TrainResult(receipt, h.getNumExamples(), h.getLocalSteps(), Convert.metrics(h.getMetricsMap()));
+      TrainResult r = new TrainResult(receipt, h.getNumExamples(), h.getLocalSteps(), Convert.clientMetrics(h.getMetricsMap()));
       UploadGate.Slot slot = t.takeSlot();
       if (slot == null) {
         return;

@@ -55,6 +55,48 @@ public final class Convert {
     return b.build();
   }
 
+  /** The most metrics of one client reply the server keeps. */
+  public static final int MAX_CLIENT_METRICS = 64;
+
+  /** The longest metric name of a client reply the server keeps. */
+  public static final int MAX_METRIC_NAME = 64;
+
+  /**
+   * Client-supplied metrics made safe to aggregate, record and checkpoint: names of at most
+   * {@link #MAX_METRIC_NAME} characters from {@code [A-Za-z0-9_.:-]}, at most {@link #MAX_CLIENT_METRICS} of
+   * them (in name order); other entries are dropped, so a hostile client cannot grow the metrics file or a
+   * checkpoint without bound.
+   */
+  public static Metrics clientMetrics(Map<String, Double> m) {
+    Metrics.Builder b = Metrics.builder();
+    int kept = 0;
+    for (String name : new java.util.TreeSet<>(m.keySet())) {
+      if (kept == MAX_CLIENT_METRICS) {
+        break;
+      }
+      if (validMetricName(name)) {
+        b.put(name, m.get(name));
+        kept++;
+      }
+    }
+    return b.build();
+  }
+
+  private static boolean validMetricName(String name) {
+    if (name.isEmpty() || name.length() > MAX_METRIC_NAME) {
+      return false;
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.'
+          || c == ':' || c == '-';
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** The error code named {@code name}, or UNKNOWN. */
   public static ErrorCode code(String name) {
     try {
