@@ -63,9 +63,9 @@ final class LedgerOptions {
   /** The recorder for {@code opened}: config hash of {@code configText}, scores on {@code heldOut} when asked. */
   LedgerRecorder recorder(FileLedger opened, String configText, dev.starling.learners.LearnerFactory model, Dataset heldOut,
       long seed) {
-    dev.starling.learners.LearnerContext ctx = dev.starling.learners.LearnerContext.of(model.id(), heldOut, seed);
     LedgerRecorder.Scoring scoring = null;
     if (contribution != null) {
+      dev.starling.learners.LearnerContext ctx = dev.starling.learners.LearnerContext.of(model.id(), heldOut, seed);
       scoring = new LedgerRecorder.Scoring(ContributionMethod.parse(contribution), Contributions.Settings.defaults(seed),
           (ParameterSet p) -> -model.create(ctx, heldOut).evaluate(p).metrics().getOrNaN(Metrics.LOSS), rewardBudget);
     }

@@ -103,6 +103,9 @@ final class ServerCommand implements Callable<Integer> {
   @Option(names = "--report-heap", description = "Print this process's CPU time per round and the sampled peak heap at the end (measurements).")
   boolean reportHeap;
 
+  @picocli.CommandLine.Mixin
+  LedgerOptions ledger = new LedgerOptions();
+
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec spec;
 
@@ -116,6 +119,7 @@ final class ServerCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--metrics-port must be in [0, 65535], got " + promPort);
     }
     refuseSubModels(c);
+    ledger.check(spec.commandLine());
     Path ckptDir = checkpointDir != null ? checkpointDir : c.has("checkpoint-dir") ? Path.of(c.str("checkpoint-dir", ".")) : null;
     if (modelOut != null) {
       RunChecks.requireWritableFile(spec.commandLine(), "--model-out", modelOut);
@@ -143,6 +147,7 @@ final class ServerCommand implements Callable<Integer> {
     ParameterSet initial;
     Strategy evaluated = strategy;
     Dataset testSet = null;
+    LearnerFactory serverLearner = null;
     AgreedStandardization.ServerSide agreement = null;
     if (modelId.startsWith("flat:")) {
       // a bare parameter vector for transport and memory benchmarks (clients run --learner constant)
@@ -150,6 +155,7 @@ final class ServerCommand implements Callable<Integer> {
       initial = ParameterSet.of(Tensor.zeros("w", Math.toIntExact(n)));
     } else {
       LearnerFactory learner = InvalidRunException.wrapAs("model", () -> Learners.parse(modelId));
+      serverLearner = learner;
       DataOptions data = new DataOptions();
       data.dataset = c.str("dataset", "digits");
       data.testFraction = c.real("test-fraction", 0.2);
@@ -245,7 +251,8 @@ final class ServerCommand implements Callable<Integer> {
     try (PrometheusEndpoint prom = promPort == null ? null : PrometheusEndpoint.start(c.str("metrics-host",
              PrometheusEndpoint.DEFAULT_HOST), promPort, () -> unstarted.pool().available().size());
          FederationServer server = unstarted.start();
-         MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut)) {
+         MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut);
+         dev.starling.ledger.FileLedger opened = ledger.open()) {
       if (portFile != null) {
         Path tmp = portFile.resolveSibling(portFile.getFileName() + ".tmp");
         Files.writeString(tmp, Integer.toString(server.port()));
@@ -304,6 +311,16 @@ final class ServerCommand implements Callable<Integer> {
         ls.add(prom.listener());
         out.printf(Locale.ROOT, "metrics   Prometheus at http://%s:%d/metrics%n", c.str("metrics-host", PrometheusEndpoint.DEFAULT_HOST),
             prom.port());
+      }
+      if (opened != null) {
+        if (ledger.contribution != null && (serverLearner == null || agreement != null)) {
+          throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--contribution needs the server's own"
+              + " held-out set in its final form: not offered with a 'flat:N' model or with standardisation agreed by the"
+              + " clients yet (standardize = off, or drop --contribution)");
+        }
+        ls.add(ledger.recorder(opened, c.runSpec().toString(), serverLearner, testSet, seed));
+        out.printf(Locale.ROOT, "ledger    %s (%d blocks so far)%s%n", opened.file(), opened.blocks().size(),
+            ledger.contribution == null ? "" : ", contribution " + ledger.contribution);
       }
       if (store != null) {
         Map<String, String> meta = new LinkedHashMap<>();

@@ -43,4 +43,40 @@ class LedgerCliTest {
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("--contribution needs --ledger DIR");
   }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(value = 120, unit = java.util.concurrent.TimeUnit.SECONDS)
+  void networkedServerWritesAVerifiableLedgerWithScores() throws Exception {
+    Path ledger = dir.resolve("server-ledger");
+    Path cfg = Files.writeString(dir.resolve("run.properties"), String.join("\n", "model = logreg", "dataset = digits",
+        "standardize = off", "rounds = 2", "min-clients = 2", "min-successful-clients = 2", "round-timeout = 30s",
+        "availability-timeout = 60s", "seed = 3") + "\n");
+    Path port = dir.resolve("port");
+    int[] code = {-1};
+    Thread server = new Thread(() -> code[0] = Main.execute("server", "--host", "127.0.0.1", "--port", "0", "--port-file",
+        port.toString(), "--config", cfg.toString(), "--ledger", ledger.toString(), "--contribution", "loo"));
+    server.start();
+    long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(40);
+    while (!Files.exists(port)) {
+      assertThat(System.nanoTime()).as("server never wrote its port").isLessThan(end);
+      Thread.sleep(50);
+    }
+    String address = "127.0.0.1:" + Files.readString(port).strip();
+    for (String[] c : new String[][] {{"c0", "0/2"}, {"c1", "1/2"}}) {
+      Thread t = new Thread(() -> Main.execute("client", "--server", address, "--id", c[0], "--data", "digits", "--seed",
+          "3", "--shard", c[1], "--standardize", "off", "--give-up-after", "20s"));
+      t.setDaemon(true);
+      t.start();
+    }
+    server.join(java.util.concurrent.TimeUnit.SECONDS.toMillis(90));
+    assertThat(server.isAlive()).isFalse();
+    assertThat(code[0]).isZero();
+
+    CliRun ok = CliRun.of("ledger", "verify", ledger.toString(), "--key", ledger.resolve("aggregator.key").toString());
+    assertThat(ok.code()).as(ok.err()).isZero();
+    assertThat(ok.lastLine()).startsWith("ok: 2 blocks, rounds 1..2, 4 accepted updates");
+    CliRun json = CliRun.of("ledger", "show", ledger.toString(), "--json");
+    assertThat(json.out()).contains("\"contribution_method\":\"loo\"").contains("\"client\":\"c0\"")
+        .contains("\"client\":\"c1\"");
+  }
 }
