@@ -44,18 +44,7 @@ class ClientDpWelcomeTest {
   private CompletableFuture<Throwable> run(FederationServer server, String id, Trainer.Factory factory) {
     FederationClient c = new FederationClient(ClientSettings.of("127.0.0.1", server.port(), id)
         .withGiveUpAfter(Duration.ofSeconds(5)), factory);
-    closeMe.add(c);
-    CompletableFuture<Throwable> ended = new CompletableFuture<>();
-    Thread th = Thread.ofPlatform().daemon().name("client-" + id).start(() -> {
-      try {
-        c.run();
-        ended.complete(null);
-      } catch (RuntimeException e) {
-        ended.complete(e);
-      }
-    });
-    closeMe.add(th::interrupt);
-    return ended;
+    return BackgroundClient.start(c, id, closeMe);
   }
 
   @Test

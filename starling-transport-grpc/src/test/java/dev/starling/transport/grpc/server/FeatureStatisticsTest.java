@@ -34,18 +34,7 @@ class FeatureStatisticsTest {
     if (stats != null) {
       c.shareFeatureStatistics(stats);
     }
-    closeMe.add(c);
-    CompletableFuture<Throwable> ended = new CompletableFuture<>();
-    Thread th = Thread.ofPlatform().daemon().name("client-" + id).start(() -> {
-      try {
-        c.run();
-        ended.complete(null);
-      } catch (RuntimeException e) {
-        ended.complete(e);
-      }
-    });
-    closeMe.add(th::interrupt);
-    return ended;
+    return BackgroundClient.start(c, id, closeMe);
   }
 
   @Test

@@ -46,33 +46,19 @@ class RawProtocolTest {
     server.close();
   }
 
-  /** A raw session: everything the server sends lands in {@code inbox}. */
+  /** A {@link RawSession} that says Hello and sends heartbeats until {@link #mute} is set. */
   private final class Raw {
-    final LinkedBlockingQueue<ServerMessage> inbox = new LinkedBlockingQueue<>();
-    final CompletableFuture<Status> closed = new CompletableFuture<>();
-    final StreamObserver<ClientMessage> out;
+    final RawSession session;
+    final LinkedBlockingQueue<ServerMessage> inbox;
+    final CompletableFuture<Status> closed;
     /** Heartbeats are sent until this is set (a client that hangs mid-round). */
     volatile boolean mute;
     final Thread beat;
 
     Raw(String id) {
-      out = FederationGrpc.newStub(channel).session(new StreamObserver<>() {
-        @Override
-        public void onNext(ServerMessage m) {
-          inbox.add(m);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-          closed.complete(Status.fromThrowable(t));
-        }
-
-        @Override
-        public void onCompleted() {
-          closed.complete(Status.OK);
-        }
-      });
-      send(ClientMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(1).setClientId(id)).build());
+      session = RawSession.hello(channel, id);
+      inbox = session.inbox;
+      closed = session.closed;
       beat = Thread.ofVirtual().start(() -> {
         while (!mute && !closed.isDone()) {
           send(ClientMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder()).build());
@@ -85,18 +71,12 @@ class RawProtocolTest {
       });
     }
 
-    synchronized void send(ClientMessage m) {
-      out.onNext(m);
+    void send(ClientMessage m) {
+      session.send(m);
     }
 
     ServerMessage next(ServerMessage.BodyCase kind) throws InterruptedException {
-      while (true) {
-        ServerMessage m = inbox.poll(10, TimeUnit.SECONDS);
-        assertThat(m).as("waiting for " + kind).isNotNull();
-        if (m.getBodyCase() == kind) {
-          return m;
-        }
-      }
+      return session.next(kind);
     }
   }
 
