@@ -30,4 +30,40 @@ public interface RoundListener {
   default void onRoundCommitted(int round, ParameterSet global, History history) {}
 
   RoundListener NONE = new RoundListener() {};
+
+  /** The listeners that are not null, called in the order given, for every event. */
+  static RoundListener all(RoundListener... listeners) {
+    return all(java.util.Arrays.stream(listeners).filter(java.util.Objects::nonNull).toList());
+  }
+
+  /** {@code ls}, called in order for every event. */
+  static RoundListener all(java.util.List<? extends RoundListener> ls) {
+    java.util.List<RoundListener> copy = java.util.List.copyOf(ls);
+    return new RoundListener() {
+      @Override
+      public void onRoundStart(int round, int clientsSelected) {
+        copy.forEach(l -> l.onRoundStart(round, clientsSelected));
+      }
+
+      @Override
+      public void onClientDone(int round, ClientId client, boolean success) {
+        copy.forEach(l -> l.onClientDone(round, client, success));
+      }
+
+      @Override
+      public void onUpdateAccepted(int round, ParameterSet global, ClientId client, TrainResult result) {
+        copy.forEach(l -> l.onUpdateAccepted(round, global, client, result));
+      }
+
+      @Override
+      public void onRoundEnd(RoundRecord record) {
+        copy.forEach(l -> l.onRoundEnd(record));
+      }
+
+      @Override
+      public void onRoundCommitted(int round, ParameterSet global, History history) {
+        copy.forEach(l -> l.onRoundCommitted(round, global, history));
+      }
+    };
+  }
 }

@@ -11,7 +11,6 @@ import dev.starling.server.Checkpointer;
 import dev.starling.learners.LearnerContext;
 import dev.starling.learners.LearnerFactory;
 import dev.starling.server.ClientPool;
-import dev.starling.server.History;
 import dev.starling.server.RoundRecord;
 import dev.starling.server.RunState;
 import dev.starling.server.ClientProxy;
@@ -215,7 +214,7 @@ public final class Simulation implements AutoCloseable {
     RoundListener all = listener;
     if (store != null) {
       List<String> ids = clients.stream().map(c -> c.id().value()).toList();
-      all = both(listener, new Checkpointer(store, onClock, () -> ids, meta, this::clientStates));
+      all = RoundListener.all(listener, new Checkpointer(store, onClock, () -> ids, meta, this::clientStates));
     }
     return new RoundLoop(onClock, ClientPool.of(timed), cfg, all).run(initialParameters(), from);
   }
@@ -286,40 +285,6 @@ public final class Simulation implements AutoCloseable {
       }
       c.restoreState(e.getValue());
     }
-  }
-
-  private static RoundListener both(RoundListener a, RoundListener b) {
-    return new RoundListener() {
-      @Override
-      public void onRoundStart(int round, int clientsSelected) {
-        a.onRoundStart(round, clientsSelected);
-        b.onRoundStart(round, clientsSelected);
-      }
-
-      @Override
-      public void onClientDone(int round, ClientId client, boolean success) {
-        a.onClientDone(round, client, success);
-        b.onClientDone(round, client, success);
-      }
-
-      @Override
-      public void onUpdateAccepted(int round, ParameterSet global, ClientId client, TrainResult result) {
-        a.onUpdateAccepted(round, global, client, result);
-        b.onUpdateAccepted(round, global, client, result);
-      }
-
-      @Override
-      public void onRoundEnd(RoundRecord record) {
-        a.onRoundEnd(record);
-        b.onRoundEnd(record);
-      }
-
-      @Override
-      public void onRoundCommitted(int round, ParameterSet global, History history) {
-        a.onRoundCommitted(round, global, history);
-        b.onRoundCommitted(round, global, history);
-      }
-    };
   }
 
   @Override
