@@ -68,6 +68,26 @@ final class DataOptions {
     return DatasetCatalog.resolve(dataset, o);
   }
 
+  /**
+   * The first search directory (or its {@code folder}) that holds {@code file}, for loaders that take options
+   * the catalog's defaults do not (smaller budgets in benchmarks).
+   *
+   * @throws java.io.FileNotFoundException naming the data set, the file and every directory searched
+   */
+  Path locate(String name, String folder, String file) throws java.io.FileNotFoundException {
+    List<Path> dirs = searchDirs();
+    for (Path dir : dirs) {
+      for (Path candidate : List.of(dir.resolve(folder), dir)) {
+        if (Files.isRegularFile(candidate.resolve(file))) {
+          return candidate;
+        }
+      }
+    }
+    throw new java.io.FileNotFoundException("dataset '" + name + "' not found: looked for " + folder + "/" + file
+        + " in " + (dirs.isEmpty() ? "no search directories" : dirs.toString())
+        + "; pass --data-dir DIR where DIR holds " + folder + "/");
+  }
+
   /** The {@code --task} given, if any. */
   Optional<Task> task() {
     return Optional.ofNullable(task);
