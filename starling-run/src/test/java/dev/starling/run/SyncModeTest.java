@@ -3,7 +3,7 @@ package dev.starling.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.starling.simulation.sync.SyncPolicy;
+import dev.starling.server.sync.SyncPolicy;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
