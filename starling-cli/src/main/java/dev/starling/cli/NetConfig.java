@@ -31,6 +31,7 @@ final class NetConfig {
       "max-concurrent-uploads", "upload-wait", "upload-idle-timeout", "hello-timeout", "checkpoint-dir", "run-id", "secagg",
       "secagg-auth", "secagg-keys", "secagg-phase-timeout", "dp", "dp-sgd", "dp-sgd-dataset-size", "target-epsilon", "delta", "accountant",
       "dp-noise", "max-examples-per-client", "discard-corrupt-checkpoints", "metrics-port", "metrics-host", "sync",
+      "concurrency", "staleness-bound",
       "uplink-codec", "downlink-codec", "error-feedback", "submodel", "keep", "full-model-every",
       // deprecated spellings, read as the setting of the same meaning
       "fraction-fit", "min-fit-clients");
@@ -184,7 +185,9 @@ final class NetConfig {
       // flat:N is a bare parameter vector for transport benchmarks; the spec validates a learner model
       return new RunSpec(model.startsWith("flat:") ? "logreg" : model, str("strategy", RunSpec.Defaults.STRATEGY),
           number("seed", RunSpec.Defaults.SEED), training, loop, privacy, RunSpec.Compression.none(), Optional.empty(),
-          RunSpec.Population.defaults(), RunSpec.SyncMode.parse(str("sync", "sync")));
+          RunSpec.Population.defaults(), RunSpec.SyncMode.parse(str("sync", "sync"))
+              .withConcurrency(integer("concurrency", 0))
+              .withStalenessBound(has("staleness-bound") ? OptionalInt.of(integer("staleness-bound", 0)) : OptionalInt.empty()));
     } catch (InvalidRunException e) {
       throw new IllegalArgumentException((file == null ? "config" : file.toString()) + ": '" + e.setting() + "' "
           + e.problem(), e);

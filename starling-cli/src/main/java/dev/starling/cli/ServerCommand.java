@@ -21,6 +21,7 @@ import dev.starling.server.RunState;
 import dev.starling.strategy.ServerEvaluatedStrategy;
 import dev.starling.run.InvalidRunException;
 import dev.starling.run.Listeners;
+import dev.starling.run.NetworkedRun;
 import dev.starling.run.RunAssembler;
 import dev.starling.run.RunSpec;
 import dev.starling.strategy.Strategy;
@@ -100,6 +101,19 @@ final class ServerCommand implements Callable<Integer> {
       + " (0 = any free port; config 'metrics-port', and 'metrics-host' to bind elsewhere).")
   Integer metricsPort;
 
+  @Option(names = "--sync", paramLabel = "MODE", description = "sync | async[:ALPHA[,STALENESS]] (FedAsync) |"
+      + " buffered:K[,ETA] (FedBuff) | semi-sync:DEADLINE | periodic:T: how clients and server synchronise, as in"
+      + " 'simulate', on the wall clock; a client gets its next job as soon as it returned one (overrides config 'sync').")
+  String sync;
+
+  @Option(names = "--concurrency", paramLabel = "N", description = "Clients training at once in async, buffered and"
+      + " periodic modes (0: clients per round; overrides config 'concurrency').")
+  Integer concurrency;
+
+  @Option(names = "--staleness-bound", paramLabel = "S", description = "Asynchronous modes: drop updates more than S"
+      + " model versions old, recorded as failures with the reason (overrides config 'staleness-bound').")
+  Integer stalenessBound;
+
   @Option(names = "--report-heap", description = "Print this process's CPU time per round and the sampled peak heap at the end (measurements).")
   boolean reportHeap;
 
@@ -132,7 +146,14 @@ final class ServerCommand implements Callable<Integer> {
           ckptDir);
     }
     HeapSampler heap = reportHeap ? HeapSampler.start() : null;
-    RunSpec run = c.runSpec();
+    RunSpec run = withSyncFlags(c.runSpec());
+    if (!run.sync().synchronous()) {
+      refuseWithAsync(ckptDir != null, "--checkpoint-dir (or config 'checkpoint-dir')", "checkpoints of the"
+          + " asynchronous modes (update buffer, model versions, each client's base version) are not written over the"
+          + " network yet");
+      refuseWithAsync(ledger.ledger != null, "--ledger", "a ledger block records one round's participants, which the"
+          + " asynchronous modes do not have");
+    }
     long seed = run.seed();
     String modelId = c.str("model", RunSpec.Defaults.MODEL);
     String strategySpec = run.strategy();
@@ -329,7 +350,12 @@ final class ServerCommand implements Callable<Integer> {
         meta.put("seed", Long.toString(seed));
         ls.add(new Checkpointer(store, wrapped, server::registry, meta));
       }
-      RoundLoop.Result result = new RoundLoop(wrapped, server.pool(), loopCfg, Listeners.all(ls)).run(initial, resume);
+      if (!run.sync().synchronous()) {
+        out.printf(Locale.ROOT, "sync      %s (wall clock)%n", run.sync().describe());
+      }
+      RoundLoop.Result result = run.sync().synchronous()
+          ? new RoundLoop(wrapped, server.pool(), loopCfg, Listeners.all(ls)).run(initial, resume)
+          : NetworkedRun.runAsync(wrapped, server, loopCfg, run.sync(), Listeners.all(ls), initial);
       out.println("stopped   " + result.history().stopReason());
       out.printf(Locale.ROOT, "uploads   at most %d client update(s) held in full at once (max-concurrent-uploads=%d)%n",
           server.peakUploadsInFlight(), settings.maxConcurrentUploads());
@@ -469,6 +495,32 @@ final class ServerCommand implements Callable<Integer> {
       return Codecs.parse(c.str(key, "none"));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("config '" + key + "': " + e.getMessage(), e);
+    }
+  }
+
+  /** The config's synchronisation mode with the --sync, --concurrency and --staleness-bound flags applied. */
+  private RunSpec withSyncFlags(RunSpec run) {
+    if (sync == null && concurrency == null && stalenessBound == null) {
+      return run;
+    }
+    RunSpec.SyncMode m = sync != null ? RunSpec.SyncMode.parse(sync) : run.sync();
+    if (concurrency != null) {
+      m = m.withConcurrency(concurrency);
+    } else if (!m.synchronous()) {
+      m = m.withConcurrency(run.sync().concurrency());
+    }
+    if (stalenessBound != null) {
+      m = m.withStalenessBound(java.util.OptionalInt.of(stalenessBound));
+    } else if (!m.synchronous()) {
+      m = m.withStalenessBound(run.sync().stalenessBound());
+    }
+    return run.withSync(m);
+  }
+
+  private void refuseWithAsync(boolean given, String what, String why) {
+    if (given) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), what + " cannot be combined with --sync "
+          + "(or config 'sync') " + "in an asynchronous mode: " + why + "; use --sync sync");
     }
   }
 

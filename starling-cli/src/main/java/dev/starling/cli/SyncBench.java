@@ -9,7 +9,7 @@ import dev.starling.server.RoundLoopConfig;
 import dev.starling.server.RoundRecord;
 import dev.starling.server.StopCondition;
 import dev.starling.simulation.adversary.Adversity;
-import dev.starling.simulation.sync.AsyncSimulation;
+import dev.starling.server.sync.AsyncDriver;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -97,7 +97,7 @@ final class SyncBench implements Callable<Integer> {
             l.trainDefaults(), l.seed(), l.foldOrder(), l.roundRetries());
         hist = spec.sync().synchronous() ? sim.simulation().run(sim.strategy(), cfg, RoundListener.NONE).history()
             : sim.simulation().runAsync(sim.strategy(), cfg, spec.sync().policy(),
-                new AsyncSimulation.Settings(m.concurrency, OptionalInt.empty(), 5), RoundListener.NONE).history();
+                new AsyncDriver.Settings(m.concurrency, OptionalInt.empty(), 5), RoundListener.NONE).history();
       }
       double wall = (System.nanoTime() - t0) / 1e9;
       double reachS = Double.NaN;

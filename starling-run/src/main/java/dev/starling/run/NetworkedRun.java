@@ -8,6 +8,8 @@ import dev.starling.server.FoldOrder;
 import dev.starling.server.RoundListener;
 import dev.starling.server.RoundLoop;
 import dev.starling.server.RoundLoopConfig;
+import dev.starling.server.sync.AsyncDriver;
+import dev.starling.server.sync.PoolEnvironment;
 import dev.starling.strategy.ServerEvaluatedStrategy;
 import dev.starling.strategy.Strategy;
 import dev.starling.compression.Codecs;
@@ -100,11 +102,29 @@ public final class NetworkedRun implements AutoCloseable {
     return initial;
   }
 
-  /** Runs the rounds with the connected clients, then tells them the run is complete. */
+  /**
+   * Runs the rounds with the connected clients (in the spec's {@link RunSpec#sync() synchronisation mode}), then
+   * tells them the run is complete.
+   */
   public RoundLoop.Result run(RoundListener listener) {
-    RoundLoop.Result r = new RoundLoop(strategy, server.pool(), loop, listener).run(initial);
+    RoundLoop.Result r = spec.sync().synchronous() ? new RoundLoop(strategy, server.pool(), loop, listener).run(initial)
+        : runAsync(strategy, server, loop, spec.sync(), listener, initial);
     server.finish("run complete: " + r.history().stopReason());
     return r;
+  }
+
+  /**
+   * Runs an asynchronous mode over the network: the {@link AsyncDriver} that the simulation also uses, on the
+   * wall clock, with {@code server}'s connected clients. A client is given its next job as soon as it returned
+   * one (up to the mode's concurrency); a job not back within the round timeout is abandoned; an update's upload
+   * slot is released as soon as the driver holds it. Does not {@link FederationServer#finish} the run.
+   */
+  public static RoundLoop.Result runAsync(Strategy strategy, FederationServer server, RoundLoopConfig loop,
+      RunSpec.SyncMode sync, RoundListener listener, ParameterSet initial) {
+    PoolEnvironment env = new PoolEnvironment(server.pool(), loop.roundTimeout(), loop.availabilityTimeout(),
+        System::nanoTime, Duration.ofMillis(50), server::releaseUpload);
+    return new AsyncDriver(strategy, env, loop, sync.policy(), new AsyncDriver.Settings(sync.concurrency(),
+        sync.stalenessBound()), listener).run(initial);
   }
 
   @Override

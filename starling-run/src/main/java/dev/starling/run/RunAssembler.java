@@ -18,6 +18,7 @@ import dev.starling.privacy.dp.LocalDpConfig;
 import dev.starling.privacy.dp.LocalDpStrategy;
 import dev.starling.privacy.dp.PrivateStrategy;
 import dev.starling.privacy.secagg.SecureAggregationStrategy;
+import dev.starling.server.sync.SyncPolicy;
 import dev.starling.server.FoldOrder;
 import dev.starling.server.RoundLoopConfig;
 import dev.starling.server.StopCondition;
@@ -60,7 +61,7 @@ public final class RunAssembler {
   public enum Target {
     /** In-JVM simulation: every feature. */
     SIMULATION,
-    /** A networked server: no sub-models, no asynchronous modes; codecs and DP-SGD without secure aggregation. */
+    /** A networked server: no sub-models, no event-triggered mode; codecs and DP-SGD without secure aggregation. */
     SERVER
   }
 
@@ -305,10 +306,10 @@ public final class RunAssembler {
   }
 
   private static void refuseOnServer(RunSpec spec) {
-    if (!spec.sync().synchronous()) {
+    if (spec.sync().policy() instanceof SyncPolicy.Event) {
       throw new InvalidRunException("sync", "= " + spec.sync().policy().describe() + " is offered in simulation only"
-          + " for now: the networked server runs synchronous rounds (sync = sync); run the mode with"
-          + " 'starling simulate --sync " + spec.sync().policy().describe() + "'");
+          + " for now: networked clients do not report skips yet; use async, buffered:K, semi-sync:DEADLINE or"
+          + " periodic:T over the network, or 'starling simulate --sync " + spec.sync().policy().describe() + "'");
     }
     if (spec.subModels().isPresent()) {
       throw new InvalidRunException("submodel", "is not offered over the network yet");

@@ -7,7 +7,7 @@ import dev.starling.learners.submodel.NeuronPolicy;
 import dev.starling.privacy.secagg.SecAggSpec;
 import dev.starling.simulation.adversary.Adversity;
 import dev.starling.simulation.clock.ClientClock;
-import dev.starling.simulation.sync.SyncPolicy;
+import dev.starling.server.sync.SyncPolicy;
 import dev.starling.simulation.partition.Partitioners;
 import dev.starling.strategy.Strategies;
 import java.time.Duration;

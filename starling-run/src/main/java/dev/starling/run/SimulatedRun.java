@@ -10,7 +10,7 @@ import dev.starling.server.RoundLoopConfig;
 import dev.starling.simulation.Simulation;
 import dev.starling.simulation.SimulationConfig;
 import dev.starling.simulation.partition.Partitioners;
-import dev.starling.simulation.sync.AsyncSimulation;
+import dev.starling.server.sync.AsyncDriver;
 import dev.starling.strategy.RoundPlan;
 import dev.starling.strategy.Strategy;
 import java.util.function.UnaryOperator;
@@ -70,7 +70,7 @@ public final class SimulatedRun implements AutoCloseable {
         // refuse before the run what the strategy cannot do with this many updates per aggregation
         int n = sim.clients().size();
         int perRound = Math.min(n, Math.max(loop.minFitClients(), (int) Math.floor(loop.fractionFit() * n)));
-        int perAgg = Math.min(n, AsyncSimulation.updatesPerAggregation(spec.sync().policy(), perRound));
+        int perAgg = Math.min(n, AsyncDriver.updatesPerAggregation(spec.sync().policy(), perRound));
         InvalidRunException.wrap("sync", () -> {
           try {
             a.strategy().prepare(new RoundPlan(perAgg, n));
@@ -121,7 +121,7 @@ public final class SimulatedRun implements AutoCloseable {
       return simulation.run(strategy, loop, listener);
     }
     return simulation.runAsync(strategy, loop, sync.policy(),
-        new AsyncSimulation.Settings(sync.concurrency(), sync.stalenessBound()), listener);
+        new AsyncDriver.Settings(sync.concurrency(), sync.stalenessBound()), listener);
   }
 
   /**

@@ -123,6 +123,51 @@ class FeatureCompatibilityTest {
     assertThat(run(List.of(fedavg, PRIVACY.get(0))).refused()).isNull();
   }
 
+  static final List<String> SYNC_MODES = List.of("async:0.6", "buffered:3", "semi-sync:5", "periodic:2", "event:0.01");
+
+  /**
+   * Every synchronisation mode x (strategy, privacy, codec) for the networked server: assembled for the server
+   * exactly when it is for simulation, or refused before round 1 with a reason naming the setting; the one
+   * networked-only refusal is the event-triggered mode. (Training with the modes over gRPC is in
+   * NetworkedSyncModesTest; here, the assembler's decisions.)
+   */
+  @Test
+  void syncModes_overTheNetwork_assembleAsInSimulationOrAreRefusedWithAReason() {
+    List<String> wrong = new ArrayList<>();
+    List<Feature> features = new ArrayList<>(STRATEGIES);
+    features.addAll(PRIVACY);
+    features.addAll(CODECS);
+    for (String mode : SYNC_MODES) {
+      for (Feature f : features) {
+        RunSpec spec = f.apply().apply(base().withSync(RunSpec.SyncMode.parse(mode)));
+        InvalidRunException sim = refusal(spec, RunAssembler.Target.SIMULATION);
+        InvalidRunException net = refusal(spec, RunAssembler.Target.SERVER);
+        String row = mode + " x " + f + ": ";
+        for (InvalidRunException e : new InvalidRunException[] {sim, net}) {
+          if (e != null && (e.setting().isBlank() || e.getMessage().isBlank())) {
+            wrong.add(row + "refused without a setting or reason");
+          }
+        }
+        boolean networkOnly = mode.startsWith("event");
+        if (sim != null && net == null) {
+          wrong.add(row + "the server accepts what simulation refuses: " + sim.getMessage());
+        } else if (sim == null && net != null && !networkOnly) {
+          wrong.add(row + "simulation runs it, the server refuses it: " + net.getMessage());
+        }
+      }
+    }
+    assertThat(wrong).isEmpty();
+  }
+
+  private static InvalidRunException refusal(RunSpec spec, RunAssembler.Target target) {
+    try {
+      RunAssembler.assemble(spec, target);
+      return null;
+    } catch (InvalidRunException e) {
+      return e;
+    }
+  }
+
   private void assertRefused(List<Feature> features, String setting, String reason) {
     InvalidRunException e = run(features).refused();
     assertThat(e).as(features.toString()).isNotNull();

@@ -3,7 +3,7 @@ package dev.starling.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.starling.simulation.sync.SyncPolicy;
+import dev.starling.server.sync.SyncPolicy;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
@@ -30,11 +30,14 @@ class SyncModeTest {
   }
 
   @Test
-  void asynchronousMode_onTheNetworkedServer_isRefusedBeforeRoundOne() {
-    assertThatThrownBy(() -> RunAssembler.assemble(spec("buffered:10", "fedavg"), RunAssembler.Target.SERVER))
+  void asynchronousModes_assembleForTheNetworkedServer_eventTriggeredIsRefusedBeforeRoundOne() {
+    for (String mode : new String[] {"sync", "async:0.5", "buffered:10", "semi-sync:5", "periodic:2"}) {
+      assertThat(RunAssembler.assemble(spec(mode, "fedavg"), RunAssembler.Target.SERVER).strategy().describe())
+          .contains("FedAvg");
+    }
+    assertThatThrownBy(() -> RunAssembler.assemble(spec("event:0.01", "fedavg"), RunAssembler.Target.SERVER))
         .isInstanceOfSatisfying(InvalidRunException.class, e -> assertThat(e.setting()).isEqualTo("sync"))
         .hasMessageContaining("simulation only");
-    RunAssembler.assemble(spec("sync", "fedavg"), RunAssembler.Target.SERVER); // sync stays allowed
   }
 
   @Test

@@ -48,6 +48,13 @@ public record RoundLoopConfig(int rounds, double fractionFit, int minFitClients,
         fractionEvaluate, roundTimeout, availabilityTimeout, stopConditions, trainDefaults, seed, foldOrder, roundRetries, v);
   }
 
+  /** This configuration with another {@code seed}. */
+  public RoundLoopConfig withSeed(long v) {
+    return new RoundLoopConfig(rounds, fractionFit, minFitClients, minAvailableClients, minSuccessfulClients,
+        fractionEvaluate, roundTimeout, availabilityTimeout, stopConditions, trainDefaults, v, foldOrder, roundRetries,
+        maxExamplesPerClient);
+  }
+
   public RoundLoopConfig {
     Checks.checkPositive(rounds, "rounds");
     Checks.checkArgument(fractionFit > 0 && fractionFit <= 1, "fractionFit", "in (0, 1]", fractionFit);

@@ -15,8 +15,9 @@ import dev.starling.server.RoundRecord;
 import dev.starling.server.RunState;
 import dev.starling.server.ClientProxy;
 import dev.starling.simulation.clock.ClientProfile;
+import dev.starling.server.sync.AsyncDriver;
+import dev.starling.server.sync.SyncPolicy;
 import dev.starling.simulation.sync.AsyncSimulation;
-import dev.starling.simulation.sync.SyncPolicy;
 import dev.starling.server.FoldOrder;
 import dev.starling.server.RoundListener;
 import dev.starling.server.RoundLoop;
@@ -224,20 +225,29 @@ public final class Simulation implements AutoCloseable {
    * virtual clock ({@link AsyncSimulation}); {@code loopConfig}'s seed is overridden with the simulation's.
    */
   public RoundLoop.Result runAsync(Strategy strategy, RoundLoopConfig loopConfig, SyncPolicy policy,
-      AsyncSimulation.Settings settings, RoundListener listener) {
-    Strategy evaluated = prepareRun(strategy);
+      AsyncDriver.Settings settings, RoundListener listener) {
+    Strategy evaluated = prepareRun(strategy, policy instanceof SyncPolicy.Event e
+        ? List.of(new dev.starling.core.learner.EventTrigger(e.threshold())) : List.of());
     return new AsyncSimulation(evaluated, clients, loopConfig, config.seed(), policy, settings, listener)
         .run(initialParameters());
   }
 
-  /** Installs the client-side chains and returns the strategy with the audit and server-side evaluation. */
   private Strategy prepareRun(Strategy strategy) {
+    return prepareRun(strategy, List.of());
+  }
+
+  /**
+   * Installs the client-side chains ({@code outermost} first, e.g. the event trigger, which sees the result as
+   * it would leave the client) and returns the strategy with the audit and server-side evaluation.
+   */
+  private Strategy prepareRun(Strategy strategy, List<TrainInterceptor> outermost) {
     LearnerFactory model = config.model();
     LearnerContext ctx = serverContext();
     // one set of codec interceptors for all clients: the broadcast is encoded once per round, not per client
     List<TrainInterceptor> codecs = config.communication().interceptors(config.seed());
     for (int i = 0; i < clients.size(); i++) {
-      List<TrainInterceptor> chain = new ArrayList<>(codecs);
+      List<TrainInterceptor> chain = new ArrayList<>(outermost);
+      chain.addAll(codecs);
       chain.addAll(adversaryChains.get(i));
       chain.addAll(strategy.clientInterceptors());
       clients.get(i).intercept(chain);

@@ -3,154 +3,54 @@ package dev.starling.simulation.sync;
 import dev.starling.core.error.ErrorCode;
 import dev.starling.core.error.FlException;
 import dev.starling.core.learner.TrainConfig;
-import dev.starling.core.learner.TrainResult;
-import dev.starling.core.message.ClientFailure;
-import dev.starling.core.message.ClientId;
-import dev.starling.core.metrics.Metrics;
 import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
-import dev.starling.core.tensor.Tensor;
-import dev.starling.server.CommitGuard;
-import dev.starling.server.History;
+import dev.starling.server.ClientProxy;
 import dev.starling.server.RoundListener;
 import dev.starling.server.RoundLoop;
 import dev.starling.server.RoundLoopConfig;
-import dev.starling.server.RoundRecord;
-import dev.starling.server.StopCondition;
+import dev.starling.server.sync.AsyncDriver;
+import dev.starling.server.sync.AsyncEnvironment;
+import dev.starling.server.sync.SyncPolicy;
 import dev.starling.simulation.VirtualClient;
-import dev.starling.strategy.AggregateResult;
-import dev.starling.strategy.Aggregation;
-import dev.starling.strategy.RoundPlan;
+import dev.starling.simulation.clock.ClientProfile;
 import dev.starling.strategy.Strategy;
-import dev.starling.strategy.UpdateValidator;
-import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.PriorityQueue;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 
 /**
- * The asynchronous driver: runs a {@link SyncPolicy} other than {@link SyncPolicy.Sync} on an
- * event-driven virtual clock, with the same {@link Strategy}, {@link UpdateValidator}, stop conditions,
- * {@link RoundRecord}s (one per aggregation) and listeners as the synchronous {@link RoundLoop}.
+ * The asynchronous modes in simulation: the shared {@link AsyncDriver} (every mode's logic, the same as over
+ * gRPC) on an event-driven virtual clock.
  *
  * <p>Simulated time advances by events in a priority queue (time, then sequence number), never by the wall
- * clock: a job dispatched at time t to client i arrives at {@code t + }{@link VirtualClient.TimedOutcome#seconds()}
- * (download, training on the client's {@link dev.starling.simulation.clock.ClientProfile}, upload). Local
- * training itself runs in parallel on the simulation's workers; the driver waits for a job's real result only
- * when the clock reaches the job's compute time, and every job's result depends only on its seed, its start
- * model and its client's state, so a run reproduces bit for bit whatever the thread timing.
- *
- * <p><b>Reusing the strategy.</b> An update trained from version tau reaches a server at version t. Each
- * aggregation is an ordinary {@link Strategy#beginAggregation} from the current model x, and each buffered
- * update is handed to it rebased onto x: FedAsync passes {@code x + a (x_new - x)} with
- * {@code a = ALPHA s(t - tau)} (one update per aggregation, so FedAvg returns exactly
- * {@code (1 - a) x + a x_new}); the other modes pass {@code x + w (x_new - x_tau)} with
- * {@code w = ETA / sqrt(1 + t - tau)} (FedBuff; ETA = 1 outside {@code buffered}), so FedAvg applies the
- * example-weighted mean of the staleness-weighted deltas, a server optimiser (FedAdam, FedAvgM, ...) steps on
- * that mean, a robust rule ranks the K rebased updates, central DP clips and noises per aggregation. An update
- * as fresh as the model (tau = t, weight 1) is passed unchanged. Strategies whose client half holds state tied
- * to the round's model (SCAFFOLD's control variates) are refused by the assembler.
- *
- * <p>A {@code stalenessBound} S drops updates older than S versions; each is recorded as a failure
- * ({@link ErrorCode#FAILED_PRECONDITION}) with the reason. The round budget counts aggregations. Every record
- * carries {@code sim_seconds}, {@code model_version}, {@code staleness_mean} and {@code staleness_max}
- * (and {@code updates_skipped} for {@code event}). Not thread-safe: one {@link #run} per instance.
+ * clock: a job dispatched at time t to a client arrives at {@code t + }{@link VirtualClient.TimedOutcome#seconds()}
+ * (download, training on the client's {@link ClientProfile}, upload). Local training itself runs in parallel on
+ * the simulation's workers; the clock waits for a job's real result only when it reaches the job's compute
+ * time, and every job's result depends only on its seed, its start model and its client's state, so a run
+ * reproduces bit for bit whatever the thread timing. A client that drops out is known to the server after a
+ * round trip. Not thread-safe: one {@link #run} per instance.
  */
 public final class AsyncSimulation {
-  private static final long SELECT_STREAM = 0x5E1EC7L;
-  private static final long SEED_STREAM = 0x5EED5L;
-  private static final int TRAINED = 0;
-  private static final int ARRIVED = 1;
-  private static final int TICK = 2;
-
-  /**
-   * Settings beside the mode.
-   *
-   * @param concurrency clients training at once in the continuous modes ({@code async}, {@code buffered},
-   *     {@code periodic}); 0: the round loop's clients per round
-   * @param stalenessBound drop updates more than this many versions old; empty: keep all
-   * @param evalEverySeconds server-side evaluation ({@link Strategy#evaluate}) at most once per this many simulated
-   *     seconds (0: after every aggregation); records in between carry no {@code test_*} metrics. For FedAsync on
-   *     large test sets, where every single update is an aggregation
-   */
-  public record Settings(int concurrency, OptionalInt stalenessBound, double evalEverySeconds) {
-    /** Evaluation after every aggregation. */
-    public Settings(int concurrency, OptionalInt stalenessBound) {
-      this(concurrency, stalenessBound, 0);
-    }
-
-    public Settings {
-      if (!(evalEverySeconds >= 0) || !Double.isFinite(evalEverySeconds)) {
-        throw new IllegalArgumentException("eval-every must be >= 0 seconds. Provided value: " + evalEverySeconds);
-      }
-      if (concurrency < 0) {
-        throw new IllegalArgumentException("concurrency must be >= 0. Provided value: " + concurrency);
-      }
-      Objects.requireNonNull(stalenessBound, "stalenessBound");
-      stalenessBound.ifPresent(s -> {
-        if (s < 0) {
-          throw new IllegalArgumentException("staleness-bound must be >= 0. Provided value: " + s);
-        }
-      });
-    }
-
-    public static Settings defaults() {
-      return new Settings(0, OptionalInt.empty());
-    }
-  }
-
   private final Strategy strategy;
   private final List<VirtualClient> clients;
   private final RoundLoopConfig config;
   private final SyncPolicy policy;
-  private final Settings settings;
+  private final AsyncDriver.Settings settings;
   private final RoundListener listener;
-  private final RandomSource root;
-
-  // the clock and its events
-  private final PriorityQueue<Event> queue = new PriorityQueue<>();
-  private double now;
-  private double nextEval;
-  private long seq;
-  // the server
-  private ParameterSet global;
-  private int version;
-  private int round;
-  private final Map<Integer, ParameterSet> models = new HashMap<>();
-  private final Map<Integer, Integer> refs = new HashMap<>();
-  private final List<Pending> buffer = new ArrayList<>();
-  private final List<ClientFailure> failures = new ArrayList<>();
-  private long bytesUp;
-  private long bytesDown;
-  private int skipped;
-  private int arrivalsSinceRecord;
-  private long wallStart = System.nanoTime();
-  private final History history = new History();
-  private String stop;
-  // the clients
-  private final boolean[] busy;
-  private final int[] idle;
-  private final int[] idlePos;
-  private int idleCount;
-  private int inFlight;
-  private final RandomSource dispatchRng;
-  // round-based modes (semi-sync, event)
-  private int openRound;
-  private int outstanding;
 
   public AsyncSimulation(Strategy strategy, List<VirtualClient> clients, RoundLoopConfig config, long seed,
-      SyncPolicy policy, Settings settings, RoundListener listener) {
+      SyncPolicy policy, AsyncDriver.Settings settings, RoundListener listener) {
     this.strategy = Objects.requireNonNull(strategy, "strategy");
     this.clients = List.copyOf(clients);
-    this.config = Objects.requireNonNull(config, "config");
+    this.config = Objects.requireNonNull(config, "config").withSeed(seed);
     this.policy = Objects.requireNonNull(policy, "policy");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.listener = Objects.requireNonNull(listener, "listener");
@@ -160,452 +60,176 @@ public final class AsyncSimulation {
     if (this.clients.isEmpty()) {
       throw new IllegalArgumentException("no clients");
     }
-    this.root = RandomSource.seeded(seed);
-    this.dispatchRng = root.derive(SELECT_STREAM);
-    int n = this.clients.size();
-    busy = new boolean[n];
-    idle = new int[n];
-    idlePos = new int[n];
-    for (int i = 0; i < n; i++) {
-      idle[i] = i;
-      idlePos[i] = i;
-    }
-    idleCount = n;
-  }
-
-  /** Clients selected per round by the round loop's fraction and minimum. */
-  int clientsPerRound() {
-    int n = clients.size();
-    return Math.min(n, Math.max(config.minFitClients(), (int) Math.floor(config.fractionFit() * n)));
-  }
-
-  /** Updates per aggregation, as told to the strategy's {@link Strategy#prepare}. */
-  public static int updatesPerAggregation(SyncPolicy policy, int clientsPerRound) {
-    return switch (policy) {
-      case SyncPolicy.FedAsync a -> 1;
-      case SyncPolicy.Buffered b -> b.k();
-      default -> clientsPerRound;
-    };
-  }
-
-  private int concurrency() {
-    return Math.min(clients.size(), settings.concurrency() > 0 ? settings.concurrency() : clientsPerRound());
   }
 
   /** Runs until the aggregation budget or a stop condition, starting from {@code initial}. */
   public RoundLoop.Result run(ParameterSet initial) {
-    int n = clients.size();
-    strategy.prepare(new RoundPlan(Math.min(n, updatesPerAggregation(policy, clientsPerRound())), n));
-    global = strategy.initialize(initial);
-    models.put(0, global);
-    wallStart = System.nanoTime();
-    switch (policy) {
-      case SyncPolicy.SemiSync s -> startRound();
-      case SyncPolicy.Event e -> startRound();
-      case SyncPolicy.Periodic p -> {
-        schedule(p.periodSeconds(), TICK, null, 0);
-        fill();
-      }
-      default -> fill();
-    }
-    while (stop == null) {
-      Event ev = queue.poll();
-      if (ev == null) {
-        stop = "no client can be given work";
-        break;
-      }
-      now = ev.time;
-      switch (ev.kind) {
-        case TRAINED -> trained(ev.job);
-        case ARRIVED -> arrived(ev.job);
-        default -> tick(ev.tag);
-      }
-    }
-    for (Event ev : queue) {
-      if (ev.job != null) {
-        ev.job.future.cancel(true);
-      }
-    }
-    history.stopReason(stop);
-    return new RoundLoop.Result(global, history);
+    return new AsyncDriver(strategy, new VirtualEnvironment(clients), config, policy, settings, listener).run(initial);
   }
 
-  // ---- clients ---------------------------------------------------------------------------------------
+  /** Virtual clients on the event-driven virtual clock. */
+  static final class VirtualEnvironment implements AsyncEnvironment {
+    private static final int TRAINED = 0;
+    private static final int ARRIVED = 1;
+    private static final int TICK = 2;
 
-  private void fill() {
-    int c = concurrency();
-    while (inFlight < c && idleCount > 0) {
-      dispatch(idle[dispatchRng.nextInt(idleCount)], 0);
-    }
-  }
+    private final List<VirtualClient> clients;
+    private final Map<ClientProxy, Integer> index = new IdentityHashMap<>();
+    private final PriorityQueue<Ev> queue = new PriorityQueue<>();
+    private double now;
+    private long seq;
+    private final boolean[] busy;
+    private final int[] idle;
+    private final int[] idlePos;
+    private int idleCount;
 
-  private void dispatch(int client, int roundTag) {
-    takeIdle(client);
-    inFlight++;
-    VirtualClient vc = clients.get(client);
-    long jobSeq = seq;
-    long trainSeed = root.derive(jobSeq, SEED_STREAM, client).nextLong();
-    TrainConfig cfg = strategy.configureTrain(round + 1, vc.id(),
-        config.trainDefaults().withRound(round + 1).withSeed(trainSeed));
-    refs.merge(version, 1, Integer::sum);
-    Job job = new Job(client, version, now, roundTag);
-    CompletableFuture<VirtualClient.TimedOutcome> f;
-    try {
-      f = vc.fitTimed(global, cfg);
-    } catch (RuntimeException e) {
-      f = CompletableFuture.failedFuture(e);
-    }
-    job.future = f;
-    double latency = vc.profile().latencySeconds();
-    if (f.isCompletedExceptionally()) {
-      // a drop-out: the server learns it after a round trip
-      job.error = f.handle((o, e) -> e instanceof CompletionException && e.getCause() != null ? e.getCause() : e).join();
-      schedule(now + Math.max(2 * latency, dev.starling.simulation.clock.ClientProfile.MIN_JOB_SECONDS), ARRIVED, job, 0);
-    } else {
-      long samples = (long) vc.data().size() * cfg.localEpochs();
-      schedule(now + latency + vc.profile().computeSeconds(samples), TRAINED, job, 0);
-    }
-  }
-
-  private void trained(Job job) {
-    try {
-      job.outcome = job.future.get();
-    } catch (ExecutionException | CompletionException e) {
-      job.error = e.getCause() == null ? e : e.getCause();
-    } catch (java.util.concurrent.CancellationException e) {
-      job.error = e;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new FlException(ErrorCode.CANCELLED, "asynchronous simulation interrupted", e);
-    }
-    double at = job.outcome == null ? now : Math.max(now, job.dispatched + job.outcome.seconds());
-    schedule(at, ARRIVED, job, 0);
-  }
-
-  private void arrived(Job job) {
-    VirtualClient vc = clients.get(job.client);
-    ClientId id = vc.id();
-    putIdle(job.client);
-    inFlight--;
-    arrivalsSinceRecord++;
-    ParameterSet start = models.get(job.startVersion);
-    release(job.startVersion);
-    boolean ok = job.outcome != null;
-    if (!ok) {
-      failures.add(failureOf(id, job.error));
-    } else {
-      TrainResult r = job.outcome.outcome().result();
-      bytesDown += job.outcome.outcome().bytesDown();
-      int tau = version - job.startVersion;
-      try {
-        UpdateValidator.validate(start, id, r, config.maxExamplesPerClient());
-        if (settings.stalenessBound().isPresent() && tau > settings.stalenessBound().getAsInt()) {
-          failures.add(new ClientFailure(id, ErrorCode.FAILED_PRECONDITION, "update trained from model version "
-              + job.startVersion + " is " + tau + " versions stale, more than the staleness bound of "
-              + settings.stalenessBound().getAsInt() + "; dropped"));
-          bytesUp += job.outcome.outcome().bytesUp();
-          ok = false;
-        } else if (policy instanceof SyncPolicy.Event e && relativeChange(r.parameters(), start) < e.threshold()) {
-          skipped++; // the client reports a skip: no model crosses the uplink
-          ok = false;
-        } else {
-          bytesUp += job.outcome.outcome().bytesUp();
-          buffer.add(new Pending(id, r, job.startVersion, start));
-        }
-      } catch (FlException e) {
-        bytesUp += job.outcome.outcome().bytesUp();
-        failures.add(failureOf(id, e));
-        ok = false;
+    VirtualEnvironment(List<VirtualClient> clients) {
+      this.clients = clients;
+      int n = clients.size();
+      busy = new boolean[n];
+      idle = new int[n];
+      idlePos = new int[n];
+      for (int i = 0; i < n; i++) {
+        idle[i] = i;
+        idlePos[i] = i;
       }
+      idleCount = n;
     }
-    listener.onClientDone(round + 1, id, ok);
-    boolean roundJob = job.roundTag == openRound && job.roundTag > 0;
-    if (roundJob) {
-      outstanding--;
-    }
-    switch (policy) {
-      case SyncPolicy.FedAsync a -> {
-        if (!buffer.isEmpty()) {
-          aggregate();
-        }
-      }
-      case SyncPolicy.Buffered b -> {
-        if (buffer.size() >= b.k()) {
-          aggregate();
-        }
-      }
-      case SyncPolicy.SemiSync s -> {
-        if (roundJob && outstanding == 0) {
-          closeRound();
-        }
-      }
-      case SyncPolicy.Event e -> {
-        if (roundJob && outstanding == 0) {
-          closeRound();
-        }
-      }
-      default -> { }
-    }
-    if (stop == null && arrivalsSinceRecord >= Math.max(1000, 10 * clients.size())) {
-      aggregate(); // nothing usable for very long: record it rather than loop silently
-    }
-    if (stop == null && continuous()) {
-      fill();
-    }
-  }
 
-  private boolean continuous() {
-    return !(policy instanceof SyncPolicy.SemiSync || policy instanceof SyncPolicy.Event);
-  }
+    @Override
+    public double now() {
+      return now;
+    }
 
-  private void tick(int tag) {
-    switch (policy) {
-      case SyncPolicy.Periodic p -> {
-        aggregate();
-        if (stop == null) {
-          schedule(now + p.periodSeconds(), TICK, null, 0);
-        }
-      }
-      default -> {
-        if (tag == openRound) {
-          closeRound(); // the deadline of a round whose clients are not all back
-        }
-      }
+    @Override
+    public String clockMetric() {
+      return "sim_seconds";
     }
-  }
 
-  private void startRound() {
-    openRound++;
-    int k = Math.min(clientsPerRound(), idleCount);
-    outstanding = k;
-    for (int i = 0; i < k; i++) {
-      dispatch(idle[dispatchRng.nextInt(idleCount)], openRound);
+    @Override
+    public int clients() {
+      return clients.size();
     }
-    double limit = switch (policy) {
-      case SyncPolicy.SemiSync s -> s.deadlineSeconds();
-      case SyncPolicy.Event e -> e.maxIntervalSeconds() > 0 ? e.maxIntervalSeconds() : config.roundTimeout().toNanos() / 1e9;
-      default -> throw new IllegalStateException();
-    };
-    schedule(now + limit, TICK, null, openRound);
-  }
 
-  private void closeRound() {
-    aggregate();
-    if (stop == null) {
-      startRound();
+    @Override
+    public int idle() {
+      return idleCount;
     }
-  }
 
-  // ---- server ----------------------------------------------------------------------------------------
+    @Override
+    public ClientProxy takeIdle(RandomSource rng) {
+      int client = idle[rng.nextInt(idleCount)];
+      int p = idlePos[client];
+      int last = idle[--idleCount];
+      idle[p] = last;
+      idlePos[last] = p;
+      idle[idleCount] = client;
+      idlePos[client] = idleCount;
+      busy[client] = true;
+      VirtualClient vc = clients.get(client);
+      index.put(vc, client);
+      return vc;
+    }
 
-  private void aggregate() {
-    round++;
-    listener.onRoundStart(round, buffer.size() + failures.size());
-    ParameterSet stateBefore = strategy.saveState();
-    Aggregation agg = strategy.beginAggregation(round, global);
-    double stalenessSum = 0;
-    int stalenessMax = 0;
-    for (Pending p : buffer) {
-      int tau = version - p.startVersion;
-      stalenessSum += tau;
-      stalenessMax = Math.max(stalenessMax, tau);
-      agg.accept(p.client, p.result.withParameters(rebase(p, tau)));
-    }
-    AggregateResult res = agg.finish(failures);
-    int succeeded = buffer.size();
-    int needed = Math.min(config.minSuccessfulClients(), Math.min(clients.size(),
-        updatesPerAggregation(policy, clientsPerRound())));
-    String reason = "";
-    Metrics metrics;
-    if (succeeded >= Math.max(1, needed)) {
-      String bad = CommitGuard.rejectNonFinite(strategy, res.parameters(), stateBefore, "aggregation");
-      if (bad == null) {
-        global = res.parameters();
-        version++;
-        models.put(version, global);
-        metrics = res.metrics();
-        dropUnreferenced();
-      } else {
-        reason = bad;
-        metrics = Metrics.builder().putAll(res.metrics()).put("round_failed", 1).build();
-      }
-    } else {
-      reason = succeeded + " updates in this aggregation, fewer than " + Math.max(1, needed)
-          + " (min-successful-clients); the previous global model is kept";
-      metrics = Metrics.builder().putAll(res.metrics()).put("round_failed", 1).build();
-    }
-    if (settings.evalEverySeconds() == 0 || now >= nextEval || round >= config.rounds()) {
-      nextEval = now + settings.evalEverySeconds();
-      Optional<Metrics> server = strategy.evaluate(round, global);
-      if (server.isPresent()) {
-        metrics = metrics.with(server.get());
-      }
-    }
-    Metrics.Builder clock = Metrics.builder().put("sim_seconds", now).put("model_version", version)
-        .put("staleness_mean", succeeded == 0 ? 0 : stalenessSum / succeeded).put("staleness_max", stalenessMax);
-    if (policy instanceof SyncPolicy.Event) {
-      clock.put("updates_skipped", skipped);
-    }
-    metrics = metrics.with(clock.build());
-    double seconds = (System.nanoTime() - wallStart) / 1e9;
-    wallStart = System.nanoTime();
-    RoundRecord rec = new RoundRecord(round, metrics, succeeded + failures.size() + skipped, succeeded, failures,
-        bytesUp, bytesDown, seconds, res.verdicts(), reason);
-    buffer.clear();
-    failures.clear();
-    bytesUp = 0;
-    bytesDown = 0;
-    skipped = 0;
-    arrivalsSinceRecord = 0;
-    history.add(rec);
-    listener.onRoundEnd(rec);
-    listener.onRoundCommitted(round, global, history);
-    for (StopCondition c : config.stopConditions()) {
-      Optional<String> s = c.check(history.rounds());
-      if (s.isPresent()) {
-        stop = s.get();
+    private void putIdle(int client) {
+      if (!busy[client]) {
         return;
       }
+      busy[client] = false;
+      int p = idlePos[client];
+      int first = idle[idleCount];
+      idle[p] = first;
+      idlePos[first] = p;
+      idle[idleCount] = client;
+      idlePos[client] = idleCount;
+      idleCount++;
     }
-    if (round >= config.rounds()) {
-      stop = "aggregation budget of " + config.rounds() + " reached";
-    }
-  }
 
-  /** The update as the strategy sees it: rebased onto the current model with its staleness weight. */
-  private ParameterSet rebase(Pending p, int tau) {
-    ParameterSet trained = p.result.parameters();
-    double w;
-    ParameterSet from;
-    switch (policy) {
-      case SyncPolicy.FedAsync a -> {
-        w = a.alpha() * a.staleness().weight(tau);
-        from = global; // x <- (1 - a) x + a x_new
-      }
-      case SyncPolicy.Buffered b -> {
-        w = b.eta() * Staleness.fedBuff(tau);
-        from = p.start;
-      }
-      default -> {
-        w = Staleness.fedBuff(tau);
-        from = p.start;
-      }
-    }
-    if (tau == 0 && w == 1) {
-      return trained;
-    }
-    return mix(global, from, trained, w);
-  }
-
-  /** {@code x + w (trained - from)}, tensor by tensor, in float32. */
-  static ParameterSet mix(ParameterSet x, ParameterSet from, ParameterSet trained, double w) {
-    List<Tensor> out = new ArrayList<>(x.count());
-    float wf = (float) w;
-    for (Tensor t : x) {
-      float[] a = t.data();
-      float[] f = from.get(t.name()).data();
-      float[] n = trained.get(t.name()).data();
-      float[] o = new float[a.length];
-      for (int i = 0; i < a.length; i++) {
-        o[i] = a[i] + wf * (n[i] - f[i]);
-      }
-      out.add(Tensor.of(t.name(), o, t.shape()));
-    }
-    return ParameterSet.of(out);
-  }
-
-  /** {@code ||trained - start|| / ||start||} (the change against 0 when the start model is all zeros). */
-  static double relativeChange(ParameterSet trained, ParameterSet start) {
-    double diff = 0;
-    double norm = 0;
-    for (Tensor t : start) {
-      float[] s = t.data();
-      float[] n = trained.get(t.name()).data();
-      for (int i = 0; i < s.length; i++) {
-        double d = n[i] - s[i];
-        diff += d * d;
-        norm += (double) s[i] * s[i];
-      }
-    }
-    return norm == 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
-  }
-
-  private void release(int v) {
-    int left = refs.merge(v, -1, Integer::sum);
-    if (left <= 0) {
-      refs.remove(v);
-      if (v != version) {
-        models.remove(v);
-      }
-    }
-  }
-
-  private void dropUnreferenced() {
-    models.keySet().removeIf(v -> v != version && !refs.containsKey(v));
-  }
-
-  private static ClientFailure failureOf(ClientId id, Throwable t) {
-    if (t instanceof FlException fe) {
-      return new ClientFailure(id, fe.code(), String.valueOf(fe.getMessage()));
-    }
-    return new ClientFailure(id, ErrorCode.UNKNOWN, t == null ? "no result"
-        : t.getClass().getSimpleName() + ": " + t.getMessage());
-  }
-
-  // ---- bookkeeping -----------------------------------------------------------------------------------
-
-  private void schedule(double time, int kind, Job job, int tag) {
-    queue.add(new Event(time, seq++, kind, job, tag));
-  }
-
-  private void takeIdle(int client) {
-    int p = idlePos[client];
-    int last = idle[--idleCount];
-    idle[p] = last;
-    idlePos[last] = p;
-    idle[idleCount] = client;
-    idlePos[client] = idleCount;
-    busy[client] = true;
-  }
-
-  private void putIdle(int client) {
-    if (!busy[client]) {
-      return;
-    }
-    busy[client] = false;
-    int p = idlePos[client];
-    int first = idle[idleCount];
-    idle[p] = first;
-    idlePos[first] = p;
-    idle[idleCount] = client;
-    idlePos[client] = idleCount;
-    idleCount++;
-  }
-
-  private static final class Job {
-    final int client;
-    final int startVersion;
-    final double dispatched;
-    final int roundTag;
-    CompletableFuture<VirtualClient.TimedOutcome> future;
-    VirtualClient.TimedOutcome outcome;
-    Throwable error;
-
-    Job(int client, int startVersion, double dispatched, int roundTag) {
-      this.client = client;
-      this.startVersion = startVersion;
-      this.dispatched = dispatched;
-      this.roundTag = roundTag;
-    }
-  }
-
-  private record Pending(ClientId client, TrainResult result, int startVersion, ParameterSet start) {}
-
-  private record Event(double time, long seq, int kind, Job job, int tag) implements Comparable<Event> {
     @Override
-    public int compareTo(Event o) {
-      int c = Double.compare(time, o.time);
-      return c != 0 ? c : Long.compare(seq, o.seq);
+    public void launch(Job job, ParameterSet global, TrainConfig cfg) {
+      VirtualClient vc = (VirtualClient) job.client();
+      CompletableFuture<VirtualClient.TimedOutcome> f;
+      try {
+        f = vc.fitTimed(global, cfg);
+      } catch (RuntimeException e) {
+        f = CompletableFuture.failedFuture(e);
+      }
+      double latency = vc.profile().latencySeconds();
+      if (f.isCompletedExceptionally()) {
+        // a drop-out: the server learns it after a round trip
+        job.fail(f.handle((o, e) -> e instanceof CompletionException && e.getCause() != null ? e.getCause() : e).join());
+        schedule(now + Math.max(2 * latency, ClientProfile.MIN_JOB_SECONDS), ARRIVED, job, null, 0);
+      } else {
+        long samples = (long) vc.data().size() * cfg.localEpochs();
+        schedule(now + latency + vc.profile().computeSeconds(samples), TRAINED, job, f, 0);
+      }
+    }
+
+    @Override
+    public void tickAt(double time, int tag) {
+      schedule(time, TICK, null, null, tag);
+    }
+
+    @Override
+    public Event next() {
+      while (true) {
+        Ev ev = queue.poll();
+        if (ev == null) {
+          return null;
+        }
+        now = ev.time;
+        switch (ev.kind) {
+          case TRAINED -> trained(ev);
+          case ARRIVED -> {
+            putIdle(index.remove(ev.job.client()));
+            return Event.arrived(ev.job);
+          }
+          default -> {
+            return Event.tick(ev.tag);
+          }
+        }
+      }
+    }
+
+    private void trained(Ev ev) {
+      Job job = ev.job;
+      VirtualClient.TimedOutcome outcome = null;
+      try {
+        outcome = ev.future.get();
+        job.complete(outcome.outcome());
+      } catch (ExecutionException | CompletionException e) {
+        job.fail(e.getCause() == null ? e : e.getCause());
+      } catch (CancellationException e) {
+        job.fail(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new FlException(ErrorCode.CANCELLED, "asynchronous simulation interrupted", e);
+      }
+      double at = outcome == null ? now : Math.max(now, job.dispatched() + outcome.seconds());
+      schedule(at, ARRIVED, job, null, 0);
+    }
+
+    @Override
+    public void cancelAll() {
+      for (Ev ev : queue) {
+        if (ev.future != null) {
+          ev.future.cancel(true);
+        }
+      }
+      queue.clear();
+    }
+
+    private void schedule(double time, int kind, Job job, CompletableFuture<VirtualClient.TimedOutcome> f, int tag) {
+      queue.add(new Ev(time, seq++, kind, job, f, tag));
+    }
+
+    private record Ev(double time, long seq, int kind, Job job, CompletableFuture<VirtualClient.TimedOutcome> future,
+        int tag) implements Comparable<Ev> {
+      @Override
+      public int compareTo(Ev o) {
+        int c = Double.compare(time, o.time);
+        return c != 0 ? c : Long.compare(seq, o.seq);
+      }
     }
   }
 

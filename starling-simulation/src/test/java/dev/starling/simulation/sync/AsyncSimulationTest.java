@@ -14,6 +14,8 @@ import dev.starling.server.RoundListener;
 import dev.starling.server.RoundLoop;
 import dev.starling.server.RoundLoopConfig;
 import dev.starling.server.RoundRecord;
+import dev.starling.server.sync.AsyncDriver;
+import dev.starling.server.sync.SyncPolicy;
 import dev.starling.simulation.Communication;
 import dev.starling.simulation.Simulation;
 import dev.starling.simulation.SimulationConfig;
@@ -47,7 +49,7 @@ class AsyncSimulationTest {
         .trainDefaults(TrainConfig.builder().localEpochs(1).batchSize(16).learningRate(0.1).build()).build();
   }
 
-  private static RoundLoop.Result run(String mode, Supplier<Strategy> strategy, int threads, AsyncSimulation.Settings s,
+  private static RoundLoop.Result run(String mode, Supplier<Strategy> strategy, int threads, AsyncDriver.Settings s,
       double dropout) {
     SimulationConfig cfg = new SimulationConfig(ModelSpec.parse("mlp:16"), Partitioners.parse("dirichlet:0.5"), 12,
         dropout, threads, false, 11, Adversity.none(), Communication.none(), null, HETEROGENEOUS);
@@ -62,7 +64,7 @@ class AsyncSimulationTest {
   @ValueSource(strings = {"sync", "async:0.6,poly:0.5", "async:0.5,hinge:2,1", "buffered:3", "semi-sync:2",
       "periodic:1.5", "event:0.02,4"})
   void everyMode_sameSeed_reproducesBitForBitWhateverTheThreads(String mode) {
-    AsyncSimulation.Settings s = new AsyncSimulation.Settings(4, OptionalInt.empty());
+    AsyncDriver.Settings s = new AsyncDriver.Settings(4, OptionalInt.empty());
     RoundLoop.Result a = run(mode, FedAvg::new, 1, s, 0.1);
     RoundLoop.Result b = run(mode, FedAvg::new, 4, s, 0.1);
     assertThat(a.history().rounds()).hasSize(6);
@@ -88,19 +90,19 @@ class AsyncSimulationTest {
   @Test
   void buffered_serverOptimiserStepsOnTheBufferedDeltas() {
     RoundLoop.Result r = run("buffered:3", () -> Strategies.parse("fedadam:0.01"),
-        new AsyncSimulation.Settings(4, OptionalInt.empty()), 0);
+        new AsyncDriver.Settings(4, OptionalInt.empty()), 0);
     assertThat(r.history().rounds()).allMatch(RoundRecord::committed);
     assertThat(r.history().rounds()).allMatch(x -> x.clientsSucceeded() == 3);
     assertThat(r.history().rounds().get(5).metric("model_version")).isEqualTo(6);
   }
 
-  private static RoundLoop.Result run(String mode, Supplier<Strategy> s, AsyncSimulation.Settings settings, double dropout) {
+  private static RoundLoop.Result run(String mode, Supplier<Strategy> s, AsyncDriver.Settings settings, double dropout) {
     return run(mode, s, 2, settings, dropout);
   }
 
   @Test
   void stalenessBound_dropsOldUpdatesAsFailuresWithTheReason() {
-    RoundLoop.Result r = run("async:0.6", FedAvg::new, new AsyncSimulation.Settings(6, OptionalInt.of(0)), 0);
+    RoundLoop.Result r = run("async:0.6", FedAvg::new, new AsyncDriver.Settings(6, OptionalInt.of(0)), 0);
     List<ClientFailure> stale = r.history().rounds().stream().flatMap(x -> x.failures().stream())
         .filter(f -> f.reason().contains("staleness bound of 0")).toList();
     assertThat(stale).isNotEmpty().allMatch(f -> f.code() == ErrorCode.FAILED_PRECONDITION);
@@ -109,14 +111,14 @@ class AsyncSimulationTest {
 
   @Test
   void fedAsync_withConcurrency_seesStaleUpdates() {
-    RoundLoop.Result r = run("async:0.6", FedAvg::new, new AsyncSimulation.Settings(6, OptionalInt.empty()), 0);
+    RoundLoop.Result r = run("async:0.6", FedAvg::new, new AsyncDriver.Settings(6, OptionalInt.empty()), 0);
     assertThat(r.history().rounds()).anyMatch(x -> x.metric("staleness_max") > 0);
     assertThat(r.history().rounds()).allMatch(x -> x.clientsSucceeded() == 1);
   }
 
   @Test
   void syncRounds_onTheVirtualClock_lastAsLongAsTheSlowestKeptClientOrTheDeadline() {
-    RoundLoop.Result r = run("sync", FedAvg::new, 2, AsyncSimulation.Settings.defaults(), 0);
+    RoundLoop.Result r = run("sync", FedAvg::new, 2, AsyncDriver.Settings.defaults(), 0);
     double prev = 0;
     boolean sawDeadline = false;
     for (RoundRecord rec : r.history().rounds()) {
@@ -134,7 +136,7 @@ class AsyncSimulationTest {
   @Test
   void robustRule_withOneUpdatePerAggregation_isRefusedByTheStrategy() {
     Strategy krum = Strategies.parse("krum:1");
-    assertThatThrownBy(() -> run("async:0.6", () -> krum, AsyncSimulation.Settings.defaults(), 0))
+    assertThatThrownBy(() -> run("async:0.6", () -> krum, AsyncDriver.Settings.defaults(), 0))
         .isInstanceOf(IllegalArgumentException.class);
   }
 

@@ -211,6 +211,15 @@ public final class FederationServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Releases the upload slot {@code client}'s last update holds (as folding it would): for the asynchronous
+   * modes, whose driver keeps arrived updates in its own buffer until an aggregation, so that other clients
+   * can upload meanwhile.
+   */
+  public void releaseUpload(ClientId client) {
+    folded(client);
+  }
+
   private void folded(ClientId client) {
     UploadGate.Slot s = unfolded.remove(client);
     if (s != null) {

@@ -1,4 +1,4 @@
-package dev.starling.simulation.sync;
+package dev.starling.server.sync;
 
 import java.util.Locale;
 

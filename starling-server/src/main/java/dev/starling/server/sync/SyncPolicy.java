@@ -1,10 +1,10 @@
-package dev.starling.simulation.sync;
+package dev.starling.server.sync;
 
 import java.util.Locale;
 
 /**
  * How clients and server synchronise ({@code --sync MODE}). {@link Sync} is the classic round loop; the
- * others run on {@link AsyncSimulation}'s event-driven virtual clock:
+ * others run on {@link AsyncDriver} (in simulation on a virtual clock, over gRPC on the wall clock):
  * <ul>
  *   <li>{@code async[:ALPHA[,STALENESS]]}: FedAsync (Xie et al. 2019): each arriving model is mixed in as
  *       {@code x <- (1 - a) x + a x_new} with {@code a = ALPHA s(t - tau)};</li>
@@ -14,8 +14,9 @@ import java.util.Locale;
  *       updates join the next aggregation with the FedBuff staleness weight;</li>
  *   <li>{@code periodic:T}: clients train continuously; the server aggregates every T seconds whatever
  *       arrived (staleness-weighted);</li>
- *   <li>{@code event:THRESHOLD[,MAXINTERVAL]}: a client uploads only when its update changed the model by more
- *       than THRESHOLD relative to the model's norm, else reports a skip; a round closes when every client
+ *   <li>{@code event:THRESHOLD[,MAXINTERVAL]}: a client uploads only when its accumulated change since its last
+ *       upload is more than THRESHOLD relative to the model's norm, else reports a skip
+ *       ({@link dev.starling.core.learner.EventTrigger}); a round closes when every client
  *       reported or after MAXINTERVAL seconds (default: the round timeout).</li>
  * </ul>
  */
@@ -95,7 +96,7 @@ public sealed interface SyncPolicy {
   }
 
   /**
-   * Event-triggered uploads: relative change {@code ||x_new - x|| / ||x||} at least {@code threshold};
+   * Event-triggered uploads: relative accumulated change since the client's last upload at least {@code threshold};
    * {@code maxIntervalSeconds} 0: the round timeout.
    */
   record Event(double threshold, double maxIntervalSeconds) implements SyncPolicy {
