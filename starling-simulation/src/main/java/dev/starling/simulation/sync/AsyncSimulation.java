@@ -319,6 +319,11 @@ public final class AsyncSimulation {
       }
     }
     listener.onClientDone(round + 1, id, ok);
+    if (job.outcome != null) {
+      dev.starling.server.FitOutcome o = job.outcome.outcome();
+      listener.onClientStats(round + 1, new dev.starling.server.ClientRoundStats(id, ok, o.result().numExamples(),
+          o.result().metrics().getOrNaN(Metrics.LOSS), job.outcome.seconds(), o.bytesUp(), o.bytesDown()));
+    }
     boolean roundJob = job.roundTag == openRound && job.roundTag > 0;
     if (roundJob) {
       outstanding--;
