@@ -90,6 +90,12 @@ final class ServerCommand implements Callable<Integer> {
   @Option(names = "--metrics-out", paramLabel = "FILE", description = "Write one JSON object per round (JSON Lines), as 'simulate' does.")
   Path metricsOut;
 
+  @picocli.CommandLine.Option(names = "--client-metrics", paramLabel = "MAX", arity = "0..1",
+      fallbackValue = "" + MetricsWriter.DEFAULT_CLIENT_CAP,
+      description = "Add per-client rows (examples, loss, seconds, bytes) to every --metrics-out line, at most MAX per"
+          + " round (the lowest client ids; the rest counted in clients_omitted). Default MAX: ${FALLBACK-VALUE}.")
+  Integer clientMetrics;
+
   @Option(names = "--model-out", paramLabel = "FILE", description = "Write the final global model (Starling model format v1).")
   Path modelOut;
 
@@ -127,6 +133,7 @@ final class ServerCommand implements Callable<Integer> {
     if (metricsOut != null) {
       RunChecks.requireWritableFile(spec.commandLine(), "--metrics-out", metricsOut);
     }
+    RunChecks.checkClientMetrics(spec.commandLine(), clientMetrics, metricsOut);
     if (ckptDir != null) {
       RunChecks.requireWritableDirectory(spec.commandLine(), checkpointDir != null ? "--checkpoint-dir" : "config 'checkpoint-dir'",
           ckptDir);
@@ -251,7 +258,7 @@ final class ServerCommand implements Callable<Integer> {
     try (PrometheusEndpoint prom = promPort == null ? null : PrometheusEndpoint.start(c.str("metrics-host",
              PrometheusEndpoint.DEFAULT_HOST), promPort, () -> unstarted.pool().available().size());
          FederationServer server = unstarted.start();
-         MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut);
+         MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut, clientMetrics == null ? 0 : clientMetrics);
          dev.starling.ledger.FileLedger opened = ledger.open()) {
       if (portFile != null) {
         Path tmp = portFile.resolveSibling(portFile.getFileName() + ".tmp");
@@ -269,7 +276,7 @@ final class ServerCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "resuming  from checkpoint of round %d in %s (%d known clients)%n", resume.round(), ckptDir,
             resume.clients().size());
         if (metrics != null) {
-          resume.history().forEach(metrics::onRoundEnd);
+          resume.history().forEach(metrics::replay);
         }
       }
       if (secAggSettings.isPresent()) {

@@ -180,6 +180,12 @@ final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--metrics-out", paramLabel = "FILE", description = "Write one JSON object per round (JSON Lines).")
   Path metricsOut;
 
+  @picocli.CommandLine.Option(names = "--client-metrics", paramLabel = "MAX", arity = "0..1",
+      fallbackValue = "" + MetricsWriter.DEFAULT_CLIENT_CAP,
+      description = "Add per-client rows (examples, loss, seconds, bytes) to every --metrics-out line, at most MAX per"
+          + " round (the lowest client ids; the rest counted in clients_omitted). Default MAX: ${FALLBACK-VALUE}.")
+  Integer clientMetrics;
+
   @Option(names = "--model-out", paramLabel = "FILE", description = "Write the final global model with its preprocessing (Starling model format v2).")
   Path modelOut;
 
@@ -200,6 +206,7 @@ final class SimulateCommand implements Callable<Integer> {
     if (metricsOut != null) {
       RunChecks.requireWritableFile(spec.commandLine(), "--metrics-out", metricsOut);
     }
+    RunChecks.checkClientMetrics(spec.commandLine(), clientMetrics, metricsOut);
     CheckpointStore store = null;
     RunState from = null;
     if (checkpointDir != null) {
@@ -235,7 +242,7 @@ final class SimulateCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     try (SimulatedRun sim = SimulatedRun.create(run, train0, loaded.test(), workers, std);
          ProgressReporter progress = new ProgressReporter(ProgressReporter.isTerminal(), out, rounds);
-         MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut);
+         MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut, clientMetrics == null ? 0 : clientMetrics);
          dev.starling.ledger.FileLedger opened = ledger.open()) {
       int n = sim.simulation().clients().size();
       String modelId = Learners.parse(model).id();
@@ -265,7 +272,7 @@ final class SimulateCommand implements Callable<Integer> {
         }
         out.printf(Locale.ROOT, "resuming  from the checkpoint of round %d in %s%n", from.round(), checkpointDir);
         if (metrics != null) {
-          from.history().forEach(metrics::onRoundEnd);
+          from.history().forEach(metrics::replay);
         }
       }
       dev.starling.server.LedgerRecorder recorder = opened == null ? null
