@@ -112,6 +112,9 @@ final class ServerCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin
   LedgerOptions ledger = new LedgerOptions();
 
+  @picocli.CommandLine.Mixin
+  DashboardOptions dashboard = new DashboardOptions();
+
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec spec;
 
@@ -140,6 +143,9 @@ final class ServerCommand implements Callable<Integer> {
     }
     HeapSampler heap = reportHeap ? HeapSampler.start() : null;
     RunSpec run = c.runSpec();
+    dev.starling.dashboard.DashboardSettings dashSettings = dashboard.settings(spec.commandLine(),
+        "server " + c.str("run-id", "starling-" + run.seed()) + ": " + c.str("model", RunSpec.Defaults.MODEL) + ", "
+            + run.strategy(), run.loop().rounds(), run.privacy().targetEpsilon(), ledger.ledger != null);
     long seed = run.seed();
     String modelId = c.str("model", RunSpec.Defaults.MODEL);
     String strategySpec = run.strategy();
@@ -259,7 +265,9 @@ final class ServerCommand implements Callable<Integer> {
              PrometheusEndpoint.DEFAULT_HOST), promPort, () -> unstarted.pool().available().size());
          FederationServer server = unstarted.start();
          MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut, clientMetrics == null ? 0 : clientMetrics);
-         dev.starling.ledger.FileLedger opened = ledger.open()) {
+         dev.starling.ledger.FileLedger opened = ledger.open();
+         dev.starling.dashboard.Dashboard dash = DashboardOptions.start(dashSettings,
+             () -> unstarted.pool().available().size(), opened, out)) {
       if (portFile != null) {
         Path tmp = portFile.resolveSibling(portFile.getFileName() + ".tmp");
         Files.writeString(tmp, Integer.toString(server.port()));
@@ -277,6 +285,9 @@ final class ServerCommand implements Callable<Integer> {
             resume.clients().size());
         if (metrics != null) {
           resume.history().forEach(metrics::replay);
+        }
+        if (dash != null) {
+          resume.history().forEach(dash.listener()::onRoundEnd);
         }
       }
       if (secAggSettings.isPresent()) {
@@ -336,7 +347,13 @@ final class ServerCommand implements Callable<Integer> {
         meta.put("seed", Long.toString(seed));
         ls.add(new Checkpointer(store, wrapped, server::registry, meta));
       }
+      if (dash != null) {
+        ls.add(dash.listener());
+      }
       RoundLoop.Result result = new RoundLoop(wrapped, server.pool(), loopCfg, Listeners.all(ls)).run(initial, resume);
+      if (dash != null) {
+        dash.finished(result.history().stopReason());
+      }
       out.println("stopped   " + result.history().stopReason());
       out.printf(Locale.ROOT, "uploads   at most %d client update(s) held in full at once (max-concurrent-uploads=%d)%n",
           server.peakUploadsInFlight(), settings.maxConcurrentUploads());

@@ -177,6 +177,9 @@ final class SimulateCommand implements Callable<Integer> {
   @Mixin
   LedgerOptions ledger = new LedgerOptions();
 
+  @Mixin
+  DashboardOptions dashboard = new DashboardOptions();
+
   @Option(names = "--metrics-out", paramLabel = "FILE", description = "Write one JSON object per round (JSON Lines).")
   Path metricsOut;
 
@@ -223,6 +226,9 @@ final class SimulateCommand implements Callable<Integer> {
     }
     ledger.check(spec.commandLine());
     RunSpec run = runSpec();
+    dev.starling.dashboard.DashboardSettings dashSettings = dashboard.settings(spec.commandLine(),
+        "simulate: " + model + " on " + data.dataset + ", " + strategy + ", " + clients + " clients", rounds,
+        run.privacy().targetEpsilon(), ledger.ledger != null);
     Optional<String> key = partition.startsWith("by:") ? Optional.of(partition.substring(3)) : Optional.empty();
     boolean std = switch (standardize.toLowerCase(Locale.ROOT)) {
       case "on" -> true;
@@ -243,7 +249,9 @@ final class SimulateCommand implements Callable<Integer> {
     try (SimulatedRun sim = SimulatedRun.create(run, train0, loaded.test(), workers, std);
          ProgressReporter progress = new ProgressReporter(ProgressReporter.isTerminal(), out, rounds);
          MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut, clientMetrics == null ? 0 : clientMetrics);
-         dev.starling.ledger.FileLedger opened = ledger.open()) {
+         dev.starling.ledger.FileLedger opened = ledger.open();
+         dev.starling.dashboard.Dashboard dash = DashboardOptions.start(dashSettings,
+             () -> sim.simulation().clients().size(), opened, out)) {
       int n = sim.simulation().clients().size();
       String modelId = Learners.parse(model).id();
       RunAssembler.Assembly a = sim.assembly();
@@ -274,6 +282,9 @@ final class SimulateCommand implements Callable<Integer> {
         if (metrics != null) {
           from.history().forEach(metrics::replay);
         }
+        if (dash != null) {
+          from.history().forEach(dash.listener()::onRoundEnd);
+        }
       }
       dev.starling.server.LedgerRecorder recorder = opened == null ? null
           : ledger.recorder(opened, run.toString(), Learners.parse(model), sim.simulation().testSet(), seed);
@@ -281,7 +292,11 @@ final class SimulateCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "ledger    %s (%d blocks so far)%s%n", opened.file(), opened.blocks().size(),
             ledger.contribution == null ? "" : ", contribution " + ledger.contribution + ", reward budget " + ledger.rewardBudget + " per round");
       }
-      RoundLoop.Result result = sim.run(Listeners.all(progress, metrics, recorder), store, from);
+      RoundLoop.Result result = sim.run(Listeners.all(progress, metrics, recorder,
+          dash == null ? null : dash.listener()), store, from);
+      if (dash != null) {
+        dash.finished(result.history().stopReason());
+      }
       double total = (System.nanoTime() - t0) / 1e9;
       ResultTable.print(out, result.history(), sim.simulation().trainingStats(), total, train0.task());
       Optional<String> allFailed = RunChecks.everyRoundFailed(result.history());

@@ -131,7 +131,7 @@ final class LiveRun implements RoundListener {
     ArrayNode rs = o.putArray("rounds");
     rounds.forEach(rs::add);
     putClientTables(o);
-    putLedger(o);
+    putLedger(o, false);
     return o;
   }
 
@@ -221,7 +221,7 @@ final class LiveRun implements RoundListener {
     e.put("connected", connected.getAsInt());
     e.put("status", status);
     putClientTables(e);
-    putLedger(e);
+    putLedger(e, true);
     publish("round", e);
   }
 
@@ -229,7 +229,7 @@ final class LiveRun implements RoundListener {
   public synchronized void onRoundCommitted(int r, ParameterSet global, History history) {
     String before = ledger;
     ObjectNode e = json.createObjectNode();
-    putLedger(e);
+    putLedger(e, true);
     if (ledger != null && !ledger.equals(before)) {
       publish("ledger", e);
     }
@@ -288,8 +288,9 @@ final class LiveRun implements RoundListener {
     o.put("flagged_untracked", flaggedOther);
   }
 
-  private void putLedger(ObjectNode o) {
-    if (settings.ledger()) {
+  /** The ledger head; read afresh only on the round loop's thread ({@code refresh}), the ledger's own thread. */
+  private void putLedger(ObjectNode o, boolean refresh) {
+    if (refresh && settings.ledger()) {
       ledger = ledgerHead.get().orElse(null);
     }
     if (ledger == null) {
