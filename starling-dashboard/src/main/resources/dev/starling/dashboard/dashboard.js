@@ -49,7 +49,7 @@
       axes: [{ label: "round", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000] }, c.bytes ? { values: function (u, vs) { return vs.map(fmtBytes); }, size: 70 } : {}],
       series: [{ label: "round" }].concat(c.series.map(function (s) {
         return { label: s[1], stroke: s[2], width: 2, spanGaps: true, dash: s[0] === "@target" ? [6, 4] : undefined,
-          points: { show: true, size: 4 } };
+          points: { size: 4 } };
       }))
     };
     var data = chartData(c);
