@@ -137,7 +137,9 @@ final class LiveRun implements RoundListener {
 
   @Override
   public synchronized void onRoundStart(int r, int clientsSelected) {
-    if (r != round) {
+    // a new round, or a retry of this one, counts afresh; an asynchronous aggregation keeps the arrivals
+    // reported for it before it started (they came with selected = 0)
+    if (r != round || selected > 0) {
       done = 0;
       succeeded = 0;
       failed = 0;

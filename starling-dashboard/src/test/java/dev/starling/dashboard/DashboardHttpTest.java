@@ -234,6 +234,24 @@ class DashboardHttpTest {
   }
 
   @Test
+  void progress_aRetriedRoundCountsAfreshAndAsynchronousArrivalsCountForTheirAggregation() {
+    LiveRun run = new LiveRun(DashboardSettings.loopback(0, "t", 0), () -> 0, Optional::empty);
+    Rounds.start(run, 1);
+    Rounds.clients(run, 1);
+    assertThat(run.snapshot().get("current").get("done").asInt()).isEqualTo(3);
+    Rounds.start(run, 1); // the round fell short of its quorum and runs again
+    assertThat(run.snapshot().get("current").get("done").asInt()).isZero();
+    Rounds.end(run, 1);
+    // an asynchronous driver: arrivals for aggregation 2 come before it starts
+    Rounds.clients(run, 2);
+    run.onRoundStart(2, 3);
+    JsonNode c = run.snapshot().get("current");
+    assertThat(c.get("round").asInt()).isEqualTo(2);
+    assertThat(c.get("done").asInt()).isEqualTo(3);
+    assertThat(c.get("failed").asInt()).isEqualTo(1);
+  }
+
+  @Test
   void historyIsBounded() {
     LiveRun run = new LiveRun(DashboardSettings.loopback(0, "t", 0), () -> 0, Optional::empty);
     for (int r = 1; r <= LiveRun.MAX_ROUNDS + 5; r++) {
