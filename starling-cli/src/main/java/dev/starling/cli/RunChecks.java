@@ -60,4 +60,18 @@ final class RunChecks {
     return Optional.of("every round failed: none of the " + history.rounds().size()
         + " rounds committed an update; the model is the initial one" + why);
   }
+
+  /** {@code --client-metrics MAX} needs {@code --metrics-out} and a positive MAX. */
+  static void checkClientMetrics(CommandLine cl, Integer max, Path metricsOut) {
+    if (max == null) {
+      return;
+    }
+    if (max < 1) {
+      throw new CommandLine.ParameterException(cl, "--client-metrics must be at least 1 (rows per round), got " + max);
+    }
+    if (metricsOut == null) {
+      throw new CommandLine.ParameterException(cl, "--client-metrics adds per-client rows to the metrics file: it needs"
+          + " --metrics-out FILE");
+    }
+  }
 }

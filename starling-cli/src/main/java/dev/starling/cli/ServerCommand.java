@@ -91,6 +91,12 @@ final class ServerCommand implements Callable<Integer> {
   @Option(names = "--metrics-out", paramLabel = "FILE", description = "Write one JSON object per round (JSON Lines), as 'simulate' does.")
   Path metricsOut;
 
+  @picocli.CommandLine.Option(names = "--client-metrics", paramLabel = "MAX", arity = "0..1",
+      fallbackValue = "" + MetricsWriter.DEFAULT_CLIENT_CAP,
+      description = "Add per-client rows (examples, loss, seconds, bytes) to every --metrics-out line, at most MAX per"
+          + " round (the lowest client ids; the rest counted in clients_omitted). Default MAX: ${FALLBACK-VALUE}.")
+  Integer clientMetrics;
+
   @Option(names = "--model-out", paramLabel = "FILE", description = "Write the final global model (Starling model format v1).")
   Path modelOut;
 
@@ -120,6 +126,9 @@ final class ServerCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin
   LedgerOptions ledger = new LedgerOptions();
 
+  @picocli.CommandLine.Mixin
+  DashboardOptions dashboard = new DashboardOptions();
+
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec spec;
 
@@ -141,6 +150,7 @@ final class ServerCommand implements Callable<Integer> {
     if (metricsOut != null) {
       RunChecks.requireWritableFile(spec.commandLine(), "--metrics-out", metricsOut);
     }
+    RunChecks.checkClientMetrics(spec.commandLine(), clientMetrics, metricsOut);
     if (ckptDir != null) {
       RunChecks.requireWritableDirectory(spec.commandLine(), checkpointDir != null ? "--checkpoint-dir" : "config 'checkpoint-dir'",
           ckptDir);
@@ -154,6 +164,9 @@ final class ServerCommand implements Callable<Integer> {
       refuseWithAsync(ledger.ledger != null, "--ledger", "a ledger block records one round's participants, which the"
           + " asynchronous modes do not have");
     }
+    dev.starling.dashboard.DashboardSettings dashSettings = dashboard.settings(spec.commandLine(),
+        "server " + c.str("run-id", "starling-" + run.seed()) + ": " + c.str("model", RunSpec.Defaults.MODEL) + ", "
+            + run.strategy(), run.loop().rounds(), run.privacy().targetEpsilon(), ledger.ledger != null);
     long seed = run.seed();
     String modelId = c.str("model", RunSpec.Defaults.MODEL);
     String strategySpec = run.strategy();
@@ -272,8 +285,10 @@ final class ServerCommand implements Callable<Integer> {
     try (PrometheusEndpoint prom = promPort == null ? null : PrometheusEndpoint.start(c.str("metrics-host",
              PrometheusEndpoint.DEFAULT_HOST), promPort, () -> unstarted.pool().available().size());
          FederationServer server = unstarted.start();
-         MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut);
-         dev.starling.ledger.FileLedger opened = ledger.open()) {
+         MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut, clientMetrics == null ? 0 : clientMetrics);
+         dev.starling.ledger.FileLedger opened = ledger.open();
+         dev.starling.dashboard.Dashboard dash = DashboardOptions.start(dashSettings,
+             () -> unstarted.pool().available().size(), opened, out)) {
       if (portFile != null) {
         Path tmp = portFile.resolveSibling(portFile.getFileName() + ".tmp");
         Files.writeString(tmp, Integer.toString(server.port()));
@@ -290,7 +305,10 @@ final class ServerCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "resuming  from checkpoint of round %d in %s (%d known clients)%n", resume.round(), ckptDir,
             resume.clients().size());
         if (metrics != null) {
-          resume.history().forEach(metrics::onRoundEnd);
+          resume.history().forEach(metrics::replay);
+        }
+        if (dash != null) {
+          resume.history().forEach(dash.listener()::onRoundEnd);
         }
       }
       if (secAggSettings.isPresent()) {
@@ -350,12 +368,18 @@ final class ServerCommand implements Callable<Integer> {
         meta.put("seed", Long.toString(seed));
         ls.add(new Checkpointer(store, wrapped, server::registry, meta));
       }
+      if (dash != null) {
+        ls.add(dash.listener());
+      }
       if (!run.sync().synchronous()) {
         out.printf(Locale.ROOT, "sync      %s (wall clock)%n", run.sync().describe());
       }
       RoundLoop.Result result = run.sync().synchronous()
           ? new RoundLoop(wrapped, server.pool(), loopCfg, Listeners.all(ls)).run(initial, resume)
           : NetworkedRun.runAsync(wrapped, server, loopCfg, run.sync(), Listeners.all(ls), initial);
+      if (dash != null) {
+        dash.finished(result.history().stopReason());
+      }
       out.println("stopped   " + result.history().stopReason());
       out.printf(Locale.ROOT, "uploads   at most %d client update(s) held in full at once (max-concurrent-uploads=%d)%n",
           server.peakUploadsInFlight(), settings.maxConcurrentUploads());

@@ -177,8 +177,17 @@ final class SimulateCommand implements Callable<Integer> {
   @Mixin
   LedgerOptions ledger = new LedgerOptions();
 
+  @Mixin
+  DashboardOptions dashboard = new DashboardOptions();
+
   @Option(names = "--metrics-out", paramLabel = "FILE", description = "Write one JSON object per round (JSON Lines).")
   Path metricsOut;
+
+  @picocli.CommandLine.Option(names = "--client-metrics", paramLabel = "MAX", arity = "0..1",
+      fallbackValue = "" + MetricsWriter.DEFAULT_CLIENT_CAP,
+      description = "Add per-client rows (examples, loss, seconds, bytes) to every --metrics-out line, at most MAX per"
+          + " round (the lowest client ids; the rest counted in clients_omitted). Default MAX: ${FALLBACK-VALUE}.")
+  Integer clientMetrics;
 
   @Option(names = "--model-out", paramLabel = "FILE", description = "Write the final global model with its preprocessing (Starling model format v2).")
   Path modelOut;
@@ -200,6 +209,7 @@ final class SimulateCommand implements Callable<Integer> {
     if (metricsOut != null) {
       RunChecks.requireWritableFile(spec.commandLine(), "--metrics-out", metricsOut);
     }
+    RunChecks.checkClientMetrics(spec.commandLine(), clientMetrics, metricsOut);
     CheckpointStore store = null;
     RunState from = null;
     if (checkpointDir != null) {
@@ -216,6 +226,9 @@ final class SimulateCommand implements Callable<Integer> {
     }
     ledger.check(spec.commandLine());
     RunSpec run = runSpec();
+    dev.starling.dashboard.DashboardSettings dashSettings = dashboard.settings(spec.commandLine(),
+        "simulate: " + model + " on " + data.dataset + ", " + strategy + ", " + clients + " clients", rounds,
+        run.privacy().targetEpsilon(), ledger.ledger != null);
     Optional<String> key = partition.startsWith("by:") ? Optional.of(partition.substring(3)) : Optional.empty();
     boolean std = switch (standardize.toLowerCase(Locale.ROOT)) {
       case "on" -> true;
@@ -235,8 +248,10 @@ final class SimulateCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     try (SimulatedRun sim = SimulatedRun.create(run, train0, loaded.test(), workers, std);
          ProgressReporter progress = new ProgressReporter(ProgressReporter.isTerminal(), out, rounds);
-         MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut);
-         dev.starling.ledger.FileLedger opened = ledger.open()) {
+         MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut, clientMetrics == null ? 0 : clientMetrics);
+         dev.starling.ledger.FileLedger opened = ledger.open();
+         dev.starling.dashboard.Dashboard dash = DashboardOptions.start(dashSettings,
+             () -> sim.simulation().clients().size(), opened, out)) {
       int n = sim.simulation().clients().size();
       String modelId = Learners.parse(model).id();
       RunAssembler.Assembly a = sim.assembly();
@@ -265,7 +280,10 @@ final class SimulateCommand implements Callable<Integer> {
         }
         out.printf(Locale.ROOT, "resuming  from the checkpoint of round %d in %s%n", from.round(), checkpointDir);
         if (metrics != null) {
-          from.history().forEach(metrics::onRoundEnd);
+          from.history().forEach(metrics::replay);
+        }
+        if (dash != null) {
+          from.history().forEach(dash.listener()::onRoundEnd);
         }
       }
       dev.starling.server.LedgerRecorder recorder = opened == null ? null
@@ -274,7 +292,11 @@ final class SimulateCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "ledger    %s (%d blocks so far)%s%n", opened.file(), opened.blocks().size(),
             ledger.contribution == null ? "" : ", contribution " + ledger.contribution + ", reward budget " + ledger.rewardBudget + " per round");
       }
-      RoundLoop.Result result = sim.run(Listeners.all(progress, metrics, recorder), store, from);
+      RoundLoop.Result result = sim.run(Listeners.all(progress, metrics, recorder,
+          dash == null ? null : dash.listener()), store, from);
+      if (dash != null) {
+        dash.finished(result.history().stopReason());
+      }
       double total = (System.nanoTime() - t0) / 1e9;
       ResultTable.print(out, result.history(), sim.simulation().trainingStats(), total, train0.task());
       Optional<String> allFailed = RunChecks.everyRoundFailed(result.history());

@@ -93,7 +93,7 @@ class NetworkedDeploymentTest {
         "local-epochs = 2", "batch-size = 16", "lr = 0.1", "heartbeat = 1s", "seed = 3", ""));
     String[] serverArgs = {"server", "--host", "127.0.0.1", "--port", "0", "--port-file", dir.resolve("port").toString(),
         "--config", config.toString(), "--checkpoint-dir", dir.resolve("ckpt").toString(),
-        "--metrics-out", dir.resolve("metrics.jsonl").toString()};
+        "--metrics-out", dir.resolve("metrics.jsonl").toString(), "--client-metrics"};
     Process server = start("server", serverArgs);
     await("the server to listen", Duration.ofSeconds(30), () -> Files.exists(dir.resolve("port")));
     String port = Files.readString(dir.resolve("port")).strip();
@@ -147,6 +147,17 @@ class NetworkedDeploymentTest {
     assertThat(round2.get("failures").get(0).get("code").asText()).isEqualTo("UNAVAILABLE");
     assertThat(round2.get("seconds").asDouble()).isLessThan(20); // not stalled until the round deadline
     assertThat(rows.get(4).get("clients_succeeded").asInt()).isEqualTo(2);
+    // --client-metrics: a row per arrived update in rounds this process ran; rounds replayed from the checkpoint
+    // after the restart carry none
+    assertThat(rows.get(1).has("clients")).isFalse();
+    JsonNode perClient = rows.get(4).get("clients");
+    assertThat(perClient).extracting(c -> c.get("client").asText()).containsExactly("c0", "c1");
+    for (JsonNode c : perClient) {
+      assertThat(c.get("accepted").asBoolean()).isTrue();
+      assertThat(c.get("examples").asLong()).isPositive();
+      assertThat(c.get("bytes_up").asLong()).isPositive();
+      assertThat(c.get("seconds").asDouble()).isPositive();
+    }
     assertThat(rows.get(4).get("test_accuracy").asDouble()).isGreaterThan(0.85);
 
     for (int i = 0; i < 2; i++) {

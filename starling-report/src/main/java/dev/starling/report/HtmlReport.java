@@ -376,6 +376,17 @@ public final class HtmlReport {
     return b.toString();
   }
 
+  /**
+   * The bundled chart library (uPlot 1.6.32): its script, safe to inline in a {@code script} element, and its
+   * style sheet. Other pages (the live dashboard) reuse it from here rather than bundling a second copy.
+   */
+  public record ChartLibrary(String script, String css) {}
+
+  /** The bundled uPlot, read from this module's resources. */
+  public static ChartLibrary chartLibrary() {
+    return new ChartLibrary(resource("uplot/uPlot.iife.min.js"), resource("uplot/uPlot.min.css"));
+  }
+
   private static String resource(String name) {
     try (InputStream in = HtmlReport.class.getResourceAsStream(name)) {
       if (in == null) {

@@ -21,6 +21,12 @@ public interface RoundListener {
    */
   default void onUpdateAccepted(int round, ParameterSet global, ClientId client, TrainResult result) {}
 
+  /**
+   * Client {@code stats.client()}'s update for {@code round} arrived (accepted or rejected); called from
+   * the round loop's thread, once per arrived update, before {@link #onRoundEnd} (per-client metrics).
+   */
+  default void onClientStats(int round, ClientRoundStats stats) {}
+
   default void onRoundEnd(RoundRecord record) {}
 
   /**
@@ -53,6 +59,11 @@ public interface RoundListener {
       @Override
       public void onUpdateAccepted(int round, ParameterSet global, ClientId client, TrainResult result) {
         copy.forEach(l -> l.onUpdateAccepted(round, global, client, result));
+      }
+
+      @Override
+      public void onClientStats(int round, ClientRoundStats stats) {
+        copy.forEach(l -> l.onClientStats(round, stats));
       }
 
       @Override

@@ -152,6 +152,8 @@ public final class RoundLoop {
     long bytesUp;
     long bytesDown;
     List<ClientVerdict> verdicts = List.of();
+    long[] sentAt;
+    java.util.concurrent.atomic.AtomicLongArray repliedAt;
     int attempts = 1;
     String failureReason = "";
   }
@@ -167,29 +169,39 @@ public final class RoundLoop {
     listener.onRoundStart(round, selected.size());
 
     List<CompletableFuture<FitOutcome>> futures = new ArrayList<>(k);
-    for (ClientProxy c : selected) {
+    long[] sentAt = new long[k];
+    java.util.concurrent.atomic.AtomicLongArray repliedAt = new java.util.concurrent.atomic.AtomicLongArray(k);
+    for (int i = 0; i < k; i++) {
+      ClientProxy c = selected.get(i);
+      int idx = i;
       long seed = root.derive(round, SEED_STREAM, c.id().value().hashCode()).nextLong();
       TrainConfig cfg = strategy.configureTrain(round, c.id(), config.trainDefaults().withRound(round).withSeed(seed));
       CompletableFuture<FitOutcome> f;
+      sentAt[i] = System.nanoTime();
       try {
         f = c.fit(global, cfg);
       } catch (RuntimeException e) {
         f = CompletableFuture.failedFuture(e);
       }
-      f.whenComplete((o, e) -> listener.onClientDone(round, c.id(), e == null));
+      f.whenComplete((o, e) -> {
+        repliedAt.set(idx, System.nanoTime());
+        listener.onClientDone(round, c.id(), e == null);
+      });
       // keep the proxy's own future: cancelling it at the deadline must reach the client's task, not a copy
       futures.add(f);
     }
 
     RoundState st = new RoundState();
     st.round = round;
+    st.sentAt = sentAt;
+    st.repliedAt = repliedAt;
     st.selected = k;
     ParameterSet stateBefore = strategy.saveState(); // to roll back a non-finite round; empty for stateless strategies
     Aggregation agg = strategy.beginAggregation(round, global);
     long deadline = System.nanoTime() + config.roundTimeout().toNanos();
     if (config.foldOrder() == FoldOrder.SELECTION) {
       for (int i = 0; i < k; i++) {
-        collect(selected.get(i).id(), futures.get(i), deadline, global, agg, st);
+        collect(i, selected.get(i).id(), futures.get(i), deadline, global, agg, st);
       }
     } else {
       LinkedBlockingQueue<Integer> done = new LinkedBlockingQueue<>();
@@ -209,12 +221,12 @@ public final class RoundLoop {
           break;
         }
         seen[idx] = true;
-        collect(selected.get(idx).id(), futures.get(idx), deadline, global, agg, st);
+        collect(idx, selected.get(idx).id(), futures.get(idx), deadline, global, agg, st);
         futures.set(idx, null); // release the folded update now: O(model size), not O(clients x model size)
       }
       for (int i = 0; i < k; i++) {
         if (!seen[i]) {
-          collect(selected.get(i).id(), futures.get(i), deadline, global, agg, st);
+          collect(i, selected.get(i).id(), futures.get(i), deadline, global, agg, st);
         }
       }
     }
@@ -235,16 +247,19 @@ public final class RoundLoop {
     return st;
   }
 
-  private void collect(ClientId id, CompletableFuture<FitOutcome> f, long deadline, ParameterSet global,
+  private void collect(int idx, ClientId id, CompletableFuture<FitOutcome> f, long deadline, ParameterSet global,
       Aggregation agg, RoundState st) {
+    FitOutcome o = null;
+    boolean accepted = false;
     try {
-      FitOutcome o = f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      o = f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       st.bytesDown += o.bytesDown();
       st.bytesUp += o.bytesUp();
       UpdateValidator.validate(global, id, o.result(), config.maxExamplesPerClient());
       listener.onUpdateAccepted(st.round, global, id, o.result());
       agg.accept(id, o.result());
       st.succeeded++;
+      accepted = true;
     } catch (TimeoutException e) {
       f.cancel(true);
       st.failures.add(new ClientFailure(id, ErrorCode.DEADLINE_EXCEEDED,
@@ -258,6 +273,14 @@ public final class RoundLoop {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new FlException(ErrorCode.CANCELLED, "round loop interrupted", e);
+    }
+    if (o != null) {
+      // the completion callback may not have run yet when get() returns: then the reply is about now
+      long replied = st.repliedAt.get(idx);
+      double seconds = Double.isFinite(o.seconds()) && o.seconds() >= 0 ? o.seconds()
+          : Math.max(0, ((replied != 0 ? replied : System.nanoTime()) - st.sentAt[idx]) / 1e9);
+      listener.onClientStats(st.round, new ClientRoundStats(id, accepted, o.result().numExamples(),
+          o.result().metrics().getOrNaN(Metrics.LOSS), seconds, o.bytesUp(), o.bytesDown()));
     }
   }
 

@@ -92,6 +92,44 @@ class RoundLoopTest {
   }
 
   @Test
+  void run_clientStats_onePerArrivedUpdateWithExamplesLossBytesAndVerdict() {
+    List<ClientProxy> clients = List.of(
+        new FnProxy(0, (g, c) -> constant(1f, 10)),
+        new FnProxy(1, (g, c) -> CompletableFuture.completedFuture(constant(3f, 30).join().withSeconds(2.5))),
+        new FnProxy(2, (g, c) -> CompletableFuture.failedFuture(new FlException(ErrorCode.UNAVAILABLE, "gone"))),
+        new FnProxy(3, (g, c) -> constant(Float.NaN, 7)));
+    List<ClientRoundStats> seen = new ArrayList<>();
+    List<String> order = new ArrayList<>();
+    RoundListener l = new RoundListener() {
+      @Override
+      public void onClientStats(int round, ClientRoundStats stats) {
+        assertThat(round).isEqualTo(1);
+        seen.add(stats);
+        order.add("stats");
+      }
+
+      @Override
+      public void onRoundEnd(RoundRecord record) {
+        order.add("end");
+      }
+    };
+    new RoundLoop(new FedAvg(), ClientPool.of(clients), cfg().build(), l).run(INITIAL);
+
+    // the drop-out never replied: it is a failure, not a per-client row
+    assertThat(seen).extracting(s -> s.client().value(), ClientRoundStats::accepted, ClientRoundStats::examples)
+        .containsExactlyInAnyOrder(
+            org.assertj.core.groups.Tuple.tuple(ClientId.ofIndex(0).value(), true, 10L),
+            org.assertj.core.groups.Tuple.tuple(ClientId.ofIndex(1).value(), true, 30L),
+            org.assertj.core.groups.Tuple.tuple(ClientId.ofIndex(3).value(), false, 7L));
+    ClientRoundStats one = seen.stream().filter(s -> s.client().equals(ClientId.ofIndex(1))).findFirst().orElseThrow();
+    assertThat(one.loss()).isEqualTo(3.0);
+    assertThat(one.seconds()).isEqualTo(2.5); // a simulated duration is taken as given
+    assertThat(one.bytesUp()).isEqualTo(24);
+    assertThat(one.bytesDown()).isEqualTo(24);
+    assertThat(order).containsExactly("stats", "stats", "stats", "end");
+  }
+
+  @Test
   void run_arrivalOrder_sameResultAsSelectionOrder() {
     List<ClientProxy> clients = new ArrayList<>();
     for (int i = 0; i < 5; i++) {

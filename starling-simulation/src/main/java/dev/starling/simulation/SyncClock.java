@@ -56,7 +56,7 @@ final class SyncClock {
             throw new FlException(ErrorCode.DEADLINE_EXCEEDED, String.format(Locale.ROOT,
                 "simulated job of %.3f s exceeds the round deadline of %.3f s", t.seconds(), deadlineSeconds));
           }
-          return t.outcome();
+          return t.outcome().withSeconds(t.seconds());
         });
       }
 

@@ -13,6 +13,7 @@ import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
 import dev.starling.server.ClientProxy;
 import dev.starling.server.CommitGuard;
+import dev.starling.server.FitOutcome;
 import dev.starling.server.History;
 import dev.starling.server.RoundListener;
 import dev.starling.server.RoundLoop;
@@ -269,6 +270,12 @@ public final class AsyncDriver {
       }
     }
     listener.onClientDone(round + 1, id, ok);
+    if (job.outcome() != null) {
+      FitOutcome o = job.outcome();
+      double seconds = Double.isNaN(o.seconds()) ? env.now() - job.dispatched() : o.seconds();
+      listener.onClientStats(round + 1, new dev.starling.server.ClientRoundStats(id, ok, o.result().numExamples(),
+          o.result().metrics().getOrNaN(Metrics.LOSS), seconds, o.bytesUp(), o.bytesDown()));
+    }
     boolean roundJob = job.roundTag() == openRound && job.roundTag() > 0;
     if (roundJob) {
       outstanding--;
