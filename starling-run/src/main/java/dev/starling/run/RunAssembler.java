@@ -60,7 +60,7 @@ public final class RunAssembler {
   public enum Target {
     /** In-JVM simulation: every feature. */
     SIMULATION,
-    /** A networked server: no sub-models, no asynchronous modes; codecs and DP-SGD without secure aggregation. */
+    /** A networked server: no asynchronous modes; codecs and DP-SGD without secure aggregation. */
     SERVER
   }
 
@@ -309,9 +309,6 @@ public final class RunAssembler {
       throw new InvalidRunException("sync", "= " + spec.sync().policy().describe() + " is offered in simulation only"
           + " for now: the networked server runs synchronous rounds (sync = sync); run the mode with"
           + " 'starling simulate --sync " + spec.sync().policy().describe() + "'");
-    }
-    if (spec.subModels().isPresent()) {
-      throw new InvalidRunException("submodel", "is not offered over the network yet");
     }
     RunSpec.Compression c = spec.compression();
     if ((!Codecs.parse(c.uplink()).isIdentity() || !Codecs.parse(c.downlink()).isIdentity())

@@ -19,6 +19,7 @@ import dev.starling.transport.grpc.proto.ServerMessage;
 import dev.starling.transport.grpc.proto.Shutdown;
 import dev.starling.transport.grpc.proto.Welcome;
 import dev.starling.transport.grpc.wire.Payloads;
+import dev.starling.transport.grpc.wire.SubModelTerms;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
@@ -79,6 +80,7 @@ public final class FederationServer implements AutoCloseable {
   private volatile String clientDp = "";
   private volatile boolean clientDpSeededNoise;
   private volatile boolean agreeStatistics;
+  private volatile SubModelTerms subModels;
   /** Standardisation statistics reported by clients (agreed standardisation), by client id; guarded by itself. */
   private final Map<String, dev.starling.transport.grpc.wire.FeatureSums> statistics = new java.util.LinkedHashMap<>();
   private volatile WireCompression wire;
@@ -227,6 +229,17 @@ public final class FederationServer implements AutoCloseable {
   public void requireClientDp(String spec, boolean seededNoise) {
     this.clientDp = java.util.Objects.requireNonNull(spec, "spec");
     this.clientDpSeededNoise = seededNoise;
+  }
+
+  /**
+   * Has every client train a sub-model (protocol v1.4): the {@code Welcome} carries {@code terms}, a client
+   * that does not list {@value SubModelTerms#CAPABILITY} is refused at Hello
+   * (it would train, and with local DP privatise, the full model), and replies carry the trained-position
+   * mask as an attachment, which the strategy (position-wise averaging) reads. Tasks still carry the full
+   * global model. Call before {@link #start()}.
+   */
+  public void trainSubModels(SubModelTerms terms) {
+    this.subModels = java.util.Objects.requireNonNull(terms, "terms");
   }
 
   /**
@@ -553,6 +566,14 @@ public final class FederationServer implements AutoCloseable {
               + "' in Hello; upgrade the client"));
           return;
         }
+        SubModelTerms sub = subModels;
+        if (sub != null && !h.getCapabilitiesList().contains(SubModelTerms.CAPABILITY)) {
+          LOG.log(Level.WARNING, "refused client {0}: it cannot train sub-models", id);
+          fail(Status.FAILED_PRECONDITION.withDescription("this run trains sub-models (" + sub.policy()
+              + ") but client '" + id + "' does not list capability '"
+              + SubModelTerms.CAPABILITY + "' in Hello; upgrade the client"));
+          return;
+        }
         ClientId cid = new ClientId(id);
         RemoteClient old;
         RemoteClient joined;
@@ -572,6 +593,9 @@ public final class FederationServer implements AutoCloseable {
               .setModel(settings.model()).setStrategy(settings.strategy()).setRunId(settings.runId())
               .setClientDp(clientDp).setClientDpSeededNoise(clientDpSeededNoise).setAgreeStatistics(agreeStatistics)
               .setHeartbeatMillis((int) settings.heartbeat().toMillis()).setNextRound(currentRound);
+          if (sub != null) {
+            welcome.setSubmodel(sub.toProto());
+          }
           if (w != null) {
             welcome.setUplinkCodec(w.uplink().describe()).setErrorFeedback(w.errorFeedback())
                 .setDownlinkCodec(w.downlink().isIdentity() ? "" : w.downlink().describe());
