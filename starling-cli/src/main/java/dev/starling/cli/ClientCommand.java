@@ -240,6 +240,17 @@ final class ClientCommand implements Callable<Integer> {
         }
         return delayed(trainers.create(model, strategy, clientDp, seededNoise));
       }
+
+      @Override
+      public Trainer create(Trainer.Terms terms) {
+        if (terms.subModels().isEmpty()) {
+          return create(terms.model(), terms.strategy(), terms.clientDp(), terms.seededNoise());
+        }
+        out.printf(Locale.ROOT, "client %s: the server trains sub-models (%s): this client trains its own%s%n", id,
+            terms.subModels().get().policy(), terms.subModels().get().dpClip() > 0
+                ? " and clips and noises the coordinates it sends" : "");
+        return delayed(trainers.create(terms));
+      }
     };
   }
 

@@ -118,7 +118,6 @@ final class ServerCommand implements Callable<Integer> {
     if (promPort != null && (promPort < 0 || promPort > 65535)) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--metrics-port must be in [0, 65535], got " + promPort);
     }
-    refuseSubModels(c);
     ledger.check(spec.commandLine());
     Path ckptDir = checkpointDir != null ? checkpointDir : c.has("checkpoint-dir") ? Path.of(c.str("checkpoint-dir", ".")) : null;
     if (modelOut != null) {
@@ -143,6 +142,10 @@ final class ServerCommand implements Callable<Integer> {
         .map(a -> new SecAggSettings(a.dropoutTolerance(), a.maxAbs(), Duration.ofSeconds(30), Duration.ofMinutes(5),
             a.neighbours()));
     WireCompression wire = wireCompression(c, seed, secagg.isPresent());
+    if (assembly.subModels().isPresent() && !wire.uplink().isIdentity()) {
+      throw new IllegalArgumentException((config == null ? "config" : config.toString()) + ": 'uplink-codec' cannot be"
+          + " combined with 'submodel' yet: sub-model updates are sent as float32 values with their trained positions");
+    }
 
     ParameterSet initial;
     Strategy evaluated = strategy;
@@ -241,6 +244,12 @@ final class ServerCommand implements Callable<Integer> {
       unstarted.compressTraffic(wire);
       out.printf(Locale.ROOT, "wire      %s (clients send encoded updates)%n", wire.describe());
     }
+    assembly.subModelTerms().ifPresent(t -> {
+      // before start(): every client is told to train its sub-model (and apply its local DP)
+      unstarted.trainSubModels(t);
+      out.printf(Locale.ROOT, "submodels %s (clients train them; position-wise averaging)%n",
+          assembly.subModels().get().describe());
+    });
     if (assembly.clientPrivacy().isPresent()) {
       // before start(): no client may be welcomed without being told to add its noise
       String required = assembly.clientPrivacy().get();
@@ -425,22 +434,6 @@ final class ServerCommand implements Callable<Integer> {
     } catch (InvalidRunException e) {
       throw new IllegalArgumentException((config == null ? "config" : config.toString()) + ": '" + e.setting() + "' "
           + e.problem(), e);
-    }
-  }
-
-  /**
-   * Sub-models are not carried over gRPC yet: the transport sends every client the full model and takes
-   * back full updates without the trained positions, so {@code PositionwiseFedAvg} would average
-   * coordinates clients never trained. Bad usage (exit 2) before listening, naming the key.
-   */
-  private void refuseSubModels(NetConfig c) {
-    for (String key : new String[] {"submodel", "keep", "full-model-every"}) {
-      if (c.has(key)) {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "config '" + key + "': sub-models (Federated"
-            + " Dropout, FisherDropout) are not available on a networked server yet: clients would be sent the full model"
-            + " and their updates would arrive without the positions they trained, so position-wise averaging cannot"
-            + " work; run them with 'simulate --submodel', or remove '" + key + "'");
-      }
     }
   }
 

@@ -15,7 +15,6 @@ import dev.starling.transport.grpc.server.FederationServer;
 import dev.starling.transport.grpc.server.WireCompression;
 import dev.starling.transport.grpc.server.SecAggSettings;
 import dev.starling.transport.grpc.server.ServerSettings;
-import dev.starling.transport.grpc.wire.SubModelTerms;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -80,8 +79,7 @@ public final class NetworkedRun implements AutoCloseable {
     if (wire.active()) {
       server.compressTraffic(wire);
     }
-    a.subModels().ifPresent(m -> server.trainSubModels(new SubModelTerms(spec.subModels().orElseThrow().policy(),
-        m.keepMin(), m.keepMax(), m.fullModelEvery(), m.seed(), m.dpClip(), m.dpNoise(), m.dpDelta(), m.seededNoise())));
+    a.subModelTerms().ifPresent(server::trainSubModels);
     server.start();
     try {
       spec.privacy().secagg().ifPresent(g -> server.enableSecureAggregation(new SecAggSettings(g.dropoutTolerance(),

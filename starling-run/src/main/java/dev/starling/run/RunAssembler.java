@@ -27,6 +27,7 @@ import dev.starling.strategy.MagnitudePruning;
 import dev.starling.strategy.PositionwiseFedAvg;
 import dev.starling.strategy.Strategies;
 import dev.starling.strategy.Strategy;
+import dev.starling.transport.grpc.wire.SubModelTerms;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -88,6 +89,15 @@ public final class RunAssembler {
         stops.add(h -> p.budgetExhausted());
       }
       return stops;
+    }
+
+    /**
+     * The sub-models as a networked server names them in its Welcome
+     * ({@link dev.starling.transport.grpc.server.FederationServer#trainSubModels}); empty for full models.
+     */
+    public Optional<SubModelTerms> subModelTerms() {
+      return subModels.map(m -> new SubModelTerms(m.policy().describe(), m.keepMin(), m.keepMax(), m.fullModelEvery(),
+          m.seed(), m.dpClip(), m.dpNoise(), m.dpDelta(), m.seededNoise()));
     }
 
     /** Tells DP-SGD the clients' dataset sizes, so its budget is checked before round 1. */
