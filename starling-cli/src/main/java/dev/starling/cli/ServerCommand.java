@@ -136,11 +136,25 @@ final class ServerCommand implements Callable<Integer> {
     String modelId = c.str("model", RunSpec.Defaults.MODEL);
     String strategySpec = run.strategy();
     // the decorated strategy, every refusal before listening, let alone round 1
-    RunAssembler.Assembly assembly = assemble(c, run);
+    // secure aggregation's settings first: the assembled strategy runs over a secure sum made with them
+    Duration roundTimeout = run.loop().roundTimeout();
+    Optional<SecAggSettings> secAggSettings = run.privacy().secagg().map(a -> new SecAggSettings(a.dropoutTolerance(),
+        a.maxAbs(), c.duration("secagg-phase-timeout", min(Duration.ofSeconds(30), roundTimeout)), roundTimeout,
+        a.neighbours()));
+    if (run.privacy().secagg().map(RunSpec.SecAgg::authenticated).orElse(false)) {
+      if (!c.has("secagg-keys")) {
+        throw new IllegalArgumentException("config 'secagg-auth = true' needs 'secagg-keys = DIR': one <client-id>.pub"
+            + " (Ed25519, PEM) per client; refusing to run authenticated secure aggregation without them");
+      }
+      Map<String, java.security.PublicKey> ids = IdentityKeys.publicKeys(Path.of(c.str("secagg-keys", "")),
+          "config 'secagg-keys'");
+      secAggSettings = secAggSettings.map(a -> a.withIdentities(ids));
+    } else if (c.has("secagg-keys")) {
+      throw new IllegalArgumentException("config 'secagg-keys' is only used with 'secagg-auth = true'");
+    }
+    RunAssembler.Assembly assembly = assemble(c, run, secAggSettings.orElse(null));
     Strategy strategy = assembly.strategy();
-    Optional<SecAggSettings> secagg = run.privacy().secagg()
-        .map(a -> new SecAggSettings(a.dropoutTolerance(), a.maxAbs(), Duration.ofSeconds(30), Duration.ofMinutes(5),
-            a.neighbours()));
+    Optional<SecAggSettings> secagg = secAggSettings;
     WireCompression wire = wireCompression(c, seed, secagg.isPresent());
     if (assembly.subModels().isPresent() && !wire.uplink().isIdentity()) {
       throw new IllegalArgumentException((config == null ? "config" : config.toString()) + ": 'uplink-codec' cannot be"
@@ -217,21 +231,6 @@ final class ServerCommand implements Callable<Integer> {
         c.str("run-id", "starling-" + seed)).withTimeouts(
         c.duration("hello-timeout", ServerSettings.DEFAULT_HELLO_TIMEOUT),
         c.duration("upload-idle-timeout", ServerSettings.DEFAULT_UPLOAD_IDLE_TIMEOUT));
-    Optional<SecAggSettings> secAggSettings = secagg.map(a -> new SecAggSettings(a.dropoutTolerance(), a.maxAbs(),
-        c.duration("secagg-phase-timeout", min(a.phaseTimeout(), loopCfg.roundTimeout())), loopCfg.roundTimeout(),
-        a.neighbours()));
-    if (run.privacy().secagg().map(RunSpec.SecAgg::authenticated).orElse(false)) {
-      if (!c.has("secagg-keys")) {
-        throw new IllegalArgumentException("config 'secagg-auth = true' needs 'secagg-keys = DIR': one <client-id>.pub"
-            + " (Ed25519, PEM) per client; refusing to run authenticated secure aggregation without them");
-      }
-      Map<String, java.security.PublicKey> ids = IdentityKeys.publicKeys(Path.of(c.str("secagg-keys", "")),
-          "config 'secagg-keys'");
-      secAggSettings = secAggSettings.map(a -> a.withIdentities(ids));
-    } else if (c.has("secagg-keys")) {
-      throw new IllegalArgumentException("config 'secagg-keys' is only used with 'secagg-auth = true'");
-    }
-
     CheckpointStore store = ckptDir == null ? null : new CheckpointStore(ckptDir);
     RunState resume = store == null ? null : resumePoint(store, discardCorruptCheckpoints || flag(c, "discard-corrupt-checkpoints"),
         out);
@@ -281,9 +280,10 @@ final class ServerCommand implements Callable<Integer> {
           resume.history().forEach(metrics::onRoundEnd);
         }
       }
-      if (secAggSettings.isPresent()) {
-        server.enableSecureAggregation(secAggSettings.get());
-        out.printf(Locale.ROOT, "secagg    on (%s): clients send only masked updates%n", secAggSettings.get().describe());
+      if (assembly.networkSecureSum().isPresent()) {
+        server.enableSecureAggregation(assembly.networkSecureSum().get());
+        out.printf(Locale.ROOT, "secagg    on (%s): clients send only masked updates%n",
+            assembly.networkSecureSum().get().settings().describe());
       }
       if (agreement != null) {
         agreeBeforeRoundOne(server, agreement, loopCfg, out);
@@ -428,9 +428,9 @@ final class ServerCommand implements Callable<Integer> {
    * aggregation's decorator is installed by the transport ({@link FederationServer#wrap}). A refused
    * combination names the config file and key.
    */
-  private RunAssembler.Assembly assemble(NetConfig c, RunSpec run) {
+  private RunAssembler.Assembly assemble(NetConfig c, RunSpec run, SecAggSettings secAgg) {
     try {
-      return RunAssembler.assemble(run, RunAssembler.Target.SERVER);
+      return RunAssembler.assemble(run, RunAssembler.Target.SERVER, secAgg);
     } catch (InvalidRunException e) {
       throw new IllegalArgumentException((config == null ? "config" : config.toString()) + ": '" + e.setting() + "' "
           + e.problem(), e);

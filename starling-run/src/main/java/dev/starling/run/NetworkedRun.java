@@ -13,9 +13,7 @@ import dev.starling.strategy.Strategy;
 import dev.starling.compression.Codecs;
 import dev.starling.transport.grpc.server.FederationServer;
 import dev.starling.transport.grpc.server.WireCompression;
-import dev.starling.transport.grpc.server.SecAggSettings;
 import dev.starling.transport.grpc.server.ServerSettings;
-import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -80,19 +78,15 @@ public final class NetworkedRun implements AutoCloseable {
       server.compressTraffic(wire);
     }
     a.subModelTerms().ifPresent(server::trainSubModels);
+    // before start(): no client may be given a task in the clear
+    a.networkSecureSum().ifPresent(server::enableSecureAggregation);
     server.start();
     try {
-      spec.privacy().secagg().ifPresent(g -> server.enableSecureAggregation(new SecAggSettings(g.dropoutTolerance(),
-          g.maxAbs(), min(Duration.ofSeconds(30), loop.roundTimeout()), loop.roundTimeout(), g.neighbours())));
       return new NetworkedRun(spec, server, server.wrap(evaluated), initial, loop);
     } catch (RuntimeException e) {
       server.close();
       throw e;
     }
-  }
-
-  private static Duration min(Duration a, Duration b) {
-    return a.compareTo(b) <= 0 ? a : b;
   }
 
   /** The bound port (useful with port 0). */
