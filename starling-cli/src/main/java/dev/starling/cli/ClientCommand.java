@@ -236,9 +236,21 @@ final class ClientCommand implements Callable<Integer> {
           // the built-in SgdLearner applies DP-SGD from each task's settings; the chain checks they match the Welcome
           out.printf(Locale.ROOT, "client %s: the server requires %s: this client %s%n", id, clientDp,
               clientDp.startsWith(RunAssembler.DP_SGD_PREFIX) ? "clips and noises every per-example gradient"
-                  : "clips and noises its updates");
+                  : clientDp.startsWith(RunAssembler.CLIP_PREFIX) ? "clips its updates before masking (the server noises"
+                  + " the sum)" : "clips and noises its updates");
         }
         return delayed(trainers.create(model, strategy, clientDp, seededNoise));
+      }
+
+      @Override
+      public Trainer create(Trainer.Terms terms) {
+        if (terms.subModels().isEmpty()) {
+          return create(terms.model(), terms.strategy(), terms.clientDp(), terms.seededNoise());
+        }
+        out.printf(Locale.ROOT, "client %s: the server trains sub-models (%s): this client trains its own%s%n", id,
+            terms.subModels().get().policy(), terms.subModels().get().dpClip() > 0
+                ? " and clips and noises the coordinates it sends" : "");
+        return delayed(trainers.create(terms));
       }
     };
   }

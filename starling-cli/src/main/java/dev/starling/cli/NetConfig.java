@@ -184,7 +184,7 @@ final class NetConfig {
       String model = str("model", RunSpec.Defaults.MODEL);
       // flat:N is a bare parameter vector for transport benchmarks; the spec validates a learner model
       return new RunSpec(model.startsWith("flat:") ? "logreg" : model, str("strategy", RunSpec.Defaults.STRATEGY),
-          number("seed", RunSpec.Defaults.SEED), training, loop, privacy, RunSpec.Compression.none(), Optional.empty(),
+          number("seed", RunSpec.Defaults.SEED), training, loop, privacy, RunSpec.Compression.none(), subModels(),
           RunSpec.Population.defaults(), RunSpec.SyncMode.parse(str("sync", "sync"))
               .withConcurrency(integer("concurrency", 0))
               .withStalenessBound(has("staleness-bound") ? OptionalInt.of(integer("staleness-bound", 0)) : OptionalInt.empty()));
@@ -192,6 +192,17 @@ final class NetConfig {
       throw new IllegalArgumentException((file == null ? "config" : file.toString()) + ": '" + e.setting() + "' "
           + e.problem(), e);
     }
+  }
+
+  /** {@code submodel = POLICY} with {@code keep} and {@code full-model-every} (the simulate flags' defaults). */
+  private Optional<RunSpec.SubModels> subModels() {
+    for (String key : new String[] {"keep", "full-model-every"}) {
+      if (has(key) && !has("submodel")) {
+        throw new InvalidRunException(key, "is only used with 'submodel = federated-dropout|fisher[:ROWS]'");
+      }
+    }
+    return has("submodel") ? Optional.of(RunSpec.SubModels.of(str("submodel", ""), str("keep", RunSpec.Defaults.KEEP),
+        integer("full-model-every", RunSpec.Defaults.FULL_MODEL_EVERY))) : Optional.empty();
   }
 
   private IllegalArgumentException bad(String key, String v, String what) {

@@ -106,7 +106,9 @@ final class SecAggGrpcBench implements java.util.concurrent.Callable<Integer> {
       List<RoundRecord> recs = new CopyOnWriteArrayList<>();
       long[] at = new long[4];
       ParameterSet initial = ParameterSet.of(Tensor.zeros("w", params));
-      RoundLoop.Result res = new RoundLoop(server.wrap(fedAvg), server.pool(), cfg, new RoundListener() {
+      Strategy secured = server.secureSum()
+          .<Strategy>map(sum -> new dev.starling.privacy.secagg.SecureAggregationStrategy(fedAvg, sum)).orElse(fedAvg);
+      RoundLoop.Result res = new RoundLoop(server.wrap(secured), server.pool(), cfg, new RoundListener() {
         @Override
         public void onRoundEnd(RoundRecord r) {
           recs.add(r);

@@ -141,7 +141,6 @@ final class ServerCommand implements Callable<Integer> {
     if (promPort != null && (promPort < 0 || promPort > 65535)) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--metrics-port must be in [0, 65535], got " + promPort);
     }
-    refuseSubModels(c);
     ledger.check(spec.commandLine());
     Path ckptDir = checkpointDir != null ? checkpointDir : c.has("checkpoint-dir") ? Path.of(c.str("checkpoint-dir", ".")) : null;
     if (modelOut != null) {
@@ -171,12 +170,30 @@ final class ServerCommand implements Callable<Integer> {
     String modelId = c.str("model", RunSpec.Defaults.MODEL);
     String strategySpec = run.strategy();
     // the decorated strategy, every refusal before listening, let alone round 1
-    RunAssembler.Assembly assembly = assemble(c, run);
+    // secure aggregation's settings first: the assembled strategy runs over a secure sum made with them
+    Duration roundTimeout = run.loop().roundTimeout();
+    Optional<SecAggSettings> secAggSettings = run.privacy().secagg().map(a -> new SecAggSettings(a.dropoutTolerance(),
+        a.maxAbs(), c.duration("secagg-phase-timeout", min(Duration.ofSeconds(30), roundTimeout)), roundTimeout,
+        a.neighbours()));
+    if (run.privacy().secagg().map(RunSpec.SecAgg::authenticated).orElse(false)) {
+      if (!c.has("secagg-keys")) {
+        throw new IllegalArgumentException("config 'secagg-auth = true' needs 'secagg-keys = DIR': one <client-id>.pub"
+            + " (Ed25519, PEM) per client; refusing to run authenticated secure aggregation without them");
+      }
+      Map<String, java.security.PublicKey> ids = IdentityKeys.publicKeys(Path.of(c.str("secagg-keys", "")),
+          "config 'secagg-keys'");
+      secAggSettings = secAggSettings.map(a -> a.withIdentities(ids));
+    } else if (c.has("secagg-keys")) {
+      throw new IllegalArgumentException("config 'secagg-keys' is only used with 'secagg-auth = true'");
+    }
+    RunAssembler.Assembly assembly = assemble(c, run, secAggSettings.orElse(null));
     Strategy strategy = assembly.strategy();
-    Optional<SecAggSettings> secagg = run.privacy().secagg()
-        .map(a -> new SecAggSettings(a.dropoutTolerance(), a.maxAbs(), Duration.ofSeconds(30), Duration.ofMinutes(5),
-            a.neighbours()));
+    Optional<SecAggSettings> secagg = secAggSettings;
     WireCompression wire = wireCompression(c, seed, secagg.isPresent());
+    if (assembly.subModels().isPresent() && !wire.uplink().isIdentity()) {
+      throw new IllegalArgumentException((config == null ? "config" : config.toString()) + ": 'uplink-codec' cannot be"
+          + " combined with 'submodel' yet: sub-model updates are sent as float32 values with their trained positions");
+    }
 
     ParameterSet initial;
     Strategy evaluated = strategy;
@@ -248,21 +265,6 @@ final class ServerCommand implements Callable<Integer> {
         c.str("run-id", "starling-" + seed)).withTimeouts(
         c.duration("hello-timeout", ServerSettings.DEFAULT_HELLO_TIMEOUT),
         c.duration("upload-idle-timeout", ServerSettings.DEFAULT_UPLOAD_IDLE_TIMEOUT));
-    Optional<SecAggSettings> secAggSettings = secagg.map(a -> new SecAggSettings(a.dropoutTolerance(), a.maxAbs(),
-        c.duration("secagg-phase-timeout", min(a.phaseTimeout(), loopCfg.roundTimeout())), loopCfg.roundTimeout(),
-        a.neighbours()));
-    if (run.privacy().secagg().map(RunSpec.SecAgg::authenticated).orElse(false)) {
-      if (!c.has("secagg-keys")) {
-        throw new IllegalArgumentException("config 'secagg-auth = true' needs 'secagg-keys = DIR': one <client-id>.pub"
-            + " (Ed25519, PEM) per client; refusing to run authenticated secure aggregation without them");
-      }
-      Map<String, java.security.PublicKey> ids = IdentityKeys.publicKeys(Path.of(c.str("secagg-keys", "")),
-          "config 'secagg-keys'");
-      secAggSettings = secAggSettings.map(a -> a.withIdentities(ids));
-    } else if (c.has("secagg-keys")) {
-      throw new IllegalArgumentException("config 'secagg-keys' is only used with 'secagg-auth = true'");
-    }
-
     CheckpointStore store = ckptDir == null ? null : new CheckpointStore(ckptDir);
     RunState resume = store == null ? null : resumePoint(store, discardCorruptCheckpoints || flag(c, "discard-corrupt-checkpoints"),
         out);
@@ -275,6 +277,12 @@ final class ServerCommand implements Callable<Integer> {
       unstarted.compressTraffic(wire);
       out.printf(Locale.ROOT, "wire      %s (clients send encoded updates)%n", wire.describe());
     }
+    assembly.subModelTerms().ifPresent(t -> {
+      // before start(): every client is told to train its sub-model (and apply its local DP)
+      unstarted.trainSubModels(t);
+      out.printf(Locale.ROOT, "submodels %s (clients train them; position-wise averaging)%n",
+          assembly.subModels().get().describe());
+    });
     if (assembly.clientPrivacy().isPresent()) {
       // before start(): no client may be welcomed without being told to add its noise
       String required = assembly.clientPrivacy().get();
@@ -311,9 +319,10 @@ final class ServerCommand implements Callable<Integer> {
           resume.history().forEach(dash.listener()::onRoundEnd);
         }
       }
-      if (secAggSettings.isPresent()) {
-        server.enableSecureAggregation(secAggSettings.get());
-        out.printf(Locale.ROOT, "secagg    on (%s): clients send only masked updates%n", secAggSettings.get().describe());
+      if (assembly.networkSecureSum().isPresent()) {
+        server.enableSecureAggregation(assembly.networkSecureSum().get());
+        out.printf(Locale.ROOT, "secagg    on (%s): clients send only masked updates%n",
+            assembly.networkSecureSum().get().settings().describe());
       }
       if (agreement != null) {
         agreeBeforeRoundOne(server, agreement, loopCfg, out);
@@ -469,28 +478,12 @@ final class ServerCommand implements Callable<Integer> {
    * aggregation's decorator is installed by the transport ({@link FederationServer#wrap}). A refused
    * combination names the config file and key.
    */
-  private RunAssembler.Assembly assemble(NetConfig c, RunSpec run) {
+  private RunAssembler.Assembly assemble(NetConfig c, RunSpec run, SecAggSettings secAgg) {
     try {
-      return RunAssembler.assemble(run, RunAssembler.Target.SERVER);
+      return RunAssembler.assemble(run, RunAssembler.Target.SERVER, secAgg);
     } catch (InvalidRunException e) {
       throw new IllegalArgumentException((config == null ? "config" : config.toString()) + ": '" + e.setting() + "' "
           + e.problem(), e);
-    }
-  }
-
-  /**
-   * Sub-models are not carried over gRPC yet: the transport sends every client the full model and takes
-   * back full updates without the trained positions, so {@code PositionwiseFedAvg} would average
-   * coordinates clients never trained. Bad usage (exit 2) before listening, naming the key.
-   */
-  private void refuseSubModels(NetConfig c) {
-    for (String key : new String[] {"submodel", "keep", "full-model-every"}) {
-      if (c.has(key)) {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "config '" + key + "': sub-models (Federated"
-            + " Dropout, FisherDropout) are not available on a networked server yet: clients would be sent the full model"
-            + " and their updates would arrive without the positions they trained, so position-wise averaging cannot"
-            + " work; run them with 'simulate --submodel', or remove '" + key + "'");
-      }
     }
   }
 

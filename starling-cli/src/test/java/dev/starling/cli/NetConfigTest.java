@@ -173,11 +173,15 @@ class NetConfigTest {
   }
 
   @Test
-  void subModelsAreRefusedOnTheServerAsBadUsageNamingTheKey() throws Exception {
+  void subModelKeysWithoutSubmodel_orWithAnUplinkCodec_areBadUsageNamingTheKey() throws Exception {
     java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-    int code = server(Files.writeString(dir.resolve("sm.properties"), "model = mlp:32\nsubmodel = fisher\nkeep = 0.5\n"), err);
+    int code = server(Files.writeString(dir.resolve("k.properties"), "model = mlp:32\nkeep = 0.5\n"), err);
     assertThat(code).isEqualTo(2);
-    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("config 'submodel'")
-        .contains("not available on a networked server").contains("simulate --submodel");
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("'keep'").contains("only used with 'submodel");
+    err.reset();
+    code = server(Files.writeString(dir.resolve("u.properties"), "model = mlp:32\nsubmodel = fisher\nuplink-codec = int8\n"),
+        err);
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("'uplink-codec'").contains("'submodel'");
   }
 }

@@ -116,9 +116,9 @@ class NetworkedPrivacyTest {
     assertThat(t.err()).contains("'target-epsilon' needs dp (central:CLIP,Z");
 
     CliRun u = CliRun.of("server", "--port", "0", "--host", "127.0.0.1", "--config",
-        config("model = logreg", "dp = central:1,1", "secagg = 0.3").toString());
-    assertThat(u.code()).isEqualTo(2);
-    assertThat(u.err()).contains("use dp = local:CLIP,SIGMA");
+        config("model = logreg", "dp = central-adaptive:0.5,1", "secagg = 0.3").toString());
+    assertThat(u.code()).isEqualTo(2); // central:CLIP,Z with secagg works over gRPC (clients clip); adaptive cannot
+    assertThat(u.err()).contains("central-adaptive with secagg").contains("central:CLIP,Z");
   }
 
   @Test

@@ -79,7 +79,7 @@ class SecureAggregationDeploymentTest {
     assertThat(server.waitFor(100, TimeUnit.SECONDS)).as("server finishes").isTrue();
     String serverLog = log("server");
     assertThat(server.exitValue()).as(serverLog).isZero();
-    assertThat(serverLog).contains("secagg    on").contains("SecureAggregation over gRPC")
+    assertThat(serverLog).contains("secagg    on").contains("SecureAggregation(over gRPC")
         .contains("client c4 sent its masked input but no unmask shares");
 
     List<JsonNode> rows = new ArrayList<>();

@@ -1,6 +1,9 @@
 package dev.starling.run;
 
+import dev.starling.core.error.ErrorCode;
+import dev.starling.core.error.FlException;
 import dev.starling.core.learner.ClientState;
+import dev.starling.core.learner.LocalLearner;
 import dev.starling.core.learner.EvalResult;
 import dev.starling.core.learner.TrainConfig;
 import dev.starling.core.learner.TrainInterceptor;
@@ -9,7 +12,12 @@ import dev.starling.core.tensor.ParameterSet;
 import dev.starling.data.Dataset;
 import dev.starling.learners.LearnerContext;
 import dev.starling.learners.LearnerFactory;
+import dev.starling.learners.ModelSpec;
+import dev.starling.learners.submodel.NeuronPolicy;
+import dev.starling.learners.submodel.SubModelConfig;
+import dev.starling.learners.submodel.SubModelLearner;
 import dev.starling.transport.grpc.client.Trainer;
+import dev.starling.transport.grpc.wire.SubModelTerms;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
@@ -17,8 +25,9 @@ import java.util.function.Function;
 /**
  * The networked client's local work from a {@link LearnerFactory}: each task trains a fresh learner on the
  * client's data inside the client half of the server's strategy (SCAFFOLD's control variates) and the local DP the
- * server requires ({@link RunAssembler#clientInterceptors}). The client's state (e.g. control variates) lives as long
- * as the session's trainer.
+ * server requires ({@link RunAssembler#clientInterceptors}); when the Welcome asks for sub-models, a
+ * {@link SubModelLearner} of the built-in MLP with the Welcome's settings, as simulated clients do. The client's state
+ * (e.g. control variates, a sub-model client's neuron choice and DP releases) lives as long as the session's trainer.
  */
 public final class ClientTrainers {
   private ClientTrainers() {}
@@ -55,18 +64,67 @@ public final class ClientTrainers {
       public Trainer create(String model, String strategy, String clientDp, boolean seededNoise) {
         List<TrainInterceptor> chain = RunAssembler.clientInterceptors(strategy, clientDp, seededNoise);
         LearnerFactory factory = InvalidRunException.wrap("model", () -> models.apply(model));
-        return trainer(factory, LearnerContext.of(factory.id(), local, seed), fitData, evalData, chain);
+        return trainer(factory, LearnerContext.of(factory.id(), local, seed), fitData, evalData, chain, null, 0);
+      }
+
+      @Override
+      public Trainer create(Trainer.Terms terms) {
+        if (terms.subModels().isEmpty()) {
+          return create(terms.model(), terms.strategy(), terms.clientDp(), terms.seededNoise());
+        }
+        List<TrainInterceptor> chain = RunAssembler.clientInterceptors(terms.strategy(), terms.clientDp(),
+            terms.seededNoise());
+        LearnerFactory factory = InvalidRunException.wrap("model", () -> models.apply(terms.model()));
+        if (!(factory instanceof ModelSpec m && m.numLayers() > 1)) {
+          throw new FlException(ErrorCode.FAILED_PRECONDITION, "the server trains sub-models, which drop hidden"
+              + " neurons of a built-in mlp:H1,... model, but this client's model for '" + terms.model() + "' is "
+              + factory.id());
+        }
+        SubModelConfig config = subModelConfig(terms.subModels().get());
+        return trainer(factory, LearnerContext.of(factory.id(), local, seed), fitData, evalData, chain, config,
+            subModelIndex(terms.clientId()));
       }
     };
   }
 
+  /** The learners' configuration from the Welcome's terms; a policy this build does not know refuses the run. */
+  static SubModelConfig subModelConfig(SubModelTerms t) {
+    try {
+      return new SubModelConfig(NeuronPolicy.parse(t.policy()), t.keepMin(), t.keepMax(), t.fullModelEvery(),
+          t.dpClip(), t.dpNoise(), t.dpDelta(), t.seed(), t.dpSeededNoise());
+    } catch (IllegalArgumentException e) {
+      throw new FlException(ErrorCode.FAILED_PRECONDITION, "the server's sub-model settings are not supported by this"
+          + " client: " + e.getMessage());
+    }
+  }
+
+  /**
+   * The client number a networked sub-model client draws its capacity and random neurons with, as simulated
+   * client {@code i} does with {@code i}: a client named like a simulated one ({@code c000003},
+   * {@link dev.starling.core.message.ClientId#ofIndex}) uses that index, so a networked run reproduces the
+   * simulation; any other id uses its string hash (non-negative), which is just as fixed per client.
+   */
+  static int subModelIndex(String clientId) {
+    if (clientId.length() >= 7 && clientId.charAt(0) == 'c' && clientId.chars().skip(1).allMatch(Character::isDigit)
+        && clientId.length() <= 10) {
+      return Integer.parseInt(clientId.substring(1));
+    }
+    return clientId.hashCode() & Integer.MAX_VALUE;
+  }
+
+  /** A trainer; with {@code subModels} (null: full model) it trains a {@link SubModelLearner} as client {@code index}. */
   private static Trainer trainer(LearnerFactory factory, LearnerContext ctx, Function<TrainConfig, Dataset> fitData,
-      java.util.function.Supplier<Dataset> evalData, List<TrainInterceptor> chain) {
+      java.util.function.Supplier<Dataset> evalData, List<TrainInterceptor> chain, SubModelConfig subModels, int index) {
     ClientState state = new ClientState();
     return new Trainer() {
       @Override
       public TrainResult fit(ParameterSet global, TrainConfig config) {
-        return TrainInterceptor.run(chain, global, config, state, (g, c) -> factory.create(ctx, fitData.apply(c)).fit(g, c));
+        return TrainInterceptor.run(chain, global, config, state, (g, c) -> {
+          Dataset data = fitData.apply(c);
+          LocalLearner learner = subModels == null ? factory.create(ctx, data)
+              : new SubModelLearner((ModelSpec) factory, data, g, subModels, index, state);
+          return learner.fit(g, c);
+        });
       }
 
       @Override

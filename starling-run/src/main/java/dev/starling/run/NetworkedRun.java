@@ -15,14 +15,14 @@ import dev.starling.strategy.Strategy;
 import dev.starling.compression.Codecs;
 import dev.starling.transport.grpc.server.FederationServer;
 import dev.starling.transport.grpc.server.WireCompression;
-import dev.starling.transport.grpc.server.SecAggSettings;
 import dev.starling.transport.grpc.server.ServerSettings;
 import java.time.Duration;
 import java.util.Objects;
 
 /**
  * A networked federation's server assembled from a {@link RunSpec}: listens (gRPC) as soon as it is made, tells
- * clients the model ({@link LearnerFactory#id()}) and strategy, requires the spec's local DP of them, runs secure
+ * clients the model ({@link LearnerFactory#id()}) and strategy, requires the spec's local DP of them, has them train
+ * the spec's sub-models (position-wise averaged, as in simulation), runs secure
  * aggregation when the spec asks for it, starts from the factory's learner's initial parameters and evaluates every
  * round's model with a learner on the server's {@code test} set. Everything the spec cannot do over the network
  * is refused ({@link InvalidRunException}) before it listens.
@@ -47,10 +47,22 @@ public final class NetworkedRun implements AutoCloseable {
   }
 
   static NetworkedRun start(RunSpec spec, LearnerFactory learner, Dataset test, ServerSettings address) {
+    return start(spec, learner, test, address, FoldOrder.ARRIVAL);
+  }
+
+  /**
+   * As {@link #start(RunSpec, LearnerFactory, Dataset, ServerSettings)} folding updates in {@code foldOrder}:
+   * {@link FoldOrder#SELECTION} waits for a round's updates to fold them in selection order, as a simulation
+   * does, so tests can compare a networked run with a simulated one bit for bit. An update holds its upload slot
+   * until it is folded, so selection order needs {@code address.maxConcurrentUploads()} of at least the clients per
+   * round.
+   */
+  static NetworkedRun start(RunSpec spec, LearnerFactory learner, Dataset test, ServerSettings address,
+      FoldOrder foldOrder) {
     Objects.requireNonNull(learner, "learner");
     Objects.requireNonNull(test, "test");
     RunAssembler.Assembly a = RunAssembler.assemble(spec, RunAssembler.Target.SERVER);
-    RoundLoopConfig loop = RunAssembler.loopConfig(spec, a.stopConditions(spec.loop()), FoldOrder.ARRIVAL, 0);
+    RoundLoopConfig loop = RunAssembler.loopConfig(spec, a.stopConditions(spec.loop()), foldOrder, 0);
     LearnerContext ctx = LearnerContext.of(learner.id(), test, spec.seed());
     ParameterSet initial = learner.create(ctx, test).parameters();
     Strategy evaluated = new ServerEvaluatedStrategy(a.strategy(), p -> learner.create(ctx, test).evaluate(p).metrics());
@@ -68,19 +80,16 @@ public final class NetworkedRun implements AutoCloseable {
     if (wire.active()) {
       server.compressTraffic(wire);
     }
+    a.subModelTerms().ifPresent(server::trainSubModels);
+    // before start(): no client may be given a task in the clear
+    a.networkSecureSum().ifPresent(server::enableSecureAggregation);
     server.start();
     try {
-      spec.privacy().secagg().ifPresent(g -> server.enableSecureAggregation(new SecAggSettings(g.dropoutTolerance(),
-          g.maxAbs(), min(Duration.ofSeconds(30), loop.roundTimeout()), loop.roundTimeout(), g.neighbours())));
       return new NetworkedRun(spec, server, server.wrap(evaluated), initial, loop);
     } catch (RuntimeException e) {
       server.close();
       throw e;
     }
-  }
-
-  private static Duration min(Duration a, Duration b) {
-    return a.compareTo(b) <= 0 ? a : b;
   }
 
   /** The bound port (useful with port 0). */

@@ -17,7 +17,9 @@ import dev.starling.privacy.dp.DpSgdStrategy;
 import dev.starling.privacy.dp.LocalDpConfig;
 import dev.starling.privacy.dp.LocalDpStrategy;
 import dev.starling.privacy.dp.PrivateStrategy;
+import dev.starling.privacy.secagg.InProcessSecureSum;
 import dev.starling.privacy.secagg.SecureAggregationStrategy;
+import dev.starling.privacy.secagg.SecureSum;
 import dev.starling.server.sync.SyncPolicy;
 import dev.starling.server.FoldOrder;
 import dev.starling.server.RoundLoopConfig;
@@ -28,6 +30,10 @@ import dev.starling.strategy.MagnitudePruning;
 import dev.starling.strategy.PositionwiseFedAvg;
 import dev.starling.strategy.Strategies;
 import dev.starling.strategy.Strategy;
+import dev.starling.transport.grpc.server.GrpcSecureSum;
+import dev.starling.transport.grpc.server.SecAggSettings;
+import dev.starling.transport.grpc.wire.SubModelTerms;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -42,9 +48,10 @@ import java.util.OptionalDouble;
  *   <li>the base strategy ({@code strategy}); with sub-models, position-wise FedAvg;</li>
  *   <li>{@link MagnitudePruning} ({@code prune}), post-processing the aggregate;</li>
  *   <li>one privacy mechanism: {@link CentralDpStrategy}, {@link LocalDpStrategy} or {@link DpSgdStrategy};</li>
- *   <li>secure aggregation, outermost (in simulation {@link SecureAggregationStrategy}, which takes
- *       central DP's configuration itself, since only it sees the unmasked sum; over gRPC the transport
- *       installs its own decorator with the same semantics).</li>
+ *   <li>secure aggregation, outermost: {@link SecureAggregationStrategy}, which takes central DP's configuration
+ *       itself, since only it sees the unmasked sum, over a {@link SecureSum} (in simulation
+ *       {@link InProcessSecureSum}; on a networked server a {@link GrpcSecureSum}, which the caller enables on the
+ *       server, and clients clip their updates when the Welcome names {@code clip:C}).</li>
  * </ol>
  * Decorators never inspect each other's types: combinations are decided here from the spec and from
  * each strategy's declared {@link Strategy#requiredInput()}. Every combination either works or is refused
@@ -54,6 +61,8 @@ public final class RunAssembler {
   private static final long NOISE_STREAM = 0xD9L;
   /** How a networked server names DP-SGD in its Welcome's client privacy: {@code dp-sgd:CLIP,Z}. */
   public static final String DP_SGD_PREFIX = "dp-sgd:";
+  /** How a networked server names central DP's client half under secure aggregation: {@code clip:C}. */
+  public static final String CLIP_PREFIX = "clip:";
 
   private RunAssembler() {}
 
@@ -61,23 +70,27 @@ public final class RunAssembler {
   public enum Target {
     /** In-JVM simulation: every feature. */
     SIMULATION,
-    /** A networked server: no sub-models, no event-triggered mode; codecs and DP-SGD without secure aggregation. */
+    /** A networked server: no event-triggered mode; codecs and DP-SGD without secure aggregation. */
     SERVER
   }
 
   /**
    * What {@link #assemble} built.
    *
-   * @param strategy the decorated strategy, ready for the round loop (over gRPC, before the transport's
-   *     own secure-aggregation decorator)
+   * @param strategy the decorated strategy, ready for the round loop
    * @param budgets the privacy mechanisms that spend a budget (their stop conditions)
    * @param dpSgd the DP-SGD decorator, which needs the clients' dataset sizes before round 1
    * @param clientDp the local DP every networked client must apply, if any
    * @param subModels the sub-model configuration for the clients, if any
    * @param communication the codecs on the wire
+   * @param networkSecureSum on a networked server with secure aggregation, the secure sum the strategy's
+   *     {@link SecureAggregationStrategy} runs over: enable it on the server
+   *     ({@link dev.starling.transport.grpc.server.FederationServer#enableSecureAggregation(GrpcSecureSum)}) before round 1
+   * @param clientClip central DP under secure aggregation: the L2 norm every client clips its update to before masking
    */
   public record Assembly(Strategy strategy, List<PrivateStrategy> budgets, Optional<DpSgdStrategy> dpSgd,
-      Optional<LocalDpConfig> clientDp, Optional<SubModelConfig> subModels, Communication communication) {
+      Optional<LocalDpConfig> clientDp, Optional<SubModelConfig> subModels, Communication communication,
+      Optional<GrpcSecureSum> networkSecureSum, OptionalDouble clientClip) {
 
     /** Stop conditions of the spec's loop settings plus one per privacy budget. */
     public List<StopCondition> stopConditions(RunSpec.Loop loop) {
@@ -91,6 +104,15 @@ public final class RunAssembler {
       return stops;
     }
 
+    /**
+     * The sub-models as a networked server names them in its Welcome
+     * ({@link dev.starling.transport.grpc.server.FederationServer#trainSubModels}); empty for full models.
+     */
+    public Optional<SubModelTerms> subModelTerms() {
+      return subModels.map(m -> new SubModelTerms(m.policy().describe(), m.keepMin(), m.keepMax(), m.fullModelEvery(),
+          m.seed(), m.dpClip(), m.dpNoise(), m.dpDelta(), m.seededNoise()));
+    }
+
     /** Tells DP-SGD the clients' dataset sizes, so its budget is checked before round 1. */
     public void plan(List<Integer> clientSizes, RunSpec.Training training) {
       dpSgd.ifPresent(d -> d.plan(clientSizes, training.localEpochs(), training.batchSize()));
@@ -99,9 +121,13 @@ public final class RunAssembler {
     /**
      * What every networked client must apply itself, as the server names it in its Welcome
      * ({@link #clientInterceptors} parses it on the client): {@code local:CLIP,SIGMA} for local DP,
-     * {@code dp-sgd:CLIP,Z} for DP-SGD; empty for none.
+     * {@code dp-sgd:CLIP,Z} for DP-SGD, {@code clip:C} for central DP under secure aggregation (clients clip,
+     * the server noises the unmasked sum); empty for none.
      */
     public Optional<String> clientPrivacy() {
+      if (clientClip.isPresent()) {
+        return Optional.of(CLIP_PREFIX + clientClip.getAsDouble());
+      }
       if (clientDp.isPresent()) {
         return Optional.of("local:" + clientDp.get().clipNorm() + "," + clientDp.get().noiseMultiplier());
       }
@@ -109,8 +135,20 @@ public final class RunAssembler {
     }
   }
 
-  /** Assembles {@code spec} for {@code target}; refuses combinations that cannot work. */
+  /**
+   * Assembles {@code spec} for {@code target}; refuses combinations that cannot work. A networked server's
+   * secure aggregation uses {@link #networkSecAgg}'s settings.
+   */
   public static Assembly assemble(RunSpec spec, Target target) {
+    return assemble(spec, target, null);
+  }
+
+  /**
+   * As {@link #assemble(RunSpec, Target)}; on a networked server with secure aggregation, over a
+   * {@link GrpcSecureSum} with {@code networkSecAgg} (null: {@link #networkSecAgg}'s from the spec), e.g. with the
+   * authenticated variant's identity keys.
+   */
+  public static Assembly assemble(RunSpec spec, Target target, SecAggSettings networkSecAgg) {
     RunSpec.Privacy privacy = spec.privacy();
     RunSpec.Dp dp = privacy.dp();
     boolean secagg = privacy.secagg().isPresent();
@@ -143,11 +181,6 @@ public final class RunAssembler {
         }
         refuseUnlessSum("dp", s, "central DP", "it hands the strategy one noisy sum per round");
         if (secagg) {
-          if (target == Target.SERVER) {
-            throw InvalidRunException.refused("dp", "central DP with secagg on a networked server: the server cannot"
-                + " clip updates that secure aggregation hides from it; use dp = local:CLIP,SIGMA (clients clip and"
-                + " noise before masking) with secagg");
-          }
           if (cd.adaptive()) {
             throw InvalidRunException.refused("dp", "central-adaptive with secagg: adaptive clipping would need the"
                 + " clipped-count bits aggregated securely too; use central:CLIP,Z");
@@ -188,22 +221,44 @@ public final class RunAssembler {
         s = dpSgd;
       }
     }
-    if (secagg && target == Target.SIMULATION) {
+    GrpcSecureSum networkSum = null;
+    if (secagg) {
       RunSpec.SecAgg sa = privacy.secagg().get();
       refuseUnlessSum("secagg", s, "secure aggregation", "under secure aggregation the server learns only the sum of"
           + " the updates");
-      SecureAggregationStrategy secure = new SecureAggregationStrategy(s, sa.dropoutTolerance(), sa.maxAbs(),
-          sa.neighbours(), centralUnderSecAgg, centralUnderSecAgg == null ? null : noise, sa.authenticated());
+      // one decorator over a secure sum: both protocol halves in this JVM, or the server half over gRPC
+      SecureSum sum;
+      if (target == Target.SIMULATION) {
+        sum = new InProcessSecureSum(sa.dropoutTolerance(), sa.maxAbs(), sa.neighbours(), sa.authenticated());
+      } else {
+        networkSum = new GrpcSecureSum(networkSecAgg != null ? networkSecAgg : networkSecAgg(spec));
+        sum = networkSum;
+      }
+      CentralDpConfig central = centralUnderSecAgg;
+      Strategy inner = s;
+      SecureAggregationStrategy secure = InvalidRunException.wrap("secagg", () -> new SecureAggregationStrategy(
+          inner, sum, central, central == null ? null : noise));
       if (centralUnderSecAgg != null) {
         budgets.add(secure);
       }
       s = secure;
-    } else if (secagg) {
-      refuseUnlessSum("secagg", s, "secure aggregation", "under secure aggregation the server learns only the sum of"
-          + " the updates");
     }
     Communication comm = new Communication(Codecs.parse(c.uplink()), c.errorFeedback(), Codecs.parse(c.downlink()));
-    return new Assembly(s, List.copyOf(budgets), Optional.ofNullable(dpSgd), Optional.ofNullable(clientDp), subModels, comm);
+    OptionalDouble clip = target == Target.SERVER && centralUnderSecAgg != null
+        ? OptionalDouble.of(centralUnderSecAgg.clipNorm()) : OptionalDouble.empty();
+    return new Assembly(s, List.copyOf(budgets), Optional.ofNullable(dpSgd), Optional.ofNullable(clientDp), subModels, comm,
+        Optional.ofNullable(networkSum), clip);
+  }
+
+  /**
+   * A networked server's secure aggregation settings from the spec: its drop-out tolerance, range and SecAgg+
+   * neighbours, each protocol phase waiting at most 30 s (or the round timeout if shorter).
+   */
+  public static SecAggSettings networkSecAgg(RunSpec spec) {
+    RunSpec.SecAgg g = spec.privacy().secagg().orElseThrow(() -> new IllegalArgumentException("the spec has no secagg"));
+    Duration round = spec.loop().roundTimeout();
+    Duration phase = round.compareTo(Duration.ofSeconds(30)) < 0 ? round : Duration.ofSeconds(30);
+    return new SecAggSettings(g.dropoutTolerance(), g.maxAbs(), phase, round, g.neighbours());
   }
 
   /**
@@ -240,6 +295,22 @@ public final class RunAssembler {
     if (clientDp.isEmpty()) {
       return s.clientInterceptors();
     }
+    if (clientDp.startsWith(CLIP_PREFIX)) {
+      double c;
+      try {
+        c = Double.parseDouble(clientDp.substring(CLIP_PREFIX.length()).trim());
+      } catch (NumberFormatException e) {
+        c = Double.NaN;
+      }
+      if (!(c > 0 && Double.isFinite(c))) {
+        throw new FlException(ErrorCode.FAILED_PRECONDITION, "the server requires client-side privacy '" + clientDp
+            + "', whose clip norm is not a finite number > 0");
+      }
+      List<TrainInterceptor> chain = new ArrayList<>();
+      chain.add(SecureAggregationStrategy.clipInterceptor(c)); // outermost: clips what leaves the client, before masking
+      chain.addAll(s.clientInterceptors());
+      return List.copyOf(chain);
+    }
     RunSpec.Dp asked;
     try {
       asked = clientDp.startsWith(DP_SGD_PREFIX) ? RunSpec.Dp.parseSgd(clientDp.substring(DP_SGD_PREFIX.length()))
@@ -262,7 +333,7 @@ public final class RunAssembler {
         return List.copyOf(chain);
       }
       default -> throw new FlException(ErrorCode.FAILED_PRECONDITION, "the server requires client-side privacy '"
-          + clientDp + "'; this client applies local:CLIP,SIGMA and dp-sgd:CLIP,Z only");
+          + clientDp + "'; this client applies local:CLIP,SIGMA, dp-sgd:CLIP,Z and clip:C only");
     }
   }
 
@@ -310,9 +381,6 @@ public final class RunAssembler {
       throw new InvalidRunException("sync", "= " + spec.sync().policy().describe() + " is offered in simulation only"
           + " for now: networked clients do not report skips yet; use async, buffered:K, semi-sync:DEADLINE or"
           + " periodic:T over the network, or 'starling simulate --sync " + spec.sync().policy().describe() + "'");
-    }
-    if (spec.subModels().isPresent()) {
-      throw new InvalidRunException("submodel", "is not offered over the network yet");
     }
     RunSpec.Compression c = spec.compression();
     if ((!Codecs.parse(c.uplink()).isIdentity() || !Codecs.parse(c.downlink()).isIdentity())

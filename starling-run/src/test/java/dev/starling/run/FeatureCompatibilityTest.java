@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
  * {@link #TOLERANCE} relative test loss, or is refused by the assembler before round 1 with an
  * {@link InvalidRunException} saying why. Nothing in between: no silent wrong answer, no crash in round 2.
  * The privacy settings are chosen to be nearly noise-free (huge clip, tiny noise) so that "works" can be
- * compared with the plain result; tiny model, bundled digits, 6 clients all selected, 2 rounds.
+ * compared with the plain result; tiny model, bundled digits, 6 clients all selected, 2 rounds. The sub-model pairs
+ * are also run on a networked server over loopback gRPC, where they work or are refused as in simulation.
  */
 class FeatureCompatibilityTest {
   /** Relative difference of the final test loss allowed for a combination that works. */
@@ -167,6 +168,51 @@ class FeatureCompatibilityTest {
       return e;
     }
   }
+
+  /**
+   * The sub-model pairs on a networked server: each is refused there exactly when the simulation refuses it (same
+   * setting), and each accepted one, run over loopback gRPC with the simulation's client datasets, ends within
+   * {@link #GRPC_TOLERANCE} of the simulated test loss (the server folds in arrival order, so position-wise sums
+   * may round differently; in selection order they are bit-identical, see {@code SubModelOverGrpcTest}).
+   */
+  @Test
+  @org.junit.jupiter.api.Timeout(300)
+  void subModelPairs_overGrpc_workAsInSimulation_orAreRefusedForTheSameReason() throws Exception {
+    List<String> table = new ArrayList<>();
+    List<Feature> others = new ArrayList<>(PRIVACY);
+    others.addAll(CODECS);
+    int works = 0;
+    for (Feature sub : SUBMODELS) {
+      for (Feature other : others) {
+        RunSpec spec = other.apply().apply(sub.apply().apply(base()));
+        Outcome sim = run(List.of(sub, other));
+        InvalidRunException server = null;
+        try {
+          RunAssembler.assemble(spec, RunAssembler.Target.SERVER);
+        } catch (InvalidRunException e) {
+          server = e;
+        }
+        String row = String.format("%-60s ", List.of(sub, other, "grpc"));
+        if (sim.refused() != null) {
+          assertThat(server).as(row + "is refused in simulation: " + sim.refused().getMessage()).isNotNull();
+          assertThat(server.setting()).as(row).isEqualTo(sim.refused().setting());
+          table.add(row + "refused: " + server.getMessage());
+          continue;
+        }
+        assertThat(server).as(row + "works in simulation").isNull();
+        double loss = Loopback.overGrpc(spec, digits.train(), digits.test(), dev.starling.server.FoldOrder.ARRIVAL)
+            .finalMetric("test_loss");
+        table.add(row + String.format("works: test loss %.6f vs simulated %.6f", loss, sim.loss()));
+        assertThat(loss).as(row).isCloseTo(sim.loss(), org.assertj.core.api.Assertions.withinPercentage(100 * GRPC_TOLERANCE));
+        works++;
+      }
+    }
+    System.out.println(String.join("\n", table));
+    assertThat(works).as("sub-models with local DP and with DP-SGD work over gRPC").isEqualTo(2);
+  }
+
+  /** Relative test-loss difference allowed between a networked run (arrival order) and its simulation. */
+  static final double GRPC_TOLERANCE = 1e-4;
 
   private void assertRefused(List<Feature> features, String setting, String reason) {
     InvalidRunException e = run(features).refused();

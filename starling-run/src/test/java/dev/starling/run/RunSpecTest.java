@@ -61,9 +61,15 @@ class RunSpecTest {
     RunAssembler.Assembly b = RunAssembler.assemble(both, RunAssembler.Target.SIMULATION);
     assertThat(b.budgets()).hasSize(1);
     assertThat(b.strategy().describe()).startsWith("SecureAggregation(").contains("central DP");
-    // on a server, central DP with secure aggregation is refused (the server cannot clip masked updates)
-    assertThatThrownBy(() -> RunAssembler.assemble(both, RunAssembler.Target.SERVER)).isInstanceOf(InvalidRunException.class)
-        .hasMessageContaining("dp = local:CLIP,SIGMA");
+    // on a server the same decorator runs over the networked secure sum; clients clip, told clip:C in the Welcome
+    RunAssembler.Assembly c = RunAssembler.assemble(both, RunAssembler.Target.SERVER);
+    assertThat(c.budgets()).hasSize(1);
+    assertThat(c.strategy().describe()).startsWith("SecureAggregation(over gRPC").contains("central DP");
+    assertThat(c.clientPrivacy()).contains("clip:1.0");
+    // adaptive clipping under secure aggregation is still refused, on either target
+    RunSpec adaptive = both.withPrivacy(both.privacy().withDp(new RunSpec.Dp.Central(0.5, 1, true)));
+    assertThatThrownBy(() -> RunAssembler.assemble(adaptive, RunAssembler.Target.SERVER))
+        .isInstanceOf(InvalidRunException.class).hasMessageContaining("central-adaptive with secagg");
   }
 
   @Test

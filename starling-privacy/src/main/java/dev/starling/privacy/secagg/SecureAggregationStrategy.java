@@ -23,48 +23,42 @@ import dev.starling.strategy.ForwardingStrategy;
 import dev.starling.strategy.RoundPlan;
 import dev.starling.strategy.Strategy;
 import dev.starling.strategy.aggregate.LossTally;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 
 /**
- * Runs every round's aggregation through secure aggregation ({@link SecAggClient}, {@link SecAggServer}):
- * each selected client's update {@code w_i - global} is fixed-point encoded and masked, the server learns
- * only the sum over the clients that sent a masked input (drop-outs after key sharing are recovered), and
- * the decorated strategy receives {@code global + sum / survivors} as the round's single update. Every
- * client has weight 1 (example weights would have to be revealed or aggregated alongside).
+ * Runs every round's aggregation through secure aggregation, over a {@link SecureSum}: in a simulation
+ * {@link InProcessSecureSum} (both protocol halves in this JVM), over the network transport-grpc's
+ * {@code GrpcSecureSum} (the clients mask in their own processes). Each selected client's update
+ * {@code w_i - global} is masked, the server learns only the sum over the clients whose contribution is in it
+ * (drop-outs after key sharing are recovered), and the decorated strategy receives {@code global + sum / n} as
+ * the round's single update. Every client has weight 1 (example weights would have to be revealed or aggregated
+ * alongside).
  *
- * <p>Strategies that need individual updates (robust rules such as Krum or the median) are refused at
- * construction, before round 1, because the server never sees an individual update.
+ * <p>Strategies that need individual updates (robust rules such as Krum or the median) or each client's own
+ * details are refused at construction, before round 1, because the server never sees an individual update.
  *
- * <p>In a simulation both protocol halves run in this JVM (in {@link Aggregation#accept} and
- * {@link Aggregation#finish}), which exercises the full protocol, its cryptography and its drop-out
- * recovery but not the network; a networked deployment runs {@link SecAggClient} on the devices and
- * carries {@link SecAggMessages} over its transport. Metrics: {@code secagg_bytes_up} (all clients),
- * {@code secagg_server_seconds}; a round in which more clients dropped out than the threshold tolerates
- * cannot be unmasked, keeps the global model (with central DP: releases noise alone, charged as a round)
- * and reports {@code secagg_unmask_failed = 1}. Thread-confined.
+ * <p>Metrics: the secure sum's own ({@code secagg_bytes_up}, {@code secagg_server_seconds}, ...), plus
+ * {@code clients_aggregated}, {@code examples} and {@code train_loss}; a round in which more clients dropped out
+ * than the threshold tolerates cannot be unmasked, keeps the global model (with central DP: releases noise
+ * alone, charged as a round) and reports {@code secagg_unmask_failed = 1}. Thread-confined.
  */
 public final class SecureAggregationStrategy extends ForwardingStrategy implements PrivateStrategy {
-  private final double dropoutTolerance;
-  private final double maxAbs;
-  private final int neighbours;
-  private final boolean authenticated;
-  private final SecureRandom rng = new SecureRandom();
+  private final SecureSum secureSum;
   private final Map<Integer, List<ClientId>> selected = new HashMap<>();
   private final CentralDpConfig dp;
   private final RandomSource noise;
   private final PrivacyBudgetTracker tracker;
-  private FixedPoint codec;
   private int perRound;
 
   /**
    * Secure aggregation tolerating the drop-out of up to {@code dropoutTolerance} of each round's clients,
-   * for updates whose coordinates lie in {@code [-maxAbs, maxAbs]}.
+   * for updates whose coordinates lie in {@code [-maxAbs, maxAbs]}, in this JVM ({@link InProcessSecureSum}).
    */
   public SecureAggregationStrategy(Strategy delegate, double dropoutTolerance, double maxAbs) {
     this(delegate, dropoutTolerance, maxAbs, 0, null, null);
@@ -84,14 +78,7 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
     this(delegate, dropoutTolerance, maxAbs, 0, dp, noise);
   }
 
-  /**
-   * Secure aggregation with user-level central DP on the sum ("distributed DP" trust model): every
-   * client clips its own update to norm C before encoding and masking (a client interceptor), and the
-   * server adds {@code N(0, (z C)^2)} to the unmasked sum and divides by the planned clients per round,
-   * exactly as {@link dev.starling.privacy.dp.CentralDpStrategy} does, but without ever seeing an
-   * individual update. The guarantee assumes clients run the clipping interceptor and the server adds the
-   * noise. Only fixed clipping ({@code dp.adaptive()} is refused). {@code noise}: secure in production.
-   */
+  /** In this JVM with central DP on the sum; see {@link #SecureAggregationStrategy(Strategy, SecureSum, CentralDpConfig, RandomSource)}. */
   public SecureAggregationStrategy(Strategy delegate, double dropoutTolerance, double maxAbs, int neighbours,
       CentralDpConfig dp, RandomSource noise) {
     this(delegate, dropoutTolerance, maxAbs, neighbours, dp, noise, false);
@@ -104,18 +91,32 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
    */
   public SecureAggregationStrategy(Strategy delegate, double dropoutTolerance, double maxAbs, int neighbours,
       CentralDpConfig dp, RandomSource noise, boolean authenticated) {
+    this(delegate, new InProcessSecureSum(dropoutTolerance, maxAbs, neighbours, authenticated), dp, noise);
+  }
+
+  /** Secure aggregation over {@code secureSum}, without DP. */
+  public SecureAggregationStrategy(Strategy delegate, SecureSum secureSum) {
+    this(delegate, secureSum, null, null);
+  }
+
+  /**
+   * Secure aggregation over {@code secureSum} with user-level central DP on the sum ("distributed DP" trust
+   * model; {@code dp} null for none): every client clips its own update to norm C before masking (the client
+   * interceptor {@link #clipInterceptor}, which networked clients install when the server names
+   * {@code clip:C}), and the server adds {@code N(0, (z C)^2)} to the unmasked sum and divides by the planned
+   * clients per round, exactly as {@link dev.starling.privacy.dp.CentralDpStrategy} does, but without ever
+   * seeing an individual update. The guarantee assumes clients clip and the server adds the noise. Only fixed
+   * clipping ({@code dp.adaptive()} is refused). {@code noise}: secure in production.
+   */
+  public SecureAggregationStrategy(Strategy delegate, SecureSum secureSum, CentralDpConfig dp, RandomSource noise) {
     super(delegate);
-    this.authenticated = authenticated;
-    this.neighbours = SecAggParams.checkNeighbours(neighbours);
-    Checks.checkArgument(dropoutTolerance >= 0 && dropoutTolerance < 0.5, "dropoutTolerance", "in [0, 0.5)", dropoutTolerance);
-    this.dropoutTolerance = dropoutTolerance;
-    this.maxAbs = Checks.checkPositive(maxAbs, "maxAbs");
+    this.secureSum = java.util.Objects.requireNonNull(secureSum, "secureSum");
     refuseIndividual(delegate);
     if (dp != null) {
       Checks.checkArgument(!dp.adaptive(), "central DP under secure aggregation", "fixed clipping (adaptive clipping"
           + " would need the clipped-count bits aggregated securely too)", "adaptive");
-      Checks.checkArgument(dp.clipNorm() <= maxAbs, "clip norm under secure aggregation", "<= the encoding range "
-          + maxAbs + " (a clipped update's coordinates are at most C)", dp.clipNorm());
+      Checks.checkArgument(dp.clipNorm() <= secureSum.maxAbs(), "clip norm under secure aggregation", "<= the encoding"
+          + " range " + secureSum.maxAbs() + " (a clipped update's coordinates are at most C)", dp.clipNorm());
     }
     this.dp = dp;
     this.noise = dp == null ? null : java.util.Objects.requireNonNull(noise, "noise");
@@ -131,15 +132,25 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
   public List<TrainInterceptor> clientInterceptors() {
     List<TrainInterceptor> chain = new ArrayList<>(super.clientInterceptors());
     if (dp != null) {
-      double c = dp.clipNorm();
-      chain.add(0, (global, config, state, next) -> {
-        TrainResult r = next.fit(global, config);
-        double[] d = Updates.delta(r.parameters(), global);
-        Updates.clip(d, c);
-        return r.withParameters(Updates.plus(global, d));
-      });
+      chain.add(0, clipInterceptor(dp.clipNorm()));
     }
     return chain;
+  }
+
+  /** The client half of central DP under secure aggregation: clips the update {@code w - global} to L2 norm {@code c}. */
+  public static TrainInterceptor clipInterceptor(double c) {
+    Checks.checkPositive(c, "clip norm");
+    return (global, config, state, next) -> {
+      TrainResult r = next.fit(global, config);
+      double[] d = Updates.delta(r.parameters(), global);
+      Updates.clip(d, c);
+      return r.withParameters(Updates.plus(global, d));
+    };
+  }
+
+  /** The central DP clip norm clients must apply before masking, if this instance adds central DP noise. */
+  public OptionalDouble clientClipNorm() {
+    return dp == null ? OptionalDouble.empty() : OptionalDouble.of(dp.clipNorm());
   }
 
   /**
@@ -179,7 +190,7 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
     Checks.checkArgument(plan.clientsPerRound() >= 3, "clients per round under secure aggregation", ">= 3",
         plan.clientsPerRound());
     int k = plan.clientsPerRound();
-    codec = codecFor(k, maxAbs);
+    secureSum.prepare(k);
     perRound = k;
     if (tracker != null) {
       tracker.configure((double) k / plan.totalClients(), dp.noiseMultiplier());
@@ -208,82 +219,34 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
 
   @Override
   public Aggregation beginAggregation(int round, ParameterSet global) {
-    Checks.checkState(codec != null, "SecureAggregationStrategy.prepare must be called before round 1");
     List<ClientId> ids = selected.remove(round);
-    Checks.checkState(ids != null && ids.size() >= 3, "secure aggregation needs >= 3 clients configured in round " + round);
+    SecureSum.Round sums = secureSum.begin(round, global, ids == null ? List.of() : List.copyOf(ids));
     int length = Math.toIntExact(global.size());
-    SecAggParams params = SecAggParams.forClients(ids.size(), dropoutTolerance, neighbours, rng.nextLong(), codec, length);
-    long t0 = System.nanoTime();
-    Map<Integer, java.security.KeyPair> identities = new HashMap<>();
-    Map<Integer, java.security.PublicKey> pki = new HashMap<>();
-    if (authenticated) {
-      for (int i = 0; i < ids.size(); i++) {
-        identities.put(i, SecAggAuth.newIdentity(rng));
-        pki.put(i, identities.get(i).getPublic());
-      }
-    }
-    SecAggServer server = new SecAggServer(params, authenticated ? new SecAggAuth(null, pki) : null);
-    Map<ClientId, SecAggClient> clients = new HashMap<>();
-    long[] up = new long[1];
-    for (int i = 0; i < ids.size(); i++) {
-      SecAggClient c = new SecAggClient(i, params, rng, authenticated ? new SecAggAuth(identities.get(i), pki) : null);
-      clients.put(ids.get(i), c);
-      SecAggMessages.AdvertiseKeys k = c.advertise();
-      up[0] += k.wireBytes();
-      server.receive(k);
-    }
-    SecAggMessages.KeyDirectory dir = server.directory();
-    for (SecAggClient c : clients.values()) {
-      List<SecAggMessages.EncryptedShare> s = c.shareKeys(dir);
-      up[0] += SecAggMessages.bytes(s);
-      server.receiveShares(c.id(), s);
-    }
-    Map<Integer, List<SecAggMessages.EncryptedShare>> inboxes = server.inboxes();
-    double setupSeconds = (System.nanoTime() - t0) / 1e9;
     return new Aggregation() {
-      private final List<SecAggClient> maskedBy = new ArrayList<>();
       private final LossTally trainLoss = new LossTally();
+      private int accepted;
       private long examples;
 
       @Override
       public void accept(ClientId client, TrainResult result) {
-        SecAggClient c = clients.get(client);
-        Checks.checkState(c != null, "client " + client + " was not configured for round " + round);
-        float[] w = result.parameters().flatten();
-        float[] g = global.flatten();
-        for (int i = 0; i < w.length; i++) {
-          w[i] -= g[i];
-        }
-        SecAggMessages.MaskedInput m = c.maskInput(inboxes.get(c.id()), w);
-        up[0] += m.wireBytes();
-        server.receiveMasked(m);
-        maskedBy.add(c);
+        sums.add(client, result);
+        accepted++;
         examples += result.numExamples();
         trainLoss.add(result);
       }
 
       @Override
       public AggregateResult finish(List<ClientFailure> failures) {
-        long s0 = System.nanoTime();
         double[] sum = null;
+        int n = 0;
         boolean unmaskFailed = false;
-        if (!maskedBy.isEmpty()) {
+        if (accepted == 0) {
+          sums.abandon();
+        } else {
           try {
-            if (authenticated) {
-              SecAggMessages.UnmaskRequest check = server.consistencyRequest();
-              for (SecAggClient c : maskedBy) {
-                SecAggMessages.SurvivorSignature sig = c.signSurvivors(check);
-                up[0] += sig.wireBytes();
-                server.receiveSurvivorSignature(sig);
-              }
-            }
-            SecAggMessages.UnmaskRequest req = server.unmaskRequest();
-            for (SecAggClient c : maskedBy) {
-              SecAggMessages.UnmaskResponse r = c.unmask(req);
-              up[0] += r.wireBytes();
-              server.receiveUnmask(r);
-            }
-            sum = server.finish();
+            SecureSum.Total t = sums.finish();
+            sum = t.sum();
+            n = t.contributors();
           } catch (FlException e) {
             if (e.code() != ErrorCode.QUORUM_NOT_MET) {
               throw e;
@@ -296,7 +259,7 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
             // Nothing to release: keep the model.
             AggregateResult r = SecureAggregationStrategy.super.beginAggregation(round, global).finish(failures);
             Metrics.Builder mb = Metrics.builder().putAll(r.metrics()).put("clients_aggregated", 0)
-                .put("secagg_bytes_up", up[0]);
+                .putAll(sums.metrics());
             if (unmaskFailed) {
               mb.put("secagg_unmask_failed", 1);
             }
@@ -305,9 +268,8 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
           // Under DP the round still releases noise alone (an empty sum), so that whether anyone took part
           // is itself protected; it is charged like any other round.
           sum = new double[length];
+          n = 0;
         }
-        double serverSeconds = setupSeconds + (System.nanoTime() - s0) / 1e9;
-        int n = unmaskFailed ? 0 : maskedBy.size();
         double denominator = Math.max(1, n);
         if (dp != null) {
           GaussianNoise.of(dp.clipNorm(), dp.noiseMultiplier(), sum.length).addTo(sum,
@@ -328,7 +290,7 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
         if (unmaskFailed) {
           out.put("secagg_unmask_failed", 1);
         }
-        out.put("clients_aggregated", n).put("examples", unmaskFailed ? 0 : examples).put("secagg_bytes_up", up[0]).put("secagg_server_seconds", serverSeconds);
+        out.put("clients_aggregated", n).put("examples", unmaskFailed ? 0 : examples).putAll(sums.metrics());
         if (tracker != null) {
           out.putAll(tracker.metrics());
         }
@@ -374,9 +336,6 @@ public final class SecureAggregationStrategy extends ForwardingStrategy implemen
     String dpPart = dp == null ? "" : String.format(Locale.ROOT, ", central DP C=%s z=%s delta=%s accountant=%s%s",
         dp.clipNorm(), dp.noiseMultiplier(), dp.delta(), dp.accountant().name(),
         dp.targetEpsilon().isPresent() ? " target epsilon=" + dp.targetEpsilon().getAsDouble() : "");
-    return String.format(Locale.ROOT, "SecureAggregation(dropout tolerance=%s, range=+-%s%s%s%s) <- %s", dropoutTolerance,
-        maxAbs, neighbours == 0 ? "" : ", SecAgg+ " + neighbours + " neighbours",
-        authenticated ? ", authenticated (signed keys, consistency check)" : "", dpPart, super.describe());
+    return "SecureAggregation(" + secureSum.describe() + dpPart + ") <- " + super.describe();
   }
-
 }

@@ -29,6 +29,7 @@ import dev.starling.transport.grpc.wire.EncodedAssembler;
 import dev.starling.transport.grpc.wire.Convert;
 import dev.starling.transport.grpc.wire.Outbox;
 import dev.starling.transport.grpc.wire.Payloads;
+import dev.starling.transport.grpc.wire.SubModelTerms;
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -266,7 +267,7 @@ public final class FederationClient implements AutoCloseable {
     stub.session(s);
     s.out.send(ClientMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(PROTOCOL_VERSION)
         .setClientId(settings.clientId()).setAttempt(attempt).addCapabilities(SecAggTask.CAPABILITY)
-        .addCapabilities(Payloads.CODEC_CAPABILITY).addAllCapabilities(secAggIdentity == null ? java.util.List.of()
+        .addCapabilities(Payloads.CODEC_CAPABILITY).addCapabilities(SubModelTerms.CAPABILITY).addAllCapabilities(secAggIdentity == null ? java.util.List.of()
             : java.util.List.of(SecAggTask.AUTH_CAPABILITY))).build());
     try {
       s.done.await();
@@ -371,7 +372,16 @@ public final class FederationClient implements AutoCloseable {
             try {
               codecs(w);
               if (trainer == null) {
-                Trainer t = factory.create(w.getModel(), w.getStrategy(), w.getClientDp(), w.getClientDpSeededNoise());
+                java.util.Optional<SubModelTerms> sub;
+                try {
+                  sub = w.hasSubmodel() ? java.util.Optional.of(SubModelTerms.fromProto(w.getSubmodel()))
+                      : java.util.Optional.empty();
+                } catch (IllegalArgumentException e) {
+                  throw new FlException(ErrorCode.FAILED_PRECONDITION, "the server's sub-model settings are unusable: "
+                      + e.getMessage());
+                }
+                Trainer t = factory.create(new Trainer.Terms(w.getModel(), w.getStrategy(), w.getClientDp(),
+                    w.getClientDpSeededNoise(), sub, settings.clientId()));
                 ClientStateFile f = stateFile;
                 if (f != null) {
                   var saved = f.load(w.getRunId());

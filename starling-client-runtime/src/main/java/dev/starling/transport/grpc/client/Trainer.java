@@ -6,6 +6,9 @@ import dev.starling.core.learner.EvalResult;
 import dev.starling.core.learner.TrainConfig;
 import dev.starling.core.learner.TrainResult;
 import dev.starling.core.tensor.ParameterSet;
+import dev.starling.transport.grpc.wire.SubModelTerms;
+import java.util.Objects;
+import java.util.Optional;
 
 /** What a networked client does with a task: local training and evaluation on its own data. */
 public interface Trainer {
@@ -46,6 +49,41 @@ public interface Trainer {
             + "', which this client's trainer cannot apply");
       }
       return create(model, strategy);
+    }
+
+    /**
+     * Builds the trainer for what the server's Welcome says ({@link Terms}). The default applies no
+     * sub-models: it refuses a run that trains them with FAILED_PRECONDITION, and otherwise calls
+     * {@link #create(String, String, String, boolean)}.
+     */
+    default Trainer create(Terms terms) {
+      if (terms.subModels().isPresent()) {
+        throw new FlException(ErrorCode.FAILED_PRECONDITION, "the server trains sub-models ("
+            + terms.subModels().get().policy() + "), which this client's trainer cannot");
+      }
+      return create(terms.model(), terms.strategy(), terms.clientDp(), terms.seededNoise());
+    }
+  }
+
+  /**
+   * What the server's Welcome asks of a client's local work.
+   *
+   * @param model the model id, e.g. {@code mlp:32}
+   * @param strategy the strategy spec, whose client half the trainer runs
+   * @param clientDp the client-side privacy the server requires ({@code local:CLIP,SIGMA}, {@code dp-sgd:CLIP,Z}),
+   *     empty for none
+   * @param seededNoise derive that noise from each job's seed instead of SecureRandom
+   * @param subModels how to train sub-models (protocol v1.4), empty for the full model
+   * @param clientId this client's id (sub-models draw its capacity and random neurons from it)
+   */
+  record Terms(String model, String strategy, String clientDp, boolean seededNoise,
+      Optional<SubModelTerms> subModels, String clientId) {
+    public Terms {
+      Objects.requireNonNull(model, "model");
+      Objects.requireNonNull(strategy, "strategy");
+      Objects.requireNonNull(clientDp, "clientDp");
+      Objects.requireNonNull(subModels, "subModels");
+      Objects.requireNonNull(clientId, "clientId");
     }
   }
 }

@@ -8,6 +8,7 @@ import dev.starling.core.message.ClientId;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.server.ClientPool;
 import dev.starling.server.ClientProxy;
+import dev.starling.privacy.secagg.SecureAggregationStrategy;
 import dev.starling.strategy.AggregateResult;
 import dev.starling.strategy.Aggregation;
 import dev.starling.strategy.ForwardingStrategy;
@@ -19,6 +20,7 @@ import dev.starling.transport.grpc.proto.ServerMessage;
 import dev.starling.transport.grpc.proto.Shutdown;
 import dev.starling.transport.grpc.proto.Welcome;
 import dev.starling.transport.grpc.wire.Payloads;
+import dev.starling.transport.grpc.wire.SubModelTerms;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
@@ -76,9 +78,11 @@ public final class FederationServer implements AutoCloseable {
   });
   private volatile int currentRound = 1;
   private volatile SecAggCoordinator secagg;
+  private volatile GrpcSecureSum secureSum;
   private volatile String clientDp = "";
   private volatile boolean clientDpSeededNoise;
   private volatile boolean agreeStatistics;
+  private volatile SubModelTerms subModels;
   /** Standardisation statistics reported by clients (agreed standardisation), by client id; guarded by itself. */
   private final Map<String, dev.starling.transport.grpc.wire.FeatureSums> statistics = new java.util.LinkedHashMap<>();
   private volatile WireCompression wire;
@@ -239,6 +243,17 @@ public final class FederationServer implements AutoCloseable {
   }
 
   /**
+   * Has every client train a sub-model (protocol v1.4): the {@code Welcome} carries {@code terms}, a client
+   * that does not list {@value SubModelTerms#CAPABILITY} is refused at Hello
+   * (it would train, and with local DP privatise, the full model), and replies carry the trained-position
+   * mask as an attachment, which the strategy (position-wise averaging) reads. Tasks still carry the full
+   * global model. Call before {@link #start()}.
+   */
+  public void trainSubModels(SubModelTerms terms) {
+    this.subModels = java.util.Objects.requireNonNull(terms, "terms");
+  }
+
+  /**
    * Asks every client, in its {@code Welcome}, for its standardisation statistics (row count, per-feature
    * sums and sums of squares of its raw training rows: {@code FeatureStatistics}), which
    * {@link #featureStatistics} and {@link #awaitFeatureStatistics} then return, so the caller can agree one
@@ -292,21 +307,41 @@ public final class FederationServer implements AutoCloseable {
   }
 
   /**
-   * Runs every training round under secure aggregation: from now on a training task goes only to clients
-   * that speak {@value SecAggSettings#CAPABILITY}, and {@link #wrap} puts the networked secure aggregation
-   * decorator around the strategy, so the server never receives an individual update in the clear. Call
-   * before {@link #wrap} and before round 1.
+   * Runs every training round under secure aggregation with settings {@code s}: as
+   * {@link #enableSecureAggregation(GrpcSecureSum)} with a new secure sum, which is returned; put privacy's
+   * {@link SecureAggregationStrategy} over it.
    */
-  public void enableSecureAggregation(SecAggSettings s) {
+  public GrpcSecureSum enableSecureAggregation(SecAggSettings s) {
+    GrpcSecureSum sum = new GrpcSecureSum(s);
+    enableSecureAggregation(sum);
+    return sum;
+  }
+
+  /**
+   * Runs every training round under secure aggregation over {@code sum}: from now on a training task goes only
+   * to clients that speak {@value SecAggSettings#CAPABILITY}, and their masked inputs go to {@code sum}, which
+   * privacy's {@link SecureAggregationStrategy} must decorate the run's strategy with (a round whose strategy
+   * does not open the secure sum fails at once rather than fold receipts as updates), so the server never
+   * receives an individual update in the clear. Call before round 1.
+   */
+  public void enableSecureAggregation(GrpcSecureSum sum) {
     if (wire != null) {
       throw new IllegalStateException("secure aggregation cannot be combined with wire compression: masked inputs"
           + " are sent as integers; refuse the combination before round 1");
     }
+    SecAggCoordinator c = new SecAggCoordinator(sum.settings());
+    sum.attach(c);
     SecAggCoordinator old = secagg;
-    secagg = new SecAggCoordinator(s);
+    secagg = c;
+    secureSum = sum;
     if (old != null) {
       old.close();
     }
+  }
+
+  /** The secure sum enabled on this server, if any. */
+  public java.util.Optional<GrpcSecureSum> secureSum() {
+    return java.util.Optional.ofNullable(secureSum);
   }
 
   SecAggCoordinator secAgg() {
@@ -343,16 +378,22 @@ public final class FederationServer implements AutoCloseable {
 
   /**
    * Decorates the run's strategy so that each update's upload slot is released as soon as the update
-   * has been folded, and any left over (updates the loop discarded) when the round's aggregation ends.
+   * has been folded, and any left over (updates the loop discarded) when the round's aggregation ends. Under
+   * secure aggregation the strategy must be privacy's {@link SecureAggregationStrategy} over this server's
+   * {@link GrpcSecureSum} (or decorate one).
    */
   public Strategy wrap(Strategy strategy) {
-    SecAggCoordinator sa = secagg;
-    Strategy inside = sa == null ? strategy : new SecureAggregationOverGrpc(strategy, sa);
-    return new ForwardingStrategy(inside) {
+    return new ForwardingStrategy(strategy) {
       @Override
       public Aggregation beginAggregation(int round, ParameterSet global) {
         setRound(round);
         Aggregation inner = super.beginAggregation(round, global);
+        SecAggCoordinator sa = secagg;
+        if (sa != null && !sa.begun(round)) {
+          throw new FlException(ErrorCode.FAILED_PRECONDITION, "secure aggregation is enabled on this server, but the"
+              + " strategy " + strategy.describe() + " did not open round " + round + "'s secure sum: decorate it with"
+              + " SecureAggregationStrategy over the server's GrpcSecureSum; refusing to fold receipts as updates");
+        }
         return new Aggregation() {
           @Override
           public void accept(ClientId client, TrainResult result) {
@@ -562,6 +603,14 @@ public final class FederationServer implements AutoCloseable {
               + "' in Hello; upgrade the client"));
           return;
         }
+        SubModelTerms sub = subModels;
+        if (sub != null && !h.getCapabilitiesList().contains(SubModelTerms.CAPABILITY)) {
+          LOG.log(Level.WARNING, "refused client {0}: it cannot train sub-models", id);
+          fail(Status.FAILED_PRECONDITION.withDescription("this run trains sub-models (" + sub.policy()
+              + ") but client '" + id + "' does not list capability '"
+              + SubModelTerms.CAPABILITY + "' in Hello; upgrade the client"));
+          return;
+        }
         ClientId cid = new ClientId(id);
         RemoteClient old;
         RemoteClient joined;
@@ -581,6 +630,9 @@ public final class FederationServer implements AutoCloseable {
               .setModel(settings.model()).setStrategy(settings.strategy()).setRunId(settings.runId())
               .setClientDp(clientDp).setClientDpSeededNoise(clientDpSeededNoise).setAgreeStatistics(agreeStatistics)
               .setHeartbeatMillis((int) settings.heartbeat().toMillis()).setNextRound(currentRound);
+          if (sub != null) {
+            welcome.setSubmodel(sub.toProto());
+          }
           if (w != null) {
             welcome.setUplinkCodec(w.uplink().describe()).setErrorFeedback(w.errorFeedback())
                 .setDownlinkCodec(w.downlink().isIdentity() ? "" : w.downlink().describe());

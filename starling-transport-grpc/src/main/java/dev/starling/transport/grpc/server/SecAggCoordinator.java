@@ -515,6 +515,11 @@ final class SecAggCoordinator implements AutoCloseable {
     }
   }
 
+  /** Whether round {@code round}'s secure sum has been opened ({@link #begin}) and not yet ended. */
+  synchronized boolean begun(int round) {
+    return active.stream().anyMatch(a -> a.round == round);
+  }
+
   /** Forgets an attempt (its aggregation finished). */
   synchronized void end(Attempt a) {
     a.phase = Phase.DONE;

@@ -165,7 +165,9 @@ class SecureAggregationLoopbackTest {
 
   static List<RoundRecord> run(FederationServer server, Strategy s, RoundLoopConfig cfg, ParameterSet[] global) {
     List<RoundRecord> records = new CopyOnWriteArrayList<>();
-    RoundLoop.Result r = new RoundLoop(server.wrap(s), server.pool(), cfg, new RoundListener() {
+    // privacy's one secure-aggregation decorator, over the server's networked secure sum
+    Strategy secured = new dev.starling.privacy.secagg.SecureAggregationStrategy(s, server.secureSum().orElseThrow());
+    RoundLoop.Result r = new RoundLoop(server.wrap(secured), server.pool(), cfg, new RoundListener() {
       @Override
       public void onRoundEnd(RoundRecord rec) {
         records.add(rec);
@@ -364,9 +366,20 @@ class SecureAggregationLoopbackTest {
   }
 
   @Test
+  void aStrategyWithoutTheSecureAggregationDecorator_failsTheRoundInsteadOfFoldingReceipts() {
+    FederationServer server = server(0.2);
+    Strategy bare = server.wrap(new FedAvg());
+    assertThatThrownBy(() -> bare.beginAggregation(1, initial()))
+        .isInstanceOfSatisfying(dev.starling.core.error.FlException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.FAILED_PRECONDITION))
+        .hasMessageContaining("did not open round 1's secure sum");
+  }
+
+  @Test
   void strategiesThatNeedIndividualUpdatesAreRefusedBeforeRoundOne() {
     FederationServer server = server(0.2);
-    assertThatThrownBy(() -> server.wrap(new Krum(1))).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> new dev.starling.privacy.secagg.SecureAggregationStrategy(new Krum(1),
+        server.secureSum().orElseThrow())).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("secure aggregation cannot run").hasMessageContaining("individual update");
   }
 
