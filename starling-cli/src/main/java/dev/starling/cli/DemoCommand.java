@@ -177,10 +177,14 @@ final class DemoCommand implements Callable<Integer> {
     for (String[] x : runs) {
       RunSpec sp = (x[0].endsWith("clean") ? clean : attacked).withStrategy(x[1]);
       History h = run(x[0], sp, s.train(), s.test(), true);
-      rows.add(List.of(x[2], f4(last(h, "test_auc")), f4(last(h, "test_accuracy"))));
+      double sel = sum(h, "malicious_selected");
+      double flagged = sum(h, "malicious_flagged");
+      rows.add(List.of(x[2], f4(last(h, "test_auc")), f4(last(h, "test_accuracy")),
+          sel > 0 ? String.format(Locale.ROOT, "%.0f of %.0f", flagged, sel) : "-",
+          sel > 0 ? String.format(Locale.ROOT, "%.0f", sum(h, "honest_flagged")) : "-"));
     }
     return new Comparison("Credit risk: a robust rule against label-flipping states",
-        List.of("run", "test AUC", "test accuracy"), rows,
+        List.of("run", "test AUC", "test accuracy", "attacker updates flagged", "honest updates flagged"), rows,
         List.of("accuracy: 94.8% of the loans are good, so AUC is the measure that tells the rules apart;"
             + " the attackers are 10% of the states but hold only the rows of their states (see 'attackers' above)"));
   }
@@ -322,6 +326,10 @@ final class DemoCommand implements Callable<Integer> {
       }
     }
     return Double.NaN;
+  }
+
+  private static double sum(History h, String metric) {
+    return h.rounds().stream().mapToDouble(r -> r.metric(metric)).filter(v -> !Double.isNaN(v)).sum();
   }
 
   private static double minOver(History h, String metric, int lastK) {

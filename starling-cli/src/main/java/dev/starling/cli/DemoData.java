@@ -49,8 +49,14 @@ record DemoData(String name, List<String> aliases, List<String> files, String ti
 
   /** Where the set was found: the folder and its first present file, or the bundled copy (folder null). */
   record Found(Path folder, String file) {
+    /** The file's bytes as stored (still compressed for {@code .gz}). */
+    InputStream openRaw() throws IOException {
+      return folder == null ? DatasetCatalog.openBundled(file) : Files.newInputStream(folder.resolve(file));
+    }
+
+    /** The file's content, decompressed. */
     InputStream open() throws IOException {
-      InputStream in = folder == null ? DatasetCatalog.openBundled(file) : Files.newInputStream(folder.resolve(file));
+      InputStream in = openRaw();
       return file.endsWith(".gz") ? new GZIPInputStream(in) : in;
     }
 
@@ -122,7 +128,7 @@ record DemoData(String name, List<String> aliases, List<String> files, String ti
 
   /** Lending Club: label {@code Class} (bad, good), key {@code addr_state}. */
   static Dataset lending(Found f) throws IOException {
-    try (InputStream in = f.open()) {
+    try (InputStream in = f.openRaw()) { // CsvLoader reads .gz by the name
       return CsvLoader.builder().labelColumn("Class").keyColumn("addr_state").build().load(in, f.describe())
           .withName("lending club");
     }
@@ -139,7 +145,7 @@ record DemoData(String name, List<String> aliases, List<String> files, String ti
     InputStream all = new java.io.SequenceInputStream(new ByteArrayInputStream(header.getBytes(StandardCharsets.UTF_8)),
         new ByteArrayInputStream(body));
     return CsvLoader.builder().labelColumn("income").dropColumns(List.of("fnlwgt", "education"))
-        .missing(MissingValues.MEAN_IMPUTE).build().load(all, f.describe()).withName("adult income");
+        .missing(MissingValues.MEAN_IMPUTE).build().load(all, f.describe() + " (with a header line)").withName("adult income");
   }
 
   /**
