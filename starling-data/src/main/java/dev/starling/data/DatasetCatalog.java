@@ -236,6 +236,16 @@ public final class DatasetCatalog {
     return new LoadedData(train, test, desc);
   }
 
+  /**
+   * Opens a data file bundled in this jar under {@code dev/starling/data/} (see its README), e.g.
+   * {@code lending_club.csv.gz}; the caller closes it.
+   *
+   * @throws FileNotFoundException if no such file is bundled
+   */
+  public static InputStream openBundled(String file) throws FileNotFoundException {
+    return resource(file);
+  }
+
   private static InputStream resource(String name) throws FileNotFoundException {
     InputStream in = DatasetCatalog.class.getResourceAsStream(name);
     if (in == null) {

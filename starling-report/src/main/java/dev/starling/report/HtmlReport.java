@@ -69,8 +69,36 @@ public final class HtmlReport {
     return new Chart(title, unit, note, List.copyOf(s));
   }
 
+  /**
+   * A table of the caller's own, shown above the summary (e.g. a demo's comparison of runs); cells are plain text.
+   *
+   * @param caption the table's heading
+   * @param header the column names
+   * @param rows the rows, each with one cell per column
+   */
+  public record Table(String caption, List<String> header, List<List<String>> rows) {
+    public Table {
+      header = List.copyOf(header);
+      rows = rows.stream().map(List::copyOf).toList();
+      for (List<String> r : rows) {
+        if (r.size() != header.size()) {
+          throw new IllegalArgumentException("table '" + caption + "': a row has " + r.size() + " cells for "
+              + header.size() + " columns: " + r);
+        }
+      }
+    }
+  }
+
   /** The page for {@code runs} (at least one; names made unique). */
   public static String render(String title, List<RunMetrics> runs) {
+    return render(title, runs, List.of());
+  }
+
+  /**
+   * The page for {@code runs} with {@code tables} first, then the summary; a line of links leads to each plot that
+   * has data (anchors {@code #chart-...}, see {@link #chartId}).
+   */
+  public static String render(String title, List<RunMetrics> runs, List<Table> tables) {
     if (runs.isEmpty()) {
       throw new IllegalArgumentException("a report needs at least one run");
     }
@@ -87,7 +115,11 @@ public final class HtmlReport {
           .append(esc(r.source())).append(" (").append(r.rounds().size()).append(r.rounds().size() == 1 ? " round)" : " rounds)");
     }
     h.append("</div></header>\n<main>\n<noscript><p>The charts need JavaScript; the tables below do not.</p></noscript>\n");
+    for (Table t : tables) {
+      h.append(table(t));
+    }
     h.append("<h2>Summary</h2>\n<section class=\"card\">").append(summary(runs)).append("</section>\n");
+    h.append(plotLinks(runs));
     h.append("<h2>Per round</h2>\n<div class=\"grid\" id=\"charts-main\"></div>\n");
     h.append(failures(runs));
     h.append(flagged(runs));
@@ -157,9 +189,43 @@ public final class HtmlReport {
     }
   }
 
+  /** The anchor of the chart titled {@code title}: {@code chart-} and the title's letters and digits, lower case, dashed. */
+  public static String chartId(String title) {
+    String slug = title.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-|-$", "");
+    return "chart-" + (slug.isEmpty() ? Integer.toHexString(title.hashCode()) : slug);
+  }
+
+  /** "Plots:" and a link to every main chart that some run has data for (as the page's script draws them). */
+  private static String plotLinks(List<RunMetrics> runs) {
+    StringBuilder links = new StringBuilder();
+    for (Chart c : CHARTS) {
+      // the derived series (failed, flagged clients) are always there, as zeros when nothing failed
+      boolean any = c.series().stream().anyMatch(s -> s[0].equals(CLIENTS_FAILED) || s[0].equals(CLIENTS_FLAGGED)
+          || runs.stream().anyMatch(r -> r.has(s[0])));
+      if (any) {
+        links.append(links.isEmpty() ? "" : " &middot; ").append("<a href=\"#").append(chartId(c.title())).append("\">")
+            .append(esc(c.title())).append("</a>");
+      }
+    }
+    return links.isEmpty() ? "" : "<p class=\"plots\">Plots: " + links + "</p>\n";
+  }
+
+  private static String table(Table t) {
+    StringBuilder b = new StringBuilder("<h2>").append(esc(t.caption())).append("</h2>\n<section class=\"card\"><table><thead><tr>");
+    t.header().forEach(c -> b.append("<th>").append(esc(c)).append("</th>"));
+    b.append("</tr></thead><tbody>");
+    for (List<String> r : t.rows()) {
+      b.append("<tr>");
+      r.forEach(c -> b.append("<td>").append(esc(c)).append("</td>"));
+      b.append("</tr>");
+    }
+    return b.append("</tbody></table></section>\n").toString();
+  }
+
   private static ObjectNode addChart(ArrayNode charts, String section, String title, String unit, String note,
       List<String[]> series) {
     ObjectNode c = charts.addObject();
+    c.put("id", chartId(title));
     c.put("section", section);
     c.put("title", title);
     c.put("unit", unit);

@@ -57,6 +57,7 @@
     if (series.length === 1) return false;
     var div = document.createElement("div");
     div.className = "chart";
+    if (chart.id) div.id = chart.id;
     div.innerHTML = "<h3></h3>" + (chart.note ? "<p class='note'></p>" : "");
     div.querySelector("h3").textContent = chart.title;
     if (chart.note) div.querySelector(".note").textContent = chart.note;

@@ -75,4 +75,18 @@ class MetricsLogTest {
       assertThat(c.get("title").asText()).isEqualTo("custom_score");
     });
   }
+
+  @Test
+  void pageLinksEachPlotWithDataToItsChartAndShowsTheCallersTablesEscaped() throws Exception {
+    RunMetrics r = read(line(1, ",\"test_auc\":0.8"), line(2, ",\"test_auc\":0.9"));
+    String html = HtmlReport.render("t", List.of(r),
+        List.of(new HtmlReport.Table("Demo <cmp>", List.of("run", "AUC"), List.of(List.of("a & b", "0.9")))));
+    assertThat(html).contains("<h2>Demo &lt;cmp&gt;</h2>").contains("<td>a &amp; b</td><td>0.9</td>")
+        .contains("<a href=\"#chart-roc-auc\">ROC AUC</a>").contains("<a href=\"#chart-accuracy\">Accuracy</a>")
+        .doesNotContain("#chart-rmse-and-mae").doesNotContain("#chart-perplexity");
+    assertThat(html.indexOf("Demo &lt;cmp&gt;")).isLessThan(html.indexOf("<h2>Summary</h2>"));
+    assertThat(HtmlReport.dataJson("t", List.of(r))).contains("\"id\":\"chart-roc-auc\"");
+    assertThatThrownBy(() -> new HtmlReport.Table("x", List.of("a", "b"), List.of(List.of("1"))))
+        .hasMessageContaining("a row has 1 cells for 2 columns");
+  }
 }
