@@ -8,6 +8,9 @@ import dev.starling.learners.ModelSpec;
 import dev.starling.ledger.Digests;
 import dev.starling.ledger.Ed25519;
 import dev.starling.ledger.FileLedger;
+import dev.starling.ledger.Ledger;
+import dev.starling.ledger.ratis.LedgerPeers;
+import dev.starling.ledger.ratis.RaftLedger;
 import dev.starling.ledger.contribution.ContributionMethod;
 import dev.starling.ledger.contribution.Contributions;
 import dev.starling.server.LedgerRecorder;
@@ -18,14 +21,28 @@ import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
-/** {@code --ledger DIR}, {@code --contribution}, {@code --reward-budget}: the run's tamper-evident ledger. */
+/**
+ * {@code --ledger DIR|raft://id=host:port,...}, {@code --ledger-key}, {@code --contribution}, {@code
+ * --reward-budget}: the run's tamper-evident ledger, in a local file or replicated on ledger nodes.
+ */
 final class LedgerOptions {
   /** The aggregator's Ed25519 key pair, created in the ledger directory on first use. */
   static final String KEY_FILE = "aggregator.key";
+  /** The prefix of a replicated ledger's address. */
+  static final String RAFT = "raft://";
 
-  @Option(names = "--ledger", paramLabel = "DIR", description = "Append one signed, hash-chained block per committed round to"
-      + " DIR/ledger.bin (the aggregator key is DIR/" + KEY_FILE + ", created if absent); check it with 'starling ledger verify DIR'.")
+  @Option(names = "--ledger", paramLabel = "DIR|raft://id=host:port,...", description = "Append one signed, hash-chained block per"
+      + " committed round, to DIR/ledger.bin (the aggregator key is DIR/" + KEY_FILE + ", created if absent) or to the ledger"
+      + " nodes given (started with 'starling ledger node'; needs --ledger-key). A round ends only once its block is"
+      + " committed; without a quorum of nodes the run pauses until one is back. Check it with 'starling ledger verify'.")
+  String ledgerSpec;
+
+  @Option(names = "--ledger-key", paramLabel = "FILE", description = "The aggregator's Ed25519 key pair (created if absent)."
+      + " Default with --ledger DIR: DIR/" + KEY_FILE + "; required with --ledger raft://...")
+  Path keyFile;
+
   Path ledger;
+  LedgerPeers peers;
 
   @Option(names = "--contribution", paramLabel = "loo|exact|tmc|gtg", description = "Score each round's clients on the server's"
       + " held-out set (utility: minus the loss) and record scores and rewards in the ledger (needs --ledger).")
@@ -37,8 +54,27 @@ final class LedgerOptions {
 
   /** Refuses inconsistent flags as bad usage (exit 2), before any training. */
   void check(CommandLine cmd) {
-    if (contribution != null && ledger == null) {
-      throw new CommandLine.ParameterException(cmd, "--contribution needs --ledger DIR");
+    if (ledgerSpec != null && ledgerSpec.startsWith(RAFT)) {
+      try {
+        peers = LedgerPeers.parse(ledgerSpec.substring(RAFT.length()));
+      } catch (RuntimeException e) {
+        throw new CommandLine.ParameterException(cmd, "--ledger " + ledgerSpec + ": " + e.getMessage());
+      }
+      if (keyFile == null) {
+        throw new CommandLine.ParameterException(cmd, "--ledger raft://... needs --ledger-key FILE (the aggregator's key pair,"
+            + " created if absent)");
+      }
+    } else if (ledgerSpec != null) {
+      ledger = Path.of(ledgerSpec);
+    }
+    if (keyFile != null && ledgerSpec == null) {
+      throw new CommandLine.ParameterException(cmd, "--ledger-key needs --ledger");
+    }
+    if (keyFile != null) {
+      RunChecks.requireWritableDirectory(cmd, "--ledger-key", keyFile.toAbsolutePath().getParent());
+    }
+    if (contribution != null && ledgerSpec == null) {
+      throw new CommandLine.ParameterException(cmd, "--contribution needs --ledger DIR or --ledger raft://...");
     }
     if (contribution != null) {
       try {
@@ -55,13 +91,27 @@ final class LedgerOptions {
     }
   }
 
-  /** Opens the ledger (null without --ledger). */
-  FileLedger open() {
-    return ledger == null ? null : FileLedger.open(ledger, Ed25519.loadOrCreate(ledger.resolve(KEY_FILE)), Clock.systemUTC());
+  /**
+   * Opens the ledger (null without --ledger): the file, or a connection to the ledger nodes that has read
+   * their chain back (waiting, with a notice on stderr, while no quorum answers).
+   */
+  Ledger open() {
+    if (peers != null) {
+      return RaftLedger.open(peers, Ed25519.loadOrCreate(keyFile), Clock.systemUTC(),
+          RaftLedger.Options.defaults().withNotices(m -> System.err.println("warning: " + m)));
+    }
+    return ledger == null ? null : FileLedger.open(ledger, Ed25519.loadOrCreate(keyFile != null ? keyFile
+        : ledger.resolve(KEY_FILE)), Clock.systemUTC());
+  }
+
+  /** Where the blocks go, for the run's summary. */
+  static String where(Ledger opened) {
+    return opened instanceof RaftLedger r ? "ledger nodes " + r.peers() + " (quorum " + r.peers().quorum() + ")"
+        : ((FileLedger) opened).file().toString();
   }
 
   /** The recorder for {@code opened}: config hash of {@code configText}, scores on {@code heldOut} when asked. */
-  LedgerRecorder recorder(FileLedger opened, String configText, dev.starling.learners.LearnerFactory model, Dataset heldOut,
+  LedgerRecorder recorder(Ledger opened, String configText, dev.starling.learners.LearnerFactory model, Dataset heldOut,
       long seed) {
     LedgerRecorder.Scoring scoring = null;
     if (contribution != null) {

@@ -252,7 +252,7 @@ final class ServerCommand implements Callable<Integer> {
              PrometheusEndpoint.DEFAULT_HOST), promPort, () -> unstarted.pool().available().size());
          FederationServer server = unstarted.start();
          MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut);
-         dev.starling.ledger.FileLedger opened = ledger.open()) {
+         dev.starling.ledger.Ledger opened = ledger.open()) {
       if (portFile != null) {
         Path tmp = portFile.resolveSibling(portFile.getFileName() + ".tmp");
         Files.writeString(tmp, Integer.toString(server.port()));
@@ -319,7 +319,7 @@ final class ServerCommand implements Callable<Integer> {
               + " clients yet (standardize = off, or drop --contribution)");
         }
         ls.add(ledger.recorder(opened, c.runSpec().toString(), serverLearner, testSet, seed));
-        out.printf(Locale.ROOT, "ledger    %s (%d blocks so far)%s%n", opened.file(), opened.blocks().size(),
+        out.printf(Locale.ROOT, "ledger    %s (%d blocks so far)%s%n", LedgerOptions.where(opened), opened.blocks().size(),
             ledger.contribution == null ? "" : ", contribution " + ledger.contribution);
       }
       if (store != null) {

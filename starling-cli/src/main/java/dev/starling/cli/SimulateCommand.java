@@ -236,7 +236,7 @@ final class SimulateCommand implements Callable<Integer> {
     try (SimulatedRun sim = SimulatedRun.create(run, train0, loaded.test(), workers, std);
          ProgressReporter progress = new ProgressReporter(ProgressReporter.isTerminal(), out, rounds);
          MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut);
-         dev.starling.ledger.FileLedger opened = ledger.open()) {
+         dev.starling.ledger.Ledger opened = ledger.open()) {
       int n = sim.simulation().clients().size();
       String modelId = Learners.parse(model).id();
       RunAssembler.Assembly a = sim.assembly();
@@ -271,7 +271,7 @@ final class SimulateCommand implements Callable<Integer> {
       dev.starling.server.LedgerRecorder recorder = opened == null ? null
           : ledger.recorder(opened, run.toString(), Learners.parse(model), sim.simulation().testSet(), seed);
       if (opened != null) {
-        out.printf(Locale.ROOT, "ledger    %s (%d blocks so far)%s%n", opened.file(), opened.blocks().size(),
+        out.printf(Locale.ROOT, "ledger    %s (%d blocks so far)%s%n", LedgerOptions.where(opened), opened.blocks().size(),
             ledger.contribution == null ? "" : ", contribution " + ledger.contribution + ", reward budget " + ledger.rewardBudget + " per round");
       }
       RoundLoop.Result result = sim.run(Listeners.all(progress, metrics, recorder), store, from);
@@ -301,7 +301,7 @@ final class SimulateCommand implements Callable<Integer> {
         out.println("metrics written to " + metricsOut);
       }
       if (opened != null) {
-        out.printf(Locale.ROOT, "ledger    %d blocks in %s%n", opened.blocks().size(), opened.file());
+        out.printf(Locale.ROOT, "ledger    %d blocks in %s%n", opened.blocks().size(), LedgerOptions.where(opened));
       }
     }
     return 0;

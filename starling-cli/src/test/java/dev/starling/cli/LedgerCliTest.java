@@ -45,6 +45,20 @@ class LedgerCliTest {
   }
 
   @Test
+  void replicatedLedgerFlagsAreCheckedBeforeAnyTraining() {
+    CliRun noKey = CliRun.of("simulate", "--ledger", "raft://a=127.0.0.1:1");
+    assertThat(noKey.code()).isEqualTo(2);
+    assertThat(noKey.err()).contains("--ledger raft://... needs --ledger-key FILE");
+    CliRun badPeers = CliRun.of("simulate", "--ledger", "raft://a=127.0.0.1", "--ledger-key", dir.resolve("k").toString());
+    assertThat(badPeers.code()).isEqualTo(2);
+    assertThat(badPeers.err()).contains("ledger node 'a=127.0.0.1': expected id=host:port");
+    CliRun notMember = CliRun.of("ledger", "node", "--id", "z", "--peers", "a=127.0.0.1:1,b=127.0.0.1:2", "--dir",
+        dir.resolve("z").toString());
+    assertThat(notMember.code()).isEqualTo(2);
+    assertThat(notMember.err()).contains("--id z is not in --peers a=127.0.0.1:1,b=127.0.0.1:2");
+  }
+
+  @Test
   @org.junit.jupiter.api.Timeout(value = 120, unit = java.util.concurrent.TimeUnit.SECONDS)
   void networkedServerWritesAVerifiableLedgerWithScores() throws Exception {
     Path ledger = dir.resolve("server-ledger");

@@ -93,14 +93,9 @@ public final class RaftLedger implements Ledger {
    * append does). Refuses a chain that does not verify or that another key signed.
    */
   public static RaftLedger open(LedgerPeers peers, Ed25519 signer, Clock clock, Options options) {
-    RaftProperties p = new RaftProperties();
-    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
-    RaftClientConfigKeys.Rpc.setRequestTimeout(p, LedgerNode.millis(options.requestTimeout()));
-    RaftClient client = RaftClient.newBuilder().setProperties(p).setRaftGroup(peers.group())
-        .setRetryPolicy(RetryPolicies.retryForeverWithSleep(LedgerNode.millis(options.retryEvery()))).build();
+    RaftClient client = client(peers, options);
     try {
-      RaftClientReply reply = await(client.async().sendReadOnly(Wire.query(0)), options, peers, "reading the chain");
-      List<byte[]> payloads = Wire.readBlocks(reply.getMessage().getContent());
+      List<byte[]> payloads = readChain(client, peers, options);
       LedgerVerifier.Result v = LedgerVerifier.verifyPayloads(payloads, Optional.empty());
       if (!v.ok()) {
         throw new FlException(ErrorCode.FAILED_PRECONDITION, "the ledger nodes " + peers + " hold a chain that does not verify: "
@@ -115,6 +110,32 @@ public final class RaftLedger implements Ledger {
       closeQuietly(client);
       throw e;
     }
+  }
+
+  /**
+   * The chain the ledger nodes {@code peers} hold, as each block's canonical bytes, read from the
+   * leader (waiting like {@link #open} while no quorum answers): what {@code starling ledger verify
+   * raft://...} checks.
+   */
+  public static List<byte[]> readChain(LedgerPeers peers, Options options) {
+    try (RaftClient client = client(peers, options)) {
+      return readChain(client, peers, options);
+    } catch (IOException e) {
+      throw new FlException(ErrorCode.UNAVAILABLE, "ledger nodes " + peers + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static List<byte[]> readChain(RaftClient client, LedgerPeers peers, Options options) {
+    RaftClientReply reply = await(client.async().sendReadOnly(Wire.query(0)), options, peers, "reading the chain");
+    return Wire.readBlocks(reply.getMessage().getContent());
+  }
+
+  private static RaftClient client(LedgerPeers peers, Options options) {
+    RaftProperties p = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+    RaftClientConfigKeys.Rpc.setRequestTimeout(p, LedgerNode.millis(options.requestTimeout()));
+    return RaftClient.newBuilder().setProperties(p).setRaftGroup(peers.group())
+        .setRetryPolicy(RetryPolicies.retryForeverWithSleep(LedgerNode.millis(options.retryEvery()))).build();
   }
 
   @Override
