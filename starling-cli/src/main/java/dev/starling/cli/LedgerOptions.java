@@ -110,15 +110,18 @@ final class LedgerOptions {
         : ((FileLedger) opened).file().toString();
   }
 
-  /** The recorder for {@code opened}: config hash of {@code configText}, scores on {@code heldOut} when asked. */
+  /**
+   * The recorder for {@code opened}: config hash of {@code configText}, scores on {@code heldOut} when asked,
+   * every update signed by its client when {@code clientKeys} (X.509 Ed25519 keys by client) is not empty.
+   */
   LedgerRecorder recorder(Ledger opened, String configText, dev.starling.learners.LearnerFactory model, Dataset heldOut,
-      long seed) {
+      long seed, Map<dev.starling.core.message.ClientId, byte[]> clientKeys) {
     LedgerRecorder.Scoring scoring = null;
     if (contribution != null) {
       dev.starling.learners.LearnerContext ctx = dev.starling.learners.LearnerContext.of(model.id(), heldOut, seed);
       scoring = new LedgerRecorder.Scoring(ContributionMethod.parse(contribution), Contributions.Settings.defaults(seed),
           (ParameterSet p) -> -model.create(ctx, heldOut).evaluate(p).metrics().getOrNaN(Metrics.LOSS), rewardBudget);
     }
-    return new LedgerRecorder(opened, Digests.sha256(configText.getBytes(StandardCharsets.UTF_8)), Map.of(), scoring);
+    return new LedgerRecorder(opened, Digests.sha256(configText.getBytes(StandardCharsets.UTF_8)), clientKeys, scoring);
   }
 }

@@ -106,6 +106,12 @@ final class ServerCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin
   LedgerOptions ledger = new LedgerOptions();
 
+  @Option(names = "--ledger-client-keys", paramLabel = "DIR", description = "Every client's Ed25519 public key, one"
+      + " <client-id>.pub (PEM) each (the same files as secagg-keys): each update must carry its client's signature of"
+      + " (round, update SHA-256) (client --ledger-key), checked before it is folded and recorded in the ledger; an"
+      + " unsigned or forged update is refused. Needs --ledger.")
+  Path ledgerClientKeys;
+
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec spec;
 
@@ -228,6 +234,19 @@ final class ServerCommand implements Callable<Integer> {
     } else if (c.has("secagg-keys")) {
       throw new IllegalArgumentException("config 'secagg-keys' is only used with 'secagg-auth = true'");
     }
+    Map<dev.starling.core.message.ClientId, byte[]> clientLedgerKeys = new java.util.TreeMap<>();
+    if (ledgerClientKeys != null) {
+      if (ledger.ledgerSpec == null) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ledger-client-keys needs --ledger");
+      }
+      if (secagg.isPresent() || c.has("uplink-codec")) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ledger-client-keys: clients sign the update"
+            + " the server receives; not offered with " + (secagg.isPresent() ? "secure aggregation (the server sees no"
+            + " single update)" : "an uplink-codec (the server receives a decoded delta, not the signed parameters)"));
+      }
+      IdentityKeys.publicKeys(ledgerClientKeys, "--ledger-client-keys")
+          .forEach((id, k) -> clientLedgerKeys.put(new dev.starling.core.message.ClientId(id), k.getEncoded()));
+    }
 
     CheckpointStore store = ckptDir == null ? null : new CheckpointStore(ckptDir);
     RunState resume = store == null ? null : resumePoint(store, discardCorruptCheckpoints || flag(c, "discard-corrupt-checkpoints"),
@@ -318,9 +337,13 @@ final class ServerCommand implements Callable<Integer> {
               + " held-out set in its final form: not offered with a 'flat:N' model or with standardisation agreed by the"
               + " clients yet (standardize = off, or drop --contribution)");
         }
-        ls.add(ledger.recorder(opened, c.runSpec().toString(), serverLearner, testSet, seed));
+        ls.add(ledger.recorder(opened, c.runSpec().toString(), serverLearner, testSet, seed, clientLedgerKeys));
         out.printf(Locale.ROOT, "ledger    %s (%d blocks so far)%s%n", LedgerOptions.where(opened), opened.blocks().size(),
             ledger.contribution == null ? "" : ", contribution " + ledger.contribution);
+        if (!clientLedgerKeys.isEmpty()) {
+          out.printf(Locale.ROOT, "ledger    clients sign their updates (%d keys in %s); unsigned or forged updates are refused%n",
+              clientLedgerKeys.size(), ledgerClientKeys);
+        }
       }
       if (store != null) {
         Map<String, String> meta = new LinkedHashMap<>();
