@@ -3,6 +3,8 @@ package dev.starling.cli;
 import dev.starling.ledger.Block;
 import dev.starling.ledger.Digests;
 import dev.starling.ledger.LedgerVerifier;
+import dev.starling.ledger.ModelStore;
+import dev.starling.ledger.ModelVerifier;
 import dev.starling.ledger.RoundEntry;
 import dev.starling.ledger.ratis.LedgerNode;
 import dev.starling.ledger.ratis.LedgerPeers;
@@ -55,9 +57,22 @@ final class LedgerCommand {
     @Option(names = "--key", paramLabel = "FILE", description = "Expected aggregator public key (its key file, or a file with the base64 X.509 key).")
     Path key;
 
+    @Option(names = "--models", paramLabel = "DIR", description = "The updates and models kept by --ledger-keep-updates:"
+        + " also check that each digest names a file with that content and, for FedAvg runs, that each recorded global"
+        + " model is the example-weighted average of the round's recorded updates.")
+    Path models;
+
     @Override
     public Integer call() throws Exception {
       PrintStream out = spec.commandLine().getOut() == null ? System.out : new PrintStream(System.out, true);
+      ModelStore store = null;
+      if (models != null) {
+        try {
+          store = ModelStore.open(models);
+        } catch (java.io.IOException e) {
+          throw new CommandLine.ParameterException(spec.commandLine(), "--models: " + e.getMessage());
+        }
+      }
       Optional<byte[]> expected = expectedKey(spec.commandLine(), key);
       LedgerVerifier.Result r;
       if (where.startsWith(LedgerOptions.RAFT)) {
@@ -75,6 +90,16 @@ final class LedgerCommand {
           throw new CommandLine.ParameterException(spec.commandLine(), "DIR " + dir + " does not exist");
         }
         r = LedgerVerifier.verify(dir, expected);
+      }
+      if (r.ok() && store != null) {
+        ModelVerifier.Result m = ModelVerifier.verify(r.blocks(), store);
+        if (!m.ok()) {
+          System.err.println("error: " + where + " with " + models + ": " + m.describe());
+          return 1;
+        }
+        out.println(r.describe());
+        out.println(m.describe());
+        return 0;
       }
       if (r.ok()) {
         out.println(r.describe());

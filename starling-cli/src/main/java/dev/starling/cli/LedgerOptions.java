@@ -9,6 +9,7 @@ import dev.starling.ledger.Digests;
 import dev.starling.ledger.Ed25519;
 import dev.starling.ledger.FileLedger;
 import dev.starling.ledger.Ledger;
+import dev.starling.ledger.ModelStore;
 import dev.starling.ledger.ratis.LedgerPeers;
 import dev.starling.ledger.ratis.RaftLedger;
 import dev.starling.ledger.contribution.ContributionMethod;
@@ -41,6 +42,11 @@ final class LedgerOptions {
       + " Default with --ledger DIR: DIR/" + KEY_FILE + "; required with --ledger raft://...")
   Path keyFile;
 
+  @Option(names = "--ledger-keep-updates", paramLabel = "DIR", description = "Keep every accepted update and each round's"
+      + " global models in DIR (one file per content, named by its SHA-256), so that 'starling ledger verify LEDGER"
+      + " --models DIR' can re-aggregate each round (FedAvg) and compare it with the recorded model. Needs --ledger.")
+  Path keepUpdates;
+
   Path ledger;
   LedgerPeers peers;
 
@@ -66,6 +72,12 @@ final class LedgerOptions {
       }
     } else if (ledgerSpec != null) {
       ledger = Path.of(ledgerSpec);
+    }
+    if (keepUpdates != null && ledgerSpec == null) {
+      throw new CommandLine.ParameterException(cmd, "--ledger-keep-updates needs --ledger");
+    }
+    if (keepUpdates != null) {
+      RunChecks.requireWritableDirectory(cmd, "--ledger-keep-updates", keepUpdates);
     }
     if (keyFile != null && ledgerSpec == null) {
       throw new CommandLine.ParameterException(cmd, "--ledger-key needs --ledger");
@@ -115,13 +127,28 @@ final class LedgerOptions {
    * every update signed by its client when {@code clientKeys} (X.509 Ed25519 keys by client) is not empty.
    */
   LedgerRecorder recorder(Ledger opened, String configText, dev.starling.learners.LearnerFactory model, Dataset heldOut,
-      long seed, Map<dev.starling.core.message.ClientId, byte[]> clientKeys) {
+      long seed, Map<dev.starling.core.message.ClientId, byte[]> clientKeys, String strategy) {
     LedgerRecorder.Scoring scoring = null;
     if (contribution != null) {
       dev.starling.learners.LearnerContext ctx = dev.starling.learners.LearnerContext.of(model.id(), heldOut, seed);
       scoring = new LedgerRecorder.Scoring(ContributionMethod.parse(contribution), Contributions.Settings.defaults(seed),
           (ParameterSet p) -> -model.create(ctx, heldOut).evaluate(p).metrics().getOrNaN(Metrics.LOSS), rewardBudget);
     }
-    return new LedgerRecorder(opened, Digests.sha256(configText.getBytes(StandardCharsets.UTF_8)), clientKeys, scoring);
+    return new LedgerRecorder(opened, Digests.sha256(configText.getBytes(StandardCharsets.UTF_8)), clientKeys, scoring,
+        keepUpdates == null ? null : ModelStore.create(keepUpdates, aggregateRule(strategy)));
+  }
+
+  /**
+   * {@link ModelStore#FEDAVG} for a strategy whose aggregate verify can recompute: example-weighted FedAvg,
+   * possibly evaluated on the server (which does not change the model); else the description itself.
+   */
+  static String aggregateRule(String strategy) {
+    String[] chain = strategy.split(" <- ");
+    for (int i = 0; i < chain.length - 1; i++) {
+      if (!chain[i].strip().startsWith("ServerEvaluated")) {
+        return strategy;
+      }
+    }
+    return chain[chain.length - 1].strip().equals("FedAvg(weighting=examples)") ? ModelStore.FEDAVG : strategy;
   }
 }

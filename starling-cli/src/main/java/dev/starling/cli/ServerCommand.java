@@ -337,7 +337,8 @@ final class ServerCommand implements Callable<Integer> {
               + " held-out set in its final form: not offered with a 'flat:N' model or with standardisation agreed by the"
               + " clients yet (standardize = off, or drop --contribution)");
         }
-        ls.add(ledger.recorder(opened, c.runSpec().toString(), serverLearner, testSet, seed, clientLedgerKeys));
+        ls.add(ledger.recorder(opened, c.runSpec().toString(), serverLearner, testSet, seed, clientLedgerKeys,
+            wrapped.describe()));
         out.printf(Locale.ROOT, "ledger    %s (%d blocks so far)%s%n", LedgerOptions.where(opened), opened.blocks().size(),
             ledger.contribution == null ? "" : ", contribution " + ledger.contribution);
         if (!clientLedgerKeys.isEmpty()) {

@@ -269,7 +269,8 @@ final class SimulateCommand implements Callable<Integer> {
         }
       }
       dev.starling.server.LedgerRecorder recorder = opened == null ? null
-          : ledger.recorder(opened, run.toString(), Learners.parse(model), sim.simulation().testSet(), seed, Map.of());
+          : ledger.recorder(opened, run.toString(), Learners.parse(model), sim.simulation().testSet(), seed, Map.of(),
+              sim.strategy().describe());
       if (opened != null) {
         out.printf(Locale.ROOT, "ledger    %s (%d blocks so far)%s%n", LedgerOptions.where(opened), opened.blocks().size(),
             ledger.contribution == null ? "" : ", contribution " + ledger.contribution + ", reward budget " + ledger.rewardBudget + " per round");

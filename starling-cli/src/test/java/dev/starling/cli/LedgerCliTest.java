@@ -38,6 +38,25 @@ class LedgerCliTest {
   }
 
   @Test
+  void verifyModelsReaggregatesEachRoundFromTheKeptUpdatesAndNamesAMissingOne() throws Exception {
+    Path ledger = dir.resolve("ledger");
+    Path models = dir.resolve("models");
+    CliRun sim = CliRun.of("simulate", "--rounds", "2", "--clients", "4", "--ledger", ledger.toString(),
+        "--ledger-keep-updates", models.toString(), "--threads", "1", "-q");
+    assertThat(sim.code()).as(sim.err()).isZero();
+    CliRun ok = CliRun.of("ledger", "verify", ledger.toString(), "--models", models.toString());
+    assertThat(ok.code()).as(ok.err()).isZero();
+    assertThat(ok.lastLine()).isEqualTo("models ok: 2 rounds re-aggregated (FedAvg) from the kept updates");
+
+    CliRun json = CliRun.of("ledger", "show", ledger.toString(), "--json");
+    String firstUpdate = json.out().split("\"update_hash\":\"")[1].substring(0, 64);
+    Files.delete(models.resolve(firstUpdate + ".model"));
+    CliRun bad = CliRun.of("ledger", "verify", ledger.toString(), "--models", models.toString());
+    assertThat(bad.code()).isEqualTo(1);
+    assertThat(bad.err()).contains("block 0, field participants[0].update_hash: client ").contains(firstUpdate + ".model is not in");
+  }
+
+  @Test
   void contributionWithoutALedgerIsBadUsage() {
     CliRun r = CliRun.of("simulate", "--contribution", "loo");
     assertThat(r.code()).isEqualTo(2);
