@@ -115,6 +115,11 @@ final class ClientCommand implements Callable<Integer> {
       + " <client-id>.pub (PEM) each, this client's included: the same directory as the server's secagg-keys.")
   Path secaggPeers;
 
+  @Option(names = "--ledger-key", paramLabel = "FILE", description = "Sign (round, SHA-256 of each update) with this Ed25519"
+      + " key (PEM, the same kind of file as --secagg-key, which may be reused) for a server whose ledger records"
+      + " client-signed updates (server --ledger-client-keys; it refuses unsigned updates).")
+  Path ledgerKey;
+
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec commandSpec;
 
@@ -141,11 +146,12 @@ final class ClientCommand implements Callable<Integer> {
     if (tlsCa != null || tlsCert != null) {
       tls = Optional.of(new TlsFiles(Optional.ofNullable(tlsCert), Optional.ofNullable(tlsKey), Optional.ofNullable(tlsCa)));
     }
-    Trainer.Factory factory = learner.equals("constant") ? (m, s) -> constant()
+    Trainer.Factory base = learner.equals("constant") ? (m, s) -> constant()
         : learner.equals("sgd") ? sgd(out) : null;
-    if (factory == null) {
+    if (base == null) {
       throw new IllegalArgumentException("--learner must be sgd or constant. Provided value: " + learner);
     }
+    Trainer.Factory factory = ledgerKey == null ? base : SigningTrainer.wrap(base, IdentityKeys.privateKey(ledgerKey));
     if ((secaggKey == null) != (secaggPeers == null)) {
       throw new picocli.CommandLine.ParameterException(commandSpec.commandLine(), "--secagg-key and --secagg-peers go"
           + " together (a signing key, and the public keys to check the other clients' signatures)");

@@ -3,7 +3,7 @@ package dev.starling.cli;
 import dev.starling.dashboard.Dashboard;
 import dev.starling.dashboard.DashboardSettings;
 import dev.starling.ledger.Block;
-import dev.starling.ledger.FileLedger;
+import dev.starling.ledger.Ledger;
 import java.io.PrintStream;
 import java.util.HexFormat;
 import java.util.Optional;
@@ -66,7 +66,7 @@ final class DashboardOptions {
   }
 
   /** Starts the dashboard (null settings: none) and prints its address. */
-  static Dashboard start(DashboardSettings s, IntSupplier connected, FileLedger ledger, PrintStream out) {
+  static Dashboard start(DashboardSettings s, IntSupplier connected, Ledger ledger, PrintStream out) {
     if (s == null) {
       return null;
     }

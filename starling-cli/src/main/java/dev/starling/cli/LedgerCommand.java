@@ -3,7 +3,12 @@ package dev.starling.cli;
 import dev.starling.ledger.Block;
 import dev.starling.ledger.Digests;
 import dev.starling.ledger.LedgerVerifier;
+import dev.starling.ledger.ModelStore;
+import dev.starling.ledger.ModelVerifier;
 import dev.starling.ledger.RoundEntry;
+import dev.starling.ledger.ratis.LedgerNode;
+import dev.starling.ledger.ratis.LedgerPeers;
+import dev.starling.ledger.ratis.RaftLedger;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +26,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code starling ledger verify|show DIR}: checks and prints a run's ledger. */
 @Command(name = "ledger", mixinStandardHelpOptions = true, description = "Checks or prints a run's tamper-evident ledger.",
-    subcommands = {LedgerCommand.Verify.class, LedgerCommand.Show.class})
+    subcommands = {LedgerCommand.Verify.class, LedgerCommand.Show.class, LedgerCommand.Node.class})
 final class LedgerCommand {
   private LedgerCommand() {}
 
@@ -45,25 +50,108 @@ final class LedgerCommand {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "DIR", description = "Ledger directory (or its ledger.bin).")
-    Path dir;
+    @Parameters(paramLabel = "DIR|raft://id=host:port,...", description = "Ledger directory (or its ledger.bin), or the"
+        + " ledger nodes to read the chain from.")
+    String where;
 
     @Option(names = "--key", paramLabel = "FILE", description = "Expected aggregator public key (its key file, or a file with the base64 X.509 key).")
     Path key;
 
+    @Option(names = "--models", paramLabel = "DIR", description = "The updates and models kept by --ledger-keep-updates:"
+        + " also check that each digest names a file with that content and, for FedAvg runs, that each recorded global"
+        + " model is the example-weighted average of the round's recorded updates.")
+    Path models;
+
     @Override
     public Integer call() throws Exception {
       PrintStream out = spec.commandLine().getOut() == null ? System.out : new PrintStream(System.out, true);
-      if (!Files.exists(dir)) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "DIR " + dir + " does not exist");
+      ModelStore store = null;
+      if (models != null) {
+        try {
+          store = ModelStore.open(models);
+        } catch (java.io.IOException e) {
+          throw new CommandLine.ParameterException(spec.commandLine(), "--models: " + e.getMessage());
+        }
       }
-      LedgerVerifier.Result r = LedgerVerifier.verify(dir, expectedKey(spec.commandLine(), key));
+      Optional<byte[]> expected = expectedKey(spec.commandLine(), key);
+      LedgerVerifier.Result r;
+      if (where.startsWith(LedgerOptions.RAFT)) {
+        LedgerPeers peers;
+        try {
+          peers = LedgerPeers.parse(where.substring(LedgerOptions.RAFT.length()));
+        } catch (RuntimeException e) {
+          throw new CommandLine.ParameterException(spec.commandLine(), where + ": " + e.getMessage());
+        }
+        RaftLedger.Options o = RaftLedger.Options.defaults().withNotices(m -> System.err.println("warning: " + m));
+        r = LedgerVerifier.verifyPayloads(RaftLedger.readChain(peers, o), expected);
+      } else {
+        Path dir = Path.of(where);
+        if (!Files.exists(dir)) {
+          throw new CommandLine.ParameterException(spec.commandLine(), "DIR " + dir + " does not exist");
+        }
+        r = LedgerVerifier.verify(dir, expected);
+      }
+      if (r.ok() && store != null) {
+        ModelVerifier.Result m = ModelVerifier.verify(r.blocks(), store);
+        if (!m.ok()) {
+          System.err.println("error: " + where + " with " + models + ": " + m.describe());
+          return 1;
+        }
+        out.println(r.describe());
+        out.println(m.describe());
+        return 0;
+      }
       if (r.ok()) {
         out.println(r.describe());
         return 0;
       }
-      System.err.println("error: " + dir + ": " + r.describe());
+      System.err.println("error: " + where + ": " + r.describe());
       return 1;
+    }
+  }
+
+  @Command(name = "node", mixinStandardHelpOptions = true,
+      description = {"Runs one ledger node: a member of the Raft group (Apache Ratis, gRPC) that replicates the aggregator's",
+          "blocks into DIR/ledger.bin (the Raft log in DIR/raft). Start one per id in --peers; the server appends with",
+          "--ledger raft://<the same list>. Runs until stopped; restart it on the same DIR to rejoin."})
+  static final class Node implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--id", required = true, paramLabel = "ID", description = "This node's id, one of those in --peers.")
+    String id;
+
+    @Option(names = "--peers", required = true, paramLabel = "id=host:port,...", description = "Every ledger node of the group,"
+        + " this one included (the same list on every node and on the server).")
+    String peersSpec;
+
+    @Option(names = "--dir", required = true, paramLabel = "DIR", description = "This node's state (created if absent).")
+    Path dir;
+
+    @Override
+    public Integer call() throws Exception {
+      LedgerPeers peers;
+      try {
+        peers = LedgerPeers.parse(peersSpec);
+      } catch (RuntimeException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--peers: " + e.getMessage());
+      }
+      if (peers.find(id).isEmpty()) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--id " + id + " is not in --peers " + peers);
+      }
+      RunChecks.requireWritableDirectory(spec.commandLine(), "--dir", dir);
+      LedgerNode node = LedgerNode.start(id, peers, dir, LedgerNode.Timing.defaults());
+      java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        node.close();
+        stopped.countDown();
+      }, "ledger-node-shutdown"));
+      System.out.printf(Locale.ROOT, "ledger node %s listening on %s, %d blocks in %s, group of %d (quorum %d)%n", id,
+          peers.find(id).get().address(), node.blocks().size(), dir.resolve(dev.starling.ledger.FileLedger.FILE),
+          peers.peers().size(), peers.quorum());
+      System.out.flush();
+      stopped.await();
+      return 0;
     }
   }
 

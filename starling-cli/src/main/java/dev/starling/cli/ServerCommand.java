@@ -128,6 +128,11 @@ final class ServerCommand implements Callable<Integer> {
 
   @picocli.CommandLine.Mixin
   DashboardOptions dashboard = new DashboardOptions();
+  @Option(names = "--ledger-client-keys", paramLabel = "DIR", description = "Every client's Ed25519 public key, one"
+      + " <client-id>.pub (PEM) each (the same files as secagg-keys): each update must carry its client's signature of"
+      + " (round, update SHA-256) (client --ledger-key), checked before it is folded and recorded in the ledger; an"
+      + " unsigned or forged update is refused. Needs --ledger.")
+  Path ledgerClientKeys;
 
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec spec;
@@ -160,12 +165,12 @@ final class ServerCommand implements Callable<Integer> {
       refuseWithAsync(ckptDir != null, "--checkpoint-dir (or config 'checkpoint-dir')", "checkpoints of the"
           + " asynchronous modes (update buffer, model versions, each client's base version) are not written over the"
           + " network yet");
-      refuseWithAsync(ledger.ledger != null, "--ledger", "a ledger block records one round's participants, which the"
+      refuseWithAsync(ledger.ledgerSpec != null, "--ledger", "a ledger block records one round's participants, which the"
           + " asynchronous modes do not have");
     }
     dev.starling.dashboard.DashboardSettings dashSettings = dashboard.settings(spec.commandLine(),
         "server " + c.str("run-id", "starling-" + run.seed()) + ": " + c.str("model", RunSpec.Defaults.MODEL) + ", "
-            + run.strategy(), run.loop().rounds(), run.privacy().targetEpsilon(), ledger.ledger != null);
+            + run.strategy(), run.loop().rounds(), run.privacy().targetEpsilon(), ledger.ledgerSpec != null);
     long seed = run.seed();
     String modelId = c.str("model", RunSpec.Defaults.MODEL);
     String strategySpec = run.strategy();
@@ -265,6 +270,20 @@ final class ServerCommand implements Callable<Integer> {
         c.str("run-id", "starling-" + seed)).withTimeouts(
         c.duration("hello-timeout", ServerSettings.DEFAULT_HELLO_TIMEOUT),
         c.duration("upload-idle-timeout", ServerSettings.DEFAULT_UPLOAD_IDLE_TIMEOUT));
+    Map<dev.starling.core.message.ClientId, byte[]> clientLedgerKeys = new java.util.TreeMap<>();
+    if (ledgerClientKeys != null) {
+      if (ledger.ledgerSpec == null) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ledger-client-keys needs --ledger");
+      }
+      if (run.privacy().secagg().isPresent() || c.has("uplink-codec")) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ledger-client-keys: clients sign the update"
+            + " the server receives; not offered with " + (run.privacy().secagg().isPresent() ? "secure aggregation (the server sees no"
+            + " single update)" : "an uplink-codec (the server receives a decoded delta, not the signed parameters)"));
+      }
+      IdentityKeys.publicKeys(ledgerClientKeys, "--ledger-client-keys")
+          .forEach((id, k) -> clientLedgerKeys.put(new dev.starling.core.message.ClientId(id), k.getEncoded()));
+    }
+
     CheckpointStore store = ckptDir == null ? null : new CheckpointStore(ckptDir);
     RunState resume = store == null ? null : resumePoint(store, discardCorruptCheckpoints || flag(c, "discard-corrupt-checkpoints"),
         out);
@@ -294,7 +313,7 @@ final class ServerCommand implements Callable<Integer> {
              PrometheusEndpoint.DEFAULT_HOST), promPort, () -> unstarted.pool().available().size());
          FederationServer server = unstarted.start();
          MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut, clientMetrics == null ? 0 : clientMetrics);
-         dev.starling.ledger.FileLedger opened = ledger.open();
+         dev.starling.ledger.Ledger opened = ledger.open();
          dev.starling.dashboard.Dashboard dash = DashboardOptions.start(dashSettings,
              () -> unstarted.pool().available().size(), opened, out)) {
       if (portFile != null) {
@@ -366,9 +385,14 @@ final class ServerCommand implements Callable<Integer> {
               + " held-out set in its final form: not offered with a 'flat:N' model or with standardisation agreed by the"
               + " clients yet (standardize = off, or drop --contribution)");
         }
-        ls.add(ledger.recorder(opened, c.runSpec().toString(), serverLearner, testSet, seed));
-        out.printf(Locale.ROOT, "ledger    %s (%d blocks so far)%s%n", opened.file(), opened.blocks().size(),
+        ls.add(ledger.recorder(opened, c.runSpec().toString(), serverLearner, testSet, seed, clientLedgerKeys,
+            wrapped.describe()));
+        out.printf(Locale.ROOT, "ledger    %s (%d blocks so far)%s%n", LedgerOptions.where(opened), opened.blocks().size(),
             ledger.contribution == null ? "" : ", contribution " + ledger.contribution);
+        if (!clientLedgerKeys.isEmpty()) {
+          out.printf(Locale.ROOT, "ledger    clients sign their updates (%d keys in %s); unsigned or forged updates are refused%n",
+              clientLedgerKeys.size(), ledgerClientKeys);
+        }
       }
       if (store != null) {
         Map<String, String> meta = new LinkedHashMap<>();

@@ -228,7 +228,7 @@ final class SimulateCommand implements Callable<Integer> {
     RunSpec run = runSpec();
     dev.starling.dashboard.DashboardSettings dashSettings = dashboard.settings(spec.commandLine(),
         "simulate: " + model + " on " + data.dataset + ", " + strategy + ", " + clients + " clients", rounds,
-        run.privacy().targetEpsilon(), ledger.ledger != null);
+        run.privacy().targetEpsilon(), ledger.ledgerSpec != null);
     Optional<String> key = partition.startsWith("by:") ? Optional.of(partition.substring(3)) : Optional.empty();
     boolean std = switch (standardize.toLowerCase(Locale.ROOT)) {
       case "on" -> true;
@@ -249,7 +249,7 @@ final class SimulateCommand implements Callable<Integer> {
     try (SimulatedRun sim = SimulatedRun.create(run, train0, loaded.test(), workers, std);
          ProgressReporter progress = new ProgressReporter(ProgressReporter.isTerminal(), out, rounds);
          MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut, clientMetrics == null ? 0 : clientMetrics);
-         dev.starling.ledger.FileLedger opened = ledger.open();
+         dev.starling.ledger.Ledger opened = ledger.open();
          dev.starling.dashboard.Dashboard dash = DashboardOptions.start(dashSettings,
              () -> sim.simulation().clients().size(), opened, out)) {
       int n = sim.simulation().clients().size();
@@ -287,9 +287,10 @@ final class SimulateCommand implements Callable<Integer> {
         }
       }
       dev.starling.server.LedgerRecorder recorder = opened == null ? null
-          : ledger.recorder(opened, run.toString(), Learners.parse(model), sim.simulation().testSet(), seed);
+          : ledger.recorder(opened, run.toString(), Learners.parse(model), sim.simulation().testSet(), seed, Map.of(),
+              sim.strategy().describe());
       if (opened != null) {
-        out.printf(Locale.ROOT, "ledger    %s (%d blocks so far)%s%n", opened.file(), opened.blocks().size(),
+        out.printf(Locale.ROOT, "ledger    %s (%d blocks so far)%s%n", LedgerOptions.where(opened), opened.blocks().size(),
             ledger.contribution == null ? "" : ", contribution " + ledger.contribution + ", reward budget " + ledger.rewardBudget + " per round");
       }
       RoundLoop.Result result = sim.run(Listeners.all(progress, metrics, recorder,
@@ -323,7 +324,7 @@ final class SimulateCommand implements Callable<Integer> {
         out.println("metrics written to " + metricsOut);
       }
       if (opened != null) {
-        out.printf(Locale.ROOT, "ledger    %d blocks in %s%n", opened.blocks().size(), opened.file());
+        out.printf(Locale.ROOT, "ledger    %d blocks in %s%n", opened.blocks().size(), LedgerOptions.where(opened));
       }
     }
     return 0;

@@ -18,6 +18,18 @@ public final class ClientSignatures {
     return key.sign(message(round, updateHash));
   }
 
+  /** The same with a bare private key (a client's PEM identity key, as secure aggregation's secagg-auth uses). */
+  public static byte[] sign(java.security.PrivateKey key, int round, byte[] updateHash) {
+    try {
+      java.security.Signature s = java.security.Signature.getInstance("Ed25519");
+      s.initSign(key);
+      s.update(message(round, updateHash));
+      return s.sign();
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalArgumentException("cannot sign with this key (an Ed25519 private key is needed): " + e.getMessage(), e);
+    }
+  }
+
   public static boolean verify(byte[] clientKey, int round, byte[] updateHash, byte[] signature) {
     return Ed25519.verify(clientKey, message(round, updateHash), signature);
   }

@@ -73,6 +73,47 @@ class FileLedgerTest {
         .hasMessageContaining("signed by another aggregator key");
   }
 
+  @Test
+  void aReplicaStoresTheAggregatorsBlocksOnceAndRefusesForeignOrMisplacedOnes() throws IOException {
+    appendRounds(1, 3);
+    java.util.List<Block> source = LedgerVerifier.verify(dir, Optional.empty()).blocks();
+    Path replicaDir = dir.resolve("replica");
+    try (FileLedger r = FileLedger.openReplica(replicaDir)) {
+      assertThat(r.appendSigned(source.get(0))).isEqualTo(FileLedger.Outcome.APPENDED);
+      assertThat(r.appendSigned(source.get(0))).isEqualTo(FileLedger.Outcome.ALREADY_HELD);
+      assertThatThrownBy(() -> r.appendSigned(source.get(2))).isInstanceOf(FlException.class)
+          .hasMessageContaining("block 2 does not follow the last block (0)");
+      assertThat(r.appendSigned(source.get(1))).isEqualTo(FileLedger.Outcome.APPENDED);
+      // another aggregator's block 1: same index, other content
+      Block foreign;
+      try (FileLedger other = FileLedger.open(dir.resolve("other"), Fixtures.key(8), Fixtures.clock())) {
+        other.append(Fixtures.entry(1, Fixtures.model(0), Fixtures.model(1)));
+        foreign = other.append(Fixtures.entry(2, Fixtures.model(1), Fixtures.model(2)));
+      }
+      assertThatThrownBy(() -> r.appendSigned(foreign)).isInstanceOf(FlException.class)
+          .hasMessageContaining("block 1 is already held with other content");
+      assertThatThrownBy(() -> r.append(Fixtures.entry(4, Fixtures.model(3), Fixtures.model(4))))
+          .isInstanceOf(FlException.class).hasMessageContaining("is a replica");
+    }
+    try (FileLedger r = FileLedger.openReplica(replicaDir)) {
+      assertThat(r.blocks()).isEqualTo(source.subList(0, 2));
+      assertThat(r.appendSigned(source.get(2))).isEqualTo(FileLedger.Outcome.APPENDED);
+    }
+    assertThat(Files.readAllBytes(replicaDir.resolve(FileLedger.FILE))).isEqualTo(Files.readAllBytes(dir.resolve(FileLedger.FILE)));
+  }
+
+  @Test
+  void aReplicaRefusesABlockWhoseSignatureDoesNotMatch() {
+    appendRounds(1, 1);
+    Block b = FileLedger.openReplica(dir).blocks().get(0);
+    Block forged = new Block(0, b.previousHash(), b.timeMillis() + 1, b.body(), b.signerKey(), b.signature());
+    try (FileLedger r = FileLedger.openReplica(dir.resolve("replica"))) {
+      assertThatThrownBy(() -> r.appendSigned(forged)).isInstanceOf(FlException.class)
+          .hasMessageContaining("block 0, field signature");
+      assertThat(r.blocks()).isEmpty();
+    }
+  }
+
   static void flipByte(Path file, long at) throws IOException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);

@@ -10,6 +10,7 @@ import dev.starling.ledger.Block;
 import dev.starling.ledger.ClientSignatures;
 import dev.starling.ledger.Digests;
 import dev.starling.ledger.Ledger;
+import dev.starling.ledger.ModelStore;
 import dev.starling.ledger.RoundEntry;
 import dev.starling.ledger.SignatureAttachment;
 import dev.starling.ledger.contribution.ContributionMethod;
@@ -54,6 +55,7 @@ public final class LedgerRecorder implements RoundListener {
   private final Map<ClientId, byte[]> clientKeys;
   private final Scoring scoring;
   private final int lastRecordedRound;
+  private final ModelStore kept;
 
   private int round = -1;
   private ParameterSet before;
@@ -65,14 +67,18 @@ public final class LedgerRecorder implements RoundListener {
   /**
    * {@code clientKeys}: each client's Ed25519 public key (X.509); when not empty, every update must
    * carry its client's signature of (round, update digest) in {@link SignatureAttachment#KEY} or it is
-   * refused before it is folded. {@code scoring} null: no contribution scores.
+   * refused before it is folded. {@code scoring} null: no contribution scores. {@code kept} null: the
+   * updates and models are not kept; else each accepted update and each round's models go there, for
+   * {@code ledger verify --models}.
    */
-  public LedgerRecorder(Ledger ledger, byte[] configHash, Map<ClientId, byte[]> clientKeys, Scoring scoring) {
+  public LedgerRecorder(Ledger ledger, byte[] configHash, Map<ClientId, byte[]> clientKeys, Scoring scoring,
+      ModelStore kept) {
     this.ledger = Objects.requireNonNull(ledger, "ledger");
     this.configHash = configHash.clone();
     this.clientKeys = Map.copyOf(clientKeys);
     this.scoring = scoring;
     this.lastRecordedRound = ledger.last().map(b -> b.body().round()).orElse(-1);
+    this.kept = kept;
   }
 
   @Override
@@ -109,6 +115,9 @@ public final class LedgerRecorder implements RoundListener {
       sig = s.get();
     }
     participants.add(new RoundEntry.Participant(client.value(), hash, result.numExamples(), key, sig));
+    if (kept != null) {
+      kept.put(result.parameters());
+    }
     if (scoring != null && result.numExamples() > 0) {
       updates.add(new Contributions.Update(client.value(), result.parameters(), result.numExamples()));
     }
@@ -159,6 +168,10 @@ public final class LedgerRecorder implements RoundListener {
       for (int i = 0; i < updates.size(); i++) {
         contributions.add(new RoundEntry.Contribution(updates.get(i).client(), scores[i], rewards[i]));
       }
+    }
+    if (kept != null) {
+      kept.put(before);
+      kept.put(global);
     }
     RoundEntry entry = new RoundEntry(r, configHash, beforeHash, Digests.of(global), participants, rejected, flags,
         method, contributions, record.metric("epsilon"));

@@ -100,7 +100,7 @@ class LedgerRecorderTest {
     byte[] config = Digests.sha256("run config".getBytes(java.nio.charset.StandardCharsets.UTF_8));
     RoundLoop.Result result;
     try (FileLedger ledger = FileLedger.open(dir, key(100), clock)) {
-      LedgerRecorder rec = new LedgerRecorder(ledger, config, keys, scoring);
+      LedgerRecorder rec = new LedgerRecorder(ledger, config, keys, scoring, null);
       result = new RoundLoop(new FedAvg(), ClientPool.of(clients),
           RoundLoopConfig.builder().rounds(2).fractionFit(1.0).seed(42).build(), rec).run(INITIAL);
     }

@@ -136,12 +136,29 @@ public final class Contributions {
     return s;
   }
 
+  /**
+   * Exact Shapley for up to {@code maxClients} (at most 16) clients: the reference of {@code bench
+   * contribution}, which scores rounds of 10. Servers use {@link #compute}, capped at {@value #MAX_EXACT}.
+   */
+  public Scores exactReference(int maxClients) {
+    Checks.checkArgument(maxClients >= 1 && maxClients <= 16, "maxClients", "1..16", maxClients);
+    if (updates.size() > maxClients) {
+      throw new FlException(ErrorCode.INVALID_ARGUMENT, "exact Shapley reference capped at " + maxClients
+          + " clients; this round has " + updates.size());
+    }
+    return new Scores(exactShapley(updates.size()), cache.size());
+  }
+
   double[] exactShapley() {
     int n = updates.size();
     if (n > MAX_EXACT) {
       throw new FlException(ErrorCode.INVALID_ARGUMENT, "exact Shapley takes at most " + MAX_EXACT
           + " clients per round (2^n evaluations); this round has " + n + ": use --contribution tmc or gtg");
     }
+    return exactShapley(n);
+  }
+
+  private double[] exactShapley(int n) {
     double[] fact = new double[n + 1];
     fact[0] = 1;
     for (int i = 1; i <= n; i++) {
