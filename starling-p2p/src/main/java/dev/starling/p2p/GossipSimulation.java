@@ -95,6 +95,8 @@ public final class GossipSimulation implements AutoCloseable {
       throw new IllegalArgumentException("every peer is Byzantine; at least one honest peer is needed");
     }
     this.honest = good.stream().mapToInt(Integer::intValue).toArray();
+    // refuses a mode the topology cannot run (and robust gossip with push-sum or CHOCO) before any training
+    new GossipEngine(config.topology(), config.mode(), config.robust(), new float[1], config.seed(), null);
     List<List<TrainInterceptor>> cs = new ArrayList<>(n);
     this.budgets = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -231,6 +233,9 @@ public final class GossipSimulation implements AutoCloseable {
         history.stopReason(stop.get());
         break;
       }
+    }
+    if (history.stopReason().isEmpty()) {
+      history.stopReason("round budget of " + config.rounds() + " reached");
     }
     return new RoundLoop.Result(average, history);
   }
