@@ -66,7 +66,9 @@ final class P2pBench implements Callable<Integer> {
         new Row("ring", p2p(base, "ring", "dpsgd", null)),
         new Row("torus", p2p(base, "torus", "dpsgd", null)),
         new Row("exponential", p2p(base, "exponential", "dpsgd", null)),
-        new Row("exponential, CHOCO top-1%", p2p(base, "exponential", "choco:0.5", null)
+        new Row("exponential, CHOCO top-10%, g 0.5", p2p(base, "exponential", "choco:0.5", null)
+            .withCompression(RunSpec.Compression.of("topk:0.1", "none"))),
+        new Row("exponential, CHOCO top-1%, g 0.2", p2p(base, "exponential", "choco:0.2", null)
             .withCompression(RunSpec.Compression.of("topk:0.01", "none"))),
         new Row("exponential, 2 Byzantine", p2p(attacked, "exponential", "dpsgd", null)),
         new Row("exponential, 2 Byzantine, clip", p2p(attacked, "exponential", "dpsgd", "clip")));
@@ -77,10 +79,10 @@ final class P2pBench implements Callable<Integer> {
     out.println("MB per peer: what one peer sends (FedAvg: one client's uploads; its server also sends the model to"
         + " every client each round)");
     out.println();
-    out.printf(Locale.ROOT, "%-34s | rounds to %.2f | MB/peer to %.2f | best acc | final acc | min peer acc | consensus"
-        + " dist | wall s%n", "run", target, target);
-    out.println("-----------------------------------+----------------+-----------------+----------+-----------+--------------"
-        + "+----------------+-------");
+    out.printf(Locale.ROOT, "%-34s | rounds to %.2f | MB/peer to %.2f | MB/peer total | best acc | final acc | min peer"
+        + " acc | consensus dist | wall s%n", "run", target, target);
+    out.println("-----------------------------------+----------------+-----------------+---------------+----------+-----------"
+        + "+--------------+----------------+-------");
     for (Row row : rows) {
       long t0 = System.nanoTime();
       History h;
@@ -109,9 +111,9 @@ final class P2pBench implements Callable<Integer> {
         }
       }
       RoundRecord last = h.rounds().get(h.rounds().size() - 1);
-      out.printf(Locale.ROOT, "%-34s | %14s | %15s | %8.4f | %9.4f | %12s | %14s | %6.1f%n", row.label,
+      out.printf(Locale.ROOT, "%-34s | %14s | %15s | %13.2f | %8.4f | %9.4f | %12s | %14s | %6.1f%n", row.label,
           reach < 0 ? "not in " + h.rounds().size() : Integer.toString(reach),
-          reach < 0 ? "-" : String.format(Locale.ROOT, "%.1f", reachMb), best, last.metric("test_accuracy"),
+          reach < 0 ? "-" : String.format(Locale.ROOT, "%.1f", reachMb), mb, best, last.metric("test_accuracy"),
           p2p ? String.format(Locale.ROOT, "%.4f", last.metric("peer_accuracy_min")) : "-",
           p2p ? String.format(Locale.ROOT, "%.3g", last.metric("consensus_distance")) : "-", wall);
     }

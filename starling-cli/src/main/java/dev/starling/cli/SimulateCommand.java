@@ -232,7 +232,7 @@ final class SimulateCommand implements Callable<Integer> {
     ledger.check(spec.commandLine());
     RunSpec run = runSpec();
     if (run.p2p().isPresent()) {
-      if (checkpointDir != null || ledger.open() != null) {
+      if (checkpointDir != null || ledger.ledger != null) {
         throw new CommandLine.ParameterException(spec.commandLine(), (checkpointDir != null ? "--checkpoint-dir"
             : "--ledger") + " cannot be combined with --p2p yet: it records a server's rounds, and p2p has no server");
       }

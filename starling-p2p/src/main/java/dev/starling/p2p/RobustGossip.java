@@ -19,7 +19,7 @@ public record RobustGossip(double tau) {
 
   /** Parses {@code clip} (adaptive radius) or {@code clip:TAU}. */
   public static RobustGossip parse(String spec) {
-    String s = spec.trim().toLowerCase();
+    String s = spec.trim().toLowerCase(java.util.Locale.ROOT);
     if (s.equals("clip")) {
       return new RobustGossip(0);
     }
