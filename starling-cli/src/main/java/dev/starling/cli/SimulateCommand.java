@@ -173,7 +173,7 @@ final class SimulateCommand implements Callable<Integer> {
           + " on " + dev.starling.p2p.Topology.FORMS + " (every peer trains every round; --fraction does not apply).")
   String p2p;
 
-  @Option(names = "--gossip", paramLabel = "MODE", defaultValue = "dpsgd",
+  @Option(names = "--gossip", paramLabel = "MODE", defaultValue = RunSpec.Defaults.GOSSIP,
       description = "With --p2p: " + dev.starling.p2p.GossipMode.FORMS + " (CHOCO-SGD compresses with --uplink-codec)."
           + " Default: ${DEFAULT-VALUE}.")
   String gossip;
@@ -236,7 +236,7 @@ final class SimulateCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(spec.commandLine(), (checkpointDir != null ? "--checkpoint-dir"
             : "--ledger") + " cannot be combined with --p2p yet: it records a server's rounds, and p2p has no server");
       }
-    } else if (!gossip.equals("dpsgd") || robustGossip != null) {
+    } else if (!gossip.equals(RunSpec.Defaults.GOSSIP) || robustGossip != null) {
       throw new CommandLine.ParameterException(spec.commandLine(), (robustGossip != null ? "--robust-gossip" : "--gossip")
           + " needs --p2p TOPOLOGY");
     }

@@ -71,6 +71,7 @@ public record RunSpec(String model, String strategy, long seed, Training trainin
     public static final String CODEC = "none";
     public static final String KEEP = "0.5";
     public static final int FULL_MODEL_EVERY = 5;
+    public static final String GOSSIP = "dpsgd";
 
     private Defaults() {}
   }
@@ -117,7 +118,7 @@ public record RunSpec(String model, String strategy, long seed, Training trainin
 
     /** Plain D-PSGD on {@code topology}. */
     public static P2p of(String topology) {
-      return new P2p(topology, "dpsgd", Optional.empty());
+      return new P2p(topology, Defaults.GOSSIP, Optional.empty());
     }
 
     /** Checks the topology for this many peers and the gossip mode with this codec. */
