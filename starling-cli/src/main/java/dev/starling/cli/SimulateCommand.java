@@ -168,6 +168,21 @@ final class SimulateCommand implements Callable<Integer> {
       description = "How many times slower the --slow-fraction clients train. Default: ${DEFAULT-VALUE}.")
   double slowFactor;
 
+  @Option(names = "--p2p", paramLabel = "TOPOLOGY",
+      description = "Decentralised training without a server: the clients are peers that gossip with their neighbours"
+          + " on " + dev.starling.p2p.Topology.FORMS + " (every peer trains every round; --fraction does not apply).")
+  String p2p;
+
+  @Option(names = "--gossip", paramLabel = "MODE", defaultValue = RunSpec.Defaults.GOSSIP,
+      description = "With --p2p: " + dev.starling.p2p.GossipMode.FORMS + " (CHOCO-SGD compresses with --uplink-codec)."
+          + " Default: ${DEFAULT-VALUE}.")
+  String gossip;
+
+  @Option(names = "--robust-gossip", paramLabel = "clip[:TAU]",
+      description = "With --p2p: self-centred clipping of neighbours' models (radius TAU, or adaptive: the median"
+          + " neighbour distance) against Byzantine peers (--attack, --malicious).")
+  String robustGossip;
+
   @Mixin
   CommunicationOptions communication = new CommunicationOptions();
 
@@ -229,6 +244,15 @@ final class SimulateCommand implements Callable<Integer> {
     dev.starling.dashboard.DashboardSettings dashSettings = dashboard.settings(spec.commandLine(),
         "simulate: " + model + " on " + data.dataset + ", " + strategy + ", " + clients + " clients", rounds,
         run.privacy().targetEpsilon(), ledger.ledgerSpec != null);
+    if (run.p2p().isPresent()) {
+      if (checkpointDir != null || ledger.ledgerSpec != null) {
+        throw new CommandLine.ParameterException(spec.commandLine(), (checkpointDir != null ? "--checkpoint-dir"
+            : "--ledger") + " cannot be combined with --p2p yet: it records a server's rounds, and p2p has no server");
+      }
+    } else if (!gossip.equals(RunSpec.Defaults.GOSSIP) || robustGossip != null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), (robustGossip != null ? "--robust-gossip" : "--gossip")
+          + " needs --p2p TOPOLOGY");
+    }
     Optional<String> key = partition.startsWith("by:") ? Optional.of(partition.substring(3)) : Optional.empty();
     boolean std = switch (standardize.toLowerCase(Locale.ROOT)) {
       case "on" -> true;
@@ -245,6 +269,9 @@ final class SimulateCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "          train %d rows, test %d rows, %d features, %s%n", train0.size(),
         loaded.test().size(), train0.numFeatures(), TargetMetric.describeOutputs(train0));
 
+    if (run.p2p().isPresent()) {
+      return runP2p(out, run, loaded, train0, workers, std);
+    }
     long t0 = System.nanoTime();
     try (SimulatedRun sim = SimulatedRun.create(run, train0, loaded.test(), workers, std);
          ProgressReporter progress = new ProgressReporter(ProgressReporter.isTerminal(), out, rounds);
@@ -330,6 +357,60 @@ final class SimulateCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** {@code --p2p}: the peers gossip; the results table and files describe the honest peers' averaged model. */
+  private int runP2p(PrintStream out, RunSpec run, LoadedData loaded, Dataset train0, int workers, boolean std)
+      throws Exception {
+    long t0 = System.nanoTime();
+    try (dev.starling.run.P2pRun p2pRun = dev.starling.run.P2pRun.create(run, train0, loaded.test(), workers, std);
+         ProgressReporter progress = new ProgressReporter(ProgressReporter.isTerminal(), out, rounds);
+         MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut)) {
+      String modelId = Learners.parse(model).id();
+      out.printf(Locale.ROOT, "model     %s (%,d parameters)%n", modelId, p2pRun.initialParameters().size());
+      out.printf(Locale.ROOT, "p2p       %s (no server)%n", p2pRun.config().describe());
+      out.printf(Locale.ROOT, "peers     %d (%s), E=%d, B=%d, lr=%s, seed=%d, threads=%d, standardize=%s%n",
+          clients, Partitioners.parse(partition).describe(), localEpochs, batchSize, lr, seed, workers,
+          std ? "agreed by the peers" : "off");
+      Adversity adversity = run.population().adversity();
+      if (!adversity.equals(Adversity.none())) {
+        out.printf(Locale.ROOT, "adversity %s (Byzantine peers %s)%n", adversity.describe(),
+            p2pRun.data().maliciousClients().stream().map(c -> c.value()).sorted().toList());
+      }
+      RoundLoop.Result result = p2pRun.run(Listeners.all(progress, metrics));
+      double total = (System.nanoTime() - t0) / 1e9;
+      ResultTable.print(out, result.history(), p2pRun.data().trainingStats(), total, train0.task());
+      var last = result.history().last();
+      if (last.isPresent()) {
+        var r = last.get();
+        String main = train0.task() == dev.starling.core.learner.Task.REGRESSION ? "rmse" : "accuracy";
+        out.printf(Locale.ROOT, "peers' own test %s: min %.4f, median %.4f, max %.4f; consensus distance %.4g;"
+            + " %.2f MB sent per peer in %d rounds%n", main, r.metric("peer_" + main + "_min"),
+            r.metric("peer_" + main + "_median"), r.metric("peer_" + main + "_max"),
+            r.metric(dev.starling.p2p.GossipSimulation.CONSENSUS), result.history().rounds().stream()
+                .mapToDouble(x -> x.metric(dev.starling.p2p.GossipSimulation.BYTES_PER_PEER)).sum() / 1e6,
+            result.history().rounds().size());
+      }
+      if (modelOut != null) {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put(ModelFiles.MODEL, modelId);
+        meta.put(ModelFiles.NUM_FEATURES, Integer.toString(train0.numFeatures()));
+        meta.put(ModelFiles.NUM_CLASSES, Integer.toString(train0.numClasses()));
+        ParameterSet aux = Preprocessing.of(train0, p2pRun.data().standardizer()).writeTo(meta);
+        meta.put("dataset", data.dataset);
+        meta.put("p2p", p2pRun.config().describe());
+        meta.put("partition", Partitioners.parse(partition).describe());
+        meta.put("rounds", Integer.toString(result.history().rounds().size()));
+        meta.put("seed", Long.toString(seed));
+        meta.put("created_by", "starling " + Main.VERSION);
+        ModelFiles.write(modelOut, new ModelArchive(meta, result.global(), aux));
+        out.println("model (the honest peers' average) written to " + modelOut);
+      }
+      if (metricsOut != null) {
+        out.println("metrics written to " + metricsOut);
+      }
+    }
+    return 0;
+  }
+
   /** The flags as a run specification (each flag is the setting of the same name). */
   RunSpec runSpec() {
     Attack a = InvalidRunException.wrapAs("attack", () -> Attack.parse(attack));
@@ -346,6 +427,8 @@ final class SimulateCommand implements Callable<Integer> {
         new RunSpec.Population(clients, partition, dropout, adversity,
             RunSpec.Population.clock(clientSpeed, clientLink, slowFraction, slowFactor)),
         RunSpec.SyncMode.parse(sync).withConcurrency(concurrency)
-            .withStalenessBound(stalenessBound == null ? OptionalInt.empty() : OptionalInt.of(stalenessBound)));
+            .withStalenessBound(stalenessBound == null ? OptionalInt.empty() : OptionalInt.of(stalenessBound)),
+        p2p == null ? Optional.empty()
+            : Optional.of(new RunSpec.P2p(p2p, gossip, Optional.ofNullable(robustGossip))));
   }
 }

@@ -152,6 +152,9 @@ public final class RunAssembler {
     RunSpec.Privacy privacy = spec.privacy();
     RunSpec.Dp dp = privacy.dp();
     boolean secagg = privacy.secagg().isPresent();
+    if (spec.p2p().isPresent()) {
+      refuseP2p(spec, target);
+    }
     if (target == Target.SERVER) {
       refuseOnServer(spec);
     }
@@ -373,6 +376,64 @@ public final class RunAssembler {
           + " round's server control variate; FedNova: step counts normalised within one round), which stale"
           + " updates break. Use fedavg, avg, fedprox, a server optimiser (fedavgm, fedadam, fedyogi, fedadagrad) or"
           + " a robust rule with --sync " + mode + ", or --sync sync");
+    }
+  }
+
+  /** What decentralised training cannot combine with: everything that needs a server, or is not simulated yet. */
+  private static void refuseP2p(RunSpec spec, Target target) {
+    RunSpec.P2p p2p = spec.p2p().get();
+    String why = null;
+    String setting = "p2p";
+    RunSpec.Privacy privacy = spec.privacy();
+    RunSpec.Compression c = spec.compression();
+    boolean choco = p2p.gossip().trim().toLowerCase(Locale.ROOT).startsWith("choco");
+    if (target == Target.SERVER) {
+      why = "there is no server in decentralised training; run the peers with 'starling simulate --p2p'";
+    } else if (!spec.strategy().trim().equalsIgnoreCase(RunSpec.Defaults.STRATEGY)) {
+      setting = "strategy";
+      why = "with p2p there is no server to run " + spec.strategy() + "; peers combine their neighbours' models as"
+          + " --gossip says (" + dev.starling.p2p.GossipMode.FORMS + "), and --robust-gossip clip[:TAU] defends against"
+          + " Byzantine neighbours; drop --strategy";
+    } else if (privacy.secagg().isPresent()) {
+      setting = "secagg";
+      why = "secure aggregation hides updates from a server that p2p does not have; each peer sends its model to its"
+          + " neighbours (use --dp local:CLIP,SIGMA to protect it)";
+    } else if (privacy.dp() instanceof RunSpec.Dp.Central) {
+      setting = "dp";
+      why = "central DP needs a server that sees the sum; with p2p use --dp local:CLIP,SIGMA (every peer clips and"
+          + " noises its own update)";
+    } else if (privacy.dp() instanceof RunSpec.Dp.Sgd) {
+      setting = "dp-sgd";
+      why = "is not accounted for gossip yet; with p2p use --dp local:CLIP,SIGMA";
+    } else if (spec.subModels().isPresent()) {
+      setting = "submodel";
+      why = "sub-models are averaged position by position by a server; p2p peers exchange whole models";
+    } else if (!spec.sync().synchronous()) {
+      setting = "sync";
+      why = "p2p runs synchronous gossip rounds; drop --sync";
+    } else if (!Codecs.parse(c.downlink()).isIdentity()) {
+      setting = "downlink-codec";
+      why = "p2p has no downlink; a peer's messages are compressed by --uplink-codec with --gossip choco[:GAMMA]";
+    } else if (!Codecs.parse(c.uplink()).isIdentity() && !choco) {
+      setting = "uplink-codec";
+      why = "compressed gossip is CHOCO-SGD, whose public copies make up for what the codec drops; add --gossip"
+          + " choco[:GAMMA] (plain D-PSGD on lossy models does not converge to consensus)";
+    } else if (c.errorFeedback()) {
+      setting = "error-feedback";
+      why = "CHOCO-SGD's public copies are its error feedback; drop --error-feedback";
+    } else if (c.pruneSparsity().isPresent()) {
+      setting = "prune";
+      why = "pruning post-processes a server's aggregate; p2p has none";
+    } else if (spec.population().dropout() > 0 || spec.population().adversity().stragglerFraction() > 0) {
+      setting = spec.population().dropout() > 0 ? "dropout" : "stragglers";
+      why = "peer churn is not simulated yet; every peer trains and gossips every round";
+    } else if (p2p.robust().isPresent() && !p2p.gossip().trim().equalsIgnoreCase("dpsgd")) {
+      setting = "robust-gossip";
+      why = "self-centred clipping runs with --gossip dpsgd only (push-sum's weights and CHOCO's public copies would need"
+          + " their own clipping)";
+    }
+    if (why != null) {
+      throw InvalidRunException.refused(setting, why);
     }
   }
 

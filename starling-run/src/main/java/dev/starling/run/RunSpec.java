@@ -4,6 +4,9 @@ import dev.starling.compression.Codecs;
 import dev.starling.core.learner.TrainConfig;
 import dev.starling.learners.Learners;
 import dev.starling.learners.submodel.NeuronPolicy;
+import dev.starling.p2p.GossipMode;
+import dev.starling.p2p.RobustGossip;
+import dev.starling.p2p.Topology;
 import dev.starling.privacy.secagg.SecAggSpec;
 import dev.starling.simulation.adversary.Adversity;
 import dev.starling.simulation.clock.ClientClock;
@@ -35,9 +38,10 @@ import java.util.OptionalInt;
  * @param subModels sub-model training, empty for full models
  * @param population the simulated clients (ignored by networked servers)
  * @param sync how clients and server synchronise ({@link SyncMode})
+ * @param p2p decentralised training without a server ({@link P2p}), empty for a federated run
  */
 public record RunSpec(String model, String strategy, long seed, Training training, Loop loop, Privacy privacy,
-    Compression compression, Optional<SubModels> subModels, Population population, SyncMode sync) {
+    Compression compression, Optional<SubModels> subModels, Population population, SyncMode sync, Optional<P2p> p2p) {
 
   /** The one place where every setting's default lives; CLI flags and the properties file read these. */
   public static final class Defaults {
@@ -67,6 +71,7 @@ public record RunSpec(String model, String strategy, long seed, Training trainin
     public static final String CODEC = "none";
     public static final String KEEP = "0.5";
     public static final int FULL_MODEL_EVERY = 5;
+    public static final String GOSSIP = "dpsgd";
 
     private Defaults() {}
   }
@@ -83,6 +88,60 @@ public record RunSpec(String model, String strategy, long seed, Training trainin
     Objects.requireNonNull(subModels, "subModels");
     Objects.requireNonNull(population, "population");
     Objects.requireNonNull(sync, "sync");
+    Objects.requireNonNull(p2p, "p2p");
+    p2p.ifPresent(p -> p.check(population.clients(), seed, compression.uplink()));
+  }
+
+  /** A federated run (no {@code p2p}). */
+  public RunSpec(String model, String strategy, long seed, Training training, Loop loop, Privacy privacy,
+      Compression compression, Optional<SubModels> subModels, Population population, SyncMode sync) {
+    this(model, strategy, seed, training, loop, privacy, compression, subModels, population, sync, Optional.empty());
+  }
+
+  public RunSpec withP2p(Optional<P2p> v) {
+    return new RunSpec(model, strategy, seed, training, loop, privacy, compression, subModels, population, sync, v);
+  }
+
+  /**
+   * Decentralised training without a server ({@code p2p}, {@code gossip}, {@code robust-gossip}): the
+   * {@code population}'s clients are peers on the {@link Topology} {@code p2p}, combining their neighbours' models by
+   * {@code gossip} ({@link GossipMode#FORMS}; CHOCO's codec is {@code uplink-codec}), optionally with self-centred
+   * clipping ({@code robust-gossip = clip[:TAU]}).
+   */
+  public record P2p(String topology, String gossip, Optional<String> robust) {
+    public P2p {
+      require(topology, "p2p");
+      require(gossip, "gossip");
+      Objects.requireNonNull(robust, "robust");
+      robust.ifPresent(r -> InvalidRunException.wrap("robust-gossip", () -> RobustGossip.parse(r)));
+    }
+
+    /** Plain D-PSGD on {@code topology}. */
+    public static P2p of(String topology) {
+      return new P2p(topology, Defaults.GOSSIP, Optional.empty());
+    }
+
+    /** Checks the topology for this many peers and the gossip mode with this codec. */
+    void check(int peers, long seed, String codec) {
+      InvalidRunException.wrap("p2p", () -> Topology.parse(topology, peers, seed));
+      InvalidRunException.wrap("gossip", () -> GossipMode.parse(gossip, codec));
+    }
+
+    public Topology topology(int peers, long seed) {
+      return InvalidRunException.wrap("p2p", () -> Topology.parse(topology, peers, seed));
+    }
+
+    public GossipMode mode(String codec) {
+      return InvalidRunException.wrap("gossip", () -> GossipMode.parse(gossip, codec));
+    }
+
+    public Optional<RobustGossip> robustGossip() {
+      return robust.map(RobustGossip::parse);
+    }
+
+    public String describe() {
+      return topology + ", gossip " + gossip + robust.map(r -> ", robust-gossip " + r).orElse("");
+    }
   }
 
   /** A spec with every default: 10 IID clients, {@code mlp:64}, FedAvg, 20 rounds. */
@@ -92,39 +151,39 @@ public record RunSpec(String model, String strategy, long seed, Training trainin
   }
 
   public RunSpec withModel(String v) {
-    return new RunSpec(v, strategy, seed, training, loop, privacy, compression, subModels, population, sync);
+    return new RunSpec(v, strategy, seed, training, loop, privacy, compression, subModels, population, sync, p2p);
   }
 
   public RunSpec withStrategy(String v) {
-    return new RunSpec(model, v, seed, training, loop, privacy, compression, subModels, population, sync);
+    return new RunSpec(model, v, seed, training, loop, privacy, compression, subModels, population, sync, p2p);
   }
 
   public RunSpec withSeed(long v) {
-    return new RunSpec(model, strategy, v, training, loop, privacy, compression, subModels, population, sync);
+    return new RunSpec(model, strategy, v, training, loop, privacy, compression, subModels, population, sync, p2p);
   }
 
   public RunSpec withTraining(Training v) {
-    return new RunSpec(model, strategy, seed, v, loop, privacy, compression, subModels, population, sync);
+    return new RunSpec(model, strategy, seed, v, loop, privacy, compression, subModels, population, sync, p2p);
   }
 
   public RunSpec withLoop(Loop v) {
-    return new RunSpec(model, strategy, seed, training, v, privacy, compression, subModels, population, sync);
+    return new RunSpec(model, strategy, seed, training, v, privacy, compression, subModels, population, sync, p2p);
   }
 
   public RunSpec withPrivacy(Privacy v) {
-    return new RunSpec(model, strategy, seed, training, loop, v, compression, subModels, population, sync);
+    return new RunSpec(model, strategy, seed, training, loop, v, compression, subModels, population, sync, p2p);
   }
 
   public RunSpec withCompression(Compression v) {
-    return new RunSpec(model, strategy, seed, training, loop, privacy, v, subModels, population, sync);
+    return new RunSpec(model, strategy, seed, training, loop, privacy, v, subModels, population, sync, p2p);
   }
 
   public RunSpec withSubModels(Optional<SubModels> v) {
-    return new RunSpec(model, strategy, seed, training, loop, privacy, compression, v, population, sync);
+    return new RunSpec(model, strategy, seed, training, loop, privacy, compression, v, population, sync, p2p);
   }
 
   public RunSpec withPopulation(Population v) {
-    return new RunSpec(model, strategy, seed, training, loop, privacy, compression, subModels, v, sync);
+    return new RunSpec(model, strategy, seed, training, loop, privacy, compression, subModels, v, sync, p2p);
   }
 
   /**
@@ -172,7 +231,7 @@ public record RunSpec(String model, String strategy, long seed, Training trainin
   }
 
   public RunSpec withSync(SyncMode v) {
-    return new RunSpec(model, strategy, seed, training, loop, privacy, compression, subModels, population, v);
+    return new RunSpec(model, strategy, seed, training, loop, privacy, compression, subModels, population, v, p2p);
   }
 
   /**

@@ -12,7 +12,8 @@ public final class TrainingStats {
   private final LongAdder nanos = new LongAdder();
   private final LongAdder fits = new LongAdder();
 
-  void record(long sampleCount, long elapsedNanos) {
+  /** Records one fit of {@code sampleCount} samples (examples x epochs) that took {@code elapsedNanos}. */
+  public void record(long sampleCount, long elapsedNanos) {
     samples.add(sampleCount);
     nanos.add(elapsedNanos);
     fits.increment();
