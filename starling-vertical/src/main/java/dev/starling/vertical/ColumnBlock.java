@@ -48,4 +48,18 @@ public record ColumnBlock(float[] x, int rows, int cols, List<String> names) {
     }
     return new ColumnBlock(out, rows, w, names.subList(from, to));
   }
+
+  /** {@code a}'s columns then {@code b}'s, row by row (the centralised view of two parties' aligned rows). */
+  public static ColumnBlock hstack(ColumnBlock a, ColumnBlock b) {
+    Checks.checkArgument(a.rows() == b.rows(), "rows of the second block", "equal to the first's (" + a.rows() + ")", b.rows());
+    int w = a.cols() + b.cols();
+    float[] x = new float[a.rows() * w];
+    for (int r = 0; r < a.rows(); r++) {
+      System.arraycopy(a.x(), r * a.cols(), x, r * w, a.cols());
+      System.arraycopy(b.x(), r * b.cols(), x, r * w + a.cols(), b.cols());
+    }
+    List<String> names = new java.util.ArrayList<>(a.names());
+    names.addAll(b.names());
+    return new ColumnBlock(x, a.rows(), w, names);
+  }
 }

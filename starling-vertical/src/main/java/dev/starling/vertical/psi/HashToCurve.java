@@ -7,6 +7,7 @@ import java.security.NoSuchAlgorithmException;
 import org.bouncycastle.crypto.ec.CustomNamedCurves;
 import org.bouncycastle.asn1.x9.X9ECParameters;
 import org.bouncycastle.math.ec.ECCurve;
+import org.bouncycastle.math.ec.ECFieldElement;
 import org.bouncycastle.math.ec.ECPoint;
 
 /**
@@ -27,12 +28,13 @@ public final class HashToCurve {
   private static final BigInteger A = CURVE.getA().toBigInteger();
   private static final BigInteger B = CURVE.getB().toBigInteger();
   private static final BigInteger Z = P.subtract(BigInteger.TEN);
-  private static final BigInteger SQRT_EXP = P.add(BigInteger.ONE).shiftRight(2);
-  private static final BigInteger LEGENDRE_EXP = P.subtract(BigInteger.ONE).shiftRight(1);
   /** -B / A mod p. */
   private static final BigInteger MINUS_B_OVER_A = B.negate().multiply(A.modInverse(P)).mod(P);
   /** B / (Z A) mod p, for the exceptional case. */
   private static final BigInteger B_OVER_ZA = B.multiply(Z.multiply(A).modInverse(P)).mod(P);
+  private static final ECFieldElement FZ = CURVE.fromBigInteger(Z);
+  private static final ECFieldElement FMINUS_B_OVER_A = CURVE.fromBigInteger(MINUS_B_OVER_A);
+  private static final ECFieldElement FB_OVER_ZA = CURVE.fromBigInteger(B_OVER_ZA);
   private static final int L = 48;
 
   private final byte[] dst;
@@ -81,34 +83,29 @@ public final class HashToCurve {
     return java.util.Arrays.copyOf(out, lenInBytes);
   }
 
-  /** The simplified SWU map (RFC 9380 section 6.6.2) of field element {@code u}. */
-  static ECPoint mapToCurve(BigInteger u) {
-    BigInteger tv1 = Z.multiply(u.multiply(u)).mod(P);
-    BigInteger tv2 = tv1.multiply(tv1).add(tv1).mod(P);
-    BigInteger x1 = tv2.signum() == 0 ? B_OVER_ZA
-        : MINUS_B_OVER_A.multiply(BigInteger.ONE.add(tv2.modInverse(P))).mod(P);
-    BigInteger gx1 = g(x1);
-    BigInteger x;
-    BigInteger y;
-    if (isSquare(gx1)) {
-      x = x1;
-      y = gx1.modPow(SQRT_EXP, P);
-    } else {
-      x = tv1.multiply(x1).mod(P);
-      y = g(x).modPow(SQRT_EXP, P);
+  /**
+   * The simplified SWU map (RFC 9380 section 6.6.2) of field element {@code u}, on BouncyCastle's P-256 field
+   * arithmetic (its {@code sqrt} returns null for a non-square, which is the map's branch).
+   */
+  static ECPoint mapToCurve(BigInteger uValue) {
+    ECFieldElement u = CURVE.fromBigInteger(uValue);
+    ECFieldElement tv1 = FZ.multiply(u.square());
+    ECFieldElement tv2 = tv1.square().add(tv1);
+    ECFieldElement x1 = tv2.isZero() ? FB_OVER_ZA : FMINUS_B_OVER_A.multiply(CURVE.fromBigInteger(BigInteger.ONE).add(tv2.invert()));
+    ECFieldElement x = x1;
+    ECFieldElement y = g(x1).sqrt();
+    if (y == null) {
+      x = tv1.multiply(x1);
+      y = g(x).sqrt();
     }
-    if (u.testBit(0) != y.testBit(0)) {
-      y = P.subtract(y).mod(P);
+    if (u.testBitZero() != y.testBitZero()) {
+      y = y.negate();
     }
-    return CURVE.validatePoint(x, y);
+    return CURVE.validatePoint(x.toBigInteger(), y.toBigInteger());
   }
 
-  private static BigInteger g(BigInteger x) {
-    return x.multiply(x).mod(P).add(A).multiply(x).add(B).mod(P);
-  }
-
-  private static boolean isSquare(BigInteger v) {
-    return v.signum() == 0 || v.modPow(LEGENDRE_EXP, P).equals(BigInteger.ONE);
+  private static ECFieldElement g(ECFieldElement x) {
+    return x.square().add(CURVE.getA()).multiply(x).add(CURVE.getB());
   }
 
   private static MessageDigest sha256() {
