@@ -51,7 +51,8 @@ public final class GrpcLink implements PartyLink {
 
   /**
    * Dials the listening party on {@code channel} (the caller owns and shuts down the channel); {@code token}
-   * is sent as a bearer token when not empty.
+   * is sent as a bearer token when not empty. The call waits for the listener to come up (wait-for-ready), so
+   * either party may start first; an unreachable listener shows as a receive timeout.
    */
   public static GrpcLink connect(Channel channel, String token, Duration receiveTimeout) {
     Channel c = channel;
@@ -61,7 +62,7 @@ public final class GrpcLink implements PartyLink {
       c = ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(md));
     }
     GrpcLink link = new GrpcLink("the listening party", receiveTimeout);
-    link.outgoing = VerticalLinkGrpc.newStub(c).connect(link.incoming());
+    link.outgoing = VerticalLinkGrpc.newStub(c).withWaitForReady().connect(link.incoming());
     return link;
   }
 
