@@ -46,6 +46,9 @@ final class VerticalBench implements Callable<Integer> {
       description = "Rows of adult the LR rows use (a seeded subsample; Paillier is slow on small machines). Default: all.")
   Integer lrRows;
 
+  @Option(names = "--psi-only", description = "Only the PSI row.")
+  boolean psiOnly;
+
   @Option(names = "--quick", description = "Small sizes (a smoke test, not a measurement).")
   boolean quick;
 
@@ -67,6 +70,9 @@ final class VerticalBench implements Callable<Integer> {
     PrintStream out = System.out;
     int n = quick ? Math.min(psiIds, 2000) : psiIds;
     psiRow(out, n, psiCommon);
+    if (psiOnly) {
+      return 0;
+    }
     VerticalDataset adult = VerticalSimulateCommand.load("adult", dataDirs, List.of(Path.of("data"), Path.of("..", "shared", "data")),
         cfg.seed());
     if (quick) {
@@ -104,16 +110,24 @@ final class VerticalBench implements Callable<Integer> {
     InProcessLink[] link = InProcessLink.pair("leader", "follower", Duration.ofHours(1));
     PsiParty l = new PsiParty("leader", a, RandomSource.secure());
     PsiParty f = new PsiParty("follower", b, RandomSource.secure());
+    long cpu0 = processCpuNanos();
     long t0 = System.nanoTime();
     CompletableFuture<List<String>> fr = CompletableFuture.supplyAsync(() -> Psi.follow(f, link[1]));
     List<String> got = Psi.lead(l, link[0]);
     fr.join();
     double s = (System.nanoTime() - t0) / 1e9;
+    double cpu = (processCpuNanos() - cpu0) / 1e9;
     long bytes = link[0].bytesSent() + link[1].bytesSent();
     out.printf(Locale.ROOT, "PSI (ECDH P-256, RFC 9380 hash-to-curve), %d ids per party, %d common, %d threads:%n", n, got.size(),
         Runtime.getRuntime().availableProcessors());
-    out.printf(Locale.ROOT, "  %.1f s wall (%.0f ids/s per party), %.2f MB on the wire (%.1f bytes per id), 4 point"
-        + " multiplications per id pair%n", s, n / s, bytes / 1e6, bytes / (2.0 * n));
+    out.printf(Locale.ROOT, "  %.1f s wall (%.0f ids/s per party), %.1f CPU s for both parties (%.0f us per id per party),"
+        + " %.2f MB on the wire (%.1f bytes per id)%n", s, n / s, cpu, cpu / (2.0 * n) * 1e6, bytes / 1e6, bytes / (2.0 * n));
+  }
+
+  /** CPU time of this process (both simulated parties), or 0 where the JVM does not report it. */
+  static long processCpuNanos() {
+    return java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+        ? os.getProcessCpuTime() : 0;
   }
 
   /** A seeded subsample of {@code rows} rows. */
