@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         ReportCommand.class, DemoCommand.class,
         PrivacyCommand.class,
         LedgerCommand.class,
+        VerticalCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** The version printed by {@code --version} and stored in model files. */

@@ -38,6 +38,15 @@ public final class Network {
 
   /** A network with level sizes {@code [in, h1, ..., classes]} for batches of up to {@code capacity} rows. */
   public Network(int[] sizes, int capacity) {
+    this(sizes, capacity, false);
+  }
+
+  /**
+   * A network as {@link #Network(int[], int)} that, with {@code inputGradient}, also computes the gradient of
+   * the loss with respect to its input rows ({@link #inputGradientRows()}): what a split network's top model
+   * sends back to the bottom models.
+   */
+  public Network(int[] sizes, int capacity, boolean inputGradient) {
     Checks.checkArgument(sizes.length >= 2, "sizes.length", ">= 2", sizes.length);
     this.capacity = Checks.checkPositive(capacity, "capacity");
     this.sizes = sizes.clone();
@@ -62,6 +71,10 @@ public final class Network {
         widestInput = Math.max(widestInput, sizes[l]);
       }
     }
+    if (inputGradient) {
+      grad[0] = new float[capacity][sizes[0]];
+      weightT[0] = new float[sizes[1]][sizes[0]];
+    }
     this.inputT = new float[widestInput][capacity];
     this.idx = new int[widest];
     this.val = new float[widest];
@@ -80,6 +93,22 @@ public final class Network {
   /** Logit rows of the last forward pass. */
   public float[][] logitRows() {
     return act[layers];
+  }
+
+  /**
+   * Rows of the gradient of the loss with respect to the outputs: a caller with its own loss fills them after
+   * {@link #forward} and then calls {@link #backward}.
+   */
+  public float[][] outputGradientRows() {
+    return grad[layers];
+  }
+
+  /** Rows of the gradient with respect to the input rows of the last backward pass (needs {@code inputGradient}). */
+  public float[][] inputGradientRows() {
+    if (grad[0] == null) {
+      throw new IllegalStateException("this network was built without inputGradient");
+    }
+    return grad[0];
   }
 
   /** Computes the logits of the first {@code n} input rows. */
@@ -150,14 +179,17 @@ public final class Network {
     return loss;
   }
 
-  /** Backpropagates {@code grad[layers]} (the gradient at the output) through the layers of the last forward pass. */
-  private void backward(DenseParams p, int n, GradientSink sink) {
+  /**
+   * Backpropagates the {@link #outputGradientRows()} of the first {@code n} rows through the layers of the
+   * last {@link #forward} pass, handing the parameter gradient to {@code sink} as {@link #backprop} does.
+   */
+  public void backward(DenseParams p, int n, GradientSink sink) {
     for (int l = layers - 1; l >= 0; l--) {
       int in = sizes[l];
       int out = sizes[l + 1];
       float[][] a = act[l];
       float[][] dz = grad[l + 1];
-      if (l > 0) {
+      if (l > 0 || grad[0] != null) {
         Kernels.transpose(p.w[l], weightT[l], in, out);
       }
       float[][] rows = scratch[l];
@@ -190,6 +222,12 @@ public final class Network {
             dr[i] = ar[i] > 0f ? dr[i] : 0f;
           }
         }
+      } else if (grad[0] != null) {
+        float[][] da = grad[0];
+        for (int r = 0; r < n; r++) {
+          Arrays.fill(da[r], 0f);
+        }
+        Kernels.gemmAcc(dz, 0, weightT[0], da, n, out, in, idx, val);
       }
     }
   }

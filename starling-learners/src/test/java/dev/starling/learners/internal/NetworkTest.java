@@ -72,6 +72,61 @@ class NetworkTest {
   }
 
   @Test
+  void backward_inputGradient_matchesFiniteDifferencesOfTheInput() {
+    int[] sizes = {6, 5, 3};
+    SplittableRandom rnd = new SplittableRandom(11);
+    DenseParams p = randomParams(sizes, rnd);
+    Network net = new Network(sizes, 4, true);
+    double[][] x = randomInputs(net, 4, 6, rnd);
+    int[] y = {0, 2, 1, 1};
+
+    net.forwardBackward(p, y, 4, DenseParams.zeros(sizes));
+
+    for (int r = 0; r < 4; r++) {
+      for (int i = 0; i < 6; i++) {
+        double saved = x[r][i];
+        double h = 1e-5;
+        x[r][i] = saved + h;
+        double up = referenceLoss(p, x, y);
+        x[r][i] = saved - h;
+        double down = referenceLoss(p, x, y);
+        x[r][i] = saved;
+        assertGradient(net.inputGradientRows()[r][i], (up - down) / (2 * h), "dx[" + r + "][" + i + "]");
+      }
+    }
+  }
+
+  @Test
+  void backward_callerOutputGradient_equalsBackpropOfTheSameGradient() {
+    int[] sizes = {5, 4, 3};
+    SplittableRandom rnd = new SplittableRandom(12);
+    DenseParams p = randomParams(sizes, rnd);
+    Network net = new Network(sizes, 3);
+    randomInputs(net, 3, 5, rnd);
+    int[] y = {1, 0, 2};
+    DenseParams viaLoss = DenseParams.zeros(sizes);
+    net.forwardBackward(p, y, 3, viaLoss);
+    float[][] dz = new float[3][];
+    for (int r = 0; r < 3; r++) {
+      dz[r] = net.outputGradientRows()[r].clone();
+    }
+    DenseParams viaCaller = DenseParams.zeros(sizes);
+
+    net.forward(p, 3);
+    for (int r = 0; r < 3; r++) {
+      System.arraycopy(dz[r], 0, net.outputGradientRows()[r], 0, 3);
+    }
+    net.backward(p, 3, GradientSink.accumulateInto(viaCaller));
+
+    for (int l = 0; l < 2; l++) {
+      for (int i = 0; i < sizes[l]; i++) {
+        assertThat(viaCaller.w[l][i]).containsExactly(viaLoss.w[l][i]);
+      }
+      assertThat(viaCaller.b[l]).containsExactly(viaLoss.b[l]);
+    }
+  }
+
+  @Test
   void logSumExp_largeLogits_isFiniteAndExact() {
     assertThat(Kernels.logSumExp(new float[] {1000f, 0f, -1000f}, 3)).isEqualTo(1000.0);
     assertThat(Kernels.logSumExp(new float[] {-1000f, -1000f}, 2)).isCloseTo(-1000 + Math.log(2), within(1e-9));
