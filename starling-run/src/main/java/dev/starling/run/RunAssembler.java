@@ -61,7 +61,7 @@ public final class RunAssembler {
   public enum Target {
     /** In-JVM simulation: every feature. */
     SIMULATION,
-    /** A networked server: no sub-models, no event-triggered mode; codecs and DP-SGD without secure aggregation. */
+    /** A networked server: no sub-models; codecs and DP-SGD without secure aggregation. */
     SERVER
   }
 
@@ -306,11 +306,6 @@ public final class RunAssembler {
   }
 
   private static void refuseOnServer(RunSpec spec) {
-    if (spec.sync().policy() instanceof SyncPolicy.Event) {
-      throw new InvalidRunException("sync", "= " + spec.sync().policy().describe() + " is offered in simulation only"
-          + " for now: networked clients do not report skips yet; use async, buffered:K, semi-sync:DEADLINE or"
-          + " periodic:T over the network, or 'starling simulate --sync " + spec.sync().policy().describe() + "'");
-    }
     if (spec.subModels().isPresent()) {
       throw new InvalidRunException("submodel", "is not offered over the network yet");
     }

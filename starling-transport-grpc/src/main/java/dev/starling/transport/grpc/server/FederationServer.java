@@ -78,6 +78,7 @@ public final class FederationServer implements AutoCloseable {
   private volatile SecAggCoordinator secagg;
   private volatile String clientDp = "";
   private volatile boolean clientDpSeededNoise;
+  private volatile double eventThreshold = Double.NaN; // NaN: the run is not event-triggered
   private volatile boolean agreeStatistics;
   /** Standardisation statistics reported by clients (agreed standardisation), by client id; guarded by itself. */
   private final Map<String, dev.starling.transport.grpc.wire.FeatureSums> statistics = new java.util.LinkedHashMap<>();
@@ -236,6 +237,23 @@ public final class FederationServer implements AutoCloseable {
   public void requireClientDp(String spec, boolean seededNoise) {
     this.clientDp = java.util.Objects.requireNonNull(spec, "spec");
     this.clientDpSeededNoise = seededNoise;
+  }
+
+  /**
+   * Makes the run event-triggered ({@code sync = event:THRESHOLD}, protocol v1.4): every client's {@code Welcome}
+   * carries {@code threshold}, and the server accepts skip replies ({@code UpdateHeader.skipped}) to training
+   * tasks, completing them with a {@link dev.starling.core.learner.EventTrigger#skip skip result} (no parameters,
+   * {@link dev.starling.core.learner.EventTrigger#SKIPPED} = 1) that the asynchronous driver counts, not aggregates.
+   * Call before {@link #start}.
+   */
+  public void triggerEvents(double threshold) {
+    new dev.starling.core.learner.EventTrigger(threshold); // validates it
+    this.eventThreshold = threshold;
+  }
+
+  /** Whether clients may answer training tasks with a skip ({@link #triggerEvents}). */
+  boolean acceptsSkips() {
+    return !Double.isNaN(eventThreshold);
   }
 
   /**
@@ -581,6 +599,9 @@ public final class FederationServer implements AutoCloseable {
               .setModel(settings.model()).setStrategy(settings.strategy()).setRunId(settings.runId())
               .setClientDp(clientDp).setClientDpSeededNoise(clientDpSeededNoise).setAgreeStatistics(agreeStatistics)
               .setHeartbeatMillis((int) settings.heartbeat().toMillis()).setNextRound(currentRound);
+          if (acceptsSkips()) {
+            welcome.setEventThreshold(eventThreshold);
+          }
           if (w != null) {
             welcome.setUplinkCodec(w.uplink().describe()).setErrorFeedback(w.errorFeedback())
                 .setDownlinkCodec(w.downlink().isIdentity() ? "" : w.downlink().describe());
