@@ -23,6 +23,7 @@ import dev.starling.server.FoldOrder;
 import dev.starling.server.RoundLoopConfig;
 import dev.starling.server.StopCondition;
 import dev.starling.simulation.Communication;
+import dev.starling.simulation.clock.ClientTrace;
 import dev.starling.strategy.AggregationInput;
 import dev.starling.strategy.MagnitudePruning;
 import dev.starling.strategy.PositionwiseFedAvg;
@@ -119,6 +120,10 @@ public final class RunAssembler {
     }
     if (!spec.sync().synchronous()) {
       refuseAsync(spec);
+    } else if (spec.population().clock().trace().map(ClientTrace::hasWindows).orElse(false)) {
+      throw InvalidRunException.refused("client-trace", "availability windows need an asynchronous mode: synchronous"
+          + " rounds cannot wait in simulated time for a client to come back; use --sync async, buffered:K,"
+          + " semi-sync:DEADLINE, periodic:T or event:THRESHOLD, or a trace with empty availability columns");
     }
     Optional<SubModelConfig> subModels = spec.subModels().map(s -> subModelConfig(spec, s));
     Strategy base = subModels.isPresent() ? subModelStrategy(spec.strategy())
