@@ -136,10 +136,15 @@ class NetworkedEventModeTest {
 
   private static Outcome run(String sync, int aggregations, Map<String, LearnerFactory> learners, RoundListener listener)
       throws Exception {
+    return run(sync, aggregations, learners, listener, RunSpec.Compression.none());
+  }
+
+  private static Outcome run(String sync, int aggregations, Map<String, LearnerFactory> learners, RoundListener listener,
+      RunSpec.Compression compression) throws Exception {
     RunSpec.Loop loop = RunSpec.Loop.defaults().withRounds(aggregations).withFraction(1.0)
         .withMinClients(learners.size());
     RunSpec spec = RunSpec.defaults().withModel("logreg").withStrategy("fedavg").withSeed(5).withLoop(loop)
-        .withSync(RunSpec.SyncMode.parse(sync));
+        .withSync(RunSpec.SyncMode.parse(sync)).withCompression(compression);
     List<ClientShard> shards = Partitioners.parse("iid").partition(digits.train(), learners.size(), RandomSource.seeded(5));
     Map<String, FederationClient> clients = new LinkedHashMap<>();
     List<CompletableFuture<Integer>> done = new ArrayList<>();
@@ -201,6 +206,20 @@ class NetworkedEventModeTest {
     assertThat(always.skippedReported()).isZero();
     assertThat((double) event.bytesUp()).isLessThan(0.8 * always.bytesUp());
     assertThat(event.rounds().get(9).metric("test_accuracy")).isGreaterThan(0.85);
+  }
+
+  @Test
+  @Timeout(120)
+  void eventMode_withAnEncodedUplink_skipsCarryNoModel_andTheEncodedUpdatesAreAggregated() throws Exception {
+    Outcome o = run("event:0.01", 6, fourClients(), new RoundListener() { },
+        RunSpec.Compression.of("int8", RunSpec.Defaults.CODEC));
+    FederationClient still = o.clients().get("still");
+    assertThat(still.skipsSent()).isPositive().isEqualTo(still.tasksDone());
+    assertThat(o.clients().get("drift").skipsSent()).isPositive();
+    assertThat(o.rounds()).hasSize(6).allMatch(RoundRecord::committed)
+        .allSatisfy(r -> assertThat(r.failures()).isEmpty());
+    assertThat(o.rounds().get(5).metric("model_version")).isEqualTo(6);
+    assertThat(o.rounds().get(5).metric("test_accuracy")).isGreaterThan(0.8);
   }
 
   @Test
