@@ -160,6 +160,12 @@ final class SimulateCommand implements Callable<Integer> {
           + " --client-speed. Default: ${DEFAULT-VALUE}.")
   String clientLink;
 
+  @Option(names = "--client-trace", paramLabel = "FILE",
+      description = "CSV of every client's speed, link and availability windows on the virtual clock (header"
+          + " client,speed,bandwidth,latency,availability; windows START-END;... in simulated s), replacing"
+          + " --client-speed, --client-link and --slow-fraction. Windows need an asynchronous --sync mode.")
+  java.nio.file.Path clientTrace;
+
   @Option(names = "--slow-fraction", paramLabel = "F", defaultValue = "0",
       description = "Fraction of clients that train --slow-factor times slower. Default: ${DEFAULT-VALUE}.")
   double slowFraction;
@@ -411,6 +417,22 @@ final class SimulateCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** The virtual clock: drawn from the distributions, or every client's row of {@code --client-trace}. */
+  private dev.starling.simulation.clock.ClientClock clock() {
+    dev.starling.simulation.clock.ClientClock c = RunSpec.Population.clock(clientSpeed, clientLink, slowFraction,
+        slowFactor);
+    if (clientTrace == null) {
+      return c;
+    }
+    try (java.io.Reader r = java.nio.file.Files.newBufferedReader(clientTrace, java.nio.charset.StandardCharsets.UTF_8)) {
+      return c.withTrace(dev.starling.simulation.clock.ClientTrace.read(r, clientTrace.toString()));
+    } catch (dev.starling.data.DataFormatException e) {
+      throw new InvalidRunException("client-trace", e.getMessage());
+    } catch (java.io.IOException e) {
+      throw new InvalidRunException("client-trace", "cannot read " + clientTrace + ": " + e);
+    }
+  }
+
   /** The flags as a run specification (each flag is the setting of the same name). */
   RunSpec runSpec() {
     Attack a = InvalidRunException.wrapAs("attack", () -> Attack.parse(attack));
@@ -425,7 +447,7 @@ final class SimulateCommand implements Callable<Integer> {
     return new RunSpec(model, strategy, seed, new RunSpec.Training(localEpochs, batchSize, lr, momentum, weightDecay), loop,
         privacy.privacy(), communication.compression(), communication.subModels(),
         new RunSpec.Population(clients, partition, dropout, adversity,
-            RunSpec.Population.clock(clientSpeed, clientLink, slowFraction, slowFactor)),
+            clock()),
         RunSpec.SyncMode.parse(sync).withConcurrency(concurrency)
             .withStalenessBound(stalenessBound == null ? OptionalInt.empty() : OptionalInt.of(stalenessBound)),
         p2p == null ? Optional.empty()

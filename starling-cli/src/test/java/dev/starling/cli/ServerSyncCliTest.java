@@ -22,7 +22,7 @@ class ServerSyncCliTest {
   }
 
   @Test
-  void asyncModeWithACheckpointDirOrALedger_orEventMode_isBadUsageBeforeListening() throws Exception {
+  void asyncModeWithACheckpointDirOrALedger_orABadEventThreshold_isBadUsageBeforeListening() throws Exception {
     CliRun ckpt = CliRun.of("server", "--port", "0", "--config", config().toString(), "--sync", "buffered:2",
         "--checkpoint-dir", dir.resolve("ck").toString());
     assertThat(ckpt.code()).isEqualTo(2);
@@ -31,9 +31,9 @@ class ServerSyncCliTest {
         "--ledger", dir.resolve("l").toString());
     assertThat(ledger.code()).isEqualTo(2);
     assertThat(ledger.err()).contains("--ledger");
-    CliRun event = CliRun.of("server", "--port", "0", "--config", config().toString(), "--sync", "event:0.1");
+    CliRun event = CliRun.of("server", "--port", "0", "--config", config().toString(), "--sync", "event:-0.1");
     assertThat(event.code()).isEqualTo(2);
-    assertThat(event.err()).contains("sync").contains("simulation only");
+    assertThat(event.err()).contains("sync").contains("THRESHOLD >= 0");
     CliRun bound = CliRun.of("server", "--port", "0", "--config", config().toString(), "--staleness-bound", "2");
     assertThat(bound.code()).isEqualTo(2);
     assertThat(bound.err()).contains("staleness-bound");

@@ -10,6 +10,7 @@ import dev.starling.server.RoundLoop;
 import dev.starling.server.RoundLoopConfig;
 import dev.starling.server.sync.AsyncDriver;
 import dev.starling.server.sync.PoolEnvironment;
+import dev.starling.server.sync.SyncPolicy;
 import dev.starling.strategy.ServerEvaluatedStrategy;
 import dev.starling.strategy.Strategy;
 import dev.starling.compression.Codecs;
@@ -79,6 +80,9 @@ public final class NetworkedRun implements AutoCloseable {
         spec.seed());
     if (wire.active()) {
       server.compressTraffic(wire);
+    }
+    if (spec.sync().policy() instanceof SyncPolicy.Event e) { // clients skip small changes (Welcome, v1.5)
+      server.triggerEvents(e.threshold());
     }
     a.subModelTerms().ifPresent(server::trainSubModels);
     // before start(): no client may be given a task in the clear

@@ -25,6 +25,7 @@ import dev.starling.server.FoldOrder;
 import dev.starling.server.RoundLoopConfig;
 import dev.starling.server.StopCondition;
 import dev.starling.simulation.Communication;
+import dev.starling.simulation.clock.ClientTrace;
 import dev.starling.strategy.AggregationInput;
 import dev.starling.strategy.MagnitudePruning;
 import dev.starling.strategy.PositionwiseFedAvg;
@@ -70,7 +71,7 @@ public final class RunAssembler {
   public enum Target {
     /** In-JVM simulation: every feature. */
     SIMULATION,
-    /** A networked server: no event-triggered mode; codecs and DP-SGD without secure aggregation. */
+    /** A networked server: codecs and DP-SGD without secure aggregation. */
     SERVER
   }
 
@@ -160,6 +161,10 @@ public final class RunAssembler {
     }
     if (!spec.sync().synchronous()) {
       refuseAsync(spec);
+    } else if (spec.population().clock().trace().map(ClientTrace::hasWindows).orElse(false)) {
+      throw InvalidRunException.refused("client-trace", "availability windows need an asynchronous mode: synchronous"
+          + " rounds cannot wait in simulated time for a client to come back; use --sync async, buffered:K,"
+          + " semi-sync:DEADLINE, periodic:T or event:THRESHOLD, or a trace with empty availability columns");
     }
     Optional<SubModelConfig> subModels = spec.subModels().map(s -> subModelConfig(spec, s));
     Strategy base = subModels.isPresent() ? subModelStrategy(spec.strategy())
@@ -438,11 +443,6 @@ public final class RunAssembler {
   }
 
   private static void refuseOnServer(RunSpec spec) {
-    if (spec.sync().policy() instanceof SyncPolicy.Event) {
-      throw new InvalidRunException("sync", "= " + spec.sync().policy().describe() + " is offered in simulation only"
-          + " for now: networked clients do not report skips yet; use async, buffered:K, semi-sync:DEADLINE or"
-          + " periodic:T over the network, or 'starling simulate --sync " + spec.sync().policy().describe() + "'");
-    }
     RunSpec.Compression c = spec.compression();
     if ((!Codecs.parse(c.uplink()).isIdentity() || !Codecs.parse(c.downlink()).isIdentity())
         && spec.privacy().secagg().isPresent()) {

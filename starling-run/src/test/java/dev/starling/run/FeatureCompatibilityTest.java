@@ -128,8 +128,8 @@ class FeatureCompatibilityTest {
 
   /**
    * Every synchronisation mode x (strategy, privacy, codec) for the networked server: assembled for the server
-   * exactly when it is for simulation, or refused before round 1 with a reason naming the setting; the one
-   * networked-only refusal is the event-triggered mode. (Training with the modes over gRPC is in
+   * exactly when it is for simulation, or refused before round 1 with a reason naming the setting; no mode is
+   * refused on the server only (the event-triggered mode runs over gRPC since protocol v1.5). (Training with the modes over gRPC is in
    * NetworkedSyncModesTest; here, the assembler's decisions.)
    */
   @Test
@@ -149,10 +149,9 @@ class FeatureCompatibilityTest {
             wrong.add(row + "refused without a setting or reason");
           }
         }
-        boolean networkOnly = mode.startsWith("event");
         if (sim != null && net == null) {
           wrong.add(row + "the server accepts what simulation refuses: " + sim.getMessage());
-        } else if (sim == null && net != null && !networkOnly) {
+        } else if (sim == null && net != null) {
           wrong.add(row + "simulation runs it, the server refuses it: " + net.getMessage());
         }
       }

@@ -15,6 +15,7 @@ import dev.starling.server.RoundRecord;
 import dev.starling.server.RunState;
 import dev.starling.server.ClientProxy;
 import dev.starling.simulation.clock.ClientProfile;
+import dev.starling.simulation.clock.ClientTrace;
 import dev.starling.server.sync.AsyncDriver;
 import dev.starling.server.sync.SyncPolicy;
 import dev.starling.simulation.sync.AsyncSimulation;
@@ -118,9 +119,17 @@ public final class Simulation implements AutoCloseable {
       adversaryChains.add(List.copyOf(chain));
       clients.add(new VirtualClient(i, local, config.model(), config.dropout(), root, executor, stats, config.subModels()));
     }
-    ClientProfile[] profiles = config.clock().profiles(clients.size(), config.seed());
-    for (int i = 0; i < clients.size(); i++) {
-      clients.get(i).profile(profiles[i]);
+    if (config.clock().trace().isPresent()) { // every client's profile and availability from the trace file
+      ClientTrace.Row[] rows = config.clock().trace().get().forClients(clients.stream().map(c -> c.id().value()).toList());
+      for (int i = 0; i < clients.size(); i++) {
+        clients.get(i).profile(rows[i].profile());
+        clients.get(i).availability(rows[i].availability());
+      }
+    } else {
+      ClientProfile[] profiles = config.clock().profiles(clients.size(), config.seed());
+      for (int i = 0; i < clients.size(); i++) {
+        clients.get(i).profile(profiles[i]);
+      }
     }
   }
 
@@ -188,6 +197,11 @@ public final class Simulation implements AutoCloseable {
    */
   public RoundLoop.Result run(Strategy strategy, RoundLoopConfig loopConfig, RoundListener listener, CheckpointStore store,
       RunState from) {
+    if (config.clock().trace().map(ClientTrace::hasWindows).orElse(false)) {
+      throw new IllegalArgumentException("client-trace availability windows need an asynchronous mode (--sync async,"
+          + " buffered:K, semi-sync:DEADLINE, periodic:T or event:THRESHOLD): synchronous rounds cannot wait in"
+          + " simulated time for a client to come back");
+    }
     Strategy evaluated = prepareRun(strategy);
     RoundLoopConfig cfg = new RoundLoopConfig(loopConfig.rounds(), loopConfig.fractionFit(), loopConfig.minFitClients(),
         loopConfig.minAvailableClients(), loopConfig.minSuccessfulClients(), loopConfig.fractionEvaluate(),

@@ -53,6 +53,8 @@ public final class VirtualClient implements ClientProxy {
   private volatile List<TrainInterceptor> chain = List.of();
   private volatile ClientState state;
   private volatile ClientProfile profile = ClientClock.defaults().profiles(1, 0)[0];
+  private volatile dev.starling.simulation.clock.Availability availability =
+      dev.starling.simulation.clock.Availability.ALWAYS;
 
   VirtualClient(int index, Dataset data, LearnerFactory model, double dropout, RandomSource root, Executor executor,
       TrainingStats stats, SubModelConfig subModels) {
@@ -94,6 +96,15 @@ public final class VirtualClient implements ClientProxy {
 
   void profile(ClientProfile p) {
     this.profile = java.util.Objects.requireNonNull(p, "profile");
+  }
+
+  /** When this client may be given a job on the virtual clock ({@code --client-trace}); always by default. */
+  public dev.starling.simulation.clock.Availability availability() {
+    return availability;
+  }
+
+  void availability(dev.starling.simulation.clock.Availability a) {
+    this.availability = java.util.Objects.requireNonNull(a, "availability");
   }
 
   @Override

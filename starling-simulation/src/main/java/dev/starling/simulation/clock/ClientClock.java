@@ -2,6 +2,7 @@ package dev.starling.simulation.clock;
 
 import dev.starling.core.random.RandomSource;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * How the virtual clients' hardware is drawn: compute speed and link from seeded distributions, and a
@@ -13,9 +14,10 @@ import java.util.Objects;
  * @param latency one-way latency in seconds
  * @param slowFraction fraction of clients that are slow, in [0, 1]
  * @param slowFactor how many times slower a slow client computes, >= 1
+ * @param trace per-client profiles and availability windows from a file, replacing the distributions; empty: drawn
  */
 public record ClientClock(Distribution speed, Distribution bandwidth, Distribution latency, double slowFraction,
-    double slowFactor) {
+    double slowFactor, Optional<ClientTrace> trace) {
   private static final long SPEED_STREAM = 0x5BEEDL;
   private static final long LINK_STREAM = 0x714CL;
   private static final long SLOW_STREAM = 0x5104L;
@@ -25,7 +27,19 @@ public record ClientClock(Distribution speed, Distribution bandwidth, Distributi
   /** Default link: 10 MB/s, 50 ms one way. */
   public static final String DEFAULT_LINK = "10/0.05";
 
+  /** Profiles drawn from the distributions (no trace). */
+  public ClientClock(Distribution speed, Distribution bandwidth, Distribution latency, double slowFraction,
+      double slowFactor) {
+    this(speed, bandwidth, latency, slowFraction, slowFactor, Optional.empty());
+  }
+
+  /** This clock with every client's profile and availability taken from {@code t} ({@code --client-trace}). */
+  public ClientClock withTrace(ClientTrace t) {
+    return new ClientClock(speed, bandwidth, latency, slowFraction, slowFactor, Optional.of(t));
+  }
+
   public ClientClock {
+    Objects.requireNonNull(trace, "trace");
     Objects.requireNonNull(speed, "speed");
     Objects.requireNonNull(bandwidth, "bandwidth");
     Objects.requireNonNull(latency, "latency");
@@ -94,6 +108,9 @@ public record ClientClock(Distribution speed, Distribution bandwidth, Distributi
   }
 
   public String describe() {
+    if (trace.isPresent()) {
+      return trace.get().describe();
+    }
     return "speed " + speed.describe() + " samples/s, link " + bandwidth.describe() + " MB/s / " + latency.describe()
         + " s" + (slowFraction > 0 ? ", " + slowFraction + " of clients " + slowFactor + "x slower" : "");
   }

@@ -13,6 +13,7 @@ import dev.starling.server.sync.AsyncDriver;
 import dev.starling.server.sync.AsyncEnvironment;
 import dev.starling.server.sync.SyncPolicy;
 import dev.starling.simulation.VirtualClient;
+import dev.starling.simulation.clock.Availability;
 import dev.starling.simulation.clock.ClientProfile;
 import dev.starling.strategy.Strategy;
 import java.util.IdentityHashMap;
@@ -72,6 +73,7 @@ public final class AsyncSimulation {
     private static final int TRAINED = 0;
     private static final int ARRIVED = 1;
     private static final int TICK = 2;
+    private static final int WAKE = 3;
 
     private final List<VirtualClient> clients;
     private final Map<ClientProxy, Integer> index = new IdentityHashMap<>();
@@ -94,6 +96,14 @@ public final class AsyncSimulation {
         idlePos[i] = i;
       }
       idleCount = n;
+      windows = clients.stream().anyMatch(c -> c.availability() != Availability.ALWAYS);
+    }
+
+    private final boolean windows; // some client has availability windows (a trace): filter the idle ones by time
+    private double wakeAt = Double.NEGATIVE_INFINITY;
+
+    private boolean availableNow(int client) {
+      return clients.get(client).availability().at(now);
     }
 
     @Override
@@ -113,12 +123,31 @@ public final class AsyncSimulation {
 
     @Override
     public int idle() {
-      return idleCount;
+      if (!windows) {
+        return idleCount;
+      }
+      int k = 0;
+      for (int i = 0; i < idleCount; i++) {
+        k += availableNow(idle[i]) ? 1 : 0;
+      }
+      return k;
     }
 
     @Override
     public ClientProxy takeIdle(RandomSource rng) {
-      int client = idle[rng.nextInt(idleCount)];
+      int client;
+      if (!windows) {
+        client = idle[rng.nextInt(idleCount)];
+      } else { // the r-th idle client that is inside one of its availability windows now
+        int r = rng.nextInt(idle());
+        int pick = -1;
+        for (int i = 0; i < idleCount && pick < 0; i++) {
+          if (availableNow(idle[i]) && r-- == 0) {
+            pick = idle[i];
+          }
+        }
+        client = pick;
+      }
       int p = idlePos[client];
       int last = idle[--idleCount];
       idle[p] = last;
@@ -170,8 +199,29 @@ public final class AsyncSimulation {
       schedule(time, TICK, null, null, tag);
     }
 
+    /**
+     * With availability windows: schedules a wake-up at the earliest time an idle client that is unavailable now
+     * comes back, so the driver can give it work then.
+     */
+    private void scheduleWake() {
+      double wake = Double.POSITIVE_INFINITY;
+      for (int i = 0; i < idleCount; i++) {
+        VirtualClient c = clients.get(idle[i]);
+        if (!c.availability().at(now)) {
+          wake = Math.min(wake, c.availability().next(now));
+        }
+      }
+      if (wake != Double.POSITIVE_INFINITY && (wakeAt <= now || wake < wakeAt)) {
+        wakeAt = wake;
+        schedule(wake, WAKE, null, null, 0);
+      }
+    }
+
     @Override
     public Event next() {
+      if (windows) {
+        scheduleWake();
+      }
       while (true) {
         Ev ev = queue.poll();
         if (ev == null) {
@@ -183,6 +233,9 @@ public final class AsyncSimulation {
           case ARRIVED -> {
             putIdle(index.remove(ev.job.client()));
             return Event.arrived(ev.job);
+          }
+          case WAKE -> {
+            return Event.idle(); // a client's availability window opened
           }
           default -> {
             return Event.tick(ev.tag);

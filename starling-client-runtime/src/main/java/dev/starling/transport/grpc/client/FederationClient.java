@@ -6,6 +6,7 @@ import dev.starling.compression.UplinkEncoder;
 import dev.starling.core.error.ErrorCode;
 import dev.starling.core.error.FlException;
 import dev.starling.core.learner.EvalResult;
+import dev.starling.core.learner.EventTrigger;
 import dev.starling.core.learner.TrainConfig;
 import dev.starling.core.learner.TrainResult;
 import dev.starling.core.message.Attachments;
@@ -71,6 +72,7 @@ public final class FederationClient implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final AtomicInteger tasksDone = new AtomicInteger();
   private final AtomicInteger rejections = new AtomicInteger();
+  private final AtomicInteger skips = new AtomicInteger();
   private volatile Trainer trainer;
   private volatile String lastRejection = "";
   private volatile boolean closed;
@@ -161,6 +163,11 @@ public final class FederationClient implements AutoCloseable {
   /** Tasks completed (trained or evaluated) over all sessions. */
   public int tasksDone() {
     return tasksDone.get();
+  }
+
+  /** Training tasks answered with a skip (event-triggered runs: too little change since the last upload). */
+  public int skipsSent() {
+    return skips.get();
   }
 
   /**
@@ -382,6 +389,9 @@ public final class FederationClient implements AutoCloseable {
                 }
                 Trainer t = factory.create(new Trainer.Terms(w.getModel(), w.getStrategy(), w.getClientDp(),
                     w.getClientDpSeededNoise(), sub, settings.clientId()));
+                if (w.hasEventThreshold()) { // event-triggered run (v1.5): upload only enough accumulated change
+                  t = Trainer.eventTriggered(t, w.getEventThreshold());
+                }
                 ClientStateFile f = stateFile;
                 if (f != null) {
                   var saved = f.load(w.getRunId());
@@ -533,11 +543,20 @@ public final class FederationClient implements AutoCloseable {
           if (enc == null) {
             TrainResult r = trainer.fit(global, cfg);
             persistState(h.getRound());
-            sendUpdate(h, r, null, null);
+            if (EventTrigger.skipped(r)) {
+              sendSkip(h, r);
+            } else {
+              sendUpdate(h, r, null, null);
+            }
           } else {
             float[] x = global.flatten(); // before fit: a trainer may update the model in place
             TrainResult r = trainer.fit(global, cfg);
             persistState(h.getRound());
+            if (EventTrigger.skipped(r)) {
+              sendSkip(h, r);
+              tasksDone.incrementAndGet();
+              return;
+            }
             float[] d = r.parameters().flatten();
             for (int i = 0; i < d.length; i++) {
               d[i] -= x[i];
@@ -560,6 +579,20 @@ public final class FederationClient implements AutoCloseable {
       if (f != null) {
         f.save(runId, round, trainer.saveState());
       }
+    }
+
+    /**
+     * Answers training task {@code h} with a skip (event-triggered runs, v1.5): an UpdateHeader with
+     * {@code skipped} set, the job's metrics, no payload; nothing follows it.
+     */
+    private void sendSkip(TaskHeader h, TrainResult r) {
+      if (rejected.contains(h.getTaskId())) {
+        return;
+      }
+      skips.incrementAndGet();
+      out.send(ClientMessage.newBuilder().setUpdateHeader(UpdateHeader.newBuilder().setTaskId(h.getTaskId())
+          .setRound(h.getRound()).setLocalSteps(r.localSteps()).putAllMetrics(Convert.metrics(r.metrics()))
+          .setSkipped(true)).build());
     }
 
     /** Streams {@code r} back: its model as float32 chunks, or as {@code encoded} (the encoded delta) when not null. */

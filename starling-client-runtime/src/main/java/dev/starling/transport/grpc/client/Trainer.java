@@ -2,13 +2,18 @@ package dev.starling.transport.grpc.client;
 
 import dev.starling.core.error.ErrorCode;
 import dev.starling.core.error.FlException;
+import dev.starling.core.learner.ClientState;
 import dev.starling.core.learner.EvalResult;
+import dev.starling.core.learner.EventTrigger;
 import dev.starling.core.learner.TrainConfig;
 import dev.starling.core.learner.TrainResult;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.transport.grpc.wire.SubModelTerms;
 import java.util.Objects;
 import java.util.Optional;
+import dev.starling.core.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
 
 /** What a networked client does with a task: local training and evaluation on its own data. */
 public interface Trainer {
@@ -31,6 +36,54 @@ public interface Trainer {
       throw new FlException(ErrorCode.FAILED_PRECONDITION, "this client's trainer keeps no state, but the state file has "
           + state.names());
     }
+  }
+
+  /**
+   * {@code inner} inside the client half of event-triggered synchronisation ({@link EventTrigger}, outermost: it
+   * sees the result as it would leave the client): a job whose accumulated change since the last upload is below
+   * {@code threshold} relative to the model's norm returns {@link EventTrigger#skip a skip}, which the client
+   * sends as a skip reply. The accumulated change is part of {@link #saveState()} (tensors
+   * {@code event.residual/NAME}), after the inner trainer's own state.
+   */
+  static Trainer eventTriggered(Trainer inner, double threshold) {
+    EventTrigger trigger = new EventTrigger(threshold);
+    ClientState state = new ClientState();
+    String prefix = EventTrigger.RESIDUAL.name() + "/";
+    return new Trainer() {
+      @Override
+      public TrainResult fit(ParameterSet global, TrainConfig config) {
+        return trigger.fit(global, config, state, inner::fit);
+      }
+
+      @Override
+      public EvalResult evaluate(ParameterSet global) {
+        return inner.evaluate(global);
+      }
+
+      @Override
+      public ParameterSet saveState() {
+        List<Tensor> all = new ArrayList<>();
+        inner.saveState().forEach(all::add);
+        state.snapshot().forEach(all::add);
+        return ParameterSet.of(all);
+      }
+
+      @Override
+      public void restoreState(ParameterSet saved) {
+        List<Tensor> own = new ArrayList<>();
+        List<Tensor> rest = new ArrayList<>();
+        for (Tensor t : saved) {
+          (t.name().startsWith(prefix) ? own : rest).add(t);
+        }
+        inner.restoreState(ParameterSet.of(rest));
+        state.restore(ParameterSet.of(own));
+      }
+
+      @Override
+      public String toString() {
+        return trigger + " around " + inner;
+      }
+    };
   }
 
   /** Builds the trainer once the server has said which model and strategy the run uses. */

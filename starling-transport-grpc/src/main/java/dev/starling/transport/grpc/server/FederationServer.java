@@ -81,6 +81,7 @@ public final class FederationServer implements AutoCloseable {
   private volatile GrpcSecureSum secureSum;
   private volatile String clientDp = "";
   private volatile boolean clientDpSeededNoise;
+  private volatile double eventThreshold = Double.NaN; // NaN: the run is not event-triggered
   private volatile boolean agreeStatistics;
   private volatile SubModelTerms subModels;
   /** Standardisation statistics reported by clients (agreed standardisation), by client id; guarded by itself. */
@@ -251,6 +252,23 @@ public final class FederationServer implements AutoCloseable {
    */
   public void trainSubModels(SubModelTerms terms) {
     this.subModels = java.util.Objects.requireNonNull(terms, "terms");
+  }
+
+  /**
+   * Makes the run event-triggered ({@code sync = event:THRESHOLD}, protocol v1.5): every client's {@code Welcome}
+   * carries {@code threshold}, and the server accepts skip replies ({@code UpdateHeader.skipped}) to training
+   * tasks, completing them with a {@link dev.starling.core.learner.EventTrigger#skip skip result} (no parameters,
+   * {@link dev.starling.core.learner.EventTrigger#SKIPPED} = 1) that the asynchronous driver counts, not aggregates.
+   * Call before {@link #start}.
+   */
+  public void triggerEvents(double threshold) {
+    new dev.starling.core.learner.EventTrigger(threshold); // validates it
+    this.eventThreshold = threshold;
+  }
+
+  /** Whether clients may answer training tasks with a skip ({@link #triggerEvents}). */
+  boolean acceptsSkips() {
+    return !Double.isNaN(eventThreshold);
   }
 
   /**
@@ -632,6 +650,9 @@ public final class FederationServer implements AutoCloseable {
               .setHeartbeatMillis((int) settings.heartbeat().toMillis()).setNextRound(currentRound);
           if (sub != null) {
             welcome.setSubmodel(sub.toProto());
+          }
+          if (acceptsSkips()) {
+            welcome.setEventThreshold(eventThreshold);
           }
           if (w != null) {
             welcome.setUplinkCodec(w.uplink().describe()).setErrorFeedback(w.errorFeedback())

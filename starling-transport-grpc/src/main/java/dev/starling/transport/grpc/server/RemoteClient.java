@@ -3,10 +3,12 @@ package dev.starling.transport.grpc.server;
 import dev.starling.core.error.ErrorCode;
 import dev.starling.core.error.FlException;
 import dev.starling.core.learner.EvalResult;
+import dev.starling.core.learner.EventTrigger;
 import dev.starling.core.learner.TrainConfig;
 import dev.starling.core.learner.TrainResult;
 import dev.starling.core.message.Attachments;
 import dev.starling.core.message.ClientId;
+import dev.starling.core.metrics.Metrics;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.server.ClientProxy;
 import dev.starling.server.FitOutcome;
@@ -364,6 +366,10 @@ final class RemoteClient implements ClientProxy {
       reject(t.taskId, t, new FlException(ErrorCode.INVALID_ARGUMENT, what + ": the task was an evaluation"));
       return;
     }
+    if (h.getSkipped()) {
+      onSkip(t, h, size, what);
+      return;
+    }
     if (t.secagg != h.getMasked()) {
       reject(t.taskId, t, new FlException(t.secagg ? ErrorCode.PERMISSION_DENIED : ErrorCode.INVALID_ARGUMENT,
           t.secagg ? what + ": the round runs secure aggregation but the client sent its update in the clear;"
@@ -444,6 +450,30 @@ final class RemoteClient implements ClientProxy {
     } catch (FlException e) {
       reject(t.taskId, t, e);
     }
+  }
+
+  /**
+   * A skip reply (event-triggered runs, v1.5): the client's accumulated change is below the threshold, so no model
+   * follows; the task completes at once with {@link EventTrigger#skip}'s result (no parameters, SKIPPED = 1), which
+   * the driver counts as a skip, not a failure. Refused when the run is not event-triggered or the header carries a
+   * payload.
+   */
+  private void onSkip(Task t, UpdateHeader h, int size, String what) {
+    String bad = !server.acceptsSkips() ? "a skip reply, but this run is not event-triggered (sync = event:THRESHOLD)"
+        : t.secagg || h.getMasked() ? "a skip reply to a secure aggregation task"
+        : t.header != null ? "a skip reply after an UpdateHeader for the same task"
+        : h.getRound() != t.round ? "wrong round " + h.getRound() + ", the task was for round " + t.round
+        : h.getSpec().getModelCount() != 0 || h.getSpec().getAttachmentsCount() != 0 || h.hasEncoded()
+            ? "a skip reply that names a payload" : null;
+    if (bad != null) {
+      reject(t.taskId, t, new FlException(ErrorCode.INVALID_ARGUMENT, what + ": " + bad));
+      return;
+    }
+    t.header = h;
+    t.bytesUp += size;
+    Metrics.Builder m = Metrics.builder().putAll(Convert.clientMetrics(h.getMetricsMap())).put(EventTrigger.SKIPPED, 1);
+    TrainResult r = new TrainResult(ParameterSet.of(List.of()), 0, h.getLocalSteps(), m.build());
+    t.fitFuture.complete(new FitOutcome(r, t.bytesDown.get(), t.bytesUp));
   }
 
   /** A secure aggregation message: a slice of this client's masked input, or a message for the coordinator. */

@@ -3,7 +3,10 @@ package dev.starling.transport.grpc.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.starling.core.error.ErrorCode;
+import dev.starling.core.learner.EventTrigger;
 import dev.starling.core.message.ClientFailure;
+import dev.starling.server.ClientProxy;
+import dev.starling.server.FitOutcome;
 import dev.starling.server.RoundListener;
 import dev.starling.server.RoundLoop;
 import dev.starling.server.RoundRecord;
@@ -101,6 +104,67 @@ class RawProtocolTest {
     RoundRecord rec = round.get(10, TimeUnit.SECONDS);
     assertThat(rec.clientsSucceeded()).isZero();
     assertThat(rec.failures()).extracting(ClientFailure::code).containsExactly(ErrorCode.INVALID_ARGUMENT);
+  }
+
+  @Test
+  void skipReplyInARunThatIsNotEventTriggeredIsRejectedAndRecorded() throws Exception {
+    Raw raw = new Raw("skipper");
+    assertThat(raw.next(ServerMessage.BodyCase.WELCOME).getWelcome().hasEventThreshold()).isFalse();
+    CompletableFuture<RoundRecord> round = oneRound(Duration.ofSeconds(10));
+    TaskHeader task = raw.next(ServerMessage.BodyCase.TASK_HEADER).getTaskHeader();
+    raw.next(ServerMessage.BodyCase.TASK_END);
+    raw.send(ClientMessage.newBuilder().setUpdateHeader(UpdateHeader.newBuilder().setTaskId(task.getTaskId())
+        .setRound(task.getRound()).setSkipped(true)).build());
+    var rejected = raw.next(ServerMessage.BodyCase.TASK_REJECTED).getTaskRejected();
+    assertThat(rejected.getCode()).isEqualTo("INVALID_ARGUMENT");
+    assertThat(rejected.getMessage()).contains("client skipper").contains("a skip reply, but this run is not event-triggered");
+    RoundRecord rec = round.get(10, TimeUnit.SECONDS);
+    assertThat(rec.clientsSucceeded()).isZero();
+    assertThat(rec.failures()).extracting(ClientFailure::code).containsExactly(ErrorCode.INVALID_ARGUMENT);
+  }
+
+  @Test
+  void skipReplyInAnEventTriggeredRunCompletesTheTaskAsASkip_andOneNamingAPayloadIsRejected() throws Exception {
+    FederationServer events = new FederationServer(ServerSettings.loopback(0, "test", "fedavg"));
+    events.triggerEvents(0.05);
+    events.start();
+    ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", events.port()).usePlaintext().build();
+    try {
+      RawSession raw = RawSession.hello(ch, "quiet");
+      var welcome = raw.next(ServerMessage.BodyCase.WELCOME).getWelcome();
+      assertThat(welcome.hasEventThreshold()).isTrue();
+      assertThat(welcome.getEventThreshold()).isEqualTo(0.05);
+      while (events.pool().available().isEmpty()) {
+        Thread.onSpinWait();
+      }
+      ClientProxy proxy = events.pool().available().get(0);
+      dev.starling.core.learner.TrainConfig cfg = dev.starling.core.learner.TrainConfig.builder().round(1).build();
+      CompletableFuture<FitOutcome> skip = proxy.fit(LoopbackFederationTest.initial(10), cfg);
+      TaskHeader task = raw.next(ServerMessage.BodyCase.TASK_HEADER).getTaskHeader();
+      raw.next(ServerMessage.BodyCase.TASK_END);
+      ClientMessage reply = ClientMessage.newBuilder().setUpdateHeader(UpdateHeader.newBuilder()
+          .setTaskId(task.getTaskId()).setRound(task.getRound()).setLocalSteps(7).putMetrics("loss", 0.5)
+          .setSkipped(true)).build();
+      raw.send(reply);
+      FitOutcome o = skip.get(10, TimeUnit.SECONDS); // no chunks, no UpdateEnd: the header alone ends the task
+      assertThat(EventTrigger.skipped(o.result())).isTrue();
+      assertThat(o.result().parameters().count()).isZero();
+      assertThat(o.result().localSteps()).isEqualTo(7);
+      assertThat(o.result().metrics().getOrNaN("loss")).isEqualTo(0.5);
+      assertThat(o.bytesUp()).isEqualTo(reply.getSerializedSize());
+
+      CompletableFuture<FitOutcome> bad = proxy.fit(LoopbackFederationTest.initial(10), cfg);
+      TaskHeader second = raw.next(ServerMessage.BodyCase.TASK_HEADER).getTaskHeader();
+      raw.next(ServerMessage.BodyCase.TASK_END);
+      raw.send(ClientMessage.newBuilder().setUpdateHeader(UpdateHeader.newBuilder().setTaskId(second.getTaskId())
+          .setRound(second.getRound()).setSkipped(true).setSpec(second.getSpec())).build());
+      assertThat(raw.next(ServerMessage.BodyCase.TASK_REJECTED).getTaskRejected().getMessage())
+          .contains("a skip reply that names a payload");
+      assertThat(bad).failsWithin(10, TimeUnit.SECONDS);
+    } finally {
+      ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      events.close();
+    }
   }
 
   @Test
