@@ -58,17 +58,19 @@ final class SecAggBench implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (params < 1 || !(dropout >= 0 && dropout < 0.5) || !(failure > 0 && failure < 1) || sizes.length == 0
-        || Arrays.stream(sizes).anyMatch(n -> n < 3)) {
-      throw new IllegalArgumentException("bench secagg needs --params >= 1, --dropout in [0, 0.5), --failure in (0, 1)"
-          + " and --clients of at least 3 each");
+    check(params >= 1, "--params", ">= 1", params);
+    check(dropout >= 0 && dropout < 0.5, "--dropout", "in [0, 0.5)", dropout);
+    check(failure > 0 && failure < 1, "--failure", "in (0, 1)", failure);
+    for (int n : sizes) {
+      check(n >= 3, "--clients", "at least 3 each", n);
     }
     out.printf(Locale.ROOT, "secure aggregation in one JVM, %,d float32 parameters per client, %.0f%% of clients drop out after"
         + " sharing keys, before masking%n", params, dropout * 100);
-    out.printf(Locale.ROOT, "(%d processors; server s = wall time of the server's steps; client s = wall time per client, run"
-        + " one after another)%n", Runtime.getRuntime().availableProcessors());
-    out.println("clients | protocol          |   k |   t | server s | client s (mean) | client s (max) | KB up per client | exact");
-    out.println("--------+-------------------+-----+-----+----------+-----------------+----------------+------------------+------");
+    out.printf(Locale.ROOT, "(%d processors; server s: wall time of the server's steps, server CPU s: process CPU time during"
+        + " them, all threads;%n client CPU s: CPU time of each client's steps; the clients of a step run in parallel)%n",
+        Runtime.getRuntime().availableProcessors());
+    out.println("clients | protocol          |   k |   t | server s | server CPU s | client CPU s (mean) | client CPU s (max) | KB up per client | exact");
+    out.println("--------+-------------------+-----+-----+----------+--------------+---------------------+--------------------+------------------+------");
     for (int n : sizes) {
       Map<Integer, float[]> inputs = inputs(n);
       Set<Integer> dropped = dropped(n);
@@ -89,12 +91,19 @@ final class SecAggBench implements Callable<Integer> {
     return 0;
   }
 
+  private static void check(boolean ok, String flag, String what, Object value) {
+    if (!ok) {
+      throw new IllegalArgumentException("bench secagg: " + flag + " must be " + what + "; got " + value);
+    }
+  }
+
   private void row(int n, String name, SecAggParams p, Map<Integer, float[]> inputs, Set<Integer> dropped, FixedPoint codec) {
     int k = p.neighbours() == 0 ? n - 1 : p.neighbours();
     try {
       InProcessSecAgg.Result r = InProcessSecAgg.run(p, inputs, dropped, Set.of(), new SecureRandom());
-      out.printf(Locale.ROOT, "%7d | %-17s | %3d | %3d | %8.3f | %15.4f | %14.4f | %16.1f | %s%n", n, name, k, p.threshold(),
-          r.serverSeconds(), r.clientSeconds() / n, r.maxClientSeconds(), r.bytesPerClientUp() / 1e3,
+      out.printf(Locale.ROOT, "%7d | %-17s | %3d | %3d | %8.3f | %12.3f | %19.4f | %18.4f | %16.1f | %s%n", n, name, k,
+          p.threshold(), r.serverSeconds(), r.serverCpuSeconds(), r.clientCpuSeconds() / n, r.maxClientCpuSeconds(),
+          r.bytesPerClientUp() / 1e3,
           exact(codec, inputs, r) ? "yes" : "NO");
     } catch (FlException e) {
       out.printf(Locale.ROOT, "%7d | %-17s | %3d | %3d | unmasking refused: %s%n", n, name, k, p.threshold(), e.getMessage());
