@@ -125,7 +125,7 @@ final class SecAggBench implements Callable<Integer> {
     return 0;
   }
 
-  /** P[Binomial(k, p) < m]. */
+  /** P[Binomial(k, p) {@literal <} m]. */
   static double binomialBelow(int k, double p, int m) {
     double logPmf = k * Math.log1p(-p); // P[X = 0]
     double sum = 0;

@@ -85,8 +85,8 @@ final class Crypto {
   /**
    * As {@link #agree(PrivateKey, PublicKey, String)} on raw keys: {@code scalar} the 32-byte private key
    * (RFC 7748 encoding), {@code u} the 32-byte public key ({@link #rawPublic}). X25519 is BouncyCastle's
-   * constant-time implementation (several times faster than the JDK's XDH, same function); a public key of
-   * small order (all-zero shared secret) is refused.
+   * constant-time implementation (the same function as the JDK's XDH, on raw keys: no key objects to parse per
+   * agreement); a public key of small order (all-zero shared secret) is refused.
    */
   static byte[] agree(byte[] scalar, byte[] u, String label) {
     byte[] shared = new byte[X25519.POINT_SIZE];
