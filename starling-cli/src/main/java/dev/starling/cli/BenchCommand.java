@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Measurements and paper reproductions; each prints a table.",
     subcommands = {StrategyBench.class, CompressionBench.class, PrivacyBench.class, AggregateBench.class, ScaleBench.class,
-        TransportBench.class, SecAggGrpcBench.class, SyncBench.class, DeepBench.class, ContributionBench.class, P2pBench.class, VerticalBench.class,
+        TransportBench.class, SecAggBench.class, SecAggGrpcBench.class, SyncBench.class, DeepBench.class, ContributionBench.class, P2pBench.class, VerticalBench.class,
         CommandLine.HelpCommand.class})
 final class BenchCommand implements Runnable {
   @CommandLine.Spec

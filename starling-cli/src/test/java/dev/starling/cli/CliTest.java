@@ -206,15 +206,36 @@ class CliTest {
     assertThat(uplinkShare(r.out(), "fp16")).isEqualTo(50.0);
     assertThat(uplinkShare(r.out(), "int8")).isBetween(25.0, 26.5);
     assertThat(uplinkShare(r.out(), "topk:0.01")).isBetween(1.0, 2.0);
+    // the denser, cheaper-valued top-k rows stay under 2% of the float32 bytes (50x fewer)
+    assertThat(uplinkShare(r.out(), "topk:0.04+int8+zstd + EF")).isBetween(1.0, 2.0);
+    assertThat(uplinkShare(r.out(), "topk:0.06+int4+zstd + EF")).isBetween(1.0, 2.0);
     assertThat(uplinkShare(r.out(), "FisherDropout keep 0.25")).isBetween(24.0, 26.0);
     assertThat(r.out()).containsPattern("FisherDropout 0.25 \\+ local DP .*\\| [0-9.]+ \\(max over clients\\)");
+  }
+
+  @Test
+  void benchSecagg_smallSizes_sparseGraphBelowCompleteAndEveryRowExact() {
+    CliRun r = CliRun.of("bench", "secagg", "--clients", "8,40", "--params", "300", "--complete-max", "8", "--failure", "0.5");
+    assertThat(r.code()).as(r.err()).isZero();
+    List<String> rows = r.out().lines().filter(l -> l.matches("\\s+\\d+ \\|.*")).toList();
+    assertThat(rows).hasSize(4);
+    assertThat(rows.get(2)).contains("SecAgg (complete)").contains("skipped");
+    // SecAgg+ at 40 clients: fewer than 39 neighbours, threshold k/2 + 1, exact sum
+    String[] plus = rows.get(3).split("\\|");
+    int k = Integer.parseInt(plus[2].trim());
+    assertThat(k).isBetween(2, 38);
+    assertThat(Integer.parseInt(plus[3].trim())).isEqualTo(k / 2 + 1);
+    assertThat(rows).filteredOn(l -> !l.contains("skipped")).allMatch(l -> l.endsWith("| yes"));
+    CliRun bad = CliRun.of("bench", "secagg", "--clients", "100,2");
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("--clients must be at least 3 each; got 2");
   }
 
   @Test
   void help_everyCommand_rendersWithoutFormattingWarnings() {
     String[][] commands = {{"simulate"}, {"evaluate"}, {"server"}, {"client"}, {"privacy"}, {"bench", "strategies"},
         {"bench", "compression"}, {"bench", "privacy"}, {"bench", "aggregate"}, {"bench", "scale"}, {"bench", "transport"},
-        {"bench", "secagg-grpc"}};
+        {"bench", "secagg-grpc"}, {"bench", "secagg"}};
     for (String[] c : commands) {
       String[] args = java.util.Arrays.copyOf(c, c.length + 1);
       args[c.length] = "--help";

@@ -3,6 +3,7 @@ package dev.starling.privacy.secagg;
 import dev.starling.core.random.RandomSource;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,42 +19,65 @@ import java.util.TreeSet;
  * (clients, k, seed): server and clients compute the same one.
  */
 final class NeighbourGraph {
-  private final Map<Integer, Set<Integer>> adj = new HashMap<>();
+  private final int[] ids; // sorted
+  private final int[] ring; // ids in ring order (null: complete graph)
+  private final Map<Integer, Integer> position = new HashMap<>();
+  private final int half;
+  private final Map<Integer, Set<Integer>> cache = new HashMap<>();
 
+  /**
+   * Builds the public part of the graph: O(n) for the ring order; a client's neighbour set is computed
+   * when first asked for (O(k log k)), so a client that asks only for its own does O(n + k log k) work, not
+   * O(n k).
+   */
   NeighbourGraph(Set<Integer> clients, int k, long seed) {
-    int[] ids = clients.stream().mapToInt(Integer::intValue).sorted().toArray();
+    ids = clients.stream().mapToInt(Integer::intValue).sorted().toArray();
     int n = ids.length;
     if (k <= 0 || k >= n - 1) {
-      for (int u : ids) {
-        Set<Integer> s = new TreeSet<>();
-        for (int v : ids) {
-          if (v != u) {
-            s.add(v);
-          }
-        }
-        adj.put(u, s);
+      ring = null;
+      half = 0;
+      for (int i = 0; i < n; i++) {
+        position.put(ids[i], i);
       }
       return;
     }
     int[] perm = RandomSource.seeded(seed).permutation(n);
-    int[] ring = new int[n];
+    ring = new int[n];
     for (int i = 0; i < n; i++) {
       ring[i] = ids[perm[i]];
+      position.put(ring[i], i);
     }
-    int half = Math.max(1, k / 2);
-    for (int i = 0; i < n; i++) {
-      Set<Integer> s = new TreeSet<>();
-      for (int d = 1; d <= half; d++) {
-        s.add(ring[(i + d) % n]);
-        s.add(ring[Math.floorMod(i - d, n)]);
-      }
-      s.remove(ring[i]);
-      adj.put(ring[i], s);
-    }
+    half = Math.max(1, k / 2);
   }
 
+  /** u's neighbours (unmodifiable, sorted); null if u is not in the graph. */
   Set<Integer> neighbours(int u) {
-    return adj.get(u);
+    Set<Integer> s = cache.get(u);
+    if (s != null) {
+      return s;
+    }
+    Integer i = position.get(u);
+    if (i == null) {
+      return null;
+    }
+    TreeSet<Integer> t = new TreeSet<>();
+    if (ring == null) {
+      for (int v : ids) {
+        if (v != u) {
+          t.add(v);
+        }
+      }
+    } else {
+      int n = ring.length;
+      for (int d = 1; d <= half; d++) {
+        t.add(ring[(i + d) % n]);
+        t.add(ring[Math.floorMod(i - d, n)]);
+      }
+      t.remove(u);
+    }
+    s = Collections.unmodifiableSet(t);
+    cache.put(u, s);
+    return s;
   }
 
   /** The x-coordinates used for u's shares: one per neighbour, x = neighbour id + 1. */

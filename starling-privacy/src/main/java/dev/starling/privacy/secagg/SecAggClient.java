@@ -12,7 +12,6 @@ import dev.starling.privacy.secagg.SecAggMessages.UnmaskResponse;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.security.KeyPair;
-import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -52,6 +51,8 @@ public final class SecAggClient {
   private State state = State.NEW;
   private KeyPair encKeys;
   private KeyPair maskKeys;
+  private byte[] encScalar;
+  private byte[] maskScalar;
   private KeyDirectory directory;
   private NeighbourGraph graph;
   private byte[] selfSeed;
@@ -99,8 +100,12 @@ public final class SecAggClient {
     if (!dir.keys().containsKey(id)) {
       throw new FlException(ErrorCode.FAILED_PRECONDITION, "client " + id + " is not in the key directory");
     }
+    this.graph = new NeighbourGraph(dir.keys().keySet(), dir.neighbours(), dir.graphSeed());
+    Set<Integer> nb = graph.neighbours(id);
     if (auth != null) {
-      for (AdvertiseKeys k : dir.keys().values()) {
+      // only the neighbours' keys are ever used (the whole directory on the complete graph): O(k), not O(n)
+      for (int v : nb) {
+        AdvertiseKeys k = dir.keys().get(v);
         if (!auth.verifies(k)) {
           throw new FlException(ErrorCode.PERMISSION_DENIED, "client " + id + ": the keys listed for client " + k.client()
               + " are not signed by its identity key; refusing to share secrets under them");
@@ -108,8 +113,6 @@ public final class SecAggClient {
       }
     }
     this.directory = dir;
-    this.graph = new NeighbourGraph(dir.keys().keySet(), dir.neighbours(), dir.graphSeed());
-    Set<Integer> nb = graph.neighbours(id);
     if (nb.size() < dir.threshold()) {
       throw new FlException(ErrorCode.QUORUM_NOT_MET, "client " + id + " has " + nb.size()
           + " neighbours, fewer than the threshold " + dir.threshold());
@@ -117,12 +120,14 @@ public final class SecAggClient {
     selfSeed = new byte[32];
     rng.nextBytes(selfSeed);
     int[] xs = NeighbourGraph.xs(nb);
-    List<Shamir.Share> sk = Shamir.split(Crypto.scalar(maskKeys.getPrivate()), dir.threshold(), xs, rng);
+    encScalar = Crypto.scalar(encKeys.getPrivate());
+    maskScalar = Crypto.scalar(maskKeys.getPrivate());
+    List<Shamir.Share> sk = Shamir.split(maskScalar, dir.threshold(), xs, rng);
     List<Shamir.Share> bs = Shamir.split(selfSeed, dir.threshold(), xs, rng);
     List<EncryptedShare> out = new ArrayList<>(xs.length);
     for (int i = 0; i < xs.length; i++) {
       int to = xs[i] - 1;
-      byte[] key = Crypto.agree(encKeys.getPrivate(), Crypto.publicKey(dir.keys().get(to).encryptionKey()), "starling-secagg-envelope");
+      byte[] key = Crypto.agree(encScalar, Crypto.rawPublic(dir.keys().get(to).encryptionKey()), "starling-secagg-envelope");
       byte[] plain = ByteBuffer.allocate(8 + 2 * 66).putInt(id).putInt(to).put(fixed(sk.get(i).y())).put(fixed(bs.get(i).y())).array();
       out.add(new EncryptedShare(id, to, Crypto.seal(key, plain, aad(id, to), rng)));
     }
@@ -144,7 +149,7 @@ public final class SecAggClient {
       if (e.to() != id || !nb.contains(e.from())) {
         throw new FlException(ErrorCode.PERMISSION_DENIED, "client " + id + " got an envelope from " + e.from() + " to " + e.to());
       }
-      byte[] key = Crypto.agree(encKeys.getPrivate(), Crypto.publicKey(directory.keys().get(e.from()).encryptionKey()),
+      byte[] key = Crypto.agree(encScalar, Crypto.rawPublic(directory.keys().get(e.from()).encryptionKey()),
           "starling-secagg-envelope");
       ByteBuffer b = ByteBuffer.wrap(Crypto.open(key, e.envelope(), aad(e.from(), id)));
       if (b.getInt() != e.from() || b.getInt() != id) {
@@ -157,11 +162,11 @@ public final class SecAggClient {
       heldSelfShares.put(e.from(), new Shamir.Share(id + 1, new BigInteger(1, bs)));
       u2.add(e.from());
     }
-    Crypto.addMask(y, selfSeed, +1);
+    Crypto.MaskStream prg = new Crypto.MaskStream();
+    prg.add(y, 0, y.length, selfSeed, +1);
     for (int v : u2) {
-      PublicKey pk = Crypto.publicKey(directory.keys().get(v).maskKey());
-      byte[] seed = Crypto.agree(maskKeys.getPrivate(), pk, "starling-secagg-mask");
-      Crypto.addMask(y, seed, id < v ? +1 : -1);
+      byte[] seed = Crypto.agree(maskScalar, Crypto.rawPublic(directory.keys().get(v).maskKey()), "starling-secagg-mask");
+      prg.add(y, 0, y.length, seed, id < v ? +1 : -1);
     }
     state = State.MASKED;
     return new MaskedInput(id, y);

@@ -9,7 +9,7 @@ import dev.starling.privacy.secagg.SecAggMessages.KeyDirectory;
 import dev.starling.privacy.secagg.SecAggMessages.MaskedInput;
 import dev.starling.privacy.secagg.SecAggMessages.UnmaskRequest;
 import dev.starling.privacy.secagg.SecAggMessages.UnmaskResponse;
-import java.security.PrivateKey;
+import dev.starling.strategy.kernel.Parallel;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -206,7 +206,15 @@ public final class SecAggServer {
     return request.survivors();
   }
 
-  /** Unmasks and decodes the sum of the survivors' inputs. */
+  /**
+   * Unmasks and decodes the sum of the survivors' inputs. Three phases, the last two in parallel on
+   * {@link Parallel}'s pool: (1) check that every needed secret has t shares (QUORUM_NOT_MET otherwise) and
+   * list the masks to remove; (2) reconstruct the secrets (Shamir, only among each client's neighbours)
+   * and agree the dropped clients' pairwise seeds, one task per secret or pair; (3) remove all masks from
+   * fixed chunks of the vector ({@link #UNMASK_GRAIN} words each), every chunk expanding its slice of every
+   * mask (AES-CTR seeks to the chunk's counter block). Chunks write disjoint slices, so the result does not
+   * depend on the number of threads.
+   */
   public double[] finish() {
     expect(State.UNMASK);
     int t = params.threshold();
@@ -217,32 +225,67 @@ public final class SecAggServer {
       r.selfMaskShares().forEach((v, s) -> bShares.computeIfAbsent(v, k -> new ArrayList<>()).add(s));
       r.maskKeyShares().forEach((v, s) -> skShares.computeIfAbsent(v, k -> new ArrayList<>()).add(s));
     }
+    // (1) what to reconstruct: survivors' self-mask seeds, then dropped clients' mask keys
+    List<List<Shamir.Share>> secrets = new ArrayList<>();
     for (int u : masked) {
       List<Shamir.Share> s = bShares.getOrDefault(u, List.of());
       if (s.size() < t) {
         throw new FlException(ErrorCode.QUORUM_NOT_MET, "cannot unmask: " + s.size() + " shares of client " + u
             + "'s self mask, threshold " + t + "; too many clients dropped out");
       }
-      Crypto.addMask(sum, Shamir.combine(s, t, 32), -1);
+      secrets.add(s);
     }
+    int selfMasks = secrets.size();
+    List<int[]> pairs = new ArrayList<>(); // {index of v's key in secrets, u}
     for (int v : request.dropped()) {
       List<Shamir.Share> s = skShares.getOrDefault(v, List.of());
       if (s.size() < t) {
         throw new FlException(ErrorCode.QUORUM_NOT_MET, "cannot unmask: " + s.size() + " shares of dropped client " + v
             + "'s mask key, threshold " + t + "; too many clients dropped out");
       }
-      PrivateKey sk = Crypto.privateKey(Shamir.combine(s, t, 32));
+      int vi = secrets.size();
+      secrets.add(s);
       for (int u : graph.neighbours(v)) {
         if (masked.contains(u) && sharesFrom.get(u).stream().anyMatch(e -> e.to() == v)) {
-          byte[] seed = Crypto.agree(sk, Crypto.publicKey(keys.get(u).maskKey()), "starling-secagg-mask");
-          // u added sign(u, v) * PRG(s_uv); remove it.
-          Crypto.addMask(sum, seed, u < v ? -1 : +1);
+          pairs.add(new int[] {vi, u, v});
         }
       }
     }
+    // (2) secrets and pairwise seeds, in parallel
+    byte[][] recovered = new byte[secrets.size()][];
+    Parallel.forEachChunk(secrets.size(), 1, (c, from, to) -> {
+      for (int i = from; i < to; i++) {
+        recovered[i] = Shamir.combine(secrets.get(i), t, 32);
+      }
+    });
+    byte[][] seeds = new byte[selfMasks + pairs.size()][];
+    int[] signs = new int[seeds.length];
+    for (int i = 0; i < selfMasks; i++) {
+      seeds[i] = recovered[i];
+      signs[i] = -1;
+    }
+    Parallel.forEachChunk(pairs.size(), 1, (c, from, to) -> {
+      for (int i = from; i < to; i++) {
+        int[] p = pairs.get(i);
+        byte[] maskKey = keys.get(p[1]).maskKey();
+        // u added sign(u, v) * PRG(s_uv); remove it.
+        seeds[selfMasks + i] = Crypto.agree(recovered[p[0]], Crypto.rawPublic(maskKey), "starling-secagg-mask");
+        signs[selfMasks + i] = p[1] < p[2] ? -1 : +1;
+      }
+    });
+    // (3) remove every mask, chunk by chunk
+    Parallel.forEachChunk(sum.length, UNMASK_GRAIN, (c, from, to) -> {
+      Crypto.MaskStream prg = new Crypto.MaskStream();
+      for (int i = 0; i < seeds.length; i++) {
+        prg.add(sum, from, to, seeds[i], signs[i]);
+      }
+    });
     state = State.DONE;
     return params.codec().decode(sum);
   }
+
+  /** Words per unmasking chunk: a multiple of 4 (one AES block), 64 KB of the sum, so a chunk stays in cache. */
+  static final int UNMASK_GRAIN = 1 << 14;
 
   /** Bytes received from clients so far. */
   public long bytesIn() {

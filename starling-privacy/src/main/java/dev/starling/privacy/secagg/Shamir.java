@@ -34,6 +34,14 @@ public final class Shamir {
     }
   }
 
+  /** {@code v mod P} for {@code v >= 0}, by the Mersenne folding {@code v = (v & P) + (v >> 521)}. */
+  static BigInteger reduce(BigInteger v) {
+    while (v.bitLength() > 521) {
+      v = v.and(P).add(v.shiftRight(521));
+    }
+    return v.compareTo(P) >= 0 ? v.subtract(P) : v;
+  }
+
   /** Splits {@code secret} (at most 64 bytes) into shares at the points {@code xs}, any {@code t} of which recover it. */
   public static List<Share> split(byte[] secret, int t, int[] xs, SecureRandom rng) {
     Checks.checkArgument(secret.length <= 64, "secret length", "<= 64 bytes", secret.length);
@@ -48,7 +56,7 @@ public final class Shamir {
       BigInteger bx = BigInteger.valueOf(x);
       BigInteger y = BigInteger.ZERO;
       for (int i = t - 1; i >= 0; i--) {
-        y = y.multiply(bx).add(coef[i]).mod(P);
+        y = reduce(y.multiply(bx).add(coef[i]));
       }
       out.add(new Share(x, y));
     }
@@ -70,20 +78,50 @@ public final class Shamir {
     if (use.size() < t) {
       throw new FlException(ErrorCode.QUORUM_NOT_MET, "need " + t + " distinct shares to reconstruct, have " + use.size());
     }
-    BigInteger secret = BigInteger.ZERO;
-    for (int i = 0; i < use.size(); i++) {
-      BigInteger num = BigInteger.ONE;
-      BigInteger den = BigInteger.ONE;
-      BigInteger xi = BigInteger.valueOf(use.get(i).x());
-      for (int j = 0; j < use.size(); j++) {
+    // Lagrange at 0: secret = sum_i y_i num_i / den_i with num_i = prod_{j != i} x_j and
+    // den_i = prod_{j != i} (x_j - x_i). The x are small integers, so num_i and den_i are products of small
+    // factors (no reduction needed until the end); the t divisions are one batch inversion (Montgomery's
+    // trick: one modInverse and 3(t - 1) multiplications) instead of t modInverses.
+    int m = use.size();
+    BigInteger[] num = new BigInteger[m];
+    BigInteger[] den = new BigInteger[m];
+    for (int i = 0; i < m; i++) {
+      long xi = use.get(i).x();
+      BigInteger nu = BigInteger.ONE;
+      BigInteger de = BigInteger.ONE;
+      long nAcc = 1;
+      long dAcc = 1;
+      for (int j = 0; j < m; j++) {
         if (i != j) {
-          BigInteger xj = BigInteger.valueOf(use.get(j).x());
-          num = num.multiply(xj.negate()).mod(P);
-          den = den.multiply(xi.subtract(xj)).mod(P);
+          long xj = use.get(j).x();
+          // accumulate in longs while they cannot overflow (|factors| < 2^31, so products of two fit)
+          if (Math.abs(nAcc) >= (1L << 31) || Math.abs(dAcc) >= (1L << 31)) {
+            nu = nu.multiply(BigInteger.valueOf(nAcc));
+            de = de.multiply(BigInteger.valueOf(dAcc));
+            nAcc = 1;
+            dAcc = 1;
+          }
+          nAcc *= xj;
+          dAcc *= xj - xi;
         }
       }
-      secret = secret.add(use.get(i).y().multiply(num).multiply(den.modInverse(P))).mod(P);
+      num[i] = reduce(nu.multiply(BigInteger.valueOf(nAcc)).mod(P));
+      den[i] = de.multiply(BigInteger.valueOf(dAcc)).mod(P);
     }
+    BigInteger[] prefix = new BigInteger[m];
+    BigInteger run = BigInteger.ONE;
+    for (int i = 0; i < m; i++) {
+      prefix[i] = run;
+      run = reduce(run.multiply(den[i]));
+    }
+    BigInteger inv = run.modInverse(P);
+    BigInteger secret = BigInteger.ZERO;
+    for (int i = m - 1; i >= 0; i--) {
+      BigInteger denInv = reduce(inv.multiply(prefix[i]));
+      inv = reduce(inv.multiply(den[i]));
+      secret = secret.add(reduce(reduce(use.get(i).y().multiply(num[i])).multiply(denInv)));
+    }
+    secret = reduce(secret);
     byte[] raw = secret.toByteArray();
     Checks.checkState(raw.length <= length + 1, "reconstructed secret longer than " + length + " bytes: shares are inconsistent");
     byte[] out = new byte[length];

@@ -13,11 +13,13 @@ import org.junit.jupiter.api.Test;
 
 class PaillierTest {
   private static Paillier.KeyPair keys;
+  private static FixedBaseEncryptor fixedBase;
   private static final SecureRandom RNG = new SecureRandom();
 
   @BeforeAll
   static void keys() {
     keys = Paillier.generate(2048, RNG);
+    fixedBase = new FixedBaseEncryptor(keys.publicKey(), RNG);
   }
 
   @Test
@@ -37,6 +39,26 @@ class PaillierTest {
   }
 
   @Test
+  void fixedBase_tableGivesTheSamePowerAsModPow_andCiphertextsDecrypt() {
+    Paillier.PublicKey pk = keys.publicKey();
+    assertThat(fixedBase.exponentBits()).isEqualTo(1024);
+    BigInteger hs = fixedBase.base();
+    for (BigInteger a : new BigInteger[] {BigInteger.ZERO, BigInteger.ONE, BigInteger.valueOf(255), BigInteger.valueOf(256),
+        BigInteger.ONE.shiftLeft(1024).subtract(BigInteger.ONE), new BigInteger(1024, RNG)}) {
+      assertThat(fixedBase.power(a)).as("hs^%s", a).isEqualTo(hs.modPow(a, pk.nSquared()));
+    }
+    BigInteger m = new BigInteger(2000, RNG);
+    BigInteger c1 = fixedBase.encrypt(m, RNG);
+    assertThat(fixedBase.encrypt(m, RNG)).isNotEqualTo(c1);
+    assertThat(keys.privateKey().decrypt(c1)).isEqualTo(m);
+    assertThat(keys.privateKey().decrypt(pk.add(c1, pk.encrypt(BigInteger.TEN, RNG)))).isEqualTo(m.add(BigInteger.TEN));
+    assertThatThrownBy(() -> fixedBase.encrypt(pk.n(), RNG)).isInstanceOf(FlException.class).hasMessageContaining("[0, n)");
+    PackedPaillier other = new PackedPaillier(Paillier.generate(2048, RNG).publicKey(), 16, 8.0, 4);
+    assertThatThrownBy(() -> other.encrypt(new float[3], fixedBase, RNG)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("fixed-base encryptor");
+  }
+
+  @Test
   void packed_sumOfClientsDecryptsToTheSum() {
     PackedPaillier pp = new PackedPaillier(keys.publicKey(), 16, 8.0, 1024);
     assertThat(pp.slotBits()).isEqualTo(31);
@@ -52,7 +74,8 @@ class PaillierTest {
         x[i] = (float) Math.max(-8, Math.min(8, r.nextGaussian() * 3));
         plain[i] += x[i];
       }
-      BigInteger[] e = pp.encrypt(x, RNG);
+      // odd clients use the fixed-base encryptor: its ciphertexts add to ordinary ones
+      BigInteger[] e = c % 2 == 0 ? pp.encrypt(x, RNG) : pp.encrypt(x, fixedBase, RNG);
       assertThat(e).hasSize(pp.ciphertexts(len)).hasSize(4);
       acc = acc == null ? e : pp.add(acc, e);
     }

@@ -1,6 +1,9 @@
 package dev.starling.privacy.secagg;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.starling.core.error.FlException;
 
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
@@ -40,5 +43,54 @@ class CryptoTest {
     assertThat(Crypto.INFO_PREFIX).isEqualTo("starling secagg/2 ");
     assertThat(SecAggWire.PROTOCOL).isEqualTo("secagg/2");
     assertThat(Crypto.INFO_PREFIX.getBytes(StandardCharsets.UTF_8)).isNotEmpty();
+  }
+
+  @Test
+  void agree_isTheJdksX25519ThenHkdf() throws Exception {
+    SecureRandom rng = new SecureRandom();
+    KeyPair a = Crypto.x25519(rng);
+    KeyPair b = Crypto.x25519(rng);
+    javax.crypto.KeyAgreement ka = javax.crypto.KeyAgreement.getInstance("X25519");
+    ka.init(a.getPrivate());
+    ka.doPhase(b.getPublic(), true);
+    byte[] jdk = Crypto.hkdf(ka.generateSecret(), null, (Crypto.INFO_PREFIX + "x").getBytes(StandardCharsets.UTF_8), 32);
+    assertThat(Crypto.agree(Crypto.scalar(a.getPrivate()), Crypto.rawPublic(b.getPublic().getEncoded()), "x")).containsExactly(jdk);
+  }
+
+  @Test
+  void rawPublic_refusesWhatIsNotAnX509X25519Key() {
+    byte[] good = Crypto.x25519(new SecureRandom()).getPublic().getEncoded();
+    assertThat(Crypto.rawPublic(good)).hasSize(32);
+    byte[] badPrefix = good.clone();
+    badPrefix[9] ^= 1; // OID 1.3.101.110 becomes another curve's
+    assertThatThrownBy(() -> Crypto.rawPublic(badPrefix)).isInstanceOf(FlException.class).hasMessageContaining("malformed X25519");
+    assertThatThrownBy(() -> Crypto.rawPublic(java.util.Arrays.copyOf(good, 43))).isInstanceOf(FlException.class);
+    // the all-zero point has small order: the agreement is refused, not a zero key
+    assertThatThrownBy(() -> Crypto.agree(new byte[32], new byte[32], "x")).isInstanceOf(FlException.class)
+        .hasMessageContaining("small-order");
+  }
+
+  @Test
+  void mask_isTheAes256CtrKeyStream_andChunksAgreeWithOnePass() {
+    // AES-256 of the zero block under the zero key (FIPS-197 style known answer): dc95c078a2408989ad48a21492842087
+    int[] zero = new int[4];
+    Crypto.addMask(zero, new byte[32], +1);
+    assertThat(zero).containsExactly(0x78c095dc, 0x898940a2, 0x14a248ad, 0x87208492);
+    byte[] seed = new byte[32];
+    new SecureRandom().nextBytes(seed);
+    int n = 40_001;
+    int[] whole = new int[n];
+    Crypto.addMask(whole, seed, +1);
+    int[] chunked = new int[n];
+    Crypto.MaskStream prg = new Crypto.MaskStream();
+    int[] cuts = {0, 12, 4096, 20_000, 36_864, n};
+    for (int i = 0; i + 1 < cuts.length; i++) {
+      prg.add(chunked, cuts[i], cuts[i + 1], seed, +1);
+    }
+    assertThat(chunked).containsExactly(whole);
+    prg.add(chunked, 0, n, seed, -1);
+    assertThat(chunked).containsOnly(0);
+    assertThatThrownBy(() -> prg.add(chunked, 6, 10, seed, 1)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("multiple of 4");
   }
 }

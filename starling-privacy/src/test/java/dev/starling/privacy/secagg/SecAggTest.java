@@ -103,6 +103,43 @@ class SecAggTest {
   }
 
   @Test
+  void secAggPlus_longVector_unmaskedInParallelChunks_isExact() {
+    // longer than several unmasking chunks and not a multiple of 4: the chunked, parallel unmasking must
+    // give the same exact sum as the clients' encodings
+    int n = 12;
+    int len = 2 * SecAggServer.UNMASK_GRAIN + 7;
+    Map<Integer, float[]> in = inputs(n, len, 5);
+    SecAggParams p = new SecAggParams(4, 6, 7, CODEC, len);
+    InProcessSecAgg.Result r = InProcessSecAgg.run(p, in, Set.of(2, 9), Set.of(), new SecureRandom());
+    Set<Integer> contributors = new java.util.TreeSet<>(in.keySet());
+    contributors.removeAll(Set.of(2, 9));
+    assertThat(r.sum()).containsExactly(expectedSum(in, contributors, len));
+  }
+
+  @Test
+  void shamir_manySharesAtLargeX_roundTrip() {
+    // 61 shares at x up to ~1000: the Lagrange products overflow longs and are carried in BigIntegers
+    SecureRandom rng = new SecureRandom();
+    byte[] secret = new byte[32];
+    rng.nextBytes(secret);
+    int[] xs = new int[120];
+    for (int i = 0; i < xs.length; i++) {
+      xs[i] = 1 + 8 * i + (i % 3);
+    }
+    List<Shamir.Share> shares = new java.util.ArrayList<>(Shamir.split(secret, 61, xs, rng));
+    java.util.Collections.shuffle(shares, new Random(3));
+    assertThat(Shamir.combine(shares.subList(0, 61), 61, 32)).isEqualTo(secret);
+    assertThat(Shamir.combine(shares.subList(50, 111), 61, 32)).isEqualTo(secret);
+    byte[] wrong; // 60 shares interpolated as if the threshold were 60: garbage (usually too long), never the secret
+    try {
+      wrong = Shamir.combine(shares.subList(0, 60), 60, 32);
+    } catch (IllegalStateException e) {
+      wrong = null;
+    }
+    assertThat(wrong).isNotEqualTo(secret);
+  }
+
+  @Test
   void serverWithoutEnoughShares_cannotUnmask() {
     int n = 6;
     Map<Integer, float[]> in = inputs(n, 50, 4);
