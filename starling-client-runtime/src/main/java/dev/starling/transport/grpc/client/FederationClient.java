@@ -15,7 +15,6 @@ import dev.starling.core.tensor.ParameterSet;
 import dev.starling.transport.grpc.TlsFiles;
 import dev.starling.transport.grpc.proto.ClientMessage;
 import dev.starling.transport.grpc.proto.EvalReply;
-import dev.starling.transport.grpc.proto.FederationGrpc;
 import dev.starling.transport.grpc.proto.Heartbeat;
 import dev.starling.transport.grpc.proto.Hello;
 import dev.starling.transport.grpc.proto.ServerMessage;
@@ -31,6 +30,7 @@ import dev.starling.transport.grpc.wire.Convert;
 import dev.starling.transport.grpc.wire.Outbox;
 import dev.starling.transport.grpc.wire.Payloads;
 import dev.starling.transport.grpc.wire.SubModelTerms;
+import dev.starling.transport.grpc.wire.WireMarshalling;
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -268,10 +268,10 @@ public final class FederationClient implements AutoCloseable {
     headers.put(Metadata.Key.of("starling-client-id", Metadata.ASCII_STRING_MARSHALLER), settings.clientId());
     settings.token().ifPresent(t ->
         headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + t));
-    FederationGrpc.FederationStub stub = FederationGrpc.newStub(channel)
-        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
     Session s = new Session();
-    stub.session(s);
+    io.grpc.Channel withHeaders = io.grpc.ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
+    io.grpc.stub.ClientCalls.asyncBidiStreamingCall(
+        withHeaders.newCall(WireMarshalling.clientSession(), io.grpc.CallOptions.DEFAULT), s);
     s.out.send(ClientMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(PROTOCOL_VERSION)
         .setClientId(settings.clientId()).setAttempt(attempt).addCapabilities(SecAggTask.CAPABILITY)
         .addCapabilities(Payloads.CODEC_CAPABILITY).addCapabilities(SubModelTerms.CAPABILITY).addAllCapabilities(secAggIdentity == null ? java.util.List.of()

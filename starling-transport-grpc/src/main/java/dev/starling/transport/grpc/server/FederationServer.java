@@ -21,6 +21,7 @@ import dev.starling.transport.grpc.proto.Shutdown;
 import dev.starling.transport.grpc.proto.Welcome;
 import dev.starling.transport.grpc.wire.Payloads;
 import dev.starling.transport.grpc.wire.SubModelTerms;
+import dev.starling.transport.grpc.wire.WireMarshalling;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
@@ -112,7 +113,8 @@ public final class FederationServer implements AutoCloseable {
   public FederationServer start() {
     ServerCredentials creds = credentials(settings.tls().orElse(null));
     server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.port()), creds)
-        .addService(ServerInterceptors.intercept(new Service(), new TokenAuthInterceptor(settings.tokens())))
+        .addService(ServerInterceptors.intercept(WireMarshalling.serverSession(new Service().bindService()),
+            new TokenAuthInterceptor(settings.tokens())))
         .permitKeepAliveTime(5, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
         .build();
