@@ -73,7 +73,8 @@ public final class FederationServer implements AutoCloseable {
   }
 
   /**
-   * A server whose heartbeat, Hello and upload-idle timeouts read {@code ticker}. They are checked
+   * A server whose heartbeat, Hello and upload-idle timeouts, and secure aggregation's phase deadlines,
+   * read {@code ticker}. They are checked
    * periodically (and whenever {@link #checkTimeouts()} is called, which is how tests drive a manual ticker).
    */
   public FederationServer(ServerSettings settings, Ticker ticker) {
@@ -279,7 +280,7 @@ public final class FederationServer implements AutoCloseable {
       throw new IllegalStateException("secure aggregation cannot be combined with wire compression: masked inputs"
           + " are sent as integers; refuse the combination before round 1");
     }
-    SecAggCoordinator c = new SecAggCoordinator(sum.settings());
+    SecAggCoordinator c = new SecAggCoordinator(sum.settings(), ticker);
     sum.attach(c);
     SecAggCoordinator old = secagg;
     secagg = c;
@@ -347,11 +348,16 @@ public final class FederationServer implements AutoCloseable {
   /**
    * Applies every timeout at the ticker's current reading: drops clients silent for 3 heartbeats, closes
    * sessions that have not said Hello within the Hello timeout, and fails uploads that hold a slot but
-   * sent nothing within the upload-idle timeout. Runs periodically; tests with a manual {@link Ticker}
+   * sent nothing within the upload-idle timeout ({@link ClientRegistry#checkTimeouts()}), and closes secure
+   * aggregation phases whose deadline has passed ({@link SecAggCoordinator#checkDeadlines()}). Runs periodically; tests with a manual {@link Ticker}
    * call it after advancing the ticker. Thread-safe.
    */
   void checkTimeouts() {
     clients.checkTimeouts();
+    SecAggCoordinator sa = secagg;
+    if (sa != null) {
+      sa.checkDeadlines();
+    }
   }
 
   /** Tells every connected client that the run is over, waits briefly for the messages to leave. */
