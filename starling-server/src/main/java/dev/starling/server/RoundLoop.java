@@ -26,7 +26,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -59,12 +58,69 @@ public final class RoundLoop {
   private final ClientPool pool;
   private final RoundLoopConfig config;
   private final RoundListener listener;
+  private final RoundClock clock;
 
   public RoundLoop(Strategy strategy, ClientPool pool, RoundLoopConfig config, RoundListener listener) {
+    this(strategy, pool, config, listener, RoundClock.SYSTEM);
+  }
+
+  /** A loop whose round, evaluation and availability deadlines read {@code clock}. */
+  public RoundLoop(Strategy strategy, ClientPool pool, RoundLoopConfig config, RoundListener listener,
+      RoundClock clock) {
     this.strategy = Objects.requireNonNull(strategy, "strategy");
     this.pool = Objects.requireNonNull(pool, "pool");
     this.config = Objects.requireNonNull(config, "config");
     this.listener = Objects.requireNonNull(listener, "listener");
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  /**
+   * Waits for a round's (or an evaluation's) futures until a deadline on the {@link RoundClock}: the
+   * futures' completions arrive in {@code done} by index, and {@link #DEADLINE} once the clock passes the
+   * deadline. Used by one thread.
+   */
+  private static final class Waiter implements AutoCloseable {
+    static final int DEADLINE = -1;
+    private final LinkedBlockingQueue<Integer> done = new LinkedBlockingQueue<>();
+    private final CompletableFuture<Void> timer;
+    private boolean passed;
+
+    Waiter(RoundClock clock, long deadline, List<? extends CompletableFuture<?>> futures) {
+      for (int i = 0; i < futures.size(); i++) {
+        int idx = i;
+        futures.get(i).whenComplete((o, e) -> done.add(idx));
+      }
+      timer = clock.at(deadline);
+      timer.thenRun(() -> done.add(DEADLINE));
+    }
+
+    /** The index of the next future to complete, or null once the deadline has passed. */
+    Integer next() throws InterruptedException {
+      if (passed) {
+        return null;
+      }
+      Integer idx = done.take();
+      if (idx == DEADLINE) {
+        passed = true;
+        return null;
+      }
+      return idx;
+    }
+
+    /** Waits until {@code f} is done or the deadline passes; whether {@code f} is done. */
+    boolean awaitDone(CompletableFuture<?> f) throws InterruptedException {
+      while (!f.isDone()) {
+        if (next() == null) {
+          return f.isDone();
+        }
+      }
+      return true;
+    }
+
+    @Override
+    public void close() {
+      timer.cancel(false);
+    }
   }
 
   /** The final global model and the history of a run. */
@@ -198,35 +254,32 @@ public final class RoundLoop {
     st.selected = k;
     ParameterSet stateBefore = strategy.saveState(); // to roll back a non-finite round; empty for stateless strategies
     Aggregation agg = strategy.beginAggregation(round, global);
-    long deadline = System.nanoTime() + config.roundTimeout().toNanos();
-    if (config.foldOrder() == FoldOrder.SELECTION) {
-      for (int i = 0; i < k; i++) {
-        collect(i, selected.get(i).id(), futures.get(i), deadline, global, agg, st);
-      }
-    } else {
-      LinkedBlockingQueue<Integer> done = new LinkedBlockingQueue<>();
-      for (int i = 0; i < k; i++) {
-        int idx = i;
-        futures.get(i).whenComplete((o, e) -> done.add(idx));
-      }
-      boolean[] seen = new boolean[k];
-      for (int got = 0; got < k; got++) {
-        Integer idx = null;
-        try {
-          idx = done.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
+    long deadline = clock.nanos() + config.roundTimeout().toNanos();
+    try (Waiter w = new Waiter(clock, deadline, futures)) {
+      if (config.foldOrder() == FoldOrder.SELECTION) {
+        for (int i = 0; i < k; i++) {
+          collect(i, selected.get(i).id(), futures.get(i), w, global, agg, st);
         }
-        if (idx == null) {
-          break;
+      } else {
+        boolean[] seen = new boolean[k];
+        for (int got = 0; got < k; got++) {
+          Integer idx = null;
+          try {
+            idx = w.next();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          if (idx == null) {
+            break;
+          }
+          seen[idx] = true;
+          collect(idx, selected.get(idx).id(), futures.get(idx), w, global, agg, st);
+          futures.set(idx, null); // release the folded update now: O(model size), not O(clients x model size)
         }
-        seen[idx] = true;
-        collect(idx, selected.get(idx).id(), futures.get(idx), deadline, global, agg, st);
-        futures.set(idx, null); // release the folded update now: O(model size), not O(clients x model size)
-      }
-      for (int i = 0; i < k; i++) {
-        if (!seen[i]) {
-          collect(i, selected.get(i).id(), futures.get(i), deadline, global, agg, st);
+        for (int i = 0; i < k; i++) {
+          if (!seen[i]) {
+            collect(i, selected.get(i).id(), futures.get(i), w, global, agg, st);
+          }
         }
       }
     }
@@ -247,12 +300,15 @@ public final class RoundLoop {
     return st;
   }
 
-  private void collect(int idx, ClientId id, CompletableFuture<FitOutcome> f, long deadline, ParameterSet global,
+  private void collect(int idx, ClientId id, CompletableFuture<FitOutcome> f, Waiter w, ParameterSet global,
       Aggregation agg, RoundState st) {
     FitOutcome o = null;
     boolean accepted = false;
     try {
-      o = f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      if (!w.awaitDone(f)) {
+        throw new TimeoutException();
+      }
+      o = f.get();
       st.bytesDown += o.bytesDown();
       st.bytesUp += o.bytesUp();
       UpdateValidator.validate(global, id, o.result(), config.maxExamplesPerClient());
@@ -301,32 +357,37 @@ public final class RoundLoop {
     }
     List<ClientReply<EvalResult>> replies = new ArrayList<>();
     List<ClientFailure> failures = new ArrayList<>();
-    long deadline = System.nanoTime() + config.roundTimeout().toNanos();
-    for (int i = 0; i < k; i++) {
-      ClientId id = selected.get(i).id();
-      try {
-        replies.add(new ClientReply<>(id, futures.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)));
-      } catch (TimeoutException e) {
-        futures.get(i).cancel(true);
-        failures.add(new ClientFailure(id, ErrorCode.DEADLINE_EXCEEDED, "no evaluation within the deadline"));
-      } catch (ExecutionException e) {
-        failures.add(failureOf(id, e.getCause()));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new FlException(ErrorCode.CANCELLED, "round loop interrupted", e);
+    long deadline = clock.nanos() + config.roundTimeout().toNanos();
+    try (Waiter w = new Waiter(clock, deadline, futures)) {
+      for (int i = 0; i < k; i++) {
+        ClientId id = selected.get(i).id();
+        try {
+          if (!w.awaitDone(futures.get(i))) {
+            throw new TimeoutException();
+          }
+          replies.add(new ClientReply<>(id, futures.get(i).get()));
+        } catch (TimeoutException e) {
+          futures.get(i).cancel(true);
+          failures.add(new ClientFailure(id, ErrorCode.DEADLINE_EXCEEDED, "no evaluation within the deadline"));
+        } catch (ExecutionException e) {
+          failures.add(failureOf(id, e.getCause()));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new FlException(ErrorCode.CANCELLED, "round loop interrupted", e);
+        }
       }
     }
     return strategy.aggregateEvaluate(round, replies, failures).prefixed("eval_");
   }
 
   private List<ClientProxy> awaitAvailable(int round) {
-    long deadline = System.nanoTime() + config.availabilityTimeout().toNanos();
+    long deadline = clock.nanos() + config.availabilityTimeout().toNanos();
     while (true) {
       List<ClientProxy> available = sorted(pool);
       if (available.size() >= config.minAvailableClients()) {
         return available;
       }
-      if (System.nanoTime() >= deadline) {
+      if (clock.nanos() - deadline >= 0) {
         throw new FlException(ErrorCode.QUORUM_NOT_MET, "round " + round + ": only " + available.size()
             + " clients available after " + config.availabilityTimeout() + ", need " + config.minAvailableClients());
       }

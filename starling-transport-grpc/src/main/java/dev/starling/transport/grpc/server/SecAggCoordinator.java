@@ -62,6 +62,8 @@ final class SecAggCoordinator implements AutoCloseable {
   private enum Phase { ENLISTING, KEYS, SHARES, MASKING, CONSISTENCY, UNMASK, DONE }
 
   private final SecAggSettings settings;
+  /** The time source of the phase deadlines (the server's {@link Ticker}). */
+  private final Ticker ticker;
   /** Seeds of SecAgg+ neighbour graphs (public once sent; unpredictable beforehand). */
   private final java.security.SecureRandom graphSeeds = new java.security.SecureRandom();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -73,8 +75,14 @@ final class SecAggCoordinator implements AutoCloseable {
   private Attempt enlisting; // guarded by this
   private final List<Attempt> active = new ArrayList<>(); // guarded by this
 
-  SecAggCoordinator(SecAggSettings settings) {
+  /**
+   * A coordinator whose phase deadlines read {@code ticker}: a phase closes once the ticker has moved
+   * {@link SecAggSettings#phaseTimeout()} past its start, checked by a timer at that time and whenever
+   * {@link #checkDeadlines()} runs (which is how tests drive a manual ticker).
+   */
+  SecAggCoordinator(SecAggSettings settings, Ticker ticker) {
     this.settings = settings;
+    this.ticker = java.util.Objects.requireNonNull(ticker, "ticker");
   }
 
   SecAggSettings settings() {
@@ -118,6 +126,9 @@ final class SecAggCoordinator implements AutoCloseable {
     SecAggServer server;
     ParameterSet global;
     ScheduledFuture<?> timeout;
+    /** The phase the deadline belongs to, and the ticker reading at which it passes. */
+    Phase armed;
+    long deadline;
     long bytesUp;
     long bytesDown;
     long serverNanos;
@@ -226,11 +237,27 @@ final class SecAggCoordinator implements AutoCloseable {
     if (a.timeout != null) {
       a.timeout.cancel(false);
     }
-    a.timeout = timer.schedule(() -> timedOut(a, phase), settings.phaseTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    a.armed = phase;
+    a.deadline = ticker.nanos() + settings.phaseTimeout().toNanos();
+    a.timeout = timer.schedule(() -> timedOut(a, phase), settings.phaseTimeout().toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Applies the phase deadlines at the ticker's current reading: closes every keys or shares phase whose
+   * deadline has passed (failing the clients that have not done their part), and wakes the unmask phase's
+   * wait so that it re-reads the ticker. Runs with the server's periodic timeout check. Thread-safe.
+   */
+  synchronized void checkDeadlines() {
+    for (Attempt a : List.copyOf(active)) {
+      if (a.armed != null) {
+        timedOut(a, a.armed);
+      }
+    }
+    notifyAll();
   }
 
   private synchronized void timedOut(Attempt a, Phase phase) {
-    if (a.phase == phase) {
+    if (a.phase == phase && a.armed == phase && ticker.nanos() - a.deadline >= 0) {
       if (phase == Phase.KEYS) {
         closeKeys(a);
       } else if (phase == Phase.SHARES) {
@@ -505,14 +532,27 @@ final class SecAggCoordinator implements AutoCloseable {
 
   /** Waits (at most the phase timeout) until every survivor still connected has {@code done} its part. */
   private void awaitAll(Attempt a, java.util.function.Predicate<Participant> done) throws InterruptedException {
-    long end = System.nanoTime() + settings.phaseTimeout().toNanos();
+    long end = ticker.nanos() + settings.phaseTimeout().toNanos();
     while (a.members.stream().anyMatch(p -> p.folded && !p.gone && !done.test(p))) {
-      long left = end - System.nanoTime();
+      long left = end - ticker.nanos();
       if (left <= 0) {
         break;
       }
       TimeUnit.NANOSECONDS.timedWait(this, left);
     }
+  }
+
+  /**
+   * Clients of round {@code round} that are still connected and have not advertised their keys while the
+   * round is in its keys phase, or -1 when no attempt of that round is in it (for tests).
+   */
+  synchronized int awaitingKeys(int round) {
+    for (Attempt a : active) {
+      if (a.round == round && a.phase == Phase.KEYS) {
+        return (int) a.members.stream().filter(p -> !p.gone && !p.advertised).count();
+      }
+    }
+    return -1;
   }
 
   /** Whether round {@code round}'s secure sum has been opened ({@link #begin}) and not yet ended. */

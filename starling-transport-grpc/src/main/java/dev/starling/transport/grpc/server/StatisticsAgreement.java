@@ -1,0 +1,71 @@
+package dev.starling.transport.grpc.server;
+
+import dev.starling.transport.grpc.wire.FeatureSums;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The standardisation statistics clients report (agreed standardisation): its one job is to collect them,
+ * by client id, when the run asked for them, and to let the caller wait for enough of them. Thread-safe.
+ */
+final class StatisticsAgreement {
+  private static final System.Logger LOG = System.getLogger(FederationServer.class.getName());
+
+  private volatile boolean asked;
+  /** Guarded by itself. */
+  private final Map<String, FeatureSums> statistics = new LinkedHashMap<>();
+
+  /** The run asks every client for its statistics. */
+  void ask() {
+    asked = true;
+  }
+
+  boolean asked() {
+    return asked;
+  }
+
+  /** The statistics reported so far, by client id (a copy). */
+  Map<String, FeatureSums> reported() {
+    synchronized (statistics) {
+      return Map.copyOf(statistics);
+    }
+  }
+
+  /**
+   * Waits until at least {@code clients} clients have reported their statistics or {@code timeout} has
+   * passed, and returns those reported by then.
+   */
+  Map<String, FeatureSums> await(int clients, Duration timeout) throws InterruptedException {
+    long end = System.nanoTime() + timeout.toNanos();
+    synchronized (statistics) {
+      long left;
+      while (statistics.size() < clients && (left = end - System.nanoTime()) > 0) {
+        TimeUnit.NANOSECONDS.timedWait(statistics, left);
+      }
+      return Map.copyOf(statistics);
+    }
+  }
+
+  /** Client {@code client} reported {@code p}; ignored (with a warning) when not asked for or unusable. */
+  void onStatistics(String client, dev.starling.transport.grpc.proto.FeatureStatistics p) {
+    if (!asked) {
+      LOG.log(Level.WARNING, "client {0} sent standardisation statistics this run did not ask for; ignored", client);
+      return;
+    }
+    FeatureSums f;
+    try {
+      f = FeatureSums.fromProto(p);
+    } catch (IllegalArgumentException e) {
+      LOG.log(Level.WARNING, "client {0} sent unusable standardisation statistics ({1}); it is not counted in the"
+          + " agreement", new Object[] {client, e.getMessage()});
+      return;
+    }
+    synchronized (statistics) {
+      statistics.put(client, f);
+      statistics.notifyAll();
+    }
+  }
+}
