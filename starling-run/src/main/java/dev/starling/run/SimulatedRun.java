@@ -134,17 +134,17 @@ public final class SimulatedRun implements AutoCloseable {
     if (store == null && from == null) {
       return run(listener);
     }
-    if (!spec.sync().synchronous()) {
-      throw InvalidRunException.refused("checkpoint-dir", "checkpoints and --resume work with synchronous rounds only;"
-          + " the asynchronous modes keep a buffer and model versions that are not checkpointed yet (use --sync sync,"
-          + " or run without --checkpoint-dir)");
+    RunSpec.SyncMode sync = spec.sync();
+    if (!sync.synchronous()) {
+      return simulation.runAsync(strategy, loop, sync.policy(),
+          new AsyncDriver.Settings(sync.concurrency(), sync.stalenessBound()), listener, store, from);
     }
     return simulation.run(strategy, loop, listener, store, from);
   }
 
   /** What a checkpoint of this run records and a resume checks. */
   public java.util.Map<String, String> checkpointMetadata() {
-    return simulation.checkpointMetadata(strategy);
+    return simulation.checkpointMetadata(strategy, spec.sync().policy());
   }
 
   @Override

@@ -48,14 +48,18 @@ import java.util.zip.CheckedOutputStream;
  * checkpoint that reads back intact; a torn or corrupted newest file (CRC mismatch, truncation) is
  * logged and the previous one is used.
  *
- * <p>Format version 3 (versions 1 and 2 are still read: version 1 round records have no failure
- * reason, and neither has client states), integers big-endian:
+ * <p>Format version 4 (versions 1 to 3 are still read: version 1 round records have no failure
+ * reason, versions 1 and 2 have no client states, versions 1 to 3 no asynchronous section), integers big-endian:
  * <pre>
  *   magic "STRLCKPT", version int32, round int32,
  *   metadata: int32 n, n x (key UTF, value UTF); clients: int32 n, n x UTF;
  *   history: int32 n, n x round record (see source); global model, strategy state: tensor lists
  *   (int32 n, n x (name UTF, rank int32, dims int32..., values float32 little-endian));
  *   client states (version 3): int32 n, n x (client id UTF, tensor list), sorted by client id;
+ *   asynchronous section (version 4, {@link AsyncState}): byte 0 (none) or 1, then model version int32,
+ *   clock seconds float64, jobs int64, next evaluation float64, referenced models: int32 n, n x (version int32,
+ *   tensor list), buffer: int32 n, n x (client id UTF, start version int32, examples int64, local steps int64,
+ *   metrics int32 n, n x (key UTF, value float64), tensor list);
  *   crc32 int64 of every byte before it.
  * </pre>
  * Thread-safe for one writer.
@@ -63,7 +67,7 @@ import java.util.zip.CheckedOutputStream;
 public final class CheckpointStore {
   /** Checkpoints kept: the latest and one fallback. */
   public static final int KEEP = 2;
-  public static final int VERSION = 3;
+  public static final int VERSION = 4;
 
   private static final System.Logger LOG = System.getLogger(CheckpointStore.class.getName());
   private static final byte[] MAGIC = {'S', 'T', 'R', 'L', 'C', 'K', 'P', 'T'};
@@ -264,8 +268,74 @@ public final class CheckpointStore {
       out.writeUTF(e.getKey());
       writeTensors(out, e.getValue());
     }
+    out.writeBoolean(s.async().isPresent());
+    if (s.async().isPresent()) {
+      writeAsync(out, s.async().get());
+    }
     out.flush();
     new DataOutputStream(raw).writeLong(crc.getValue());
+  }
+
+  private static void writeAsync(DataOutputStream out, AsyncState a) throws IOException {
+    out.writeInt(a.modelVersion());
+    out.writeDouble(a.clockSeconds());
+    out.writeLong(a.jobs());
+    out.writeDouble(a.nextEval());
+    out.writeInt(a.models().size());
+    for (Map.Entry<Integer, ParameterSet> e : a.models().entrySet()) {
+      out.writeInt(e.getKey());
+      writeTensors(out, e.getValue());
+    }
+    out.writeInt(a.buffer().size());
+    for (AsyncState.Buffered b : a.buffer()) {
+      out.writeUTF(b.client());
+      out.writeInt(b.startVersion());
+      out.writeLong(b.numExamples());
+      out.writeLong(b.localSteps());
+      writeMetrics(out, b.metrics());
+      writeTensors(out, b.parameters());
+    }
+  }
+
+  private static void writeMetrics(DataOutputStream out, Metrics metrics) throws IOException {
+    Map<String, Double> m = metrics.asMap();
+    out.writeInt(m.size());
+    for (Map.Entry<String, Double> e : m.entrySet()) {
+      out.writeUTF(e.getKey());
+      out.writeDouble(e.getValue());
+    }
+  }
+
+  private static Metrics readMetrics(DataInputStream in, String source) throws IOException {
+    Metrics.Builder m = Metrics.builder();
+    for (int i = 0, n = count(in, source); i < n; i++) {
+      m.put(in.readUTF(), in.readDouble());
+    }
+    return m.build();
+  }
+
+  private static AsyncState readAsync(DataInputStream in, String source) throws IOException {
+    int version = in.readInt();
+    double clock = in.readDouble();
+    long jobs = in.readLong();
+    double nextEval = in.readDouble();
+    Map<Integer, ParameterSet> models = new LinkedHashMap<>();
+    for (int i = 0, n = count(in, source); i < n; i++) {
+      int v = in.readInt();
+      if (models.put(v, readTensors(in, source)) != null) {
+        throw corrupt(source, "model version " + v + " is stored twice");
+      }
+    }
+    List<AsyncState.Buffered> buffer = new ArrayList<>();
+    for (int i = 0, n = count(in, source); i < n; i++) {
+      String client = in.readUTF();
+      int start = in.readInt();
+      long examples = in.readLong();
+      long steps = in.readLong();
+      Metrics metrics = readMetrics(in, source);
+      buffer.add(new AsyncState.Buffered(client, start, examples, steps, metrics, readTensors(in, source)));
+    }
+    return new AsyncState(version, clock, jobs, nextEval, buffer, models);
   }
 
   private static String clip(String s) {
@@ -274,12 +344,7 @@ public final class CheckpointStore {
 
   private static void writeRecord(DataOutputStream out, RoundRecord r) throws IOException {
     out.writeInt(r.round());
-    Map<String, Double> m = r.metrics().asMap();
-    out.writeInt(m.size());
-    for (Map.Entry<String, Double> e : m.entrySet()) {
-      out.writeUTF(e.getKey());
-      out.writeDouble(e.getValue());
-    }
+    writeMetrics(out, r.metrics());
     out.writeInt(r.clientsSelected());
     out.writeInt(r.clientsSucceeded());
     out.writeInt(r.failures().size());
@@ -359,6 +424,16 @@ public final class CheckpointStore {
           }
         }
       }
+      Optional<AsyncState> async = Optional.empty();
+      if (version >= 4) {
+        int flag = in.readUnsignedByte();
+        if (flag > 1) {
+          throw corrupt(source, "asynchronous-section flag " + flag + " (0 or 1 expected)");
+        }
+        if (flag == 1) {
+          async = Optional.of(readAsync(in, source));
+        }
+      }
       long expected = crc.getValue();
       long stored = new DataInputStream(raw).readLong();
       if (stored != expected) {
@@ -368,7 +443,7 @@ public final class CheckpointStore {
       if (raw.read() != -1) {
         throw corrupt(source, "trailing bytes after the checksum");
       }
-      return new RunState(round, global, state, history, clients, meta, clientStates);
+      return new RunState(round, global, state, history, clients, meta, clientStates, async);
     } catch (EOFException e) {
       throw corrupt(source, "truncated (torn write?)");
     } catch (java.io.UTFDataFormatException e) {
@@ -388,10 +463,7 @@ public final class CheckpointStore {
 
   private static RoundRecord readRecord(DataInputStream in, String source, int version) throws IOException {
     int round = in.readInt();
-    Metrics.Builder m = Metrics.builder();
-    for (int i = 0, n = count(in, source); i < n; i++) {
-      m.put(in.readUTF(), in.readDouble());
-    }
+    Metrics metrics = readMetrics(in, source);
     int selected = in.readInt();
     int succeeded = in.readInt();
     List<ClientFailure> failures = new ArrayList<>();
@@ -407,7 +479,7 @@ public final class CheckpointStore {
           in.readDouble(), in.readUTF()));
     }
     String failureReason = version >= 2 ? in.readUTF() : "";
-    return new RoundRecord(round, m.build(), selected, succeeded, failures, up, down, seconds, verdicts, failureReason);
+    return new RoundRecord(round, metrics, selected, succeeded, failures, up, down, seconds, verdicts, failureReason);
   }
 
   private static ParameterSet readTensors(DataInputStream in, String source) throws IOException {

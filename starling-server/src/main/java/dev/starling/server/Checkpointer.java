@@ -7,6 +7,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -22,6 +23,7 @@ public final class Checkpointer implements RoundListener {
   private final Supplier<? extends Collection<String>> clients;
   private final Map<String, String> metadata;
   private final Supplier<Map<String, ParameterSet>> clientStates;
+  private final Supplier<Optional<AsyncState>> async;
 
   /** A checkpointer for a server whose clients keep their own state (a networked server). */
   public Checkpointer(CheckpointStore store, Strategy strategy, Supplier<? extends Collection<String>> clients,
@@ -35,6 +37,17 @@ public final class Checkpointer implements RoundListener {
    */
   public Checkpointer(CheckpointStore store, Strategy strategy, Supplier<? extends Collection<String>> clients,
       Map<String, String> metadata, Supplier<Map<String, ParameterSet>> clientStates) {
+    this(store, strategy, clients, metadata, clientStates, Optional::empty);
+  }
+
+  /**
+   * A checkpointer of an asynchronous run, which also stores the driver's {@link AsyncState} (model version,
+   * clock, update buffer) as {@code async} returns it when a round (an aggregation) is committed.
+   */
+  public Checkpointer(CheckpointStore store, Strategy strategy, Supplier<? extends Collection<String>> clients,
+      Map<String, String> metadata, Supplier<Map<String, ParameterSet>> clientStates,
+      Supplier<Optional<AsyncState>> async) {
+    this.async = Objects.requireNonNull(async, "async");
     this.store = Objects.requireNonNull(store, "store");
     this.strategy = Objects.requireNonNull(strategy, "strategy");
     this.clients = Objects.requireNonNull(clients, "clients");
@@ -45,6 +58,7 @@ public final class Checkpointer implements RoundListener {
   @Override
   public void onRoundCommitted(int round, ParameterSet global, History history) {
     List<String> ids = new ArrayList<>(clients.get());
-    store.write(new RunState(round, global, strategy.saveState(), history.rounds(), ids, metadata, clientStates.get()));
+    store.write(new RunState(round, global, strategy.saveState(), history.rounds(), ids, metadata, clientStates.get(),
+        async.get()));
   }
 }

@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -22,10 +23,14 @@ import java.util.TreeMap;
  *     (a simulation's virtual clients: SCAFFOLD's client control variates, error-feedback residuals,
  *     sub-model bookkeeping; see {@link dev.starling.core.learner.ClientState#snapshot()}); empty for a
  *     networked server, whose clients keep their own. Sorted by client id.
+ * @param async an asynchronous run's model version, clock and update buffer (format version 4); empty for
+ *     synchronous rounds and for checkpoints of older formats
  */
 public record RunState(int round, ParameterSet global, ParameterSet strategyState, List<RoundRecord> history,
-    List<String> clients, Map<String, String> metadata, Map<String, ParameterSet> clientStates) {
+    List<String> clients, Map<String, String> metadata, Map<String, ParameterSet> clientStates,
+    Optional<AsyncState> async) {
   public RunState {
+    Objects.requireNonNull(async, "async");
     Checks.checkNonNegative(round, "round");
     Objects.requireNonNull(global, "global");
     Objects.requireNonNull(strategyState, "strategyState");
@@ -33,6 +38,12 @@ public record RunState(int round, ParameterSet global, ParameterSet strategyStat
     clients = List.copyOf(clients);
     metadata = Map.copyOf(metadata);
     clientStates = Collections.unmodifiableMap(new TreeMap<>(clientStates));
+  }
+
+  /** A synchronous run's state. */
+  public RunState(int round, ParameterSet global, ParameterSet strategyState, List<RoundRecord> history,
+      List<String> clients, Map<String, String> metadata, Map<String, ParameterSet> clientStates) {
+    this(round, global, strategyState, history, clients, metadata, clientStates, Optional.empty());
   }
 
   /** A run state without client-held state (a networked server's). */

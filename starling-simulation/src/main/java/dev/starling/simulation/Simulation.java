@@ -240,10 +240,32 @@ public final class Simulation implements AutoCloseable {
    */
   public RoundLoop.Result runAsync(Strategy strategy, RoundLoopConfig loopConfig, SyncPolicy policy,
       AsyncDriver.Settings settings, RoundListener listener) {
+    return runAsync(strategy, loopConfig, policy, settings, listener, null, null);
+  }
+
+  /**
+   * {@link #runAsync(Strategy, RoundLoopConfig, SyncPolicy, AsyncDriver.Settings, RoundListener)} writing a
+   * checkpoint to {@code store} after every aggregation (null: none) and resuming from {@code from} (null: from the
+   * start). A checkpoint holds what a synchronous one does (global model, strategy state, history) and the
+   * driver's {@link dev.starling.server.AsyncState} (model version, simulated time, jobs dispatched, update buffer);
+   * jobs in flight at the checkpoint are lost on resume (their clients are idle again), so a resumed run is not the
+   * uninterrupted one, but resuming the same checkpoint twice gives the same run bit for bit. Virtual clients' own
+   * state is not kept (their jobs in flight change it on the workers while the checkpoint is written): a resumed
+   * run starts them afresh (error-feedback residuals at zero). {@code from} must come from a simulation with the
+   * same {@link #checkpointMetadata(Strategy, SyncPolicy)}, else FAILED_PRECONDITION names what differs.
+   */
+  public RoundLoop.Result runAsync(Strategy strategy, RoundLoopConfig loopConfig, SyncPolicy policy,
+      AsyncDriver.Settings settings, RoundListener listener, CheckpointStore store, RunState from) {
     Strategy evaluated = prepareRun(strategy, policy instanceof SyncPolicy.Event e
         ? List.of(new dev.starling.core.learner.EventTrigger(e.threshold())) : List.of());
+    Map<String, String> meta = checkpointMetadata(strategy, policy);
+    if (from != null) {
+      from.checkMetadata(meta, store == null ? "the given checkpoint" : store.directory().toString());
+    }
+    List<String> ids = clients.stream().map(c -> c.id().value()).toList();
     return new AsyncSimulation(evaluated, clients, loopConfig, config.seed(), policy, settings, listener)
-        .run(initialParameters());
+        .run(initialParameters(), store == null ? null
+            : async -> new Checkpointer(store, evaluated, () -> ids, meta, Map::of, async), from);
   }
 
   private Strategy prepareRun(Strategy strategy) {
@@ -275,6 +297,11 @@ public final class Simulation implements AutoCloseable {
    * of clients, partition, training rows and the strategy's description.
    */
   public Map<String, String> checkpointMetadata(Strategy strategy) {
+    return checkpointMetadata(strategy, new SyncPolicy.Sync());
+  }
+
+  /** {@link #checkpointMetadata(Strategy)} with the synchronisation mode ({@code sync}). */
+  public Map<String, String> checkpointMetadata(Strategy strategy, SyncPolicy sync) {
     Map<String, String> m = new LinkedHashMap<>();
     m.put("run", "simulation");
     m.put("model", config.model().id());
@@ -283,6 +310,7 @@ public final class Simulation implements AutoCloseable {
     m.put("partition", config.partitioner().describe());
     m.put("train_rows", Integer.toString(clients.stream().mapToInt(c -> c.data().size()).sum()));
     m.put("strategy", strategy.describe());
+    m.put("sync", sync.describe());
     return m;
   }
 

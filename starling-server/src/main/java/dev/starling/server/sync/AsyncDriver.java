@@ -11,6 +11,7 @@ import dev.starling.core.metrics.Metrics;
 import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
+import dev.starling.server.AsyncState;
 import dev.starling.server.ClientProxy;
 import dev.starling.server.CommitGuard;
 import dev.starling.server.FitOutcome;
@@ -19,6 +20,7 @@ import dev.starling.server.RoundListener;
 import dev.starling.server.RoundLoop;
 import dev.starling.server.RoundLoopConfig;
 import dev.starling.server.RoundRecord;
+import dev.starling.server.RunState;
 import dev.starling.server.StopCondition;
 import dev.starling.strategy.AggregateResult;
 import dev.starling.strategy.Aggregation;
@@ -62,10 +64,19 @@ import java.util.concurrent.CancellationException;
  * round budget counts aggregations. Every record carries the environment's clock ({@code sim_seconds} on the
  * virtual clock), {@code model_version}, {@code staleness_mean} and {@code staleness_max} (and
  * {@code updates_skipped} for {@code event}). Not thread-safe: one {@link #run} per instance.
+ *
+ * <p><b>Checkpoints.</b> {@link #snapshot()}, called from a listener's {@link RoundListener#onRoundCommitted}
+ * (after an aggregation), is the driver's {@link AsyncState}: model version, clock, jobs dispatched, the next
+ * evaluation time, the buffer of received updates not applied yet with the models they were trained from.
+ * {@link #run(ParameterSet, RunState)} resumes from it: the strategy's state, global model, aggregation count
+ * and history come back, the environment's clock continues from the checkpoint, and the jobs that were in
+ * flight are lost (their clients are idle again; the new jobs draw their clients from a stream derived from
+ * the seed and the aggregation count, so resuming one checkpoint twice gives the same run).
  */
 public final class AsyncDriver {
   private static final long SELECT_STREAM = 0x5E1EC7L;
   private static final long SEED_STREAM = 0x5EED5L;
+  private static final long RESUME_STREAM = 0x2E5C3EL;
 
   /**
    * Settings beside the mode.
@@ -110,7 +121,7 @@ public final class AsyncDriver {
   private final Settings settings;
   private final RoundListener listener;
   private final RandomSource root;
-  private final RandomSource dispatchRng;
+  private RandomSource dispatchRng;
 
   private double nextEval;
   private long jobs;
@@ -173,13 +184,33 @@ public final class AsyncDriver {
 
   /** Runs until the aggregation budget or a stop condition, starting from {@code initial}. */
   public RoundLoop.Result run(ParameterSet initial) {
+    return run(initial, null);
+  }
+
+  /**
+   * Resumes a run from a checkpoint taken after an aggregation ({@code from} null: starts from {@code initial}):
+   * the strategy is prepared and initialised as usual, then given back its saved state, and aggregations continue
+   * at {@code from.round() + 1} from the saved model, version, buffer and clock. Throws {@link FlException}
+   * (FAILED_PRECONDITION) if {@code from} has no asynchronous section (a synchronous run's checkpoint).
+   */
+  public RoundLoop.Result run(ParameterSet initial, RunState from) {
     env.awaitClients(config.minAvailableClients());
     int n = Math.max(env.clients(), config.minAvailableClients());
     strategy.prepare(new RoundPlan(Math.min(n, updatesPerAggregation(policy, clientsPerRound(config, n))), n));
     global = strategy.initialize(initial);
     models.put(0, global);
+    if (from != null) {
+      restore(from);
+    }
     wallStart = System.nanoTime();
+    if (round >= config.rounds()) {
+      stop = "aggregation budget of " + config.rounds() + " reached";
+    }
     try {
+      if (stop != null) {
+        history.stopReason(stop);
+        return new RoundLoop.Result(global, history);
+      }
       switch (policy) {
         case SyncPolicy.SemiSync s -> startRound();
         case SyncPolicy.Event e -> startRound();
@@ -206,6 +237,46 @@ public final class AsyncDriver {
     }
     history.stopReason(stop);
     return new RoundLoop.Result(global, history);
+  }
+
+  private void restore(RunState from) {
+    AsyncState a = from.async().orElseThrow(() -> new FlException(ErrorCode.FAILED_PRECONDITION, "the checkpoint of"
+        + " round " + from.round() + " holds no asynchronous state (it is a synchronous run's, or of a format before"
+        + " version 4): resume it with sync mode 'sync', or start a new " + policy.describe() + " run"));
+    strategy.restoreState(from.strategyState());
+    global = from.global();
+    version = a.modelVersion();
+    round = from.round();
+    from.history().forEach(history::add);
+    models.clear();
+    models.putAll(a.models());
+    models.put(version, global);
+    jobs = a.jobs();
+    nextEval = a.nextEval();
+    for (AsyncState.Buffered b : a.buffer()) {
+      buffer.add(new Pending(new ClientId(b.client()), new TrainResult(b.parameters(), b.numExamples(), b.localSteps(),
+          b.metrics()), b.startVersion(), models.get(b.startVersion())));
+    }
+    env.resumeAt(a.clockSeconds());
+    dispatchRng = root.derive(SELECT_STREAM, RESUME_STREAM, round);
+  }
+
+  /**
+   * The driver's state for a checkpoint, consistent between aggregations (call it from
+   * {@link RoundListener#onRoundCommitted}); jobs in flight are not part of it.
+   */
+  public Optional<AsyncState> snapshot() {
+    Map<Integer, ParameterSet> kept = new HashMap<>();
+    List<AsyncState.Buffered> b = new ArrayList<>(buffer.size());
+    for (Pending p : buffer) {
+      if (p.startVersion != version) {
+        kept.put(p.startVersion, p.start);
+      }
+      TrainResult r = p.result;
+      b.add(new AsyncState.Buffered(p.client.value(), p.startVersion, r.numExamples(), r.localSteps(), r.metrics(),
+          r.parameters()));
+    }
+    return Optional.of(new AsyncState(version, env.now(), jobs, nextEval, b, kept));
   }
 
   // ---- clients ---------------------------------------------------------------------------------------

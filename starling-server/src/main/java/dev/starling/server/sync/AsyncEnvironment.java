@@ -18,6 +18,12 @@ public interface AsyncEnvironment {
   /** Seconds since the run started on this environment's clock. */
   double now();
 
+  /**
+   * Continues the clock from {@code seconds} (a resumed run): {@link #now()} returns {@code seconds} before the
+   * first event. The default does nothing (a wall clock restarts at zero).
+   */
+  default void resumeAt(double seconds) {}
+
   /** The metric under which every record carries {@link #now()} ({@code sim_seconds}, {@code clock_seconds}). */
   String clockMetric();
 

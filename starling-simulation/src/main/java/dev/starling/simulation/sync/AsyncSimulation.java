@@ -5,10 +5,12 @@ import dev.starling.core.error.FlException;
 import dev.starling.core.learner.TrainConfig;
 import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
+import dev.starling.server.AsyncState;
 import dev.starling.server.ClientProxy;
 import dev.starling.server.RoundListener;
 import dev.starling.server.RoundLoop;
 import dev.starling.server.RoundLoopConfig;
+import dev.starling.server.RunState;
 import dev.starling.server.sync.AsyncDriver;
 import dev.starling.server.sync.AsyncEnvironment;
 import dev.starling.server.sync.SyncPolicy;
@@ -65,7 +67,23 @@ public final class AsyncSimulation {
 
   /** Runs until the aggregation budget or a stop condition, starting from {@code initial}. */
   public RoundLoop.Result run(ParameterSet initial) {
-    return new AsyncDriver(strategy, new VirtualEnvironment(clients), config, policy, settings, listener).run(initial);
+    return run(initial, null, null);
+  }
+
+  /**
+   * Runs with checkpoints: {@code checkpointer}, given the driver's {@link AsyncDriver#snapshot()}, returns the
+   * listener that writes a checkpoint after every aggregation (null: none); {@code from} resumes from one (null:
+   * starts from {@code initial}); see {@link AsyncDriver#run(ParameterSet, RunState)}. The virtual clock
+   * continues from the checkpoint's simulated time.
+   */
+  public RoundLoop.Result run(ParameterSet initial,
+      java.util.function.Function<java.util.function.Supplier<java.util.Optional<AsyncState>>, RoundListener> checkpointer,
+      RunState from) {
+    AsyncDriver[] driver = new AsyncDriver[1];
+    RoundListener all = checkpointer == null ? listener
+        : RoundListener.all(listener, checkpointer.apply(() -> driver[0].snapshot()));
+    driver[0] = new AsyncDriver(strategy, new VirtualEnvironment(clients), config, policy, settings, all);
+    return driver[0].run(initial, from);
   }
 
   /** Virtual clients on the event-driven virtual clock. */
@@ -109,6 +127,11 @@ public final class AsyncSimulation {
     @Override
     public double now() {
       return now;
+    }
+
+    @Override
+    public void resumeAt(double seconds) {
+      now = seconds;
     }
 
     @Override
