@@ -15,12 +15,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
  * Checkpoint files written by earlier builds stay readable: {@code golden/checkpoint-v2.ckpt} was written by
  * the format-2 build (before client states), {@code golden/checkpoint-v3.ckpt} by the format-3 build, both
- * from {@link #expected}. A format change that breaks either fails here; a new version adds a golden file.
+ * from {@link #expected}; {@code golden/checkpoint-v4.ckpt} by the format-4 build from {@link #expected} with
+ * {@link #ASYNC} (an asynchronous run's buffer). A format change that breaks any fails here; a new version adds
+ * a golden file.
  */
 class CheckpointFormatGoldenTest {
   private static final ParameterSet GLOBAL = ParameterSet.of(
@@ -32,14 +35,25 @@ class CheckpointFormatGoldenTest {
       "client-1", ParameterSet.of(Tensor.of("scaffold.client-control/layer0.b", new float[] {0.5f, -0.5f}, 2)),
       "client-3", ParameterSet.of(Tensor.of("compression.residual/residual", new float[] {1e-3f, 2e-3f, 3e-3f}, 3)));
 
+  private static final AsyncState ASYNC = new AsyncState(7, 12.5, 31, 15.0, List.of(
+      new AsyncState.Buffered("client-3", 5, 40, 3, Metrics.of("train_loss", 0.25),
+          ParameterSet.of(Tensor.of("layer0.b", new float[] {0.5f, 0.75f}, 2))),
+      new AsyncState.Buffered("client-1", 7, 12, 1, Metrics.builder().put("train_loss", 1).put("train_accuracy", 0.5).build(),
+          ParameterSet.of(Tensor.of("layer0.b", new float[] {-1f, 2f}, 2)))),
+      Map.of(5, ParameterSet.of(Tensor.of("layer0.b", new float[] {0.25f, 0.5f}, 2))));
+
   private static RunState expected(Map<String, ParameterSet> clientStates) {
+    return expected(clientStates, Optional.empty());
+  }
+
+  private static RunState expected(Map<String, ParameterSet> clientStates, Optional<AsyncState> async) {
     RoundRecord r1 = new RoundRecord(1, Metrics.builder().put("train_loss", 0.75).put("test_accuracy", 0.5).build(), 3, 2,
         List.of(new ClientFailure(new ClientId("client-2"), ErrorCode.DEADLINE_EXCEEDED, "late")), 1000, 2000, 1.5,
         List.of(new ClientVerdict(new ClientId("client-1"), ClientVerdict.Action.CLIPPED, 0.5, "NormBound(1)")), "");
     RoundRecord r2 = new RoundRecord(2, Metrics.of("round_failed", 1), 3, 0, List.of(), 10, 20, 0.25, List.of(),
         "0 of 3 updates accepted");
     return new RunState(2, GLOBAL, STRATEGY, List.of(r1, r2), List.of("client-1", "client-2", "client-3"),
-        Map.of("model", "logreg", "seed", "7"), clientStates);
+        Map.of("model", "logreg", "seed", "7"), clientStates, async);
   }
 
   private static byte[] golden(String name) throws IOException {
@@ -58,6 +72,7 @@ class CheckpointFormatGoldenTest {
     assertThat(actual.clients()).isEqualTo(want.clients());
     assertThat(actual.metadata()).isEqualTo(want.metadata());
     assertThat(actual.clientStates()).isEqualTo(want.clientStates());
+    assertThat(actual.async()).isEqualTo(want.async());
   }
 
   @Test
@@ -73,11 +88,38 @@ class CheckpointFormatGoldenTest {
   }
 
   @Test
-  void currentEncoder_writesTheVersion3GoldenBytes() throws IOException {
+  void version4File_readsWithTheAsynchronousSection() throws IOException {
+    RunState s = CheckpointStore.decode(new ByteArrayInputStream(golden("checkpoint-v4.ckpt")), "v4");
+    assertState(s, expected(CLIENT_STATES, Optional.of(ASYNC)));
+    AsyncState a = s.async().orElseThrow();
+    assertThat(a.buffer().get(0).parameters().get("layer0.b").data()).containsExactly(0.5f, 0.75f);
+    assertThat(a.staleness(a.buffer().get(0))).isEqualTo(2);
+    assertThat(a.models().get(5).get("layer0.b").data()).containsExactly(0.25f, 0.5f);
+  }
+
+  @Test
+  void currentEncoder_writesTheVersion4GoldenBytes() throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    CheckpointStore.encode(expected(CLIENT_STATES, Optional.of(ASYNC)), out);
+    assertThat(CheckpointStore.VERSION).isEqualTo(4);
+    assertThat(out.toByteArray()).isEqualTo(golden("checkpoint-v4.ckpt"));
+  }
+
+  @Test
+  void currentEncoder_synchronousState_roundTripsWithNoAsynchronousSection() throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     CheckpointStore.encode(expected(CLIENT_STATES), out);
-    assertThat(CheckpointStore.VERSION).isEqualTo(3);
-    assertThat(out.toByteArray()).isEqualTo(golden("checkpoint-v3.ckpt"));
+    byte[] v3 = golden("checkpoint-v3.ckpt");
+    // the version 3 layout plus one byte (no asynchronous section), under version 4
+    assertThat(out.size()).isEqualTo(v3.length + 1);
+    assertState(CheckpointStore.decode(new ByteArrayInputStream(out.toByteArray()), "mem"), expected(CLIENT_STATES));
+  }
+
+  @Test
+  void aStateWhoseBufferReferencesAnUnkeptModel_isRefused() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new AsyncState(7, 0, 0, 0, ASYNC.buffer(), Map.of()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("client-3")
+        .hasMessageContaining("model version 5, whose model is not kept");
   }
 
   @Test

@@ -96,10 +96,44 @@ class CheckpointStoreTest {
     store.write(state(1));
     Path latest = store.write(state(2));
     byte[] all = Files.readAllBytes(latest);
-    all[all.length - 14] ^= 0x10; // inside the last float of the strategy state (then the client-state count, the CRC)
+    all[all.length - 14] ^= 0x10; // inside the last float of the strategy state (then the client-state count, the
+    // asynchronous-section flag, the CRC)
     Files.write(latest, all);
     assertThatThrownBy(() -> CheckpointStore.read(latest)).hasMessageContaining("CRC mismatch");
     assertThat(store.latest().orElseThrow().round()).isEqualTo(1);
+  }
+
+  private static RunState asyncState(int round) {
+    RunState s = state(round);
+    ParameterSet start = ParameterSet.of(Tensor.of("w", new float[] {0.5f, 1, 2, round}, 2, 2));
+    AsyncState a = new AsyncState(round, 10.0 * round, 3L * round, 12.5, List.of(
+        new AsyncState.Buffered("c3", round - 1, 20, 2, Metrics.of("train_loss", 0.75),
+            ParameterSet.of(Tensor.of("w", new float[] {1, 2, 3, round}, 2, 2)))), Map.of(round - 1, start));
+    return new RunState(s.round(), s.global(), s.strategyState(), s.history(), s.clients(), s.metadata(),
+        s.clientStates(), java.util.Optional.of(a));
+  }
+
+  @Test
+  void asynchronousSection_roundTrips_andACorruptOrTornVersion4FileFallsBackToThePreviousOne() throws IOException {
+    CheckpointStore store = new CheckpointStore(dir);
+    store.write(asyncState(1));
+    Path latest = store.write(asyncState(2));
+    RunState back = CheckpointStore.read(latest);
+    assertSame(asyncState(2), back);
+    assertThat(back.async()).isEqualTo(asyncState(2).async());
+
+    byte[] good = Files.readAllBytes(latest);
+    byte[] flipped = good.clone();
+    flipped[good.length - 9 - 4] ^= 0x01; // the buffered update's last float, just before the CRC
+    Files.write(latest, flipped);
+    assertThatThrownBy(() -> CheckpointStore.read(latest)).hasMessageContaining("CRC mismatch");
+    RunState fallback = store.latest().orElseThrow();
+    assertThat(fallback.round()).isEqualTo(1);
+    assertThat(fallback.async()).isEqualTo(asyncState(1).async());
+
+    Files.write(latest, java.util.Arrays.copyOf(good, good.length - 20), StandardOpenOption.TRUNCATE_EXISTING);
+    assertThatThrownBy(() -> CheckpointStore.read(latest)).hasMessageContaining("truncated");
+    assertThat(store.latest().orElseThrow().async()).isEqualTo(asyncState(1).async());
   }
 
   @Test
