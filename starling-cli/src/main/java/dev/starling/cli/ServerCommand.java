@@ -162,9 +162,6 @@ final class ServerCommand implements Callable<Integer> {
     HeapSampler heap = reportHeap ? HeapSampler.start() : null;
     RunSpec run = withSyncFlags(c.runSpec());
     if (!run.sync().synchronous()) {
-      refuseWithAsync(ckptDir != null, "--checkpoint-dir (or config 'checkpoint-dir')", "checkpoints of the"
-          + " asynchronous modes (update buffer, model versions, each client's base version) are not written over the"
-          + " network yet");
       refuseWithAsync(ledger.ledgerSpec != null, "--ledger", "a ledger block records one round's participants, which the"
           + " asynchronous modes do not have");
     }
@@ -327,6 +324,15 @@ final class ServerCommand implements Callable<Integer> {
           settings.tokens().isEmpty() ? ", no tokens" : ", " + settings.tokens().size() + " client tokens");
       if (resume != null) {
         checkCompatible(resume, modelId, strategySpec, seed);
+        String wroteMode = resume.metadata().get("sync");
+        if (resume.async().isPresent() == run.sync().synchronous()
+            || (wroteMode != null && !wroteMode.equals(run.sync().policy().describe()))) {
+          throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--checkpoint-dir " + ckptDir
+              + ": the checkpoint of round " + resume.round() + " is of " + (resume.async().isPresent()
+              ? "an asynchronous run (sync " + (wroteMode == null ? "?" : wroteMode) + ")"
+              : "a synchronous run") + " but this run's sync mode is " + run.sync().policy().describe()
+              + "; resume it in the mode that wrote it, or use another --checkpoint-dir to start a new run");
+        }
         server.restoreRegistry(new java.util.TreeSet<>(resume.clients()));
         server.setRound(resume.round() + 1);
         out.printf(Locale.ROOT, "resuming  from checkpoint of round %d in %s (%d known clients)%n", resume.round(), ckptDir,
@@ -394,12 +400,13 @@ final class ServerCommand implements Callable<Integer> {
               clientLedgerKeys.size(), ledgerClientKeys);
         }
       }
-      if (store != null) {
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("model", modelId);
-        meta.put("strategy", strategySpec);
-        meta.put("seed", Long.toString(seed));
-        ls.add(new Checkpointer(store, wrapped, server::registry, meta));
+      Map<String, String> ckptMeta = new LinkedHashMap<>();
+      ckptMeta.put("model", modelId);
+      ckptMeta.put("strategy", strategySpec);
+      ckptMeta.put("seed", Long.toString(seed));
+      ckptMeta.put("sync", run.sync().policy().describe());
+      if (store != null && run.sync().synchronous()) {
+        ls.add(new Checkpointer(store, wrapped, server::registry, ckptMeta));
       }
       if (dash != null) {
         ls.add(dash.listener());
@@ -409,7 +416,8 @@ final class ServerCommand implements Callable<Integer> {
       }
       RoundLoop.Result result = run.sync().synchronous()
           ? new RoundLoop(wrapped, server.pool(), loopCfg, Listeners.all(ls)).run(initial, resume)
-          : NetworkedRun.runAsync(wrapped, server, loopCfg, run.sync(), Listeners.all(ls), initial);
+          : NetworkedRun.runAsync(wrapped, server, loopCfg, run.sync(), Listeners.all(ls), initial, store == null ? null
+              : async -> new Checkpointer(store, wrapped, server::registry, ckptMeta, Map::of, async), resume);
       if (dash != null) {
         dash.finished(result.history().stopReason());
       }

@@ -70,6 +70,37 @@ class SimulateResumeCliTest {
     }
   }
 
+  /**
+   * An asynchronous mode checkpoints after every aggregation and resumes from the model version, history and
+   * simulated clock of the checkpoint (jobs in flight then are lost, so it is not the uninterrupted run); another
+   * mode on the same directory is bad usage.
+   */
+  @Test
+  void buffered_threeAggregationsThenResumeToSix_continuesVersionAndClock() throws Exception {
+    String setup = "--sync buffered:2 --client-speed lognormal:6,1";
+    Path dir = tmp.resolve("ckpt");
+    Path metrics = tmp.resolve("resumed.jsonl");
+    CliRun first = simulate(setup, 3, "--checkpoint-dir", dir.toString(), "--metrics-out", metrics.toString());
+    assertThat(first.code()).as(first.err()).isZero();
+    List<ObjectNode> three = metricsWithoutSeconds(metrics);
+    CliRun other = simulate("--sync async", 6, "--checkpoint-dir", dir.toString(), "--resume");
+    assertThat(other.code()).isEqualTo(2);
+    assertThat(other.err()).contains("sync is 'buffered:2,1.0' in the checkpoint but 'async:0.6,poly:0.5' now");
+
+    CliRun resumed = simulate(setup, 6, "--checkpoint-dir", dir.toString(), "--resume", "--metrics-out",
+        metrics.toString());
+    assertThat(resumed.code()).as(resumed.err()).isZero();
+    assertThat(resumed.out()).contains("resuming  from the checkpoint of round 3");
+    List<ObjectNode> six = metricsWithoutSeconds(metrics);
+    assertThat(six).hasSize(6);
+    assertThat(six.subList(0, 3)).isEqualTo(three);
+    double clock3 = three.get(2).get("sim_seconds").asDouble();
+    for (int i = 3; i < 6; i++) {
+      assertThat(six.get(i).get("model_version").asInt()).isEqualTo(i + 1);
+      assertThat(six.get(i).get("sim_seconds").asDouble()).isGreaterThan(clock3);
+    }
+  }
+
   @Test
   void misuse_isBadUsageBeforeTraining() throws Exception {
     CliRun noDir = CliRun.of("simulate", "--resume");

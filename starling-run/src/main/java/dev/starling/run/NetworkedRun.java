@@ -134,10 +134,28 @@ public final class NetworkedRun implements AutoCloseable {
    */
   public static RoundLoop.Result runAsync(Strategy strategy, FederationServer server, RoundLoopConfig loop,
       RunSpec.SyncMode sync, RoundListener listener, ParameterSet initial) {
+    return runAsync(strategy, server, loop, sync, listener, initial, null, null);
+  }
+
+  /**
+   * {@link #runAsync(Strategy, FederationServer, RoundLoopConfig, RunSpec.SyncMode, RoundListener, ParameterSet)}
+   * with checkpoints: {@code checkpointer}, given the driver's {@link AsyncDriver#snapshot()}, returns the listener
+   * that writes a checkpoint after every aggregation (null: none); {@code from} resumes from one (null: starts from
+   * {@code initial}): model, version, buffer, history and {@code clock_seconds} continue, jobs that were in flight
+   * when the checkpoint was written are lost (their clients get new work as they ask for it).
+   */
+  public static RoundLoop.Result runAsync(Strategy strategy, FederationServer server, RoundLoopConfig loop,
+      RunSpec.SyncMode sync, RoundListener listener, ParameterSet initial,
+      java.util.function.Function<java.util.function.Supplier<java.util.Optional<dev.starling.server.AsyncState>>,
+          RoundListener> checkpointer, dev.starling.server.RunState from) {
     PoolEnvironment env = new PoolEnvironment(server.pool(), loop.roundTimeout(), loop.availabilityTimeout(),
         System::nanoTime, Duration.ofMillis(50), server::releaseUpload);
-    return new AsyncDriver(strategy, env, loop, sync.policy(), new AsyncDriver.Settings(sync.concurrency(),
-        sync.stalenessBound()), listener).run(initial);
+    AsyncDriver[] driver = new AsyncDriver[1];
+    RoundListener all = checkpointer == null ? listener
+        : RoundListener.all(listener, checkpointer.apply(() -> driver[0].snapshot()));
+    driver[0] = new AsyncDriver(strategy, env, loop, sync.policy(), new AsyncDriver.Settings(sync.concurrency(),
+        sync.stalenessBound()), all);
+    return driver[0].run(initial, from);
   }
 
   @Override

@@ -42,7 +42,7 @@ public final class PoolEnvironment implements AsyncEnvironment {
   private final LongSupplier nanos;
   private final long pollNanos;
   private final Consumer<ClientId> onArrival;
-  private final long start;
+  private long start;
   private final Set<ClientId> busy = new HashSet<>();
   private final Map<AsyncEnvironment.Job, Flight> inFlight = new LinkedHashMap<>();
   private final LinkedBlockingQueue<AsyncEnvironment.Job> arrivals = new LinkedBlockingQueue<>();
@@ -82,6 +82,11 @@ public final class PoolEnvironment implements AsyncEnvironment {
   @Override
   public double now() {
     return (nanos.getAsLong() - start) / 1e9;
+  }
+
+  @Override
+  public void resumeAt(double seconds) {
+    start = nanos.getAsLong() - (long) (seconds * 1e9); // clock_seconds continues from the checkpoint
   }
 
   @Override
