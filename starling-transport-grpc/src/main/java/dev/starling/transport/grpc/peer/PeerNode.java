@@ -328,7 +328,10 @@ public final class PeerNode implements AutoCloseable {
 
           @Override
           public void onError(Throwable t) {
-            LOG.log(Level.DEBUG, "push of round {0} to {1} failed: {2}", round, to, Status.fromThrowable(t));
+            Status s = Status.fromThrowable(t);
+            boolean refused = s.getCode() == Status.Code.UNAUTHENTICATED || s.getCode() == Status.Code.PERMISSION_DENIED
+                || s.getCode() == Status.Code.INVALID_ARGUMENT;
+            LOG.log(refused ? Level.WARNING : Level.DEBUG, "push of round {0} to {1} failed: {2}", round, to, s);
           }
 
           @Override
