@@ -64,6 +64,9 @@ public final class PeerNode implements AutoCloseable {
   /** The protocol version this peer speaks ({@code ModelHeader.protocol_version}). */
   public static final int PROTOCOL_VERSION = 1;
 
+  /** How many rounds beyond this peer's next round a received model may be and still be kept. */
+  private static final int MAX_AHEAD = 2;
+
   private static final System.Logger LOG = System.getLogger(PeerNode.class.getName());
 
   /** A peer of the run: its id (the token table's and the certificate's name) and gRPC address. */
@@ -395,6 +398,13 @@ public final class PeerNode implements AutoCloseable {
   private synchronized void arrived(int round, Received r, long bytes) {
     if (round <= currentRound) {
       return; // a round this peer has finished
+    }
+    if (round > currentRound + MAX_AHEAD) {
+      // neighbours wait for each other, so a model this far ahead is not a round this peer will run soon: keeping it
+      // would let any peer fill the inbox
+      LOG.log(Level.WARNING, "peer {0}: ignored a round-{1} model from {2} (this peer is at round {3})",
+          settings.self().id(), round, r.id(), currentRound + 1);
+      return;
     }
     if (!neighbours.contains(r.id()) && !r.id().equals(settings.self().id())) {
       dropped.remove(r.id());
