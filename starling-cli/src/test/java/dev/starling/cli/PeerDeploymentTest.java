@@ -107,7 +107,8 @@ class PeerDeploymentTest {
       }
       assertThat(lost).as("peer %d notices peer 2 (killed after %d rounds)", i, killedAfter).hasSize(2);
       assertThat(lost.get(0).get("code").asText()).isEqualTo("DEADLINE_EXCEEDED");
-      assertThat(lost.get(1).get("reason").asText()).contains("dropped, re-wired to p" + (i == 1 ? 3 : 1));
+      // whichever of the two drops first re-wires; the other finds the wire already there
+      assertThat(lost.get(1).get("reason").asText()).containsPattern("dropped, (re-wired|already wired) to p" + (i == 1 ? 3 : 1));
       assertThat(metrics(i).get(ROUNDS - 1).get("neighbours_answered").asInt()).isEqualTo(2);
     }
     for (int i : new int[] {0, 4}) {

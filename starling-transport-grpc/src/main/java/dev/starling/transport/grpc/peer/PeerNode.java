@@ -5,6 +5,7 @@ import dev.starling.core.message.ClientId;
 import dev.starling.core.error.ErrorCode;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.transport.grpc.TlsFiles;
+import dev.starling.transport.grpc.p2p.proto.AliveNotice;
 import dev.starling.transport.grpc.p2p.proto.GetModelRequest;
 import dev.starling.transport.grpc.p2p.proto.GossipGrpc;
 import dev.starling.transport.grpc.p2p.proto.ModelHeader;
@@ -66,6 +67,9 @@ public final class PeerNode implements AutoCloseable {
 
   /** How many rounds beyond this peer's next round a received model may be and still be kept. */
   private static final int MAX_AHEAD = 2;
+
+  /** However alive a missing neighbour says it is, a round waits at most this many round timeouts. */
+  private static final int HARD_LIMIT = 4;
 
   private static final System.Logger LOG = System.getLogger(PeerNode.class.getName());
 
@@ -142,6 +146,7 @@ public final class PeerNode implements AutoCloseable {
   private final Set<String> neighbours = new LinkedHashSet<>();
   private final Set<String> dropped = new LinkedHashSet<>();
   private final Map<String, Integer> misses = new HashMap<>();
+  private final Map<String, Long> lastSeen = new ConcurrentHashMap<>();
   private final Server server;
   private volatile int currentRound;
   private volatile ParameterSet current;
@@ -243,12 +248,31 @@ public final class PeerNode implements AutoCloseable {
     List<String> answered = new ArrayList<>();
     synchronized (this) {
       got = inbox.computeIfAbsent(round, r -> new ConcurrentHashMap<>());
+      long start = System.nanoTime();
+      long hardDeadline = start + HARD_LIMIT * timeout.toNanos();
+      long beat = timeout.toNanos() / 4;
+      long nextBeat = start;
       while (!got.keySet().containsAll(neighbours)) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
+        long now = System.nanoTime();
+        if (now >= nextBeat) {
+          alive(round);
+          nextBeat = now + beat;
+        }
+        // a missing neighbour is waited for while it says it is alive (it waits for its own neighbours)
+        long until = deadline;
+        for (String n : neighbours) {
+          if (!got.containsKey(n)) {
+            Long seen = lastSeen.get(n);
+            if (seen != null && seen > start) {
+              until = Math.max(until, seen + timeout.toNanos());
+            }
+          }
+        }
+        until = Math.min(until, hardDeadline);
+        if (now >= until) {
           break;
         }
-        TimeUnit.NANOSECONDS.timedWait(this, left);
+        TimeUnit.NANOSECONDS.timedWait(this, Math.min(until, nextBeat) - now);
       }
       for (String n : List.copyOf(neighbours)) {
         if (got.containsKey(n)) {
@@ -263,8 +287,11 @@ public final class PeerNode implements AutoCloseable {
           dropped.add(n);
           misses.remove(n);
           Optional<String> next = replacement(n);
+          // the peer beyond the gap may have re-wired to this one already (its push made it a neighbour)
+          boolean already = next.isPresent() && neighbours.contains(next.get());
           next.ifPresent(neighbours::add);
-          reason += "; dropped" + next.map(x -> ", re-wired to " + x).orElse(", no live peer to re-wire to");
+          reason += "; dropped" + next.map(x -> (already ? ", already wired to " : ", re-wired to ") + x)
+              .orElse(", no live peer to re-wire to");
           LOG.log(Level.WARNING, "peer {0}: neighbour {1} {2}", settings.self().id(), n, reason);
         }
         failures.add(new ClientFailure(new ClientId(n), ErrorCode.DEADLINE_EXCEEDED, reason));
@@ -301,9 +328,9 @@ public final class PeerNode implements AutoCloseable {
   }
 
   /**
-   * The next peer beyond {@code lost}, seen from this peer in ring order (further forward if {@code lost} was ahead
+   * The first peer beyond {@code lost}, seen from this peer in ring order (further forward if {@code lost} was ahead
    * of this peer, further back if it was behind: both ends of a gap in a ring then wire to each other), that is live
-   * as far as this peer knows, not this peer and not already a neighbour.
+   * as far as this peer knows and not this peer; empty when there is none.
    */
   private Optional<String> replacement(String lost) {
     List<String> ids = new ArrayList<>(byId.keySet());
@@ -313,11 +340,30 @@ public final class PeerNode implements AutoCloseable {
     int step = Math.floorMod(at - self, n) <= n / 2 ? 1 : -1;
     for (int k = 1; k < n; k++) {
       String c = ids.get(Math.floorMod(at + step * k, n));
-      if (!c.equals(settings.self().id()) && !dropped.contains(c) && !neighbours.contains(c)) {
+      if (!c.equals(settings.self().id()) && !dropped.contains(c)) {
         return Optional.of(c);
       }
     }
     return Optional.empty();
+  }
+
+  /** Tells every neighbour, without waiting for answers, that this peer is alive and waiting in {@code round}. */
+  private void alive(int round) {
+    AliveNotice notice = AliveNotice.newBuilder().setProtocolVersion(PROTOCOL_VERSION).setPeerId(settings.self().id())
+        .setRound(round).build();
+    for (String n : neighbours) {
+      GossipGrpc.newStub(call(n)).withDeadlineAfter(settings.roundTimeout().toMillis(), TimeUnit.MILLISECONDS)
+          .alive(notice, new StreamObserver<>() {
+            @Override
+            public void onNext(PushAck ack) {}
+
+            @Override
+            public void onError(Throwable t) {}
+
+            @Override
+            public void onCompleted() {}
+          });
+    }
   }
 
   /** Pushes asynchronously; returns the bytes handed to the stream. */
@@ -476,6 +522,23 @@ public final class PeerNode implements AutoCloseable {
           }
         }
       };
+    }
+
+    @Override
+    public void alive(AliveNotice notice, StreamObserver<PushAck> response) {
+      String authenticated = TokenAuthInterceptor.CLIENT_ID.get();
+      String id = notice.getPeerId();
+      if ((authenticated != null && !authenticated.equals(id)) || !byId.containsKey(id)) {
+        response.onError(Status.PERMISSION_DENIED.withDescription("peer '" + id + "' is not this caller or not listed")
+            .asRuntimeException());
+        return;
+      }
+      synchronized (PeerNode.this) {
+        lastSeen.put(id, System.nanoTime());
+        PeerNode.this.notifyAll();
+      }
+      response.onNext(PushAck.newBuilder().setRound(notice.getRound()).build());
+      response.onCompleted();
     }
 
     @Override
