@@ -69,7 +69,7 @@ class PeerDeploymentTest {
     List<Process> ps = new ArrayList<>();
     for (int i = 0; i < PEERS; i++) {
       ps.add(children.start("peer" + i, "peer", "--peers", dir.resolve("peers.txt").toString(), "--peer-index",
-          Integer.toString(i), "--tokens", dir.resolve("tokens.txt").toString(), "--gossip-timeout", "2s",
+          Integer.toString(i), "--tokens", dir.resolve("tokens.txt").toString(), "--gossip-timeout", "3s",
           "--start-timeout", "60s", "--max-misses", "2", "--rounds", Integer.toString(ROUNDS), "--threads", "1",
           "--p2p", "ring", "--metrics-out", dir.resolve("m" + i + ".jsonl").toString()));
     }
@@ -111,9 +111,14 @@ class PeerDeploymentTest {
       assertThat(lost.get(1).get("reason").asText()).containsPattern("dropped, (re-wired|already wired) to p" + (i == 1 ? 3 : 1));
       assertThat(metrics(i).get(ROUNDS - 1).get("neighbours_answered").asInt()).isEqualTo(2);
     }
+    // peers 0 and 4 are not next to the gap: they may wait longer (their neighbours say they are alive) and, on a
+    // loaded machine, record a late model, but they never drop a neighbour
     for (int i : new int[] {0, 4}) {
-      assertThat(metrics(i).stream().mapToInt(l -> l.get("failures").size()).sum()).as("peer %d lost no neighbour", i)
-          .isZero();
+      for (JsonNode line : metrics(i)) {
+        for (JsonNode f : line.get("failures")) {
+          assertThat(f.get("reason").asText()).as("peer %d round %s", i, line.get("round")).doesNotContain("dropped");
+        }
+      }
     }
   }
 }
