@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "starling", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Federated and decentralized model training on the JVM.",
-    subcommands = {SimulateCommand.class, EvaluateCommand.class, PredictCommand.class, BenchCommand.class, ServerCommand.class, ClientCommand.class,
+    subcommands = {SimulateCommand.class, PeerCommand.class, EvaluateCommand.class, PredictCommand.class, BenchCommand.class, ServerCommand.class, ClientCommand.class,
         ReportCommand.class, DemoCommand.class,
         PrivacyCommand.class,
         LedgerCommand.class,

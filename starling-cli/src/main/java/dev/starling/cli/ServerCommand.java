@@ -644,6 +644,11 @@ final class ServerCommand implements Callable<Integer> {
   }
 
   private Map<String, String> readTokens() throws IOException {
+    return readTokens(tokens);
+  }
+
+  /** A token file, one 'ID TOKEN' per line ('#' comments); empty for null (tokens off). Also read by {@code peer}. */
+  static Map<String, String> readTokens(Path tokens) throws IOException {
     if (tokens == null) {
       return Map.of();
     }
