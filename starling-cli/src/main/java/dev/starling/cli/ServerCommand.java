@@ -68,7 +68,7 @@ final class ServerCommand implements Callable<Integer> {
   @Option(names = "--config", paramLabel = "FILE", description = "Run configuration (Java properties); see README 'Networked deployment'.")
   Path config;
 
-  @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Checkpoint after every round here and resume from the latest intact checkpoint (overrides checkpoint-dir in the config).")
+  @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Checkpoint after every round (every aggregation in the asynchronous modes) here and resume from the latest intact checkpoint (overrides checkpoint-dir in the config).")
   Path checkpointDir;
 
   @Option(names = "--discard-corrupt-checkpoints", description = "When every checkpoint in the checkpoint directory is unreadable,"

@@ -214,7 +214,7 @@ final class SimulateCommand implements Callable<Integer> {
   Path modelOut;
 
   @Option(names = "--checkpoint-dir", paramLabel = "DIR",
-      description = "Write a checkpoint after every round to DIR (model, strategy and privacy state, history, every client's state; the newest two are kept).")
+      description = "Write a checkpoint after every round (every aggregation in the asynchronous modes) to DIR (model, strategy and privacy state, history, every client's state; the newest two are kept).")
   Path checkpointDir;
 
   @Option(names = "--resume", description = "Continue the run checkpointed in --checkpoint-dir from its latest intact checkpoint;"
