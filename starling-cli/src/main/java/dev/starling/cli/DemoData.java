@@ -60,8 +60,9 @@ record DemoData(String name, List<String> aliases, List<String> files, String ti
       return file.endsWith(".gz") ? new GZIPInputStream(in) : in;
     }
 
+    /** The source's name; it ends with the file name, as CSV readers tell gzip by it. */
     String describe() {
-      return folder == null ? file + " (bundled)" : folder.resolve(file).toString();
+      return folder == null ? "bundled " + file : folder.resolve(file).toString();
     }
   }
 

@@ -14,9 +14,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code starling demo NAME} on the real data sets of {@code ../shared/data}, each on a small budget, asserting the
- * demo's claim. Tagged {@code demo}: excluded from the default build (which stays hermetic) and run by
- * {@code ./mvnw -Pdemos -pl starling-cli test} where {@code ../shared/data} exists (CI's {@code .ci/run}).
+ * {@code starling demo NAME} on the real data sets that may not be copied into the project (heart disease, Beijing
+ * air quality, Tiny Shakespeare, adult income), read from {@code ../shared/data}, each on a small budget, asserting
+ * the demo's claim. This folder ({@code src/demo-test}) is compiled only by the {@code demos} profile, so the
+ * README's test command never sees it; {@code .ci/run} runs {@code ./mvnw -Pdemos -pl starling-cli test} after it,
+ * where {@code ../shared/data} exists. The credit demo, on the bundled Lending Club copy, is {@code DemoCreditCliTest}
+ * in the default build.
  */
 @Tag("demo")
 class DemoCliTest {
@@ -69,19 +72,6 @@ class DemoCliTest {
     assertThat(r.out()).contains("federation (secagg + central DP)").contains("switzerland alone");
     String html = Files.readString(tmp.resolve("report.html"));
     assertThat(html).contains("<a href=\"#chart-roc-auc\">ROC AUC</a>").contains("Heart disease: AUC on the held-out");
-  }
-
-  @Test
-  void credit_multiKrumFlagsTheLabelFlippersAndKeepsAuc() throws Exception {
-    CliRun r = demo("credit", 10);
-    // measured: clean FedAvg 0.709, attacked FedAvg 0.700, median 0.638, Multi-Krum 0.685 (flags 24 of 26)
-    assertThat(last("fedavg-clean").get("test_auc").asDouble()).isGreaterThan(0.68);
-    assertThat(last("multikrum-attacked").get("test_auc").asDouble()).isGreaterThan(0.66);
-    double selected = sum("multikrum-attacked", "malicious_selected");
-    assertThat(selected).isGreaterThan(0);
-    assertThat(sum("multikrum-attacked", "malicious_flagged")).isGreaterThanOrEqualTo(0.8 * selected);
-    assertThat(sum("fedavg-attacked", "malicious_flagged")).isZero();
-    assertThat(r.out()).contains("attackers 5 of 50 clients");
   }
 
   @Test
