@@ -18,7 +18,6 @@ import dev.starling.transport.grpc.wire.Payloads;
 import io.grpc.ChannelCredentials;
 import io.grpc.ClientInterceptors;
 import io.grpc.InsecureChannelCredentials;
-import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Server;
@@ -26,7 +25,6 @@ import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.TlsChannelCredentials;
-import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.MetadataUtils;
@@ -169,7 +167,7 @@ public final class PeerNode implements AutoCloseable {
       neighbours.add(n);
     }
     server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.self().host(), settings.self().port()),
-            serverCredentials(settings.tls().orElse(null)))
+            dev.starling.transport.grpc.server.ServerTls.credentials(settings.tls().orElse(null), "a peer"))
         .addService(ServerInterceptors.intercept(new Service(), new TokenAuthInterceptor(settings.tokens())))
         .build().start();
   }
@@ -573,23 +571,6 @@ public final class PeerNode implements AutoCloseable {
       }
     }
     return base;
-  }
-
-  private static ServerCredentials serverCredentials(TlsFiles tls) {
-    if (tls == null) {
-      return InsecureServerCredentials.create();
-    }
-    try {
-      TlsServerCredentials.Builder b = TlsServerCredentials.newBuilder().keyManager(
-          tls.certChain().orElseThrow(() -> new IllegalArgumentException("TLS on a peer needs its certificate")).toFile(),
-          tls.privateKey().orElseThrow().toFile());
-      if (tls.trust().isPresent()) {
-        b.trustManager(tls.trust().get().toFile()).clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
-      }
-      return b.build();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read TLS files: " + e.getMessage(), e);
-    }
   }
 
   @Override

@@ -4,15 +4,12 @@ import dev.starling.core.message.ClientId;
 import dev.starling.server.ClientPool;
 import dev.starling.privacy.secagg.SecureAggregationStrategy;
 import dev.starling.strategy.Strategy;
-import dev.starling.transport.grpc.TlsFiles;
 import dev.starling.transport.grpc.wire.Payloads;
 import dev.starling.transport.grpc.wire.SubModelTerms;
 import dev.starling.transport.grpc.wire.WireMarshalling;
-import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
-import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -92,7 +89,7 @@ public final class FederationServer implements AutoCloseable {
 
   /** Binds and starts serving; returns this. */
   public FederationServer start() {
-    ServerCredentials creds = credentials(settings.tls().orElse(null));
+    ServerCredentials creds = ServerTls.credentials(settings.tls().orElse(null), "the server");
     server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.port()), creds)
         .addService(ServerInterceptors.intercept(WireMarshalling.serverSession(new FederationService(this, clients).bindService()),
             new TokenAuthInterceptor(settings.tokens())))
@@ -113,23 +110,6 @@ public final class FederationServer implements AutoCloseable {
         Math.min(settings.helloTimeout().toMillis(), settings.uploadIdleTimeout().toMillis()) / 2));
     reaper.scheduleAtFixedRate(this::checkTimeoutsQuietly, period, period, TimeUnit.MILLISECONDS);
     return this;
-  }
-
-  private static ServerCredentials credentials(TlsFiles tls) {
-    if (tls == null) {
-      return InsecureServerCredentials.create();
-    }
-    try {
-      TlsServerCredentials.Builder b = TlsServerCredentials.newBuilder().keyManager(
-          tls.certChain().orElseThrow(() -> new IllegalArgumentException("TLS on the server needs a certificate")).toFile(),
-          tls.privateKey().orElseThrow().toFile());
-      if (tls.trust().isPresent()) {
-        b.trustManager(tls.trust().get().toFile()).clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
-      }
-      return b.build();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read TLS files: " + e.getMessage(), e);
-    }
   }
 
   /** The bound port (useful with port 0). */
