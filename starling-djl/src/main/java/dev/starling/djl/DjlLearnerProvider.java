@@ -1,8 +1,5 @@
 package dev.starling.djl;
 
-import dev.starling.core.learner.LocalLearner;
-import dev.starling.data.Dataset;
-import dev.starling.learners.LearnerContext;
 import dev.starling.learners.LearnerFactory;
 import dev.starling.learners.LearnerProvider;
 import java.util.Set;
@@ -39,22 +36,7 @@ public final class DjlLearnerProvider implements LearnerProvider {
     String spec = "djl:" + argument;
     DjlModel model = DjlModels.parse(spec);
     requireNatives();
-    return new LearnerFactory() {
-      @Override
-      public LocalLearner create(LearnerContext ctx, Dataset data) {
-        return DjlDatasets.learner(model, data, ctx.seed(), THREADS_PER_LEARNER);
-      }
-
-      @Override
-      public String id() {
-        return spec;
-      }
-
-      @Override
-      public String toString() {
-        return spec;
-      }
-    };
+    return new DjlLearnerFactory(model, spec, THREADS_PER_LEARNER);
   }
 
   /** Refuses early, naming the artifact, if libtorch can be neither found on the class path nor loaded. */

@@ -31,4 +31,13 @@ public interface LearnerFactory {
   default String id() {
     return toString();
   }
+
+  /**
+   * This factory as an optional extension interface, e.g. {@code capability(SubModelCapable.class)}: itself if it
+   * implements {@code type}, else empty. A factory that wraps another (a spec's name given to a provider's factory)
+   * asks the wrapped one, so extensions survive the wrapping.
+   */
+  default <T> java.util.Optional<T> capability(Class<T> type) {
+    return type.isInstance(this) ? java.util.Optional.of(type.cast(this)) : java.util.Optional.empty();
+  }
 }

@@ -43,6 +43,11 @@ public final class Learners {
     }
 
     @Override
+    public <T> java.util.Optional<T> capability(Class<T> type) {
+      return factory.capability(type);
+    }
+
+    @Override
     public String toString() {
       return id;
     }

@@ -12,8 +12,8 @@ import dev.starling.core.tensor.ParameterSet;
 import dev.starling.data.Dataset;
 import dev.starling.learners.LearnerContext;
 import dev.starling.learners.LearnerFactory;
-import dev.starling.learners.ModelSpec;
 import dev.starling.learners.submodel.NeuronPolicy;
+import dev.starling.learners.submodel.SubModelCapable;
 import dev.starling.learners.submodel.SubModelConfig;
 import dev.starling.learners.submodel.SubModelLearner;
 import dev.starling.transport.grpc.client.Trainer;
@@ -26,7 +26,8 @@ import java.util.function.Function;
  * The networked client's local work from a {@link LearnerFactory}: each task trains a fresh learner on the
  * client's data inside the client half of the server's strategy (SCAFFOLD's control variates) and the local DP the
  * server requires ({@link RunAssembler#clientInterceptors}); when the Welcome asks for sub-models, a
- * {@link SubModelLearner} of the built-in MLP with the Welcome's settings, as simulated clients do. The client's state
+ * {@link SubModelLearner} of the model's {@link SubModelCapable} hook (the built-in MLP, the DJL CNN) with the
+ * Welcome's settings, as simulated clients do. The client's state
  * (e.g. control variates, a sub-model client's neuron choice and DP releases) lives as long as the session's trainer.
  */
 public final class ClientTrainers {
@@ -75,12 +76,11 @@ public final class ClientTrainers {
         List<TrainInterceptor> chain = RunAssembler.clientInterceptors(terms.strategy(), terms.clientDp(),
             terms.seededNoise());
         LearnerFactory factory = InvalidRunException.wrap("model", () -> models.apply(terms.model()));
-        if (!(factory instanceof ModelSpec m && m.numLayers() > 1)) {
-          throw new FlException(ErrorCode.FAILED_PRECONDITION, "the server trains sub-models, which drop hidden"
-              + " neurons of a built-in mlp:H1,... model, but this client's model for '" + terms.model() + "' is "
-              + factory.id());
-        }
         SubModelConfig config = subModelConfig(terms.subModels().get());
+        SubModelCapable.refusal(factory, config).ifPresent(why -> {
+          throw new FlException(ErrorCode.FAILED_PRECONDITION, "the server trains sub-models, but this client's model"
+              + " for '" + terms.model() + "' cannot: " + why);
+        });
         return trainer(factory, LearnerContext.of(factory.id(), local, seed), fitData, evalData, chain, config,
             subModelIndex(terms.clientId()));
       }
@@ -122,7 +122,7 @@ public final class ClientTrainers {
         return TrainInterceptor.run(chain, global, config, state, (g, c) -> {
           Dataset data = fitData.apply(c);
           LocalLearner learner = subModels == null ? factory.create(ctx, data)
-              : new SubModelLearner((ModelSpec) factory, data, g, subModels, index, state);
+              : SubModelCapable.learner(factory, ctx, data, g, subModels, index, state);
           return learner.fit(g, c);
         });
       }

@@ -7,8 +7,9 @@ import dev.starling.core.learner.DpSgdSettings;
 import dev.starling.core.learner.TrainInterceptor;
 import dev.starling.core.random.RandomSource;
 import dev.starling.learners.Learners;
-import dev.starling.learners.ModelSpec;
+import dev.starling.learners.LearnerFactory;
 import dev.starling.learners.submodel.NeuronPolicy;
+import dev.starling.learners.submodel.SubModelCapable;
 import dev.starling.learners.submodel.SubModelConfig;
 import dev.starling.privacy.accounting.PrivacyAccountant;
 import dev.starling.privacy.dp.CentralDpConfig;
@@ -481,10 +482,12 @@ public final class RunAssembler {
   }
 
   private static SubModelConfig subModelConfig(RunSpec spec, RunSpec.SubModels s) {
-    if (!(Learners.parse(spec.model()) instanceof ModelSpec m && m.numLayers() > 1)) {
-      throw InvalidRunException.refused("submodel", "drops hidden neurons of a built-in mlp:H1,... model; model "
-          + spec.model() + " has none");
-    }
+    LearnerFactory model = InvalidRunException.wrap("model", () -> Learners.parse(spec.model()));
+    SubModelConfig probe = new SubModelConfig(NeuronPolicy.parse(s.policy()), s.keepMin(), s.keepMax(),
+        s.fullModelEvery(), 0, 0, spec.privacy().delta(), spec.seed(), false);
+    SubModelCapable.refusal(model, probe).ifPresent(why -> {
+      throw InvalidRunException.refused("submodel", why);
+    });
     RunSpec.Privacy p = spec.privacy();
     double clip = 0;
     double z = 0;
@@ -504,7 +507,11 @@ public final class RunAssembler {
       throw InvalidRunException.refused("uplink-codec", "cannot be combined with --submodel yet: sub-model updates are"
           + " sent as float32 values with their positions");
     }
-    return new SubModelConfig(NeuronPolicy.parse(s.policy()), s.keepMin(), s.keepMax(), s.fullModelEvery(), clip, z,
-        p.delta(), spec.seed(), p.seededNoise());
+    SubModelConfig config = new SubModelConfig(NeuronPolicy.parse(s.policy()), s.keepMin(), s.keepMax(),
+        s.fullModelEvery(), clip, z, p.delta(), spec.seed(), p.seededNoise());
+    SubModelCapable.refusal(model, config).ifPresent(why -> {
+      throw InvalidRunException.refused("submodel", why);
+    });
+    return config;
   }
 }

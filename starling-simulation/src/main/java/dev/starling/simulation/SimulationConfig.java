@@ -3,6 +3,7 @@ package dev.starling.simulation;
 import dev.starling.core.error.Checks;
 import dev.starling.learners.LearnerFactory;
 import dev.starling.learners.ModelSpec;
+import dev.starling.learners.submodel.SubModelCapable;
 import dev.starling.learners.submodel.SubModelConfig;
 import dev.starling.simulation.adversary.Adversity;
 import dev.starling.simulation.clock.ClientClock;
@@ -13,7 +14,8 @@ import java.util.Objects;
  * How to set up a simulation: which model, how data is split, how many clients, fault injection.
  *
  * @param model the learners every client trains and the server evaluates with: a {@link ModelSpec} or any
- *     {@link LearnerFactory} (sub-models need a built-in {@code mlp:} spec)
+ *     {@link LearnerFactory} (sub-models need a factory with a
+ *     {@link SubModelCapable} hook: a built-in {@code mlp:} spec with a hidden layer, or {@code djl:cnn})
  * @param partitioner how the training set is split among clients
  * @param numClients number of virtual clients (ignored by natural partitions, which make one per key)
  * @param dropout probability that a selected client drops out of a round, in [0, 1)
@@ -39,9 +41,10 @@ public record SimulationConfig(LearnerFactory model, Partitioner partitioner, in
     Checks.checkPositive(threads, "threads");
     Objects.requireNonNull(adversity, "adversity");
     Objects.requireNonNull(communication, "communication");
-    if (subModels != null && !(model instanceof ModelSpec m && m.numLayers() > 1)) {
-      throw new IllegalArgumentException("sub-models drop hidden neurons of a built-in mlp:H1,... model; model "
-          + model + " has none");
+    if (subModels != null) {
+      SubModelCapable.refusal(model, subModels).ifPresent(why -> {
+        throw new IllegalArgumentException("sub-models: " + why);
+      });
     }
   }
 

@@ -13,7 +13,7 @@ import dev.starling.core.tensor.ParameterSet;
 import dev.starling.data.Dataset;
 import dev.starling.learners.LearnerContext;
 import dev.starling.learners.LearnerFactory;
-import dev.starling.learners.ModelSpec;
+import dev.starling.learners.submodel.SubModelCapable;
 import dev.starling.learners.submodel.SubModelConfig;
 import dev.starling.learners.submodel.SubModelLearner;
 import dev.starling.core.learner.LocalLearner;
@@ -35,7 +35,7 @@ import java.util.concurrent.Executor;
  * raw float32 payload of the model sent and received (no transport framing), or what a client-side
  * codec or sub-model reports as {@link Metrics#WIRE_BYTES_UP} / {@link Metrics#WIRE_BYTES_DOWN}. The learner of
  * a job is the run's {@link LearnerFactory}'s, on this client's data; with a {@link SubModelConfig} the client
- * trains a {@link SubModelLearner} of the built-in {@link ModelSpec}. Thread-safe.
+ * trains a {@link SubModelLearner} of the model's {@link SubModelCapable} hook. Thread-safe.
  */
 public final class VirtualClient implements ClientProxy {
   private static final long DROP_STREAM = 0xD209L;
@@ -125,7 +125,7 @@ public final class VirtualClient implements ClientProxy {
       TrainResult r = TrainInterceptor.run(chain, global, config, st, (g, c) -> {
         samples[0] += (long) data.size() * c.localEpochs();
         LocalLearner learner = subModels == null ? model.create(context, data)
-            : new SubModelLearner((ModelSpec) model, data, g, subModels, index, st);
+            : SubModelCapable.learner(model, context, data, g, subModels, index, st);
         return learner.fit(g, c);
       });
       stats.record(samples[0], System.nanoTime() - t0);

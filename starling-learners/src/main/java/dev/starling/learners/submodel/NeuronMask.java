@@ -174,11 +174,19 @@ public final class NeuronMask {
 
   /** Bytes to name the kept neurons: per hidden layer, their indices delta-encoded as LEB128 varints. */
   public long positionBytes() {
+    return positionBytes(keep);
+  }
+
+  /**
+   * Bytes to name the kept units of {@code keep} (per layer, a 2-byte count and the kept indices delta-encoded as
+   * LEB128 varints): the position overhead of any unit-dropped sub-model.
+   */
+  public static long positionBytes(boolean[][] keep) {
     long bytes = 0;
-    for (int l = 0; l < keep.length; l++) {
+    for (boolean[] layer : keep) {
       int prev = 0;
-      for (int u = 0; u < keep[l].length; u++) {
-        if (keep[l][u]) {
+      for (int u = 0; u < layer.length; u++) {
+        if (layer[u]) {
           int gap = u - prev;
           bytes += gap < 128 ? 1 : gap < 16384 ? 2 : 3;
           prev = u;

@@ -18,7 +18,17 @@ public sealed interface NeuronPolicy {
   /** Whether the choice needs the full model and the client's data (then it is refreshed every K rounds). */
   boolean dataDependent();
 
-  NeuronMask select(ModelSpec spec, ParameterSet global, Dataset data, double keep, RandomSource rng);
+  /**
+   * The units {@code model} keeps, per droppable layer, at fraction {@code keep} of each layer; {@code global} is the
+   * full model (read by data-dependent policies), {@code rng} the stream of this (seed, round, client).
+   */
+  boolean[][] choose(DroppableModel model, ParameterSet global, double keep, RandomSource rng);
+
+  /** {@link #choose} for the built-in MLP {@code spec} on {@code data}, as a {@link NeuronMask}. */
+  default NeuronMask select(ModelSpec spec, ParameterSet global, Dataset data, double keep, RandomSource rng) {
+    MlpDroppable model = new MlpDroppable(spec, data);
+    return model.mask(choose(model, global, keep, rng));
+  }
 
   String describe();
 
@@ -55,17 +65,17 @@ public sealed interface NeuronPolicy {
     }
 
     @Override
-    public NeuronMask select(ModelSpec spec, ParameterSet global, Dataset data, double keep, RandomSource rng) {
-      int[] sizes = spec.layerSizes(data.numFeatures(), data.numClasses());
-      boolean[][] k = new boolean[sizes.length - 2][];
+    public boolean[][] choose(DroppableModel model, ParameterSet global, double keep, RandomSource rng) {
+      int[] widths = model.widths();
+      boolean[][] k = new boolean[widths.length][];
       for (int l = 0; l < k.length; l++) {
-        k[l] = new boolean[sizes[l + 1]];
-        int[] perm = rng.derive(l).permutation(sizes[l + 1]);
-        for (int i = 0; i < keptUnits(sizes[l + 1], keep); i++) {
+        k[l] = new boolean[widths[l]];
+        int[] perm = rng.derive(l).permutation(widths[l]);
+        for (int i = 0; i < keptUnits(widths[l], keep); i++) {
           k[l][perm[i]] = true;
         }
       }
-      return new NeuronMask(spec, sizes, k);
+      return k;
     }
 
     @Override
@@ -89,10 +99,9 @@ public sealed interface NeuronPolicy {
     }
 
     @Override
-    public NeuronMask select(ModelSpec spec, ParameterSet global, Dataset data, double keep, RandomSource rng) {
-      int[] sizes = spec.layerSizes(data.numFeatures(), data.numClasses());
-      double[][] scores = FisherScores.compute(spec, global, data, rows, rng);
-      boolean[][] k = new boolean[sizes.length - 2][];
+    public boolean[][] choose(DroppableModel model, ParameterSet global, double keep, RandomSource rng) {
+      double[][] scores = model.fisherScores(global, rows, rng);
+      boolean[][] k = new boolean[scores.length][];
       for (int l = 0; l < k.length; l++) {
         double[] s = scores[l];
         Integer[] idx = new Integer[s.length];
@@ -108,7 +117,7 @@ public sealed interface NeuronPolicy {
           k[l][idx[i]] = true;
         }
       }
-      return new NeuronMask(spec, sizes, k);
+      return k;
     }
 
     @Override

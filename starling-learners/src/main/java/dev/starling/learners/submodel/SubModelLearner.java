@@ -13,9 +13,7 @@ import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
 import dev.starling.data.Dataset;
-import dev.starling.learners.Evaluation;
 import dev.starling.learners.ModelSpec;
-import dev.starling.learners.SgdLearner;
 import dev.starling.privacy.accounting.RdpAccountant;
 import dev.starling.privacy.dp.GaussianNoise;
 import dev.starling.privacy.dp.Updates;
@@ -24,14 +22,15 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A client that trains only a sub-model of the global MLP (Federated Dropout or FisherDropout, see
- * {@link NeuronPolicy}) and uploads only the kept parameters with their positions; optionally with local
+ * A client that trains only a sub-model of the global model (Federated Dropout or FisherDropout, see
+ * {@link NeuronPolicy}) of a {@link DroppableModel}: the built-in MLP's hidden neurons, or another model's units
+ * (the DJL CNN's dense layer, see {@link SubModelCapable}), and uploads only the kept parameters with their positions; optionally with local
  * differential privacy on exactly those coordinates.
  *
  * <p>A fit: (1) choose the neurons — a data-dependent policy re-ranks on the full model on the client's
  * first round and every {@code fullModelEvery} rounds it takes part in, else reuses its last choice; a
  * random policy draws a new sub-model each round, seeded by (seed, round, client), as the server would;
- * (2) extract the sub-model and train it with {@link SgdLearner} as usual; (3) with local DP, clip the
+ * (2) extract the sub-model and train it as the model trains (the MLP with {@code SgdLearner}); (3) with local DP, clip the
  * sub-model's update {@code d} (see below) and add {@code N(0, (z C)^2)} to every kept coordinate; (4) scatter the result into the global model and return it with
  * {@link AttachmentKey#TRAINED_MASK}, so a position-wise strategy averages each coordinate over the
  * clients that trained it.
@@ -69,22 +68,30 @@ public final class SubModelLearner implements LocalLearner {
   private static final long DP_STREAM = 0xD9;
   private static final RdpAccountant ACCOUNTANT = new RdpAccountant();
 
-  private final ModelSpec spec;
-  private final Dataset data;
+  private final DroppableModel model;
   private final SubModelConfig config;
   private final int client;
   private final ClientState state;
   private ParameterSet current;
 
+  /** A sub-model client of the built-in MLP {@code spec} on {@code data}. */
   public SubModelLearner(ModelSpec spec, Dataset data, ParameterSet initial, SubModelConfig config, int client,
       ClientState state) {
-    this.spec = Objects.requireNonNull(spec, "spec");
-    this.data = Objects.requireNonNull(data, "data");
+    this(new MlpDroppable(spec, data), initial, config, client, state);
+    spec.checkCompatible(initial, data.numFeatures(), data.numClasses());
+  }
+
+  /**
+   * A sub-model client of {@code model} (see {@link SubModelCapable#learner}): client number {@code client} seeds
+   * its capacity and random units, {@code state} keeps its unit choice and DP releases between rounds.
+   */
+  public SubModelLearner(DroppableModel model, ParameterSet initial, SubModelConfig config, int client,
+      ClientState state) {
+    this.model = Objects.requireNonNull(model, "model");
     this.config = Objects.requireNonNull(config, "config");
     this.client = client;
     this.state = Objects.requireNonNull(state, "state");
-    spec.checkCompatible(initial, data.numFeatures(), data.numClasses());
-    this.current = initial;
+    this.current = Objects.requireNonNull(initial, "initial");
   }
 
   /** This client's kept fraction of every hidden layer (its capacity), fixed for the run. */
@@ -107,27 +114,26 @@ public final class SubModelLearner implements LocalLearner {
       throw new FlException(ErrorCode.FAILED_PRECONDITION,
           "sub-model training cannot apply a full-model gradient correction (SCAFFOLD); use fedavg with sub-models");
     }
-    int[] sizes = spec.layerSizes(data.numFeatures(), data.numClasses());
     float[] book = state.get(BOOKKEEPING).map(p -> p.get("book").data().clone()).orElse(new float[] {0, 0});
-    NeuronMask mask;
+    boolean[][] keep;
     boolean refresh;
     RandomSource rng = RandomSource.seeded(config.seed()).derive(MASK_STREAM, train.round(), client);
     if (!config.policy().dataDependent()) {
-      mask = config.policy().select(spec, global, data, keepFraction(), rng);
+      keep = config.policy().choose(model, global, keepFraction(), rng);
       refresh = false;
     } else {
       refresh = state.get(NEURONS).isEmpty() || book[0] >= config.fullModelEvery();
       if (refresh) {
-        mask = config.policy().select(spec, global, data, keepFraction(), rng);
+        keep = config.policy().choose(model, global, keepFraction(), rng);
         book[0] = 0;
       } else {
-        mask = restore(sizes);
+        keep = restore();
       }
       book[0] += 1;
     }
+    UnitSubModel mask = model.subModel(keep);
     ParameterSet subGlobal = mask.extract(global);
-    ModelSpec subSpec = mask.subSpec();
-    TrainResult r = new SgdLearner(subSpec, data, subGlobal).fit(subGlobal, train);
+    TrainResult r = mask.fit(subGlobal, train);
     ParameterSet trained = r.parameters();
     Metrics.Builder m = Metrics.builder().putAll(r.metrics());
     if (config.localDp()) {
@@ -147,7 +153,7 @@ public final class SubModelLearner implements LocalLearner {
     m.put(Metrics.WIRE_BYTES_DOWN, refresh ? 4 * all : 4 * kept + positions);
     m.put("submodel_fraction", (double) kept / all);
     m.put("submodel_refresh", refresh ? 1 : 0);
-    state.put(NEURONS, save(mask, sizes));
+    state.put(NEURONS, save(keep));
     state.put(BOOKKEEPING, ParameterSet.of(Tensor.of("book", book, 2)));
     current = full;
     return new TrainResult(full, r.numExamples(), r.localSteps(), m.build(),
@@ -173,10 +179,10 @@ public final class SubModelLearner implements LocalLearner {
     return Updates.plus(before, d);
   }
 
-  private static ParameterSet save(NeuronMask mask, int[] sizes) {
+  private static ParameterSet save(boolean[][] keep) {
     List<Tensor> t = new ArrayList<>();
-    for (int l = 0; l + 2 < sizes.length; l++) {
-      boolean[] k = mask.hidden(l);
+    for (int l = 0; l < keep.length; l++) {
+      boolean[] k = keep[l];
       float[] f = new float[k.length];
       for (int i = 0; i < k.length; i++) {
         f[i] = k[i] ? 1 : 0;
@@ -186,9 +192,9 @@ public final class SubModelLearner implements LocalLearner {
     return ParameterSet.of(t);
   }
 
-  private NeuronMask restore(int[] sizes) {
+  private boolean[][] restore() {
     ParameterSet p = state.get(NEURONS).orElseThrow();
-    boolean[][] k = new boolean[sizes.length - 2][];
+    boolean[][] k = new boolean[model.widths().length][];
     for (int l = 0; l < k.length; l++) {
       float[] f = p.get("hidden" + l).data();
       k[l] = new boolean[f.length];
@@ -196,11 +202,11 @@ public final class SubModelLearner implements LocalLearner {
         k[l][i] = f[i] != 0;
       }
     }
-    return new NeuronMask(spec, sizes, k);
+    return k;
   }
 
   @Override
   public EvalResult evaluate(ParameterSet global) {
-    return Evaluation.evaluate(spec, global, data);
+    return model.evaluate(global);
   }
 }

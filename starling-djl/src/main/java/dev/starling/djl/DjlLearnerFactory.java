@@ -1,0 +1,74 @@
+package dev.starling.djl;
+
+import dev.starling.core.learner.LocalLearner;
+import dev.starling.data.Dataset;
+import dev.starling.learners.LearnerContext;
+import dev.starling.learners.LearnerFactory;
+import dev.starling.learners.submodel.DroppableModel;
+import dev.starling.learners.submodel.NeuronPolicy;
+import dev.starling.learners.submodel.SubModelCapable;
+import dev.starling.learners.submodel.SubModelConfig;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The {@link LearnerFactory} of one {@code djl:} model ({@link DjlLearnerProvider} makes it): a fresh
+ * {@link DjlDatasets#learner} per call. Its {@link SubModelCapable} hook trains Federated Dropout sub-models of the
+ * CNN's dense layer ({@link CnnDroppable}), with or without local DP on the kept coordinates, and refuses the rest
+ * with the reason. Immutable and thread-safe.
+ */
+final class DjlLearnerFactory implements LearnerFactory, SubModelCapable {
+  /** Why FisherDropout is refused for djl models. */
+  static final String FISHER_REFUSAL = "FisherDropout ranks units by per-example Fisher scores, which only the"
+      + " built-in mlp computes (its own forward and backward pass per example); it is not implemented for djl"
+      + " models: use --submodel federated-dropout with djl:cnn, or fisher with a built-in mlp:H1,...";
+
+  private final DjlModel model;
+  private final String spec;
+  private final int threads;
+
+  DjlLearnerFactory(DjlModel model, String spec, int threads) {
+    this.model = Objects.requireNonNull(model, "model");
+    this.spec = Objects.requireNonNull(spec, "spec");
+    this.threads = threads;
+  }
+
+  @Override
+  public LocalLearner create(LearnerContext ctx, Dataset data) {
+    return DjlDatasets.learner(model, data, ctx.seed(), threads);
+  }
+
+  @Override
+  public Optional<String> subModelRefusal(SubModelConfig config) {
+    return switch (model) {
+      case CnnModel c -> config.policy() instanceof NeuronPolicy.FederatedDropout ? Optional.empty()
+          : Optional.of(FISHER_REFUSAL);
+      case LstmModel l -> Optional.of(spec + ": the hidden units of an LSTM are tied across its four gates and every"
+          + " time step (and feed the next layer and the recurrence), so dropping one is not a smaller LSTM of the same"
+          + " code; not supported. Sub-models work with djl:cnn (its dense layer) and the built-in mlp:H1,...");
+      case TransformerModel t -> Optional.of(spec + ": a transformer's width is shared by every residual connection,"
+          + " attention head and layer norm, so it has no independent units to drop; not supported. Sub-models work"
+          + " with djl:cnn (its dense layer) and the built-in mlp:H1,...");
+      default -> Optional.of(spec + " does not drop units; sub-models work with djl:cnn (its dense layer) and the"
+          + " built-in mlp:H1,... (use mlp:H1,... instead of djl:mlp for them)");
+    };
+  }
+
+  @Override
+  public DroppableModel droppable(LearnerContext ctx, Dataset data) {
+    if (!(model instanceof CnnModel cnn)) {
+      throw new IllegalArgumentException(subModelRefusal(null).orElseThrow());
+    }
+    return new CnnDroppable(cnn, data, threads);
+  }
+
+  @Override
+  public String id() {
+    return spec;
+  }
+
+  @Override
+  public String toString() {
+    return spec;
+  }
+}
