@@ -21,12 +21,13 @@ final class CommunicationOptions {
   String downlink = RunSpec.Defaults.CODEC;
 
   @Option(names = "--submodel", paramLabel = "POLICY",
-      description = "Clients train a sub-model of the MLP's hidden neurons: " + NeuronPolicy.FORMS
-          + " (FisherDropout ranks neurons by Fisher information on the client's data).")
+      description = "Clients train a sub-model of the MLP's hidden neurons or of djl:cnn's dense layer: "
+          + NeuronPolicy.FORMS + " (FisherDropout ranks neurons by Fisher information on the client's data; mlp"
+          + " only).")
   String submodel;
 
   @Option(names = "--keep", paramLabel = "F|MIN-MAX", defaultValue = RunSpec.Defaults.KEEP,
-      description = "Fraction of each hidden layer a client keeps, or a range each client draws its capacity from. Default: ${DEFAULT-VALUE}.")
+      description = "Fraction of each hidden (or djl:cnn dense) layer a client keeps, or a range each client draws its capacity from. Default: ${DEFAULT-VALUE}.")
   String keep = RunSpec.Defaults.KEEP;
 
   @Option(names = "--full-model-every", paramLabel = "K", defaultValue = "" + RunSpec.Defaults.FULL_MODEL_EVERY,

@@ -1,6 +1,7 @@
 package dev.starling.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
@@ -34,5 +35,50 @@ class DjlCliTest {
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("djl:foo").contains("djl:cnn");
     assertThat(r.out()).doesNotContain("round 1");
+  }
+
+  @Test
+  void simulate_federatedDropoutOfTheCnnDenseLayer_learnsWithTheSmallerSubModel() throws Exception {
+    Path metrics = tmp.resolve("sub.jsonl");
+    CliRun r = CliRun.of("simulate", "--model", "djl:cnn:8,16,64", "--dataset", "digits", "--rounds", "3", "--clients",
+        "3", "--fraction", "1", "--lr", "0.05", "--momentum", "0.9", "--batch-size", "10", "--seed", "7", "--threads",
+        "2", "--submodel", "federated-dropout", "--keep", "0.5", "--metrics-out", metrics.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("djl:cnn:8,16,64 (8,234 parameters)")
+        .contains("strategy  PositionwiseFedAvg").contains("submodels federated-dropout, keep 0.5");
+    List<String> lines = Files.readAllLines(metrics);
+    assertThat(lines).hasSize(3);
+    ObjectMapper json = new ObjectMapper();
+    for (String line : lines) {
+      var round = json.readTree(line);
+      // conv 208 + 3,216, dense 32 of 64 units (32*64+32), output 10*32+10: 5,834 of 8,234 parameters per client
+      assertThat(round.get("mean_trained_fraction").asDouble()).isCloseTo(5834.0 / 8234, within(1e-9));
+      // three clients send 4 bytes per kept parameter and the kept units' positions (a few bytes), not 3 * 32,936
+      assertThat(round.get("bytes_up").asLong()).isBetween(3L * 4 * 5834, 3L * 4 * 5834 + 3 * 70);
+    }
+    // 0.886 here (the full model: 0.944); one round gives 0.74
+    assertThat(json.readTree(lines.get(2)).get("test_accuracy").asDouble()).isGreaterThan(0.8);
+  }
+
+  @Test
+  void subModels_ofAnLstmOrWithFisherOnDjl_areRefusedWithExitTwoAndTheReason() throws Exception {
+    CliRun lstm = CliRun.of("simulate", "--model", "djl:lstm:8,16,1", "--dataset", "digits", "--submodel",
+        "federated-dropout", "--rounds", "1");
+    assertThat(lstm.code()).isEqualTo(2);
+    assertThat(lstm.err()).contains("--submodel").contains("LSTM are tied across its four gates and every time step")
+        .contains("not supported");
+    assertThat(lstm.out()).doesNotContain("round 1");
+
+    CliRun fisher = CliRun.of("simulate", "--model", "djl:cnn:4,8,16", "--dataset", "digits", "--submodel", "fisher",
+        "--rounds", "1");
+    assertThat(fisher.code()).isEqualTo(2);
+    assertThat(fisher.err()).contains("FisherDropout").contains("not implemented for djl models")
+        .contains("federated-dropout");
+
+    Path cfg = Files.writeString(tmp.resolve("run.properties"), "model = djl:transformer:1,16,2\n"
+        + "submodel = federated-dropout\n");
+    CliRun server = CliRun.of("server", "--host", "127.0.0.1", "--port", "0", "--config", cfg.toString());
+    assertThat(server.code()).isEqualTo(2);
+    assertThat(server.err()).contains("'submodel'").contains("transformer").contains("not supported");
   }
 }

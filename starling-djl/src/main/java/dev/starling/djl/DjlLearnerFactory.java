@@ -44,8 +44,7 @@ final class DjlLearnerFactory implements LearnerFactory, SubModelCapable {
       case CnnModel c -> config.policy() instanceof NeuronPolicy.FederatedDropout ? Optional.empty()
           : Optional.of(FISHER_REFUSAL);
       case LstmModel l -> Optional.of(spec + ": the hidden units of an LSTM are tied across its four gates and every"
-          + " time step (and feed the next layer and the recurrence), so dropping one is not a smaller LSTM of the same"
-          + " code; not supported. Sub-models work with djl:cnn (its dense layer) and the built-in mlp:H1,...");
+          + " time step; not supported. Sub-models work with djl:cnn (its dense layer) and the built-in mlp:H1,...");
       case TransformerModel t -> Optional.of(spec + ": a transformer's width is shared by every residual connection,"
           + " attention head and layer norm, so it has no independent units to drop; not supported. Sub-models work"
           + " with djl:cnn (its dense layer) and the built-in mlp:H1,...");
