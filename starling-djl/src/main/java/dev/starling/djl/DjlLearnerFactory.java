@@ -40,23 +40,30 @@ final class DjlLearnerFactory implements LearnerFactory, SubModelCapable {
 
   @Override
   public Optional<String> subModelRefusal(SubModelConfig config) {
+    Objects.requireNonNull(config, "config");
+    if (model instanceof CnnModel) {
+      return config.policy() instanceof NeuronPolicy.FederatedDropout ? Optional.empty() : Optional.of(FISHER_REFUSAL);
+    }
+    return Optional.of(noUnits());
+  }
+
+  /** Why a djl model other than the CNN has no units a sub-model could drop. */
+  private String noUnits() {
     return switch (model) {
-      case CnnModel c -> config.policy() instanceof NeuronPolicy.FederatedDropout ? Optional.empty()
-          : Optional.of(FISHER_REFUSAL);
-      case LstmModel l -> Optional.of(spec + ": the hidden units of an LSTM are tied across its four gates and every"
-          + " time step; not supported. Sub-models work with djl:cnn (its dense layer) and the built-in mlp:H1,...");
-      case TransformerModel t -> Optional.of(spec + ": a transformer's width is shared by every residual connection,"
-          + " attention head and layer norm, so it has no independent units to drop; not supported. Sub-models work"
-          + " with djl:cnn (its dense layer) and the built-in mlp:H1,...");
-      default -> Optional.of(spec + " does not drop units; sub-models work with djl:cnn (its dense layer) and the"
-          + " built-in mlp:H1,... (use mlp:H1,... instead of djl:mlp for them)");
+      case LstmModel l -> spec + ": the hidden units of an LSTM are tied across its four gates and every time step;"
+          + " not supported. Sub-models work with djl:cnn (its dense layer) and the built-in mlp:H1,...";
+      case TransformerModel t -> spec + ": a transformer's width is shared by every residual connection, attention"
+          + " head and layer norm, so it has no independent units to drop; not supported. Sub-models work with djl:cnn"
+          + " (its dense layer) and the built-in mlp:H1,...";
+      default -> spec + " does not drop units; sub-models work with djl:cnn (its dense layer) and the built-in"
+          + " mlp:H1,... (use mlp:H1,... instead of djl:mlp for them)";
     };
   }
 
   @Override
   public DroppableModel droppable(LearnerContext ctx, Dataset data) {
     if (!(model instanceof CnnModel cnn)) {
-      throw new IllegalArgumentException(subModelRefusal(null).orElseThrow());
+      throw new IllegalArgumentException(noUnits());
     }
     return new CnnDroppable(cnn, data, threads);
   }
