@@ -56,6 +56,21 @@ class ChunkingTest {
   }
 
   @Test
+  void theReassembledTensorsCarryTheirLargestMagnitudeMeasuredAcrossChunks() {
+    ParameterSet p = model();
+    p.get("w").data()[3] = 50f; // first chunk
+    p.get("w").data()[33] = -70f; // last chunk of w: the running maximum must take it
+    ParameterSet extra = ParameterSet.of(Tensor.of("c", new float[] {-0f, 1e30f, -2e30f}, 3));
+    Attachments a = Attachments.none().with(new AttachmentKey("k"), extra);
+    ChunkAssembler asm = new ChunkAssembler(Payloads.spec(p, a), 1000, true, "test");
+    chunksOf(p, a, 8).forEach(asm::accept);
+    ParameterSet got = asm.model(p.size() + extra.size());
+    assertThat(got.get("w").maxAbs()).isEqualTo(70f);
+    assertThat(got.get("b").maxAbs()).isEqualTo(3f);
+    assertThat(asm.attachments().get(new AttachmentKey("k")).orElseThrow().get("c").maxAbs()).isEqualTo(2e30f);
+  }
+
+  @Test
   void nanInALaterChunkIsRejectedNamingTensorAndIndex() {
     ParameterSet p = model();
     p.get("w").data()[20] = Float.NaN;
