@@ -65,6 +65,7 @@ public final class FederationServer implements AutoCloseable {
   private volatile double eventThreshold = Double.NaN; // NaN: the run is not event-triggered
   private volatile WireCompression wire;
   private volatile dev.starling.compression.BroadcastEncoder downlink;
+  private volatile Payloads.SharedModel broadcast; // the float32 model of the latest round, encoded once
   private Server server;
 
   public FederationServer(ServerSettings settings) {
@@ -320,6 +321,20 @@ public final class FederationServer implements AutoCloseable {
     wire = w.active() ? w : null;
     downlink = w.active() && !w.downlink().isIdentity()
         ? new dev.starling.compression.BroadcastEncoder(w.downlink(), w.seed()) : null;
+  }
+
+  /**
+   * The float32 encoding of {@code global} for {@code round}, shared by every client it is sent to: made by
+   * the first task of the round, reused by the others (see {@link Payloads.SharedModel}).
+   */
+  Payloads.SharedModel sharedModel(dev.starling.core.tensor.ParameterSet global, int round) {
+    Payloads.SharedModel b = broadcast;
+    if (b == null || !b.isFor(global, settings.chunkValues(), round)) {
+      // concurrent first tasks may both make one; either serves, the last stays
+      b = new Payloads.SharedModel(global, settings.chunkValues(), round);
+      broadcast = b;
+    }
+    return b;
   }
 
   /** The run's wire compression, or null when payloads travel as float32. */
