@@ -67,6 +67,7 @@ public final class FederationServer implements AutoCloseable {
   private volatile dev.starling.compression.BroadcastEncoder downlink;
   private volatile Payloads.SharedModel broadcast; // the float32 model of the latest round, encoded once
   private Server server;
+  private ServerThreads threads; // the server's own transport and callback threads, made by start()
 
   public FederationServer(ServerSettings settings) {
     this(settings, Ticker.SYSTEM);
@@ -91,7 +92,8 @@ public final class FederationServer implements AutoCloseable {
   /** Binds and starts serving; returns this. */
   public FederationServer start() {
     ServerCredentials creds = ServerTls.credentials(settings.tls().orElse(null), "the server");
-    server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.port()), creds)
+    threads = new ServerThreads();
+    server = threads.apply(NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.port()), creds))
         .addService(ServerInterceptors.intercept(WireMarshalling.serverSession(new FederationService(this, clients).bindService()),
             new TokenAuthInterceptor(settings.tokens())))
         .permitKeepAliveTime(5, TimeUnit.SECONDS)
@@ -100,6 +102,7 @@ public final class FederationServer implements AutoCloseable {
     try {
       server.start();
     } catch (IOException e) {
+      threads.shutdown();
       throw new UncheckedIOException("cannot listen on " + settings.host() + ":" + settings.port() + ": " + e.getMessage(), e);
     }
     if (!settings.authenticatesClients()) {
@@ -399,6 +402,7 @@ public final class FederationServer implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      threads.shutdown();
     }
   }
 }
