@@ -26,8 +26,27 @@ final class ThreadCpu {
     return sum;
   }
 
-  /** CPU of every thread that is not a client's. */
+  /**
+   * The prefix of gRPC's shared event loops and callback pool: the federation server runs on threads of its
+   * own ({@code starling-server-*}), so in a bench these serve the in-JVM clients' channels alone.
+   */
+  static final String GRPC_SHARED_PREFIX = "grpc-default-";
+
+  /** Whether a thread of this name works for the benches' networked clients. */
+  static boolean clientSide(String name) {
+    return name.startsWith(CLIENT_PREFIX) || name.startsWith(GRPC_SHARED_PREFIX);
+  }
+
+  /**
+   * CPU of every thread that is not the clients': the server's own transport and callback threads, the
+   * round loop, the aggregation kernels, and the carriers of virtual threads (the server's stream writers).
+   */
   static long server() {
-    return nanos(n -> !n.startsWith(CLIENT_PREFIX));
+    return nanos(n -> !clientSide(n));
+  }
+
+  /** CPU of the clients' threads: their workers and senders and the gRPC threads their channels use. */
+  static long clients() {
+    return nanos(ThreadCpu::clientSide);
   }
 }

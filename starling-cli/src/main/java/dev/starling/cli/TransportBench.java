@@ -101,14 +101,20 @@ final class TransportBench implements java.util.concurrent.Callable<Integer> {
     return new TrainResult(p, 1, 1, Metrics.of(Metrics.LOSS, 0));
   }
 
-  private record Measured(double roundMs, double foldMs, double serverCpuMs, long bytesUp, long bytesDown) {}
+  private record Measured(double roundMs, double foldMs, double serverCpuMs, double clientCpuMs, long bytesUp,
+      long bytesDown) {
+    /** Uplink bytes the server takes in per second of its CPU time: GB/s per core busy. */
+    double gbPerCpuSecond() {
+      return bytesUp / (serverCpuMs * 1e6);
+    }
+  }
 
   private Measured measure(Strategy base, RoundLoopConfig loop, ClientPool pool, FederationServer server) {
     TimedStrategy timed = new TimedStrategy(base);
     Strategy s = server == null ? timed : server.wrap(timed);
     List<RoundRecord> recs = new CopyOnWriteArrayList<>();
     RoundLoopConfig cfg = loop;
-    long[] cpuAtWarm = new long[1];
+    long[] cpuAtWarm = new long[2];
     long[] foldAtWarm = new long[1];
     new RoundLoop(s, pool, cfg, new RoundListener() {
       @Override
@@ -116,6 +122,7 @@ final class TransportBench implements java.util.concurrent.Callable<Integer> {
         recs.add(r);
         if (r.round() == 1) {
           cpuAtWarm[0] = ThreadCpu.server();
+          cpuAtWarm[1] = ThreadCpu.clients();
           foldAtWarm[0] = timed.foldNanos.get();
         }
       }
@@ -125,7 +132,8 @@ final class TransportBench implements java.util.concurrent.Callable<Integer> {
     long up = measured.stream().mapToLong(RoundRecord::bytesUp).sum();
     long down = measured.stream().mapToLong(RoundRecord::bytesDown).sum();
     return new Measured(sec * 1000 / rounds, (timed.foldNanos.get() - foldAtWarm[0]) / 1e6 / rounds,
-        (ThreadCpu.server() - cpuAtWarm[0]) / 1e6 / rounds, up / rounds, down / rounds);
+        (ThreadCpu.server() - cpuAtWarm[0]) / 1e6 / rounds, (ThreadCpu.clients() - cpuAtWarm[1]) / 1e6 / rounds,
+        up / rounds, down / rounds);
   }
 
   @Override
@@ -189,19 +197,23 @@ final class TransportBench implements java.util.concurrent.Callable<Integer> {
       fcs.forEach(FederationClient::close);
     }
 
-    out.printf(Locale.ROOT, "%-22s %12s %12s %14s %16s %16s%n", "clients", "round ms", "fold ms", "server CPU ms",
-        "bytes up/round", "bytes down/round");
+    out.printf(Locale.ROOT, "%-22s %10s %9s %14s %14s %16s %16s %16s%n", "clients", "round ms", "fold ms",
+        "server CPU ms", "client CPU ms", "GB in/server CPU-s", "bytes up/round", "bytes down/round");
     row(out, "in-process (baseline)", base);
     row(out, "gRPC loopback", net);
     double rawRound = (double) raw * clients;
-    out.printf(Locale.ROOT, "gRPC / in-process round time: %.2fx%n", net.roundMs() / base.roundMs());
+    out.printf(Locale.ROOT, "gRPC / in-process round time: %.2fx; server CPU per round: %.2fx%n",
+        net.roundMs() / base.roundMs(), net.serverCpuMs() / base.serverCpuMs());
+    out.println("server CPU: the server's own threads (starling-server-*), the round loop, the aggregation kernels and the"
+        + " virtual-thread carriers (its stream writers); client CPU: the in-JVM clients' threads and gRPC's shared"
+        + " threads their channels use (in-process, the clients run on the round loop's threads and count as server). GB in per server CPU-s: uplink bytes per second of server CPU.");
     out.printf(Locale.ROOT, "wire bytes / raw parameter bytes: up %.5f, down %.5f (protobuf messages; HTTP/2 framing adds 9 B per 16 KiB frame)%n",
         net.bytesUp() / rawRound, net.bytesDown() / rawRound);
     return 0;
   }
 
   private static void row(PrintStream out, String name, Measured m) {
-    out.printf(Locale.ROOT, "%-22s %12.1f %12.1f %14.1f %,16d %,16d%n", name, m.roundMs(), m.foldMs(), m.serverCpuMs(),
-        m.bytesUp(), m.bytesDown());
+    out.printf(Locale.ROOT, "%-22s %10.1f %9.1f %14.1f %14.1f %16.2f %,16d %,16d%n", name, m.roundMs(), m.foldMs(),
+        m.serverCpuMs(), m.clientCpuMs(), m.gbPerCpuSecond(), m.bytesUp(), m.bytesDown());
   }
 }

@@ -36,6 +36,19 @@ public final class Tensor {
     return new Tensor(name, shape, Objects.requireNonNull(data, "data"));
   }
 
+  /**
+   * As {@link #of(String, float[], int...)}, with {@link #maxAbs()} already known: {@code maxAbs} must be
+   * exactly {@link #maxAbs(float[], int, int)} over the whole of {@code data}, computed by a receiver while
+   * it wrote the values (the transport does, chunk by chunk), so validation and aggregation need no extra
+   * pass over the data. Validation trusts it: pass only a value computed over these very values.
+   */
+  public static Tensor ofMeasured(String name, float[] data, float maxAbs, int... shape) {
+    Tensor t = new Tensor(name, shape, Objects.requireNonNull(data, "data"));
+    Checks.checkArgument(!(maxAbs < 0), "maxAbs of " + name, ">= 0 or NaN", maxAbs);
+    t.maxAbsBits = Float.floatToIntBits(maxAbs);
+    return t;
+  }
+
   /** A zero tensor of the given shape. */
   public static Tensor zeros(String name, int... shape) {
     long n = 1;
@@ -88,11 +101,20 @@ public final class Tensor {
     return Float.intBitsToFloat(bits);
   }
 
-  /** Max of the values' bits without the sign bit: for non-negative floats, int order is float order, NaN above Inf. */
   private static int maxAbsBits(float[] d) {
-    int m = 0;
-    for (float v : d) {
-      m = Math.max(m, Float.floatToRawIntBits(v) & 0x7fffffff);
+    return Float.floatToIntBits(maxAbs(d, 0, d.length)); // NaN becomes the canonical, positive NaN
+  }
+
+  /**
+   * The largest magnitude in {@code d[from, to)}: NaN if a value there is NaN, else +Inf if one is
+   * infinite, 0 for an empty range. One pass that the JIT turns into a vector max reduction (about 2.5x
+   * the speed of a max over the values' integer bits on AVX-512 hardware, the earlier form).
+   */
+  public static float maxAbs(float[] d, int from, int to) {
+    Objects.checkFromToIndex(from, to, d.length);
+    float m = 0f;
+    for (int i = from; i < to; i++) {
+      m = Math.max(m, Math.abs(d[i])); // Math.max propagates NaN
     }
     return m;
   }

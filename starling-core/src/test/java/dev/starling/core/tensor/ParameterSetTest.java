@@ -75,4 +75,41 @@ class ParameterSetTest {
     assertThat(ParameterSet.of(Tensor.of("a", new float[] {-Float.MIN_VALUE}, 1)).maxAbs()).isEqualTo(Float.MIN_VALUE);
     assertThat(ParameterSet.of().maxAbs()).isZero();
   }
+
+  @Test
+  void maxAbsKernel_agreesWithAScalarLoopOnEveryPositionOnceCompiled() {
+    // many calls on arrays longer than any vector, so the JIT's vectorised form is what the later calls run
+    java.util.Random r = new java.util.Random(7);
+    float[] d = new float[1031];
+    for (int i = 0; i < d.length; i++) {
+      d[i] = (float) r.nextGaussian();
+    }
+    float max = 0;
+    for (float v : d) {
+      max = Math.max(max, Math.abs(v));
+    }
+    float[] specials = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -Float.MAX_VALUE};
+    for (int k = 0; k < 4000; k++) {
+      int at = (k * 37) % d.length;
+      float special = specials[k % specials.length];
+      float[] e = d.clone();
+      e[at] = special;
+      float got = Tensor.maxAbs(e, 0, e.length);
+      float want = Float.isNaN(special) ? Float.NaN : Math.max(max, Math.abs(special));
+      assertThat(Float.valueOf(got)).as("bad value %s at %d", special, at).isEqualTo(Float.valueOf(want));
+      assertThat(Tensor.maxAbs(e, at + 1, e.length)).as("range after %d", at).isLessThanOrEqualTo(max);
+    }
+    assertThat(Tensor.maxAbs(d, 3, 3)).isZero();
+    assertThatThrownBy(() -> Tensor.maxAbs(d, 2, d.length + 1)).isInstanceOf(IndexOutOfBoundsException.class);
+  }
+
+  @Test
+  void ofMeasured_keepsTheGivenMaxAbsAndRefusesANegativeOne() {
+    Tensor t = Tensor.ofMeasured("w", new float[] {1, -2, Float.NaN}, Float.NaN, 3);
+    assertThat(t.maxAbs()).isNaN();
+    assertThat(ParameterSet.of(t).maxAbs()).isNaN();
+    assertThat(Tensor.ofMeasured("w", new float[] {1, -2}, 2f, 2).maxAbs()).isEqualTo(2f);
+    assertThatThrownBy(() -> Tensor.ofMeasured("w", new float[] {1}, -1f, 1)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxAbs of w");
+  }
 }

@@ -306,7 +306,8 @@ public final class FederationClient implements AutoCloseable {
     @Override
     public void beforeStart(ClientCallStreamObserver<ClientMessage> r) {
       requests = r;
-      out = new Outbox<>(r, ClientMessage::getSerializedSize, "starling-client-send-" + settings.clientId());
+      out = new Outbox<>(r, ClientMessage::getSerializedSize,
+          Thread.ofPlatform().daemon().name("starling-client-send-" + settings.clientId()));
       currentOut = out;
     }
 

@@ -65,7 +65,9 @@ public final class FederationServer implements AutoCloseable {
   private volatile double eventThreshold = Double.NaN; // NaN: the run is not event-triggered
   private volatile WireCompression wire;
   private volatile dev.starling.compression.BroadcastEncoder downlink;
+  private volatile Payloads.SharedModel broadcast; // the float32 model of the latest round, encoded once
   private Server server;
+  private ServerThreads threads; // the server's own transport and callback threads, made by start()
 
   public FederationServer(ServerSettings settings) {
     this(settings, Ticker.SYSTEM);
@@ -90,7 +92,8 @@ public final class FederationServer implements AutoCloseable {
   /** Binds and starts serving; returns this. */
   public FederationServer start() {
     ServerCredentials creds = ServerTls.credentials(settings.tls().orElse(null), "the server");
-    server = NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.port()), creds)
+    threads = new ServerThreads();
+    server = threads.apply(NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.port()), creds))
         .addService(ServerInterceptors.intercept(WireMarshalling.serverSession(new FederationService(this, clients).bindService()),
             new TokenAuthInterceptor(settings.tokens())))
         .permitKeepAliveTime(5, TimeUnit.SECONDS)
@@ -99,6 +102,7 @@ public final class FederationServer implements AutoCloseable {
     try {
       server.start();
     } catch (IOException e) {
+      threads.shutdown();
       throw new UncheckedIOException("cannot listen on " + settings.host() + ":" + settings.port() + ": " + e.getMessage(), e);
     }
     if (!settings.authenticatesClients()) {
@@ -322,6 +326,20 @@ public final class FederationServer implements AutoCloseable {
         ? new dev.starling.compression.BroadcastEncoder(w.downlink(), w.seed()) : null;
   }
 
+  /**
+   * The float32 encoding of {@code global} for {@code round}, shared by every client it is sent to: made by
+   * the first task of the round, reused by the others (see {@link Payloads.SharedModel}).
+   */
+  Payloads.SharedModel sharedModel(dev.starling.core.tensor.ParameterSet global, int round) {
+    Payloads.SharedModel b = broadcast;
+    if (b == null || !b.isFor(global, settings.chunkValues(), round)) {
+      // concurrent first tasks may both make one; either serves, the last stays
+      b = new Payloads.SharedModel(global, settings.chunkValues(), round);
+      broadcast = b;
+    }
+    return b;
+  }
+
   /** The run's wire compression, or null when payloads travel as float32. */
   WireCompression wire() {
     return wire;
@@ -384,6 +402,7 @@ public final class FederationServer implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      threads.shutdown();
     }
   }
 }

@@ -287,7 +287,9 @@ final class RemoteClient implements ClientProxy {
     t.bytesDown.addAndGet(h.getSerializedSize());
     out.send(h);
     int chunkValues = server.settings().chunkValues();
-    Iterator<Chunk> chunks = encoded == null ? Payloads.chunks(t.taskId, payloads, chunkValues)
+    // float32: the model's chunks are encoded once per round and shared by every client's stream
+    Iterator<Chunk> chunks = encoded == null
+        ? Payloads.chunks(t.taskId, payloads, chunkValues, server.sharedModel(global, t.round))
         : Payloads.encodedChunks(t.taskId, encoded, payloads, chunkValues);
     long values = encoded == null ? Payloads.values(payloads) : Payloads.attachmentValues(payloads);
     out.sendAll(new Iterator<>() {

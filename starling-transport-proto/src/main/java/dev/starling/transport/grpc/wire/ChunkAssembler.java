@@ -28,6 +28,7 @@ public final class ChunkAssembler {
   private final List<String> keys = new ArrayList<>();
   private final List<List<TensorSpec>> specs = new ArrayList<>();
   private final float[][][] data; // [payload][tensor][value]
+  private final float[][] maxAbs; // [payload][tensor]: largest magnitude received so far (requireFinite only)
   private int payload;
   private int tensor;
   private long offset;
@@ -59,9 +60,11 @@ public final class ChunkAssembler {
     }
     check(attachmentsOnly ? spec.toBuilder().clearModel().build() : spec, maxValues, source);
     data = new float[specs.size()][][];
+    maxAbs = new float[specs.size()][];
     for (int p = 0; p < specs.size(); p++) {
       List<TensorSpec> ts = specs.get(p);
       data[p] = new float[ts.size()][];
+      maxAbs[p] = new float[ts.size()];
       for (int t = 0; t < ts.size(); t++) {
         data[p][t] = new float[(int) elements(ts.get(t))];
       }
@@ -133,28 +136,22 @@ public final class ChunkAssembler {
     }
     ByteBuffer buf = c.getData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     buf.asFloatBuffer().get(dst, (int) offset, n);
-    if (requireFinite && !allFinite(dst, (int) offset, (int) offset + n)) {
-      for (int i = (int) offset, end = (int) offset + n; i < end; i++) {
-        if (!Float.isFinite(dst[i])) {
-          throw invalid("tensor '" + name() + "' has non-finite value " + dst[i] + " at index " + i);
+    if (requireFinite) {
+      // one pass gives both the finiteness check and the tensor's largest magnitude, which the built tensor
+      // carries (Tensor.ofMeasured), so neither validation nor aggregation reads the values again for it
+      float m = Tensor.maxAbs(dst, (int) offset, (int) offset + n);
+      if (!(m <= Float.MAX_VALUE)) {
+        for (int i = (int) offset, end = (int) offset + n; i < end; i++) {
+          if (!Float.isFinite(dst[i])) {
+            throw invalid("tensor '" + name() + "' has non-finite value " + dst[i] + " at index " + i);
+          }
         }
       }
+      maxAbs[payload][tensor] = Math.max(maxAbs[payload][tensor], m);
     }
     offset += n;
     received += n;
     skipComplete();
-  }
-
-  /**
-   * Whether {@code d[from, to)} holds only finite values, in one branch-free pass the JIT vectorizes: the
-   * largest value bits without the sign reach the exponent's all-ones pattern only for infinities and NaNs.
-   */
-  static boolean allFinite(float[] d, int from, int to) {
-    int m = 0;
-    for (int i = from; i < to; i++) {
-      m = Math.max(m, Float.floatToRawIntBits(d[i]) & 0x7fffffff);
-    }
-    return m < 0x7f800000;
   }
 
   private String name() {
@@ -221,7 +218,8 @@ public final class ChunkAssembler {
     for (int t = 0; t < ts.size(); t++) {
       int[] shape = ts.get(t).getShapeList().stream().mapToInt(Integer::intValue).toArray();
       try {
-        out.add(Tensor.of(ts.get(t).getName(), data[p][t], shape));
+        out.add(requireFinite ? Tensor.ofMeasured(ts.get(t).getName(), data[p][t], maxAbs[p][t], shape)
+            : Tensor.of(ts.get(t).getName(), data[p][t], shape));
       } catch (IllegalArgumentException e) {
         throw invalid(e.getMessage());
       }

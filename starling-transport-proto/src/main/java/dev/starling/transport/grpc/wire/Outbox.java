@@ -4,6 +4,7 @@ import io.grpc.stub.CallStreamObserver;
 import java.util.Iterator;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
@@ -19,21 +20,37 @@ public final class Outbox<T> implements AutoCloseable {
   private final CallStreamObserver<T> stream;
   private final Function<T, Integer> sizeOf;
   private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
-  private final Object readyLock = new Object();
   private final AtomicLong bytes = new AtomicLong();
   private final Thread writer;
+  private volatile Thread wakee; // the writer, for the on-ready handler (set before it starts)
   private volatile boolean closed;
 
-  /** Must be created before the stream starts (it installs the on-ready handler). */
+  /**
+   * Must be created before the stream starts (it installs the on-ready handler). The writer is a virtual
+   * thread named {@code name}, so a server with thousands of streams holds thousands of cheap writers.
+   */
   public Outbox(CallStreamObserver<T> stream, Function<T, Integer> sizeOf, String name) {
+    this(stream, sizeOf, Thread.ofVirtual().name(name));
+  }
+
+  /**
+   * As above, the writer made by {@code writerThread} (a client with its one stream uses a platform thread,
+   * whose CPU time a profile or {@code bench transport} can tell apart from the server's virtual writers).
+   */
+  public Outbox(CallStreamObserver<T> stream, Function<T, Integer> sizeOf, Thread.Builder writerThread) {
     this.stream = stream;
     this.sizeOf = sizeOf;
+    // the transport's thread only unparks the writer (no lock it could contend for); a wake-up that comes
+    // before the writer parks is kept as the thread's permit, so none is lost
     stream.setOnReadyHandler(() -> {
-      synchronized (readyLock) {
-        readyLock.notifyAll();
+      Thread w = wakee;
+      if (w != null) {
+        LockSupport.unpark(w);
       }
     });
-    this.writer = Thread.ofVirtual().name(name).start(this::drain);
+    this.writer = writerThread.unstarted(this::drain);
+    wakee = writer;
+    writer.start();
   }
 
   /** Queues one message. */
@@ -88,9 +105,10 @@ public final class Outbox<T> implements AutoCloseable {
   }
 
   private void write(T m) throws InterruptedException {
-    synchronized (readyLock) {
-      while (!closed && !stream.isReady()) {
-        readyLock.wait(100);
+    while (!closed && !stream.isReady()) {
+      LockSupport.parkNanos(this, 100_000_000L); // unparked by the on-ready handler (or closed, interrupted)
+      if (Thread.interrupted()) {
+        throw new InterruptedException();
       }
     }
     if (closed) {

@@ -10,6 +10,7 @@ import dev.starling.transport.grpc.proto.AttachmentSpec;
 import dev.starling.transport.grpc.proto.Chunk;
 import dev.starling.transport.grpc.proto.PayloadSpec;
 import dev.starling.transport.grpc.proto.TensorSpec;
+import java.lang.ref.SoftReference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -17,6 +18,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Turns a model plus attachments into a {@link PayloadSpec} and a lazy sequence of {@link Chunk}s, so a
@@ -184,6 +187,87 @@ public final class Payloads {
    * travels encoded instead, see {@link #encodedChunks}).
    */
   public static Iterator<Chunk> chunks(long taskId, List<ParameterSet> payloads, int chunkValues, int first) {
+    return chunks(taskId, payloads, chunkValues, first, null);
+  }
+
+  /**
+   * As {@link #chunks(long, List, int)}, with payload 0 (the model) taken from {@code model}, its encoding
+   * shared with every other stream the same model goes to; the attachments are encoded here as usual.
+   *
+   * @throws IllegalArgumentException if {@code model} encodes another model or uses another chunk size
+   */
+  public static Iterator<Chunk> chunks(long taskId, List<ParameterSet> payloads, int chunkValues, SharedModel model) {
+    if (model.model != payloads.get(0) || model.chunkValues != chunkValues) {
+      throw new IllegalArgumentException("the shared encoding is of another model or chunk size (" + model.chunkValues
+          + " values per chunk, asked for " + chunkValues + ")");
+    }
+    return chunks(taskId, payloads, chunkValues, 0, model);
+  }
+
+  /**
+   * The float32 chunks of one model, encoded once and shared by every stream that sends it (the server
+   * broadcasting the global model to all clients of a round): each chunk's little-endian bytes are made on
+   * first use and then reused, so the server encodes the model once per round instead of once per client.
+   * A chunk is held through a {@link SoftReference}: under memory pressure the collector may drop it and
+   * the next stream encodes it again, so sharing never costs more than the heap can spare (a model of
+   * half the heap still goes out). Thread-safe; the model must not change while it is being sent.
+   */
+  public static final class SharedModel {
+    private final ParameterSet model;
+    private final int chunkValues;
+    private final int round;
+    private final List<AtomicReferenceArray<SoftReference<ByteString>>> chunks = new ArrayList<>();
+    private final AtomicLong encodings = new AtomicLong();
+
+    /**
+     * @param round the round it is shared for: a model object changed in place and sent again in a later
+     *     round is never served from an older round's encoding ({@link #isFor})
+     */
+    public SharedModel(ParameterSet model, int chunkValues, int round) {
+      if (chunkValues <= 0) {
+        throw new IllegalArgumentException("chunkValues must be > 0. Provided value: " + chunkValues);
+      }
+      this.model = model;
+      this.chunkValues = chunkValues;
+      this.round = round;
+      for (Tensor t : model) {
+        chunks.add(new AtomicReferenceArray<>((t.size() + chunkValues - 1) / chunkValues));
+      }
+    }
+
+    /** Whether this encodes {@code m} (the same object) in chunks of {@code values} for round {@code r}. */
+    public boolean isFor(ParameterSet m, int values, int r) {
+      return model == m && chunkValues == values && round == r;
+    }
+
+    /** Chunks encoded so far (a chunk dropped under memory pressure and encoded again counts twice). */
+    public long encodings() {
+      return encodings.get();
+    }
+
+    ByteString chunk(int tensor, int offset, int n) {
+      AtomicReferenceArray<SoftReference<ByteString>> cs = chunks.get(tensor);
+      int k = offset / chunkValues;
+      SoftReference<ByteString> ref = cs.get(k);
+      ByteString b = ref == null ? null : ref.get();
+      if (b == null) {
+        // concurrent first users may both encode: the bytes are the same, either copy serves
+        b = encode(model.tensors().get(tensor).data(), offset, n);
+        encodings.incrementAndGet();
+        cs.set(k, new SoftReference<>(b));
+      }
+      return b;
+    }
+  }
+
+  private static ByteString encode(float[] data, int offset, int n) {
+    ByteBuffer buf = ByteBuffer.allocate(n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    buf.asFloatBuffer().put(data, offset, n);
+    return UnsafeByteOperations.unsafeWrap(buf.array());
+  }
+
+  private static Iterator<Chunk> chunks(long taskId, List<ParameterSet> payloads, int chunkValues, int first,
+      SharedModel shared) {
     if (chunkValues <= 0) {
       throw new IllegalArgumentException("chunkValues must be > 0. Provided value: " + chunkValues);
     }
@@ -225,9 +309,7 @@ public final class Payloads {
         }
         float[] data = payloads.get(payload).tensors().get(tensor).data();
         int n = Math.min(chunkValues, data.length - offset);
-        ByteBuffer buf = ByteBuffer.allocate(n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        buf.asFloatBuffer().put(data, offset, n);
-        ByteString bytes = UnsafeByteOperations.unsafeWrap(buf.array());
+        ByteString bytes = payload == 0 && shared != null ? shared.chunk(tensor, offset, n) : encode(data, offset, n);
         Chunk c = Chunk.newBuilder().setTaskId(taskId).setPayload(payload).setTensor(tensor).setOffset(offset)
             .setData(bytes).build();
         offset += n;

@@ -56,6 +56,49 @@ class ChunkingTest {
   }
 
   @Test
+  void aSharedModelEncodingGivesEveryStreamTheSameChunksAsEncodingPerStreamAndEncodesOnce() {
+    ParameterSet p = model();
+    ParameterSet extra = ParameterSet.of(Tensor.of("c", new float[] {Float.MIN_VALUE, -0f, Float.NaN}, 3));
+    Attachments a = Attachments.none().with(new AttachmentKey("k"), extra);
+    List<ParameterSet> payloads = Payloads.ordered(p, a);
+    Payloads.SharedModel shared = new Payloads.SharedModel(p, 8, 3);
+    for (long task : new long[] {11, 12, 13}) {
+      List<Chunk> got = new ArrayList<>();
+      Payloads.chunks(task, payloads, 8, shared).forEachRemaining(got::add);
+      List<Chunk> want = new ArrayList<>();
+      Payloads.chunks(task, payloads, 8).forEachRemaining(want::add);
+      assertThat(got).isEqualTo(want);
+      ChunkAssembler asm = new ChunkAssembler(Payloads.spec(p, a), 1000, false, "test");
+      got.forEach(asm::accept);
+      assertThat(asm.model(p.size() + extra.size())).isEqualTo(p);
+    }
+    // w: 5 chunks, b: 1 chunk, encoded by the first stream only; the attachment is not part of the sharing
+    assertThat(shared.encodings()).isEqualTo(6);
+    assertThat(shared.isFor(p, 8, 3)).isTrue();
+    assertThat(shared.isFor(p, 8, 4)).as("another round").isFalse();
+    assertThat(shared.isFor(p, 4, 3)).as("another chunk size").isFalse();
+    assertThat(shared.isFor(p.copy(), 8, 3)).as("an equal but other model").isFalse();
+    assertThatThrownBy(() -> Payloads.chunks(1, List.of(p.copy()), 8, shared)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("another model");
+    assertThatThrownBy(() -> Payloads.chunks(1, List.of(p), 4, shared)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void theReassembledTensorsCarryTheirLargestMagnitudeMeasuredAcrossChunks() {
+    ParameterSet p = model();
+    p.get("w").data()[3] = 50f; // first chunk
+    p.get("w").data()[33] = -70f; // last chunk of w: the running maximum must take it
+    ParameterSet extra = ParameterSet.of(Tensor.of("c", new float[] {-0f, 1e30f, -2e30f}, 3));
+    Attachments a = Attachments.none().with(new AttachmentKey("k"), extra);
+    ChunkAssembler asm = new ChunkAssembler(Payloads.spec(p, a), 1000, true, "test");
+    chunksOf(p, a, 8).forEach(asm::accept);
+    ParameterSet got = asm.model(p.size() + extra.size());
+    assertThat(got.get("w").maxAbs()).isEqualTo(70f);
+    assertThat(got.get("b").maxAbs()).isEqualTo(3f);
+    assertThat(asm.attachments().get(new AttachmentKey("k")).orElseThrow().get("c").maxAbs()).isEqualTo(2e30f);
+  }
+
+  @Test
   void nanInALaterChunkIsRejectedNamingTensorAndIndex() {
     ParameterSet p = model();
     p.get("w").data()[20] = Float.NaN;
