@@ -2,6 +2,7 @@ package dev.starling.transport.grpc.server;
 
 import dev.starling.core.message.ClientId;
 import dev.starling.server.ClientPool;
+import dev.starling.server.ClientProxy;
 import dev.starling.privacy.secagg.SecureAggregationStrategy;
 import dev.starling.strategy.Strategy;
 import dev.starling.transport.grpc.wire.Payloads;
@@ -15,6 +16,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -136,7 +138,19 @@ public final class FederationServer implements AutoCloseable {
 
   /** The connected clients, for the round loop. */
   public ClientPool pool() {
-    return clients.pool();
+    ClientPool alive = clients.pool();
+    int slots = settings.maxConcurrentUploads();
+    return new ClientPool() {
+      @Override
+      public List<ClientProxy> available() {
+        return alive.available();
+      }
+
+      @Override
+      public int maxHeldUpdates() {
+        return slots; // an update keeps its upload slot until the round loop folds it
+      }
+    };
   }
 
   /** Ids of every client that ever completed the handshake (the client registry), sorted. */
