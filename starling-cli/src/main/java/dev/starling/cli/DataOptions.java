@@ -62,10 +62,19 @@ final class DataOptions {
    */
   List<Path> fallbackDirs = List.of();
 
+  /**
+   * Loads {@code --dataset}. A named data set missing from every search directory (or a data file that does not
+   * exist) is bad usage, an {@link IllegalArgumentException} (exit 2) whose message names where it was looked for.
+   */
   LoadedData load(long seed, Optional<String> keyColumn) throws IOException {
     CatalogOptions o = new CatalogOptions(Optional.ofNullable(label), keyColumn, List.copyOf(drop), missing(),
         testFraction, seed, searchDirs(), task());
-    return DatasetCatalog.resolve(dataset, o);
+    try {
+      return DatasetCatalog.resolve(dataset, o);
+    } catch (java.io.FileNotFoundException | java.nio.file.NoSuchFileException e) {
+      String msg = e instanceof java.nio.file.NoSuchFileException ? "no such file " + e.getMessage() : e.getMessage();
+      throw new IllegalArgumentException(msg != null && msg.contains(dataset) ? msg : "--dataset " + dataset + ": " + msg, e);
+    }
   }
 
   /**

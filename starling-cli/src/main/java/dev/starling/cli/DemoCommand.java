@@ -135,8 +135,9 @@ final class DemoCommand implements Callable<Integer> {
     Dataset all = DemoData.heart(found);
     Split s = Splits.stratifiedHoldout(all, 0.25, RandomSource.seeded(seed));
     int r = rounds != null ? rounds : 20;
+    // four hospitals: a secure aggregation threshold above 4/2 needs all 3 other holders, so no drop-out is tolerated
     RunSpec.Privacy privacy = RunSpec.Privacy.none().withDp(new RunSpec.Dp.Central(0.2, 1.5, false))
-        .withSecAgg(Optional.of(new RunSpec.SecAgg(0.25, 8.0))).withSeededNoise(true);
+        .withSecAgg(Optional.of(new RunSpec.SecAgg(0, 8.0))).withSeededNoise(true);
     RunSpec fed = base("logreg", "fedavg", r, new RunSpec.Training(1, 16, 0.1, 0, 0), 1.0, 4)
         .withPopulation(RunSpec.Population.of(4, "by:hospital")).withPrivacy(privacy);
     console.printf(Locale.ROOT, "data      %d patients, %d features; stratified 25%% test set of all hospitals: %d train / %d test%n",

@@ -29,7 +29,8 @@ final class PrivacyOptions {
   String noise = RunSpec.Defaults.DP_NOISE;
 
   @Option(names = "--secagg", paramLabel = "DROPOUT[,MAXABS[,NEIGHBOURS]]",
-      description = "Secure aggregation tolerating drop-out of a fraction DROPOUT (< 0.5) of each round's clients;"
+      description = "Secure aggregation surviving the drop-out of floor(DROPOUT k) of each round's k clients (DROPOUT"
+          + " < 0.5; refused before round 1 when a threshold above k/2 cannot keep that, e.g. 4 clients with 0.25);"
           + " update coordinates must lie in [-MAXABS, MAXABS] (default 8); NEIGHBOURS (even): SecAgg+, each client"
           + " masks with that many ring neighbours instead of everyone (default 0: everyone). Default: off.")
   String secagg;

@@ -255,6 +255,11 @@ final class SimulateCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(spec.commandLine(), (checkpointDir != null ? "--checkpoint-dir"
             : "--ledger") + " cannot be combined with --p2p yet: it records a server's rounds, and p2p has no server");
       }
+    } else if (!run.sync().synchronous() && ledger.ledgerSpec != null) {
+      // as the server refuses it: the asynchronous driver has no rounds of participants to put in blocks
+      throw new CommandLine.ParameterException(spec.commandLine(), "--ledger cannot be combined with --sync " + sync
+          + ": a ledger block records one round's participants, which the asynchronous modes do not have; use"
+          + " --sync sync");
     } else if (!gossip.equals(RunSpec.Defaults.GOSSIP) || robustGossip != null) {
       throw new CommandLine.ParameterException(spec.commandLine(), (robustGossip != null ? "--robust-gossip" : "--gossip")
           + " needs --p2p TOPOLOGY");

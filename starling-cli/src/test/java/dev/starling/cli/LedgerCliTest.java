@@ -64,6 +64,19 @@ class LedgerCliTest {
   }
 
   @Test
+  void simulateInAnAsynchronousModeWithALedgerIsBadUsage_beforeAnyTraining() {
+    // the asynchronous driver never reports accepted updates: the ledger would have stayed silently empty
+    for (String mode : new String[] {"async", "buffered:2", "semi-sync:5"}) {
+      Path ledger = dir.resolve("async-" + mode.replace(':', '-'));
+      CliRun r = CliRun.of("simulate", "--rounds", "2", "--clients", "4", "--ledger", ledger.toString(), "--sync", mode);
+      assertThat(r.code()).as(mode + ": " + r.err()).isEqualTo(2);
+      assertThat(r.err()).contains("--ledger cannot be combined with --sync " + mode)
+          .contains("asynchronous modes do not have");
+      assertThat(ledger.resolve("ledger.bin")).doesNotExist(); // refused before the ledger is opened
+    }
+  }
+
+  @Test
   void replicatedLedgerFlagsAreCheckedBeforeAnyTraining() {
     CliRun noKey = CliRun.of("simulate", "--ledger", "raft://a=127.0.0.1:1");
     assertThat(noKey.code()).isEqualTo(2);

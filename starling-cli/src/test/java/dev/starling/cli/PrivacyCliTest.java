@@ -106,13 +106,14 @@ class PrivacyCliTest {
   @Test
   void simulate_secaggAuth_runsTheAuthenticatedProtocolWithTheSameModel() throws Exception {
     Path auth = tmp.resolve("auth.jsonl");
+    // 4 clients a round: a threshold above 4/2 (3 of the 3 other clients) tolerates no drop-out, so DROPOUT < 1/4
     CliRun r = CliRun.of("simulate", "--rounds", "2", "--seed", "4", "--clients", "8", "--strategy", "avg",
-        "--secagg", "0.3", "--secagg-auth", "--metrics-out", auth.toString());
+        "--secagg", "0.2", "--secagg-auth", "--metrics-out", auth.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("authenticated (signed keys, consistency check)");
     Path plain = tmp.resolve("plain.jsonl");
     CliRun p = CliRun.of("simulate", "--rounds", "2", "--seed", "4", "--clients", "8", "--strategy", "avg",
-        "--secagg", "0.3", "--metrics-out", plain.toString());
+        "--secagg", "0.2", "--metrics-out", plain.toString());
     assertThat(p.code()).as(p.err()).isZero();
     ObjectMapper json = new ObjectMapper();
     JsonNode x = json.readTree(Files.readAllLines(auth).get(1));
@@ -129,7 +130,7 @@ class PrivacyCliTest {
   void simulate_secaggWithDropouts_trainsAndMatchesPlainAverageAccuracy() throws Exception {
     Path m1 = tmp.resolve("sa.jsonl");
     CliRun r = CliRun.of("simulate", "--rounds", "5", "--seed", "4", "--clients", "20", "--fraction", "0.5", "--strategy", "avg",
-        "--dropout", "0.2", "--secagg", "0.4", "--metrics-out", m1.toString());
+        "--dropout", "0.2", "--secagg", "0.3", "--metrics-out", m1.toString()); // 10 a round: 3 may drop
     assertThat(r.code()).as(r.err()).isZero();
     Path m2 = tmp.resolve("plain.jsonl");
     CliRun p = CliRun.of("simulate", "--rounds", "5", "--seed", "4", "--clients", "20", "--fraction", "0.5", "--strategy", "avg",

@@ -56,7 +56,9 @@ public final class NetworkedRun implements AutoCloseable {
    * {@link FoldOrder#SELECTION} waits for a round's updates to fold them in selection order, as a simulation
    * does, so tests can compare a networked run with a simulated one bit for bit. An update holds its upload slot
    * until it is folded, so selection order needs {@code address.maxConcurrentUploads()} of at least the clients per
-   * round.
+   * round: a spec whose rounds select more than that at the least is refused ({@link InvalidRunException}) before
+   * the server listens, and a round that selects more later fails the run with the same reason before any task
+   * goes out (never a wait for a slot that the round's own updates hold).
    */
   static NetworkedRun start(RunSpec spec, LearnerFactory learner, Dataset test, ServerSettings address,
       FoldOrder foldOrder) {
@@ -64,6 +66,12 @@ public final class NetworkedRun implements AutoCloseable {
     Objects.requireNonNull(test, "test");
     RunAssembler.Assembly a = RunAssembler.assemble(spec, RunAssembler.Target.SERVER);
     RoundLoopConfig loop = RunAssembler.loopConfig(spec, a.stopConditions(spec.loop()), foldOrder, 0);
+    if (foldOrder == FoldOrder.SELECTION && loop.fewestClientsPerRound() > address.maxConcurrentUploads()) {
+      throw new InvalidRunException("min-clients", "= " + loop.fewestClientsPerRound() + " clients per round (at the"
+          + " least) with fold order SELECTION needs as many upload slots, but the server has maxConcurrentUploads = "
+          + address.maxConcurrentUploads() + " (selection order holds every update of a round until all arrived);"
+          + " raise maxConcurrentUploads or fold in ARRIVAL order");
+    }
     LearnerContext ctx = LearnerContext.of(learner.id(), test, spec.seed());
     ParameterSet initial = learner.create(ctx, test).parameters();
     Strategy evaluated = new ServerEvaluatedStrategy(a.strategy(), p -> learner.create(ctx, test).evaluate(p).metrics());

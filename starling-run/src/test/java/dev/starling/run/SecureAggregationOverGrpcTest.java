@@ -33,7 +33,7 @@ class SecureAggregationOverGrpcTest {
     return RunSpec.defaults().withModel("mlp:16").withSeed(7).withLoop(loop)
         .withTraining(new RunSpec.Training(1, 16, 0.1, 0, 0)).withPopulation(RunSpec.Population.of(4, "iid"))
         .withPrivacy(RunSpec.Privacy.none().withSeededNoise(true).withDp(dp)
-            .withSecAgg(Optional.of(new RunSpec.SecAgg(0.25, 8))));
+            .withSecAgg(Optional.of(new RunSpec.SecAgg(0.2, 8))));
   }
 
   @Test

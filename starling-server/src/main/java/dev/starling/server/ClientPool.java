@@ -17,6 +17,16 @@ public interface ClientPool {
     return false;
   }
 
+  /**
+   * How many received updates the pool's transport can hold at once before the round loop folds them (a
+   * gRPC server's upload slots: an update keeps its slot until it is folded). {@link FoldOrder#SELECTION}
+   * holds a whole round's updates, so the round loop refuses that order for rounds larger than this.
+   * Unbounded by default.
+   */
+  default int maxHeldUpdates() {
+    return Integer.MAX_VALUE;
+  }
+
   /** A fixed pool. */
   static ClientPool of(List<? extends ClientProxy> clients) {
     List<ClientProxy> copy = List.copyOf(clients);

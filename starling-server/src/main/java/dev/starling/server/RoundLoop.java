@@ -139,6 +139,8 @@ public final class RoundLoop {
   public Result run(ParameterSet initial, RunState from) {
     RandomSource root = RandomSource.seeded(config.seed());
     int known = Math.max(pool.available().size(), config.minAvailableClients());
+    // every round selects at least this many: refuse an order that could never fold them before round 1
+    checkFoldOrder(config.fewestClientsPerRound(), 1);
     strategy.prepare(new RoundPlan(clientsPerRound(known), known));
     ParameterSet global = strategy.initialize(initial);
     History history = new History();
@@ -214,13 +216,29 @@ public final class RoundLoop {
     String failureReason = "";
   }
 
+  /**
+   * Selection order folds a round's updates only once all have arrived, each holding one of the pool's
+   * {@link ClientPool#maxHeldUpdates() held updates} meanwhile: with more clients than that, the first
+   * one in selection order could wait for a slot that the others hold, until the round timeout.
+   */
+  private void checkFoldOrder(int clients, int round) {
+    int slots = pool.maxHeldUpdates();
+    if (config.foldOrder() == FoldOrder.SELECTION && clients > slots) {
+      throw new IllegalArgumentException("fold order SELECTION needs one upload slot per client of a round, but round "
+          + round + " selects " + clients + " clients and the server has " + slots + " upload slots"
+          + " (maxConcurrentUploads); raise maxConcurrentUploads to at least " + clients + ", select fewer clients,"
+          + " or fold in ARRIVAL order");
+    }
+  }
+
   private int clientsPerRound(int available) {
-    return Math.min(available, Math.max(config.minFitClients(), (int) Math.floor(config.fractionFit() * available)));
+    return config.clientsPerRound(available);
   }
 
   private RoundState trainRound(int round, ParameterSet global, RandomSource root) {
     List<ClientProxy> available = awaitAvailable(round);
     int k = clientsPerRound(available.size());
+    checkFoldOrder(k, round);
     List<ClientProxy> selected = sample(available, k, root.derive(round, SELECT_STREAM));
     listener.onRoundStart(round, selected.size());
 

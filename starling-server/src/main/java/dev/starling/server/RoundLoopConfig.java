@@ -79,6 +79,19 @@ public record RoundLoopConfig(int rounds, double fractionFit, int minFitClients,
     return new Builder();
   }
 
+  /**
+   * The clients a round selects out of {@code available}: {@code min(available, max(minFitClients,
+   * floor(fractionFit available)))}.
+   */
+  public int clientsPerRound(int available) {
+    return Math.min(available, Math.max(minFitClients, (int) Math.floor(fractionFit * available)));
+  }
+
+  /** The fewest clients any round selects: {@link #clientsPerRound} of {@code max(minAvailableClients, minFitClients)}. */
+  public int fewestClientsPerRound() {
+    return clientsPerRound(Math.max(minAvailableClients, minFitClients));
+  }
+
   /** Builder. Defaults: 10 rounds, C=0.1, 1 client minimum, 10-minute round deadline, selection fold order. */
   public static final class Builder {
     private int rounds = 10;

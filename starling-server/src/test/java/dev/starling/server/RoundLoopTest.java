@@ -215,4 +215,46 @@ class RoundLoopTest {
         .hasMessageContaining("only 0 clients available").extracting(e -> ((FlException) e).code())
         .isEqualTo(ErrorCode.QUORUM_NOT_MET);
   }
+
+  /** A pool of {@code n} clients that can hold only {@code slots} received updates at once (a server's uploads). */
+  private static ClientPool slotted(List<ClientProxy> clients, int slots) {
+    return new ClientPool() {
+      @Override
+      public List<ClientProxy> available() {
+        return clients;
+      }
+
+      @Override
+      public int maxHeldUpdates() {
+        return slots;
+      }
+    };
+  }
+
+  @Test
+  void selectionOrder_refusedBeforeRoundOne_whenEveryRoundNeedsMoreSlotsThanThePoolHolds() {
+    List<FnProxy> clients = List.of(new FnProxy(0, (g, c) -> constant(1f, 1)), new FnProxy(1, (g, c) -> constant(1f, 1)),
+        new FnProxy(2, (g, c) -> constant(1f, 1)));
+    RoundLoop loop = new RoundLoop(new FedAvg(), slotted(List.copyOf(clients), 2),
+        cfg().minFitClients(3).minAvailableClients(3).build(), RoundListener.NONE);
+    assertThatThrownBy(() -> loop.run(INITIAL)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("selects 3 clients").hasMessageContaining("2 upload slots")
+        .hasMessageContaining("ARRIVAL");
+    assertThat(clients).allSatisfy(c -> assertThat(c.seen).isEmpty()); // no task went out
+  }
+
+  @Test
+  void selectionOrder_refusedAtTheRound_thatSelectsMoreClientsThanSlots_arrivalOrderRuns() {
+    // the minimum (1 client) fits, but the round selects all 3 that are available
+    List<FnProxy> clients = List.of(new FnProxy(0, (g, c) -> constant(1f, 1)), new FnProxy(1, (g, c) -> constant(1f, 1)),
+        new FnProxy(2, (g, c) -> constant(1f, 1)));
+    RoundLoop loop = new RoundLoop(new FedAvg(), slotted(List.copyOf(clients), 2), cfg().build(), RoundListener.NONE);
+    assertThatThrownBy(() -> loop.run(INITIAL)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("round 1 selects 3 clients and the server has 2 upload slots");
+    assertThat(clients).allSatisfy(c -> assertThat(c.seen).isEmpty());
+
+    RoundLoop.Result r = new RoundLoop(new FedAvg(), slotted(List.copyOf(clients), 2),
+        cfg().foldOrder(FoldOrder.ARRIVAL).build(), RoundListener.NONE).run(INITIAL);
+    assertThat(r.history().rounds().get(0).clientsSucceeded()).isEqualTo(3);
+  }
 }

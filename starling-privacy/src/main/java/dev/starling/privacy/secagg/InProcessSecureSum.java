@@ -51,6 +51,8 @@ public final class InProcessSecureSum implements SecureSum {
   @Override
   public void prepare(int clientsPerRound) {
     codec = SecureAggregationStrategy.codecFor(clientsPerRound, maxAbs);
+    // a drop-out tolerance the planned round size cannot keep with a safe threshold is refused before round 1
+    SecAggParams.forClients(clientsPerRound, dropoutTolerance, neighbours, 0, codec, 1);
   }
 
   @Override
@@ -58,7 +60,7 @@ public final class InProcessSecureSum implements SecureSum {
     Checks.checkState(codec != null, "SecureAggregationStrategy.prepare must be called before round 1");
     Checks.checkState(ids != null && ids.size() >= 3, "secure aggregation needs >= 3 clients configured in round " + round);
     int length = Math.toIntExact(global.size());
-    SecAggParams params = SecAggParams.forClients(ids.size(), dropoutTolerance, neighbours, rng.nextLong(), codec, length);
+    SecAggParams params = SecAggParams.forRound(ids.size(), dropoutTolerance, neighbours, rng.nextLong(), codec, length);
     long t0 = System.nanoTime();
     Map<Integer, KeyPair> identities = new HashMap<>();
     Map<Integer, PublicKey> pki = new HashMap<>();

@@ -22,18 +22,64 @@ public record SecAggParams(int threshold, int neighbours, long graphSeed, FixedP
   }
 
   /**
-   * Parameters for {@code n} clients that survive the drop-out of up to {@code floor(dropoutFraction n)}
-   * of them (before or after masking): complete graph, threshold {@code n - 1 - floor(dropoutFraction n)}
-   * (every survivor then still has that many surviving share holders), and more than {@code n / 2} so
-   * that two disjoint groups can never both reconstruct a secret.
+   * Parameters for {@code n} clients that survive the drop-out of up to {@code d = floor(dropoutFraction n)}
+   * of them (before or after masking), and no more: complete graph, threshold {@code t = n - 1 - d}. Each
+   * client's secrets are shared among the {@code n - 1} others, so after d drop-outs a survivor's self-mask
+   * seed still has {@code n - 1 - d = t} surviving holders; at {@code d + 1} drop-outs after masking,
+   * unmasking fails with QUORUM_NOT_MET. t must also be more than {@code n / 2}, so that two disjoint groups
+   * can never both reconstruct one client's secrets (clients check this on the wire), which allows at most
+   * {@link #maxDropouts(int) maxDropouts(n)} drop-outs; a larger {@code d} is refused with
+   * IllegalArgumentException rather than silently tolerating fewer than asked.
    */
   public static SecAggParams forClients(int n, double dropoutFraction, FixedPoint codec, int length) {
+    checkClients(n, dropoutFraction);
+    int tolerated = toleratedDropouts(n, dropoutFraction);
+    if (tolerated > maxDropouts(n)) {
+      throw new IllegalArgumentException("secure aggregation of " + n + " clients per round cannot tolerate " + tolerated
+          + " drop-outs (DROPOUT " + dropoutFraction + " x " + n + "): the threshold would be " + (n - 1 - tolerated)
+          + ", and it must be more than " + n + "/2, which leaves at most " + maxDropouts(n) + " drop-outs; use a DROPOUT"
+          + " below " + (maxDropouts(n) + 1) + "/" + n + " or more clients per round");
+    }
+    return new SecAggParams(n - 1 - tolerated, 0, 0, codec, length);
+  }
+
+  /**
+   * The drop-outs among {@code n} clients that a drop-out fraction promises to survive:
+   * {@code floor(dropoutFraction n)}. A count per round, not a rate: if clients drop out at random with
+   * probability {@code dropoutFraction}, about half of the rounds see more.
+   */
+  public static int toleratedDropouts(int n, double dropoutFraction) {
+    return (int) Math.floor(dropoutFraction * n);
+  }
+
+  /**
+   * The most drop-outs any safe threshold (more than {@code n / 2}, at most {@code n - 1} holders) survives
+   * among {@code n} clients on the complete graph: {@code n - 2 - floor(n / 2)}.
+   */
+  public static int maxDropouts(int n) {
+    return n - 2 - n / 2;
+  }
+
+  /**
+   * Parameters for one round of {@code n} clients of a run planned (and checked by
+   * {@link #forClients(int, double, int, long, FixedPoint, int)}) for a possibly larger round: as that
+   * method, except that when this round is too small to keep the tolerance with a safe threshold it
+   * tolerates {@link #maxDropouts(int) maxDropouts(n)} drop-outs instead of being refused.
+   */
+  public static SecAggParams forRound(int n, double dropoutFraction, int neighbours, long graphSeed, FixedPoint codec,
+      int length) {
+    Checks.checkNonNegative(neighbours, "neighbours");
+    if (neighbours == 0 || neighbours >= n - 1) {
+      checkClients(n, dropoutFraction);
+      int tolerated = Math.min(toleratedDropouts(n, dropoutFraction), maxDropouts(n));
+      return new SecAggParams(n - 1 - tolerated, 0, 0, codec, length);
+    }
+    return forClients(n, dropoutFraction, neighbours, graphSeed, codec, length);
+  }
+
+  private static void checkClients(int n, double dropoutFraction) {
     Checks.checkArgument(n >= 3, "clients", ">= 3 for secure aggregation", n);
     Checks.checkArgument(dropoutFraction >= 0 && dropoutFraction < 0.5, "dropoutFraction", "in [0, 0.5)", dropoutFraction);
-    int others = n - 1;
-    int t = Math.max(Math.max(2, n / 2 + 1), others - (int) Math.floor(dropoutFraction * n));
-    t = Math.min(t, others);
-    return new SecAggParams(t, 0, 0, codec, length);
   }
 
   /**

@@ -176,8 +176,8 @@ class AuthenticatedSecAggTest {
       ids.put(i, SecAggAuth.newIdentity(RNG));
       pki.put(i, ids.get(i).getPublic());
     }
-    SecAggServer checked = new SecAggServer(SecAggParams.forClients(4, 0.25, CODEC, LEN), new SecAggAuth(null, pki));
-    SecAggParams p = SecAggParams.forClients(4, 0.25, CODEC, LEN);
+    SecAggServer checked = new SecAggServer(SecAggParams.forClients(4, 0.2, CODEC, LEN), new SecAggAuth(null, pki));
+    SecAggParams p = SecAggParams.forClients(4, 0.2, CODEC, LEN);
     checked.receive(new SecAggClient(0, p, RNG, new SecAggAuth(ids.get(0), pki)).advertise());
     // client 1 signs with client 2's identity key; client 3 does not sign at all
     AdvertiseKeys wrong = new SecAggClient(1, p, RNG, new SecAggAuth(ids.get(2), pki)).advertise();

@@ -169,7 +169,7 @@ class SecAggTest {
 
   @Test
   void client_refusesToRevealBothSecretsOfOneClient() {
-    SecAggParams p = SecAggParams.forClients(4, 0.25, CODEC, 10);
+    SecAggParams p = SecAggParams.forClients(4, 0.2, CODEC, 10);
     SecAggServer server = new SecAggServer(p);
     SecureRandom rng = new SecureRandom();
     List<SecAggClient> cs = List.of(new SecAggClient(0, p, rng), new SecAggClient(1, p, rng), new SecAggClient(2, p, rng),

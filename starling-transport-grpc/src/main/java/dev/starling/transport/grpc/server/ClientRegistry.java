@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -26,6 +25,8 @@ import java.util.function.Supplier;
  */
 final class ClientRegistry {
   private static final System.Logger LOG = System.getLogger(FederationServer.class.getName());
+  /** How long {@link #finish} waits, on the server's ticker, for clients to take the run's end and disconnect. */
+  static final java.time.Duration FINISH_GRACE = java.time.Duration.ofSeconds(2);
 
   /** A session that has opened but not said Hello yet; the registry closes it when the Hello timeout passes. */
   interface PendingSession {
@@ -172,7 +173,10 @@ final class ClientRegistry {
     }
   }
 
-  /** Tells every connected client that the run is over, waits briefly for the messages to leave. */
+  /**
+   * Tells every connected client that the run is over and waits up to {@link #FINISH_GRACE} on the server's
+   * ticker (polling every 20 ms of wall time) for them to disconnect.
+   */
   void finish(String reason) {
     ServerMessage bye = ServerMessage.newBuilder()
         .setShutdown(Shutdown.newBuilder().setReason(reason).setRunComplete(true)).build();
@@ -180,8 +184,8 @@ final class ClientRegistry {
       c.outbox().send(bye);
       c.outbox().completeAfterQueued();
     }
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-    while (System.nanoTime() < end && clients.values().stream().anyMatch(RemoteClient::alive)) {
+    long end = ticker.nanos() + FINISH_GRACE.toNanos(); // the server's ticker, as every other deadline here
+    while (ticker.nanos() - end < 0 && clients.values().stream().anyMatch(RemoteClient::alive)) {
       try {
         Thread.sleep(20);
       } catch (InterruptedException e) {

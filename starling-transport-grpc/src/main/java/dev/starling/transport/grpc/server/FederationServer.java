@@ -2,6 +2,7 @@ package dev.starling.transport.grpc.server;
 
 import dev.starling.core.message.ClientId;
 import dev.starling.server.ClientPool;
+import dev.starling.server.ClientProxy;
 import dev.starling.privacy.secagg.SecureAggregationStrategy;
 import dev.starling.strategy.Strategy;
 import dev.starling.transport.grpc.wire.Payloads;
@@ -15,6 +16,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -50,7 +52,7 @@ public final class FederationServer implements AutoCloseable {
   private final UploadGate gate;
   private final ClientRegistry clients;
   private final UnfoldedUploads unfolded = new UnfoldedUploads();
-  private final StatisticsAgreement statistics = new StatisticsAgreement();
+  private final StatisticsAgreement statistics;
   private final ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "starling-timeouts");
     t.setDaemon(true);
@@ -83,6 +85,7 @@ public final class FederationServer implements AutoCloseable {
     this.ticker = java.util.Objects.requireNonNull(ticker, "ticker");
     this.gate = new UploadGate(settings.maxConcurrentUploads());
     this.clients = new ClientRegistry(settings, this.ticker);
+    this.statistics = new StatisticsAgreement(this.ticker);
   }
 
   Ticker ticker() {
@@ -140,7 +143,19 @@ public final class FederationServer implements AutoCloseable {
 
   /** The connected clients, for the round loop. */
   public ClientPool pool() {
-    return clients.pool();
+    ClientPool alive = clients.pool();
+    int slots = settings.maxConcurrentUploads();
+    return new ClientPool() {
+      @Override
+      public List<ClientProxy> available() {
+        return alive.available();
+      }
+
+      @Override
+      public int maxHeldUpdates() {
+        return slots; // an update keeps its upload slot until the round loop folds it
+      }
+    };
   }
 
   /** Ids of every client that ever completed the handshake (the client registry), sorted. */
@@ -371,19 +386,24 @@ public final class FederationServer implements AutoCloseable {
   /**
    * Applies every timeout at the ticker's current reading: drops clients silent for 3 heartbeats, closes
    * sessions that have not said Hello within the Hello timeout, and fails uploads that hold a slot but
-   * sent nothing within the upload-idle timeout ({@link ClientRegistry#checkTimeouts()}), and closes secure
+   * sent nothing within the upload-idle timeout ({@link ClientRegistry#checkTimeouts()}), ends a wait for agreed
+   * statistics whose deadline has passed ({@link StatisticsAgreement#checkDeadline()}), and closes secure
    * aggregation phases whose deadline has passed ({@link SecAggCoordinator#checkDeadlines()}). Runs periodically; tests with a manual {@link Ticker}
    * call it after advancing the ticker. Thread-safe.
    */
   void checkTimeouts() {
     clients.checkTimeouts();
+    statistics.checkDeadline();
     SecAggCoordinator sa = secagg;
     if (sa != null) {
       sa.checkDeadlines();
     }
   }
 
-  /** Tells every connected client that the run is over, waits briefly for the messages to leave. */
+  /**
+   * Tells every connected client that the run is over, and waits up to 2 s on the server's {@link Ticker} for
+   * them to disconnect (so the messages leave before {@link #close}).
+   */
   public void finish(String reason) {
     clients.finish(reason);
   }

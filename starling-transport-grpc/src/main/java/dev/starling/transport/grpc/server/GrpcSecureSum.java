@@ -7,6 +7,7 @@ import dev.starling.core.learner.TrainResult;
 import dev.starling.core.message.ClientId;
 import dev.starling.core.metrics.Metrics;
 import dev.starling.core.tensor.ParameterSet;
+import dev.starling.privacy.secagg.SecAggParams;
 import dev.starling.privacy.secagg.SecureAggregationStrategy;
 import dev.starling.privacy.secagg.SecureSum;
 import java.util.List;
@@ -49,6 +50,13 @@ public final class GrpcSecureSum implements SecureSum {
   @Override
   public double maxAbs() {
     return settings.maxAbs();
+  }
+
+  /** Refuses, before round 1, a drop-out tolerance the planned round size cannot keep with a safe threshold. */
+  @Override
+  public void prepare(int clientsPerRound) {
+    SecAggParams.forClients(clientsPerRound, settings.dropoutTolerance(), settings.neighbours(), 0,
+        SecureAggregationStrategy.codecFor(clientsPerRound, settings.maxAbs()), 1);
   }
 
   @Override

@@ -202,7 +202,7 @@ final class SecAggCoordinator implements AutoCloseable {
     }
     int length = Math.toIntExact(global.size());
     FixedPoint codec = SecureAggregationStrategy.codecFor(n, settings.maxAbs());
-    SecAggParams params = SecAggParams.forClients(n, settings.dropoutTolerance(), settings.neighbours(),
+    SecAggParams params = SecAggParams.forRound(n, settings.dropoutTolerance(), settings.neighbours(),
         graphSeeds.nextLong(), codec, length);
     Map<Integer, java.security.PublicKey> pki = new java.util.HashMap<>();
     Map<Integer, String> roster = new java.util.TreeMap<>();

@@ -14,9 +14,15 @@ import java.util.concurrent.TimeUnit;
 final class StatisticsAgreement {
   private static final System.Logger LOG = System.getLogger(FederationServer.class.getName());
 
+  private final Ticker ticker;
   private volatile boolean asked;
   /** Guarded by itself. */
   private final Map<String, FeatureSums> statistics = new LinkedHashMap<>();
+
+  /** {@code ticker}: the server's, which {@link #await} reads for its deadline. */
+  StatisticsAgreement(Ticker ticker) {
+    this.ticker = java.util.Objects.requireNonNull(ticker, "ticker");
+  }
 
   /** The run asks every client for its statistics. */
   void ask() {
@@ -36,16 +42,25 @@ final class StatisticsAgreement {
 
   /**
    * Waits until at least {@code clients} clients have reported their statistics or {@code timeout} has
-   * passed, and returns those reported by then.
+   * passed on the server's ticker, and returns those reported by then. The wait re-reads the ticker when a
+   * report arrives, when {@link #checkDeadline} is called (the server's periodic timeout check; tests call it
+   * after moving a manual ticker) and at the latest when {@code timeout}'s remainder has passed in wall time.
    */
   Map<String, FeatureSums> await(int clients, Duration timeout) throws InterruptedException {
-    long end = System.nanoTime() + timeout.toNanos();
+    long end = ticker.nanos() + timeout.toNanos();
     synchronized (statistics) {
       long left;
-      while (statistics.size() < clients && (left = end - System.nanoTime()) > 0) {
+      while (statistics.size() < clients && (left = end - ticker.nanos()) > 0) {
         TimeUnit.NANOSECONDS.timedWait(statistics, left);
       }
       return Map.copyOf(statistics);
+    }
+  }
+
+  /** Wakes {@link #await} to compare its deadline with the ticker's current reading. */
+  void checkDeadline() {
+    synchronized (statistics) {
+      statistics.notifyAll();
     }
   }
 

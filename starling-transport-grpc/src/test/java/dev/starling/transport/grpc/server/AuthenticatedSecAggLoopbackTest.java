@@ -60,7 +60,7 @@ class AuthenticatedSecAggLoopbackTest {
   private FederationServer server(Map<String, PublicKey> serverRegistry) {
     FederationServer s = new FederationServer(ServerSettings.loopback(0, "test", "fedavg")
         .withHeartbeat(Duration.ofMillis(500)).withLimits(1L << 24, 2, Duration.ofSeconds(20))).start();
-    s.enableSecureAggregation(new SecAggSettings(0.3, 1.0, Duration.ofSeconds(10), Duration.ofSeconds(20), 0)
+    s.enableSecureAggregation(new SecAggSettings(0.2, 1.0, Duration.ofSeconds(10), Duration.ofSeconds(20), 0)
         .withIdentities(serverRegistry));
     closeMe.add(s);
     return s;
