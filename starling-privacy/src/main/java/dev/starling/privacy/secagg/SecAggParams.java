@@ -36,8 +36,8 @@ public record SecAggParams(int threshold, int neighbours, long graphSeed, FixedP
     int tolerated = toleratedDropouts(n, dropoutFraction);
     if (tolerated > maxDropouts(n)) {
       throw new IllegalArgumentException("secure aggregation of " + n + " clients per round cannot tolerate " + tolerated
-          + " drop-outs (DROPOUT " + dropoutFraction + " x " + n + "): the threshold would be " + (n - 1 - tolerated)
-          + ", and it must be more than " + n + "/2, which leaves at most " + maxDropouts(n) + " drop-outs; use a DROPOUT"
+          + " drop-out(s) (DROPOUT " + dropoutFraction + " x " + n + "): the threshold would be " + (n - 1 - tolerated)
+          + ", and it must be more than " + n + "/2, which leaves at most " + maxDropouts(n) + " drop-out(s); use a DROPOUT"
           + " below " + (maxDropouts(n) + 1) + "/" + n + " or more clients per round");
     }
     return new SecAggParams(n - 1 - tolerated, 0, 0, codec, length);

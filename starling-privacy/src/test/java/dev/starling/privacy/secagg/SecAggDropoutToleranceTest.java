@@ -98,7 +98,7 @@ class SecAggDropoutToleranceTest {
     // before: a threshold of floor(k/2) + 1 silently survived fewer drop-outs than floor(DROPOUT k)
     assertThatThrownBy(() -> SecAggParams.forClients(k, dropout, CODEC, LEN))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining(k + " clients per round cannot tolerate " + (int) Math.floor(dropout * k) + " drop-outs")
+        .hasMessageContaining(k + " clients per round cannot tolerate " + (int) Math.floor(dropout * k) + " drop-out(s)")
         .hasMessageContaining("at most " + max + " drop-outs");
   }
 
@@ -120,6 +120,6 @@ class SecAggDropoutToleranceTest {
     InProcessSecureSum sum = new InProcessSecureSum(0.4, 1.0, 0, false);
     assertThatThrownBy(() -> sum.prepare(10))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("10 clients per round cannot tolerate 4 drop-outs");
+        .hasMessageContaining("10 clients per round cannot tolerate 4 drop-out(s)");
   }
 }
