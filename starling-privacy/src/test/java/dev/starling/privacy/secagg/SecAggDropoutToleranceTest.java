@@ -99,7 +99,7 @@ class SecAggDropoutToleranceTest {
     assertThatThrownBy(() -> SecAggParams.forClients(k, dropout, CODEC, LEN))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining(k + " clients per round cannot tolerate " + (int) Math.floor(dropout * k) + " drop-out(s)")
-        .hasMessageContaining("at most " + max + " drop-outs");
+        .hasMessageContaining("at most " + max + " drop-out(s)");
   }
 
   @Test
