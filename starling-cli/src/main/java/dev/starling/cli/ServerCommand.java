@@ -167,10 +167,10 @@ final class ServerCommand implements Callable<Integer> {
     String strategySpec = run.strategy();
     // the decorated strategy, every refusal before listening, let alone round 1
     // secure aggregation's settings first: the assembled strategy runs over a secure sum made with them
-    Duration roundTimeout = run.loop().roundTimeout();
-    Optional<SecAggSettings> secAggSettings = run.privacy().secagg().map(a -> new SecAggSettings(a.dropoutTolerance(),
-        a.maxAbs(), c.duration("secagg-phase-timeout", min(Duration.ofSeconds(30), roundTimeout)), roundTimeout,
-        a.neighbours()));
+    // the spec's settings (RunAssembler.networkSecAgg), each phase waiting 'secagg-phase-timeout' if the config says
+    Optional<SecAggSettings> secAggSettings = run.privacy().secagg().map(a -> RunAssembler.networkSecAgg(run)).map(d ->
+        new SecAggSettings(d.dropoutTolerance(), d.maxAbs(), c.duration("secagg-phase-timeout", d.phaseTimeout()),
+            d.roundTimeout(), d.neighbours()));
     if (run.privacy().secagg().map(RunSpec.SecAgg::authenticated).orElse(false)) {
       if (!c.has("secagg-keys")) {
         throw new IllegalArgumentException("config 'secagg-auth = true' needs 'secagg-keys = DIR': one <client-id>.pub"
@@ -548,10 +548,6 @@ final class ServerCommand implements Callable<Integer> {
         return Files.move(file, aside);
       }
     }
-  }
-
-  private static Duration min(Duration a, Duration b) {
-    return a.compareTo(b) <= 0 ? a : b;
   }
 
   /**
