@@ -165,9 +165,8 @@ final class ServerCommand implements Callable<Integer> {
     long seed = run.seed();
     String modelId = c.str("model", RunSpec.Defaults.MODEL);
     String strategySpec = run.strategy();
-    // the decorated strategy, every refusal before listening, let alone round 1
-    // secure aggregation's settings first: the assembled strategy runs over a secure sum made with them
-    // the spec's settings (RunAssembler.networkSecAgg), each phase waiting 'secagg-phase-timeout' if the config says
+    // secure aggregation's settings first: the assembled strategy runs over a secure sum made with them (the spec's,
+    // RunAssembler.networkSecAgg, each phase waiting 'secagg-phase-timeout' if the config says so)
     Optional<SecAggSettings> secAggSettings = run.privacy().secagg().map(a -> RunAssembler.networkSecAgg(run)).map(d ->
         new SecAggSettings(d.dropoutTolerance(), d.maxAbs(), c.duration("secagg-phase-timeout", d.phaseTimeout()),
             d.roundTimeout(), d.neighbours()));
@@ -182,10 +181,10 @@ final class ServerCommand implements Callable<Integer> {
     } else if (c.has("secagg-keys")) {
       throw new IllegalArgumentException("config 'secagg-keys' is only used with 'secagg-auth = true'");
     }
+    // the one wiring of a spec into a FederationServer and its loop; every refusal before listening, let alone round 1
     NetworkedRun.Builder builder = NetworkedRun.builder(run);
     secAggSettings.ifPresent(builder::secureAggregation);
     RunAssembler.Assembly assembly = assemble(builder);
-    Optional<SecAggSettings> secagg = secAggSettings;
 
     Dataset testSet = null;
     LearnerFactory serverLearner = null;
@@ -215,7 +214,7 @@ final class ServerCommand implements Callable<Integer> {
       // the initial model and the per-round test metrics are the factory's learner's, on the server's test set
       builder.learner(learner, test);
       if (std) {
-        if (secagg.isPresent()) {
+        if (run.privacy().secagg().isPresent()) {
           throw new IllegalArgumentException((config == null ? "config" : config.toString()) + ": 'standardize' (on, or"
               + " auto for CSV data) cannot be combined with 'secagg': agreeing the standardisation statistics sends each"
               + " client's row count and per-feature sums and sums of squares to the server in the clear, which secure"
