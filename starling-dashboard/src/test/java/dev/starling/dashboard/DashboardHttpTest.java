@@ -231,7 +231,8 @@ class DashboardHttpTest {
     run.finished("round budget of 2 reached");
     run.endAll(); // the dashboard closes before the stream's thread wrote the last event
     assertThat(run.streams()).isZero();
-    assertThat(page.frames).hasSize(2);
+    assertThat(page.frames).hasSize(3);
+    assertThat(page.frames.poll()).startsWith("event: snapshot");
     assertThat(page.frames.poll()).startsWith("event: finished");
     assertThat(page.frames.poll()).isSameAs(LiveRun.END);
   }
