@@ -1,5 +1,7 @@
 package dev.starling.cli;
 
+import dev.starling.compression.CodecChain;
+import dev.starling.compression.Codecs;
 import dev.starling.run.Durations;
 import dev.starling.run.InvalidRunException;
 import dev.starling.run.RunSpec;
@@ -181,10 +183,11 @@ final class NetConfig {
           RunSpec.Privacy.parseNoise(str("dp-noise", RunSpec.Defaults.DP_NOISE)),
           has("secagg") ? Optional.of(RunSpec.SecAgg.parse(str("secagg", "")).withAuthentication(secaggAuth))
               : Optional.empty());
+      RunSpec.Compression compression = compression(privacy);
       String model = str("model", RunSpec.Defaults.MODEL);
       // flat:N is a bare parameter vector for transport benchmarks; the spec validates a learner model
       return new RunSpec(model.startsWith("flat:") ? "logreg" : model, str("strategy", RunSpec.Defaults.STRATEGY),
-          number("seed", RunSpec.Defaults.SEED), training, loop, privacy, RunSpec.Compression.none(), subModels(),
+          number("seed", RunSpec.Defaults.SEED), training, loop, privacy, compression, subModels(),
           RunSpec.Population.defaults(), RunSpec.SyncMode.parse(str("sync", "sync"))
               .withConcurrency(integer("concurrency", 0))
               .withStalenessBound(has("staleness-bound") ? OptionalInt.of(integer("staleness-bound", 0)) : OptionalInt.empty()));
@@ -192,6 +195,48 @@ final class NetConfig {
       throw new IllegalArgumentException((file == null ? "config" : file.toString()) + ": '" + e.setting() + "' "
           + e.problem(), e);
     }
+  }
+
+  /**
+   * {@code uplink-codec}, {@code downlink-codec} (specs as {@code simulate --uplink-codec/--downlink-codec}) and
+   * {@code error-feedback = true|false}; error feedback needs a lossy uplink, and codecs are refused with
+   * {@code secagg} (masked inputs are integers), an uplink codec with {@code submodel}.
+   */
+  private RunSpec.Compression compression(RunSpec.Privacy privacy) {
+    CodecChain up = codec("uplink-codec");
+    CodecChain down = codec("downlink-codec");
+    boolean ef = flag("error-feedback");
+    if (ef && up.lossless()) {
+      throw new IllegalArgumentException("config 'error-feedback = true' needs a lossy 'uplink-codec' (e.g. topk:0.01 or"
+          + " int8); uplink is " + up.describe());
+    }
+    if (privacy.secagg().isPresent() && (!up.isIdentity() || !down.isIdentity())) {
+      throw new IllegalArgumentException("config 'uplink-codec'/'downlink-codec' cannot be combined with 'secagg' yet:"
+          + " secure aggregation sends masked integers, which the codecs do not compress");
+    }
+    if (has("submodel") && !up.isIdentity()) {
+      throw new InvalidRunException("uplink-codec", "cannot be combined with 'submodel' yet: sub-model updates are"
+          + " sent as float32 values with their trained positions");
+    }
+    return new RunSpec.Compression(str("uplink-codec", RunSpec.Defaults.CODEC), ef,
+        str("downlink-codec", RunSpec.Defaults.CODEC), OptionalDouble.empty(), 1);
+  }
+
+  private CodecChain codec(String key) {
+    try {
+      return Codecs.parse(str(key, RunSpec.Defaults.CODEC));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("config '" + key + "': " + e.getMessage(), e);
+    }
+  }
+
+  /** A {@code true|false} key (default false). */
+  boolean flag(String key) {
+    String v = str(key, "false").strip().toLowerCase(Locale.ROOT);
+    if (!v.equals("true") && !v.equals("false")) {
+      throw new IllegalArgumentException("config '" + key + "' must be true or false. Provided value: " + v);
+    }
+    return v.equals("true");
   }
 
   /** {@code submodel = POLICY} with {@code keep} and {@code full-model-every} (the simulate flags' defaults). */

@@ -11,14 +11,11 @@ import dev.starling.learners.LearnerContext;
 import dev.starling.learners.LearnerFactory;
 import dev.starling.learners.Learners;
 import dev.starling.server.CheckpointStore;
-import dev.starling.server.Checkpointer;
-import dev.starling.server.FoldOrder;
 import dev.starling.server.RoundListener;
 import dev.starling.server.RoundLoop;
 import dev.starling.server.RoundLoopConfig;
 import dev.starling.server.RoundRecord;
 import dev.starling.server.RunState;
-import dev.starling.strategy.ServerEvaluatedStrategy;
 import dev.starling.run.InvalidRunException;
 import dev.starling.run.Listeners;
 import dev.starling.run.NetworkedRun;
@@ -26,13 +23,10 @@ import dev.starling.run.RunAssembler;
 import dev.starling.run.RunSpec;
 import dev.starling.strategy.Strategy;
 import dev.starling.transport.grpc.TlsFiles;
-import dev.starling.privacy.secagg.SecAggSpec;
 import dev.starling.transport.grpc.server.FederationServer;
 import dev.starling.transport.grpc.server.SecAggSettings;
 import dev.starling.transport.grpc.server.ServerSettings;
 import dev.starling.transport.grpc.server.WireCompression;
-import dev.starling.compression.CodecChain;
-import dev.starling.compression.Codecs;
 import dev.starling.transport.grpc.wire.Payloads;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -171,12 +165,11 @@ final class ServerCommand implements Callable<Integer> {
     long seed = run.seed();
     String modelId = c.str("model", RunSpec.Defaults.MODEL);
     String strategySpec = run.strategy();
-    // the decorated strategy, every refusal before listening, let alone round 1
-    // secure aggregation's settings first: the assembled strategy runs over a secure sum made with them
-    Duration roundTimeout = run.loop().roundTimeout();
-    Optional<SecAggSettings> secAggSettings = run.privacy().secagg().map(a -> new SecAggSettings(a.dropoutTolerance(),
-        a.maxAbs(), c.duration("secagg-phase-timeout", min(Duration.ofSeconds(30), roundTimeout)), roundTimeout,
-        a.neighbours()));
+    // secure aggregation's settings first: the assembled strategy runs over a secure sum made with them (the spec's,
+    // RunAssembler.networkSecAgg, each phase waiting 'secagg-phase-timeout' if the config says so)
+    Optional<SecAggSettings> secAggSettings = run.privacy().secagg().map(a -> RunAssembler.networkSecAgg(run)).map(d ->
+        new SecAggSettings(d.dropoutTolerance(), d.maxAbs(), c.duration("secagg-phase-timeout", d.phaseTimeout()),
+            d.roundTimeout(), d.neighbours()));
     if (run.privacy().secagg().map(RunSpec.SecAgg::authenticated).orElse(false)) {
       if (!c.has("secagg-keys")) {
         throw new IllegalArgumentException("config 'secagg-auth = true' needs 'secagg-keys = DIR': one <client-id>.pub"
@@ -188,24 +181,18 @@ final class ServerCommand implements Callable<Integer> {
     } else if (c.has("secagg-keys")) {
       throw new IllegalArgumentException("config 'secagg-keys' is only used with 'secagg-auth = true'");
     }
-    RunAssembler.Assembly assembly = assemble(c, run, secAggSettings.orElse(null));
-    Strategy strategy = assembly.strategy();
-    Optional<SecAggSettings> secagg = secAggSettings;
-    WireCompression wire = wireCompression(c, seed, secagg.isPresent());
-    if (assembly.subModels().isPresent() && !wire.uplink().isIdentity()) {
-      throw new IllegalArgumentException((config == null ? "config" : config.toString()) + ": 'uplink-codec' cannot be"
-          + " combined with 'submodel' yet: sub-model updates are sent as float32 values with their trained positions");
-    }
+    // the one wiring of a spec into a FederationServer and its loop; every refusal before listening, let alone round 1
+    NetworkedRun.Builder builder = NetworkedRun.builder(run);
+    secAggSettings.ifPresent(builder::secureAggregation);
+    RunAssembler.Assembly assembly = assemble(builder);
 
-    ParameterSet initial;
-    Strategy evaluated = strategy;
     Dataset testSet = null;
     LearnerFactory serverLearner = null;
-    AgreedStandardization.ServerSide agreement = null;
+    StandardizedEvaluation standardized = null;
     if (modelId.startsWith("flat:")) {
       // a bare parameter vector for transport and memory benchmarks (clients run --learner constant)
       long n = Long.parseLong(modelId.substring(5).replace("_", ""));
-      initial = ParameterSet.of(Tensor.zeros("w", Math.toIntExact(n)));
+      builder.model(modelId, ParameterSet.of(Tensor.zeros("w", Math.toIntExact(n))));
     } else {
       LearnerFactory learner = InvalidRunException.wrapAs("model", () -> Learners.parse(modelId));
       serverLearner = learner;
@@ -225,27 +212,21 @@ final class ServerCommand implements Callable<Integer> {
       Dataset test = loaded.test();
       testSet = test;
       // the initial model and the per-round test metrics are the factory's learner's, on the server's test set
-      LearnerContext ctx = LearnerContext.of(learner.id(), test, seed);
-      initial = learner.create(ctx, test).parameters();
+      builder.learner(learner, test);
       if (std) {
-        if (secagg.isPresent()) {
+        if (run.privacy().secagg().isPresent()) {
           throw new IllegalArgumentException((config == null ? "config" : config.toString()) + ": 'standardize' (on, or"
               + " auto for CSV data) cannot be combined with 'secagg': agreeing the standardisation statistics sends each"
               + " client's row count and per-feature sums and sums of squares to the server in the clear, which secure"
               + " aggregation exists to prevent; set standardize = off (with data already on a common scale) or drop secagg");
         }
         // the clients' statistics are agreed before round 1 and the test set is standardised with them
-        StandardizedEvaluation eval = new StandardizedEvaluation(learner, ctx, test);
-        AgreedStandardization.ServerSide agreed = new AgreedStandardization.ServerSide(
-            new ServerEvaluatedStrategy(strategy, eval::evaluate));
-        eval.agreement = agreed;
-        agreement = agreed;
-        evaluated = agreed;
-      } else {
-        evaluated = new ServerEvaluatedStrategy(strategy, p -> learner.create(ctx, test).evaluate(p).metrics());
+        standardized = new StandardizedEvaluation(learner, LearnerContext.of(learner.id(), test, seed), test);
+        builder.evaluation(standardized::evaluate).decorate(standardized::serverSide).agreeStatistics();
       }
       out.printf(Locale.ROOT, "dataset   %s (server-side test set: %d rows)%n", loaded.description(), test.size());
     }
+    ParameterSet initial = builder.initialParameters();
 
     if (c.has("dp-sgd-dataset-size")) {
       if (assembly.dpSgd().isEmpty()) {
@@ -254,19 +235,18 @@ final class ServerCommand implements Callable<Integer> {
       }
       // the operator's promise that every client holds at least N examples: the smallest set has the largest
       // sampling rate B / N, so its budget is checked before round 1 and before every round for clients not yet seen
-      assembly.plan(List.of(c.integerIn("dp-sgd-dataset-size", 1, 1, Integer.MAX_VALUE, "a number of examples")),
-          run.training());
+      builder.clientSizes(List.of(c.integerIn("dp-sgd-dataset-size", 1, 1, Integer.MAX_VALUE, "a number of examples")));
     }
-    RoundLoopConfig loopCfg = RunAssembler.loopConfig(run, assembly.stopConditions(run.loop()), FoldOrder.ARRIVAL, 0)
-        .withMaxExamplesPerClient(c.number("max-examples-per-client", dev.starling.strategy.UpdateValidator.DEFAULT_MAX_EXAMPLES));
+    builder.maxExamplesPerClient(c.number("max-examples-per-client", dev.starling.strategy.UpdateValidator.DEFAULT_MAX_EXAMPLES));
 
     ServerSettings settings = new ServerSettings(host, port, tls(), readTokens(), c.duration("heartbeat", Duration.ofSeconds(2)),
         c.integerIn("chunk-values", Payloads.DEFAULT_CHUNK_VALUES, 1, Payloads.MAX_CHUNK_VALUES,
             "a chunk message must fit gRPC's 4 MiB message limit"), c.number("max-update-values", Math.max(initial.size() * 2, 1L << 20)),
-        c.integer("max-concurrent-uploads", 2), c.duration("upload-wait", loopCfg.roundTimeout()), modelId, strategySpec,
+        c.integer("max-concurrent-uploads", 2), c.duration("upload-wait", run.loop().roundTimeout()), modelId, strategySpec,
         c.str("run-id", "starling-" + seed)).withTimeouts(
         c.duration("hello-timeout", ServerSettings.DEFAULT_HELLO_TIMEOUT),
         c.duration("upload-idle-timeout", ServerSettings.DEFAULT_UPLOAD_IDLE_TIMEOUT));
+    builder.listen(settings);
     Map<dev.starling.core.message.ClientId, byte[]> clientLedgerKeys = new java.util.TreeMap<>();
     if (ledgerClientKeys != null) {
       if (ledger.ledgerSpec == null) {
@@ -281,38 +261,37 @@ final class ServerCommand implements Callable<Integer> {
           .forEach((id, k) -> clientLedgerKeys.put(new dev.starling.core.message.ClientId(id), k.getEncoded()));
     }
 
-    CheckpointStore store = ckptDir == null ? null : new CheckpointStore(ckptDir);
-    RunState resume = store == null ? null : resumePoint(store, discardCorruptCheckpoints || flag(c, "discard-corrupt-checkpoints"),
-        out);
-
-    FederationServer unstarted = new FederationServer(settings);
-    if (agreement != null) {
-      unstarted.agreeStatistics();
+    if (ckptDir != null) {
+      CheckpointStore store = new CheckpointStore(ckptDir);
+      RunState resume = resumePoint(store, discardCorruptCheckpoints || c.flag("discard-corrupt-checkpoints"), out);
+      if (resume != null) {
+        checkResumable(resume, modelId, strategySpec, seed, run.sync(), ckptDir);
+      }
+      Map<String, String> ckptMeta = new LinkedHashMap<>();
+      ckptMeta.put("model", modelId);
+      ckptMeta.put("strategy", strategySpec);
+      ckptMeta.put("seed", Long.toString(seed));
+      ckptMeta.put("sync", run.sync().policy().describe());
+      builder.checkpoints(store, ckptMeta).resumeFrom(resume);
     }
+
+    WireCompression wire = NetworkedRun.wireCompression(run);
     if (wire.active()) {
-      unstarted.compressTraffic(wire);
       out.printf(Locale.ROOT, "wire      %s (clients send encoded updates)%n", wire.describe());
     }
-    assembly.subModelTerms().ifPresent(t -> {
-      // before start(): every client is told to train its sub-model (and apply its local DP)
-      unstarted.trainSubModels(t);
-      out.printf(Locale.ROOT, "submodels %s (clients train them; position-wise averaging)%n",
-          assembly.subModels().get().describe());
-    });
-    if (assembly.clientPrivacy().isPresent()) {
-      // before start(): no client may be welcomed without being told to add its noise
-      String required = assembly.clientPrivacy().get();
-      unstarted.requireClientDp(required, run.privacy().seededNoise());
-      out.printf(Locale.ROOT, "privacy   clients apply %s %s; the server accounts the budget%n", required,
-          assembly.dpSgd().isPresent() ? "in every local step" : "before sending");
-    }
-    try (PrometheusEndpoint prom = promPort == null ? null : PrometheusEndpoint.start(c.str("metrics-host",
-             PrometheusEndpoint.DEFAULT_HOST), promPort, () -> unstarted.pool().available().size());
-         FederationServer server = unstarted.start();
+    assembly.subModels().ifPresent(m -> out.printf(Locale.ROOT,
+        "submodels %s (clients train them; position-wise averaging)%n", m.describe()));
+    assembly.clientPrivacy().ifPresent(required -> out.printf(Locale.ROOT,
+        "privacy   clients apply %s %s; the server accounts the budget%n", required,
+        assembly.dpSgd().isPresent() ? "in every local step" : "before sending"));
+    try (NetworkedRun net = builder.start();
+         PrometheusEndpoint prom = promPort == null ? null : PrometheusEndpoint.start(c.str("metrics-host",
+             PrometheusEndpoint.DEFAULT_HOST), promPort, () -> net.server().pool().available().size());
          MetricsWriter metrics = metricsOut == null ? null : new MetricsWriter(metricsOut, clientMetrics == null ? 0 : clientMetrics);
          dev.starling.ledger.Ledger opened = ledger.open();
          dev.starling.dashboard.Dashboard dash = DashboardOptions.start(dashSettings,
-             () -> unstarted.pool().available().size(), opened, out)) {
+             () -> net.server().pool().available().size(), opened, out)) {
+      FederationServer server = net.server();
       if (portFile != null) {
         Path tmp = portFile.resolveSibling(portFile.getFileName() + ".tmp");
         Files.writeString(tmp, Integer.toString(server.port()));
@@ -322,21 +301,12 @@ final class ServerCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "listening %s:%d (%s%s)%n", host, server.port(),
           settings.tls().isEmpty() ? "plaintext" : tlsClientCa != null ? "mutual TLS" : "TLS",
           settings.tokens().isEmpty() ? ", no tokens" : ", " + settings.tokens().size() + " client tokens");
+      RunState resume = net.resumedFrom().orElse(null);
       if (resume != null) {
-        checkCompatible(resume, modelId, strategySpec, seed);
-        String wroteMode = resume.metadata().get("sync");
-        if (resume.async().isPresent() == run.sync().synchronous()
-            || (wroteMode != null && !wroteMode.equals(run.sync().policy().describe()))) {
-          throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--checkpoint-dir " + ckptDir
-              + ": the checkpoint of round " + resume.round() + " is of " + (resume.async().isPresent()
-              ? "an asynchronous run (sync " + (wroteMode == null ? "?" : wroteMode) + ")"
-              : "a synchronous run") + " but this run's sync mode is " + run.sync().policy().describe()
-              + "; resume it in the mode that wrote it, or use another --checkpoint-dir to start a new run");
-        }
-        server.restoreRegistry(new java.util.TreeSet<>(resume.clients()));
-        server.setRound(resume.round() + 1);
         out.printf(Locale.ROOT, "resuming  from checkpoint of round %d in %s (%d known clients)%n", resume.round(), ckptDir,
             resume.clients().size());
+      }
+      if (resume != null) {
         if (metrics != null) {
           resume.history().forEach(metrics::replay);
         }
@@ -344,39 +314,15 @@ final class ServerCommand implements Callable<Integer> {
           resume.history().forEach(dash.listener()::onRoundEnd);
         }
       }
-      if (assembly.networkSecureSum().isPresent()) {
-        server.enableSecureAggregation(assembly.networkSecureSum().get());
-        out.printf(Locale.ROOT, "secagg    on (%s): clients send only masked updates%n",
-            assembly.networkSecureSum().get().settings().describe());
+      assembly.networkSecureSum().ifPresent(sum -> out.printf(Locale.ROOT,
+          "secagg    on (%s): clients send only masked updates%n", sum.settings().describe()));
+      if (standardized != null) {
+        agreeBeforeRoundOne(server, standardized.agreement, net.loopConfig(), out);
       }
-      if (agreement != null) {
-        agreeBeforeRoundOne(server, agreement, loopCfg, out);
-      }
-      Strategy wrapped = server.wrap(evaluated);
+      Strategy wrapped = net.strategy();
       out.printf(Locale.ROOT, "strategy  %s%n", wrapped.describe());
       List<RoundListener> ls = new ArrayList<>();
-      ls.add(new RoundListener() {
-        private long cpuAtStart;
-
-        @Override
-        public void onRoundStart(int round, int selected) {
-          cpuAtStart = processCpuNanos();
-          out.printf(Locale.ROOT, "round %d: %d clients selected%n", round, selected);
-        }
-
-        @Override
-        public void onRoundEnd(RoundRecord r) {
-          String cpu = reportHeap ? String.format(Locale.ROOT, ", server process CPU %.0f ms",
-              (processCpuNanos() - cpuAtStart) / 1e6) : "";
-          out.printf(Locale.ROOT, "round %d: %d/%d updates aggregated, test_accuracy=%.4f, %.2f s%s, up %,d B, down %,d B%s%n",
-              r.round(), r.clientsSucceeded(), r.clientsSelected(), r.metric("test_accuracy"), r.seconds(), cpu, r.bytesUp(),
-              r.bytesDown(), r.failures().isEmpty() ? "" : ", failures: " + r.failures().stream()
-                  .map(f -> f.client() + " " + f.code() + " (" + f.reason() + ")").toList());
-          if (!r.failureReason().isEmpty()) {
-            out.printf(Locale.ROOT, "round %d: failed: %s%n", r.round(), r.failureReason());
-          }
-        }
-      });
+      ls.add(progress(out));
       if (metrics != null) {
         ls.add(metrics);
       }
@@ -386,7 +332,7 @@ final class ServerCommand implements Callable<Integer> {
             prom.port());
       }
       if (opened != null) {
-        if (ledger.contribution != null && (serverLearner == null || agreement != null)) {
+        if (ledger.contribution != null && (serverLearner == null || standardized != null)) {
           throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--contribution needs the server's own"
               + " held-out set in its final form: not offered with a 'flat:N' model or with standardisation agreed by the"
               + " clients yet (standardize = off, or drop --contribution)");
@@ -400,31 +346,20 @@ final class ServerCommand implements Callable<Integer> {
               clientLedgerKeys.size(), ledgerClientKeys);
         }
       }
-      Map<String, String> ckptMeta = new LinkedHashMap<>();
-      ckptMeta.put("model", modelId);
-      ckptMeta.put("strategy", strategySpec);
-      ckptMeta.put("seed", Long.toString(seed));
-      ckptMeta.put("sync", run.sync().policy().describe());
-      if (store != null && run.sync().synchronous()) {
-        ls.add(new Checkpointer(store, wrapped, server::registry, ckptMeta));
-      }
       if (dash != null) {
         ls.add(dash.listener());
       }
       if (!run.sync().synchronous()) {
         out.printf(Locale.ROOT, "sync      %s (wall clock)%n", run.sync().describe());
       }
-      RoundLoop.Result result = run.sync().synchronous()
-          ? new RoundLoop(wrapped, server.pool(), loopCfg, Listeners.all(ls)).run(initial, resume)
-          : NetworkedRun.runAsync(wrapped, server, loopCfg, run.sync(), Listeners.all(ls), initial, store == null ? null
-              : async -> new Checkpointer(store, wrapped, server::registry, ckptMeta, Map::of, async), resume);
+      // the run writes its checkpoint after these listeners have seen the round, then tells the clients it is complete
+      RoundLoop.Result result = net.run(Listeners.all(ls));
       if (dash != null) {
         dash.finished(result.history().stopReason());
       }
       out.println("stopped   " + result.history().stopReason());
       out.printf(Locale.ROOT, "uploads   at most %d client update(s) held in full at once (max-concurrent-uploads=%d)%n",
           server.peakUploadsInFlight(), settings.maxConcurrentUploads());
-      server.finish("run complete: " + result.history().stopReason());
       Optional<String> allFailed = RunChecks.everyRoundFailed(result.history());
       if (allFailed.isPresent()) {
         System.err.println("error: " + allFailed.get() + (modelOut != null ? "; --model-out not written" : ""));
@@ -438,10 +373,10 @@ final class ServerCommand implements Callable<Integer> {
           meta.put(ModelFiles.NUM_FEATURES, Integer.toString(testSet.numFeatures()));
           meta.put(ModelFiles.NUM_CLASSES, Integer.toString(testSet.numClasses()));
           // version 2: the task, labels, CSV schema and the agreed standardiser's statistics
-          aux = Preprocessing.of(testSet, agreement == null ? Optional.empty() : agreement.agreed()).writeTo(meta);
+          aux = Preprocessing.of(testSet, standardized == null ? Optional.empty() : standardized.agreement.agreed()).writeTo(meta);
         }
         meta.put("dataset", c.str("dataset", modelId.startsWith("flat:") ? "none" : "digits"));
-        meta.put("strategy", strategy.describe());
+        meta.put("strategy", assembly.strategy().describe());
         meta.put("rounds", Integer.toString(result.history().rounds().size()));
         meta.put("created_by", "starling " + Main.VERSION + " server");
         ModelFiles.write(modelOut, new ModelArchive(meta, result.global(), aux));
@@ -455,6 +390,32 @@ final class ServerCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** Prints every round's start and outcome (with {@code --report-heap}, this process's CPU time per round). */
+  private RoundListener progress(PrintStream out) {
+    return new RoundListener() {
+      private long cpuAtStart;
+
+      @Override
+      public void onRoundStart(int round, int selected) {
+        cpuAtStart = processCpuNanos();
+        out.printf(Locale.ROOT, "round %d: %d clients selected%n", round, selected);
+      }
+
+      @Override
+      public void onRoundEnd(RoundRecord r) {
+        String cpu = reportHeap ? String.format(Locale.ROOT, ", server process CPU %.0f ms",
+            (processCpuNanos() - cpuAtStart) / 1e6) : "";
+        out.printf(Locale.ROOT, "round %d: %d/%d updates aggregated, test_accuracy=%.4f, %.2f s%s, up %,d B, down %,d B%s%n",
+            r.round(), r.clientsSucceeded(), r.clientsSelected(), r.metric("test_accuracy"), r.seconds(), cpu, r.bytesUp(),
+            r.bytesDown(), r.failures().isEmpty() ? "" : ", failures: " + r.failures().stream()
+                .map(f -> f.client() + " " + f.code() + " (" + f.reason() + ")").toList());
+        if (!r.failureReason().isEmpty()) {
+          out.printf(Locale.ROOT, "round %d: failed: %s%n", r.round(), r.failureReason());
+        }
+      }
+    };
   }
 
   /**
@@ -493,6 +454,12 @@ final class ServerCommand implements Callable<Integer> {
       this.rawTest = rawTest;
     }
 
+    /** The decorator that attaches the agreed standardiser to every task (around the evaluated strategy). */
+    Strategy serverSide(Strategy evaluated) {
+      agreement = new AgreedStandardization.ServerSide(evaluated);
+      return agreement;
+    }
+
     synchronized dev.starling.core.metrics.Metrics evaluate(ParameterSet p) {
       Standardizer s = agreement.agreed().orElseThrow(() -> new IllegalStateException("no agreed standardiser yet"));
       if (s != usedFor) {
@@ -504,46 +471,17 @@ final class ServerCommand implements Callable<Integer> {
   }
 
   /**
-   * The run's strategy as {@link RunAssembler} builds it for a networked server: central DP applied by this
-   * server, local DP by every client before its update leaves its process (the server tells them in the
-   * Welcome, {@link FederationServer#requireClientDp}) while the server accounts the budget; secure
-   * aggregation's decorator is installed by the transport ({@link FederationServer#wrap}). A refused
+   * The run as {@link NetworkedRun} assembles it for a networked server: central DP applied by this server, local
+   * DP by every client before its update leaves its process (the server tells them in the Welcome) while the
+   * server accounts the budget, secure aggregation's decorator over the transport's secure sum. A refused
    * combination names the config file and key.
    */
-  private RunAssembler.Assembly assemble(NetConfig c, RunSpec run, SecAggSettings secAgg) {
+  private RunAssembler.Assembly assemble(NetworkedRun.Builder builder) {
     try {
-      return RunAssembler.assemble(run, RunAssembler.Target.SERVER, secAgg);
+      return builder.assembly();
     } catch (InvalidRunException e) {
       throw new IllegalArgumentException((config == null ? "config" : config.toString()) + ": '" + e.setting() + "' "
           + e.problem(), e);
-    }
-  }
-
-  /**
-   * {@code uplink-codec}, {@code downlink-codec} (specs as {@code simulate --uplink-codec/--downlink-codec})
-   * and {@code error-feedback = true|false}; refused with {@code secagg} (masked inputs are integers).
-   */
-  private static WireCompression wireCompression(NetConfig c, long seed, boolean secagg) {
-    CodecChain up = codec(c, "uplink-codec");
-    CodecChain down = codec(c, "downlink-codec");
-    boolean ef = flag(c, "error-feedback");
-    if (ef && up.lossless()) {
-      throw new IllegalArgumentException("config 'error-feedback = true' needs a lossy 'uplink-codec' (e.g. topk:0.01 or int8);"
-          + " uplink is " + up.describe());
-    }
-    WireCompression w = new WireCompression(up, ef, down, seed);
-    if (secagg && w.active()) {
-      throw new IllegalArgumentException("config 'uplink-codec'/'downlink-codec' cannot be combined with 'secagg' yet:"
-          + " secure aggregation sends masked integers, which the codecs do not compress");
-    }
-    return w;
-  }
-
-  private static CodecChain codec(NetConfig c, String key) {
-    try {
-      return Codecs.parse(c.str(key, "none"));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("config '" + key + "': " + e.getMessage(), e);
     }
   }
 
@@ -611,25 +549,26 @@ final class ServerCommand implements Callable<Integer> {
     }
   }
 
-  private static boolean flag(NetConfig c, String key) {
-    String v = c.str(key, "false").strip().toLowerCase(Locale.ROOT);
-    if (!v.equals("true") && !v.equals("false")) {
-      throw new IllegalArgumentException("config '" + key + "' must be true or false. Provided value: " + v);
-    }
-    return v.equals("true");
-  }
-
-  private static Duration min(Duration a, Duration b) {
-    return a.compareTo(b) <= 0 ? a : b;
-  }
-
-  private static void checkCompatible(RunState s, String model, String strategy, long seed) {
+  /**
+   * Refuses a checkpoint written by another run (model, strategy, seed) or in another synchronisation mode, before
+   * the server listens.
+   */
+  private void checkResumable(RunState s, String model, String strategy, long seed, RunSpec.SyncMode sync, Path dir) {
     Map<String, String> m = s.metadata();
     if (!model.equals(m.getOrDefault("model", model)) || !strategy.equals(m.getOrDefault("strategy", strategy))
         || !Long.toString(seed).equals(m.getOrDefault("seed", Long.toString(seed)))) {
       throw new IllegalArgumentException("the checkpoint of round " + s.round() + " is for model " + m.get("model")
           + ", strategy " + m.get("strategy") + ", seed " + m.get("seed") + "; this configuration says " + model + ", "
           + strategy + ", " + seed + ". Use another --checkpoint-dir to start a new run.");
+    }
+    String wroteMode = m.get("sync");
+    if (s.async().isPresent() == sync.synchronous()
+        || (wroteMode != null && !wroteMode.equals(sync.policy().describe()))) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--checkpoint-dir " + dir
+          + ": the checkpoint of round " + s.round() + " is of " + (s.async().isPresent()
+          ? "an asynchronous run (sync " + (wroteMode == null ? "?" : wroteMode) + ")"
+          : "a synchronous run") + " but this run's sync mode is " + sync.policy().describe()
+          + "; resume it in the mode that wrote it, or use another --checkpoint-dir to start a new run");
     }
   }
 

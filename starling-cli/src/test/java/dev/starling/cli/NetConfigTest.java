@@ -27,6 +27,22 @@ class NetConfigTest {
   }
 
   @Test
+  void theRunSpecCarriesTheWireCodecsTheServerUses() throws Exception {
+    Path f = dir.resolve("run.properties");
+    Files.writeString(f, "uplink-codec = topk:0.1+int8\ndownlink-codec = fp16\nerror-feedback = true\n");
+    dev.starling.run.RunSpec spec = new NetConfig(f).runSpec();
+    assertThat(spec.compression().uplink()).isEqualTo("topk:0.1+int8");
+    assertThat(spec.compression().downlink()).isEqualTo("fp16");
+    assertThat(spec.compression().errorFeedback()).isTrue();
+    assertThat(dev.starling.run.NetworkedRun.wireCompression(spec).active()).isTrue();
+
+    Files.writeString(f, "rounds = 2\n");
+    spec = new NetConfig(f).runSpec();
+    assertThat(spec.compression()).isEqualTo(dev.starling.run.RunSpec.Compression.none());
+    assertThat(dev.starling.run.NetworkedRun.wireCompression(spec).active()).isFalse();
+  }
+
+  @Test
   void unknownKeyIsAnErrorNamingIt() throws Exception {
     Path f = dir.resolve("run.properties");
     Files.writeString(f, "rounds = 7\nround-timout = 5s\n");

@@ -105,10 +105,13 @@ final class LiveRun implements RoundListener {
     return subscribers.size();
   }
 
-  /** Ends every stream (the dashboard is closing). */
+  /**
+   * Ends every stream (the dashboard is closing) after the events already queued for it, so a {@code finished}
+   * published just before closing still reaches the page (a queue holds at most {@value #QUEUE} events, and
+   * has room for the end beside them).
+   */
   synchronized void endAll() {
     for (Subscriber s : subscribers) {
-      s.frames.clear();
       s.frames.add(END);
     }
     subscribers.clear();

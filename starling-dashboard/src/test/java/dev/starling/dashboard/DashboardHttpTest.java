@@ -225,6 +225,19 @@ class DashboardHttpTest {
   }
 
   @Test
+  void closingEndsAStreamAfterTheEventsAlreadyQueued() {
+    LiveRun run = new LiveRun(DashboardSettings.loopback(0, "t", 0), () -> 0, Optional::empty);
+    LiveRun.Subscriber page = run.subscribe().orElseThrow();
+    run.finished("round budget of 2 reached");
+    run.endAll(); // the dashboard closes before the stream's thread wrote the last event
+    assertThat(run.streams()).isZero();
+    assertThat(page.frames).hasSize(3);
+    assertThat(page.frames.poll()).startsWith("event: snapshot");
+    assertThat(page.frames.poll()).startsWith("event: finished");
+    assertThat(page.frames.poll()).isSameAs(LiveRun.END);
+  }
+
+  @Test
   void atMostMaxStreamsAreOpen() {
     LiveRun run = new LiveRun(DashboardSettings.loopback(0, "t", 0), () -> 0, Optional::empty);
     for (int i = 0; i < LiveRun.MAX_STREAMS; i++) {
