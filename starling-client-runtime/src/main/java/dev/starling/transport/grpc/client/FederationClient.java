@@ -9,6 +9,7 @@ import dev.starling.core.learner.EvalResult;
 import dev.starling.core.learner.EventTrigger;
 import dev.starling.core.learner.TrainConfig;
 import dev.starling.core.learner.TrainResult;
+import dev.starling.core.message.AttachmentKey;
 import dev.starling.core.message.Attachments;
 import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
@@ -22,6 +23,7 @@ import dev.starling.transport.grpc.proto.TaskFailed;
 import dev.starling.transport.grpc.proto.TaskHeader;
 import dev.starling.transport.grpc.proto.TaskKind;
 import dev.starling.transport.grpc.proto.UpdateEnd;
+import dev.starling.transport.grpc.proto.CompactSubModel;
 import dev.starling.transport.grpc.proto.UpdateHeader;
 import dev.starling.transport.grpc.proto.EncodedPayload;
 import dev.starling.transport.grpc.wire.ChunkAssembler;
@@ -29,6 +31,7 @@ import dev.starling.transport.grpc.wire.EncodedAssembler;
 import dev.starling.transport.grpc.wire.Convert;
 import dev.starling.transport.grpc.wire.Outbox;
 import dev.starling.transport.grpc.wire.Payloads;
+import dev.starling.transport.grpc.wire.CompactSubModels;
 import dev.starling.transport.grpc.wire.SubModelTerms;
 import dev.starling.transport.grpc.wire.WireMarshalling;
 import io.grpc.ChannelCredentials;
@@ -77,6 +80,7 @@ public final class FederationClient implements AutoCloseable {
   private volatile String lastRejection = "";
   private volatile boolean closed;
   private volatile int dropBeforeUnmaskRound = -1;
+  private volatile boolean offerCompactSubModels = true;
   private volatile SecAggIdentity secAggIdentity;
   private volatile Runnable dropAction;
   private final AtomicInteger maskedInputsSent = new AtomicInteger();
@@ -140,6 +144,17 @@ public final class FederationClient implements AutoCloseable {
     dev.starling.core.error.Checks.checkArgument(id.clientId().equals(settings.clientId()), "secagg identity client id", "= "
         + settings.clientId(), id.clientId());
     this.secAggIdentity = id;
+    return this;
+  }
+
+  /**
+   * Whether to offer compact sub-model uploads (protocol v1.6, default true): the client lists
+   * {@value CompactSubModels#CAPABILITY} in Hello and, when the Welcome allows it, sends a sub-model update as its
+   * trained values plus a position bitmap instead of the full-shaped model plus a float32 mask. False behaves as a
+   * v1.4/v1.5 client (compatibility tests). Call before {@link #run()}.
+   */
+  public FederationClient compactSubModelUploads(boolean offer) {
+    this.offerCompactSubModels = offer;
     return this;
   }
 
@@ -274,7 +289,9 @@ public final class FederationClient implements AutoCloseable {
         withHeaders.newCall(WireMarshalling.clientSession(), io.grpc.CallOptions.DEFAULT), s);
     s.out.send(ClientMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(PROTOCOL_VERSION)
         .setClientId(settings.clientId()).setAttempt(attempt).addCapabilities(SecAggTask.CAPABILITY)
-        .addCapabilities(Payloads.CODEC_CAPABILITY).addCapabilities(SubModelTerms.CAPABILITY).addAllCapabilities(secAggIdentity == null ? java.util.List.of()
+        .addCapabilities(Payloads.CODEC_CAPABILITY).addCapabilities(SubModelTerms.CAPABILITY)
+        .addAllCapabilities(offerCompactSubModels ? java.util.List.of(CompactSubModels.CAPABILITY) : java.util.List.of())
+        .addAllCapabilities(secAggIdentity == null ? java.util.List.of()
             : java.util.List.of(SecAggTask.AUTH_CAPABILITY))).build());
     try {
       s.done.await();
@@ -294,6 +311,8 @@ public final class FederationClient implements AutoCloseable {
     volatile boolean welcomed;
     volatile Status status = Status.OK;
     volatile boolean droppedOnPurpose;
+    /** The Welcome allows compact sub-model updates (v1.6). */
+    volatile boolean compactSubModels;
     final java.util.Map<Long, java.util.concurrent.BlockingQueue<Object>> mailboxes = new java.util.concurrent.ConcurrentHashMap<>();
     ScheduledFuture<?> heartbeats;
     /** Tasks the server refused or abandoned (deadline, stalled upload): their upload stops at the next chunk. */
@@ -376,6 +395,7 @@ public final class FederationClient implements AutoCloseable {
         case WELCOME -> {
           welcomed = true;
           var w = m.getWelcome();
+          compactSubModels = offerCompactSubModels && w.hasSubmodel() && w.getCompactSubmodel();
           {
             try {
               codecs(w);
@@ -603,11 +623,29 @@ public final class FederationClient implements AutoCloseable {
             h.getTaskId());
         return;
       }
-      List<ParameterSet> payloads = Payloads.ordered(r.parameters(), r.attachments());
+      Attachments attachments = r.attachments();
+      ParameterSet mask = encoded == null && compactSubModels
+          ? attachments.get(AttachmentKey.TRAINED_MASK).filter(k -> k.sameSpec(r.parameters())).orElse(null) : null;
+      long trained = 0;
+      if (mask != null) { // v1.6: the trained values plus a position bitmap; the bitmap replaces the mask attachment
+        float[] k = mask.flatten();
+        trained = CompactSubModels.trained(k);
+        encoded = CompactSubModels.encode(r.parameters().flatten(), k);
+        Attachments rest = Attachments.none();
+        for (var e : attachments.asMap().entrySet()) {
+          if (!e.getKey().equals(AttachmentKey.TRAINED_MASK)) {
+            rest = rest.with(e.getKey(), e.getValue());
+          }
+        }
+        attachments = rest;
+      }
+      List<ParameterSet> payloads = Payloads.ordered(r.parameters(), attachments);
       UpdateHeader.Builder header = UpdateHeader.newBuilder().setTaskId(h.getTaskId())
           .setRound(h.getRound()).setNumExamples(r.numExamples()).setLocalSteps(r.localSteps())
-          .putAllMetrics(Convert.metrics(r.metrics())).setSpec(Payloads.spec(r.parameters(), r.attachments()));
-      if (encoded != null) {
+          .putAllMetrics(Convert.metrics(r.metrics())).setSpec(Payloads.spec(r.parameters(), attachments));
+      if (mask != null) {
+        header.setCompactSubmodel(CompactSubModel.newBuilder().setBytes(encoded.length).setValues(trained));
+      } else if (encoded != null) {
         header.setEncoded(EncodedPayload.newBuilder().setCodec(codec).setBytes(encoded.length));
       }
       out.send(ClientMessage.newBuilder().setUpdateHeader(header).build());

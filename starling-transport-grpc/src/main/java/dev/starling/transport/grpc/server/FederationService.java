@@ -7,6 +7,7 @@ import dev.starling.transport.grpc.proto.ServerMessage;
 import dev.starling.transport.grpc.proto.Welcome;
 import dev.starling.transport.grpc.wire.Outbox;
 import dev.starling.transport.grpc.wire.Payloads;
+import dev.starling.transport.grpc.wire.CompactSubModels;
 import dev.starling.transport.grpc.wire.SubModelTerms;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -143,6 +144,8 @@ final class FederationService extends FederationGrpc.FederationImplBase {
             .setHeartbeatMillis((int) settings.heartbeat().toMillis()).setNextRound(server.currentRound());
         if (sub != null) {
           welcome.setSubmodel(sub.toProto());
+          // v1.6: a client that can send compact sub-model updates is told it may; others keep the v1.4 form
+          welcome.setCompactSubmodel(h.getCapabilitiesList().contains(CompactSubModels.CAPABILITY));
         }
         if (server.acceptsSkips()) {
           welcome.setEventThreshold(server.eventThreshold());

@@ -6,6 +6,7 @@ import dev.starling.core.learner.EvalResult;
 import dev.starling.core.learner.EventTrigger;
 import dev.starling.core.learner.TrainConfig;
 import dev.starling.core.learner.TrainResult;
+import dev.starling.core.message.AttachmentKey;
 import dev.starling.core.message.Attachments;
 import dev.starling.core.message.ClientId;
 import dev.starling.core.metrics.Metrics;
@@ -26,6 +27,7 @@ import dev.starling.transport.grpc.proto.TaskRejected;
 import dev.starling.transport.grpc.proto.UpdateHeader;
 import dev.starling.transport.grpc.proto.EncodedPayload;
 import dev.starling.transport.grpc.wire.ChunkAssembler;
+import dev.starling.transport.grpc.wire.CompactSubModels;
 import dev.starling.transport.grpc.wire.EncodedAssembler;
 import dev.starling.transport.grpc.wire.Convert;
 import dev.starling.transport.grpc.wire.Outbox;
@@ -406,8 +408,24 @@ final class RemoteClient implements ClientProxy {
           + "', but this run's uplink codec is '" + wire.uplink().describe() + "'"));
       return;
     }
+    if (h.hasCompactSubmodel()) {
+      String bad = server.subModels() == null ? "a compact sub-model update, but this run trains no sub-models"
+          : !capabilities.contains(CompactSubModels.CAPABILITY) ? "a compact sub-model update, but the client did not"
+              + " list capability '" + CompactSubModels.CAPABILITY + "' in Hello"
+          : t.secagg || h.getMasked() || h.hasEncoded() ? "a compact sub-model update that is also masked or encoded"
+          : h.getSpec().getAttachmentsList().stream().anyMatch(a -> a.getKey().equals(AttachmentKey.TRAINED_MASK.name()))
+              ? "a compact sub-model update that also sends a trained-mask attachment (the bitmap is the mask)" : null;
+      if (bad != null) {
+        reject(t.taskId, t, new FlException(ErrorCode.INVALID_ARGUMENT, what + ": " + bad));
+        return;
+      }
+    }
     try {
       ChunkAssembler.check(h.getSpec(), server.settings().maxUpdateValues(), what);
+      if (h.hasCompactSubmodel()) {
+        CompactSubModels.check(t.global.size(), h.getCompactSubmodel().getValues(), h.getCompactSubmodel().getBytes(),
+            what);
+      }
       if (h.hasEncoded()) {
         EncodedAssembler.check(h.getEncoded().getBytes(), EncodedAssembler.maxEncodedBytes(t.global.size()), what);
       }
@@ -443,7 +461,11 @@ final class RemoteClient implements ClientProxy {
       return;
     }
     try {
-      if (h.hasEncoded()) {
+      if (h.hasCompactSubmodel()) {
+        long bytes = h.getCompactSubmodel().getBytes();
+        t.encoded = new EncodedAssembler(bytes, bytes, what);
+        t.assembler = new ChunkAssembler(h.getSpec(), server.settings().maxUpdateValues(), true, what, true);
+      } else if (h.hasEncoded()) {
         t.encoded = new EncodedAssembler(h.getEncoded().getBytes(), EncodedAssembler.maxEncodedBytes(t.global.size()), what);
         t.assembler = new ChunkAssembler(h.getSpec(), server.settings().maxUpdateValues(), true, what, true);
       } else {
@@ -553,7 +575,16 @@ final class RemoteClient implements ClientProxy {
       ParameterSet p;
       Attachments a;
       EncodedAssembler enc = t.encoded;
-      if (enc != null) {
+      if (enc != null && t.header.hasCompactSubmodel()) {
+        // v1.6: scatter the trained values into the model this task sent; the strategy sees the v1.4 form
+        a = asm.attachments(values);
+        float[] full = t.global.flatten();
+        float[] mask = CompactSubModels.decode(enc.bytes(), t.header.getCompactSubmodel().getValues(), full,
+            "update of client " + id + " (round " + t.round + ")");
+        p = t.global.unflatten(full);
+        a = a.with(AttachmentKey.TRAINED_MASK, t.global.unflatten(mask));
+        t.encoded = null;
+      } else if (enc != null) {
         a = asm.attachments(values);
         p = applyEncoded(t, enc.bytes());
         t.encoded = null;
