@@ -49,6 +49,15 @@ final class Loopback {
 
   /** The spec over loopback gRPC, one networked client per simulated client's data, folding in {@code order}. */
   static Run overGrpc(RunSpec spec, Dataset train, Dataset test, FoldOrder order) throws Exception {
+    return overGrpc(spec, train, test, order, true);
+  }
+
+  /**
+   * As above; {@code compactSubModels} false makes every client a v1.4/v1.5 one that does not offer compact
+   * sub-model uploads (it sends the full-shaped model plus a float32 trained-mask).
+   */
+  static Run overGrpc(RunSpec spec, Dataset train, Dataset test, FoldOrder order, boolean compactSubModels)
+      throws Exception {
     List<Dataset> data = clientData(spec, train, test);
     List<CompletableFuture<Integer>> clients = new ArrayList<>();
     ExecutorService threads = Executors.newFixedThreadPool(data.size());
@@ -57,7 +66,8 @@ final class Loopback {
         ServerSettings.loopback(0, "", "").withLimits(1L << 31, data.size(), java.time.Duration.ofMinutes(1)), order)) {
       for (int i = 0; i < data.size(); i++) {
         ClientSettings cs = ClientSettings.of("127.0.0.1", server.port(), ClientId.ofIndex(i).value());
-        FederationClient c = new FederationClient(cs, ClientTrainers.of(Learners::parse, data.get(i), spec.seed()));
+        FederationClient c = new FederationClient(cs, ClientTrainers.of(Learners::parse, data.get(i), spec.seed()))
+            .compactSubModelUploads(compactSubModels);
         clients.add(CompletableFuture.supplyAsync(() -> {
           try (c) {
             c.run();

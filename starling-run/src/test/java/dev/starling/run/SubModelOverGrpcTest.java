@@ -59,6 +59,13 @@ class SubModelOverGrpcTest {
     // sub-models really were trained: a client trains half of each hidden layer, not the whole model
     assertThat(net.rounds().get(0).metric("mean_trained_fraction")).isBetween(0.3, 0.8);
     assertThat(sim.finalMetric("test_loss")).isLessThan(sim.rounds().get(0).metric("test_loss"));
+    // clients that do not offer compact uploads (v1.4 form: full model plus float32 mask) are still served, with
+    // the same result; the compact form (trained values plus a position bitmap) sends under half their bytes
+    Loopback.Run old = Loopback.overGrpc(spec, digits.train(), digits.test(), FoldOrder.SELECTION, false);
+    assertSameRun(old, sim);
+    long compactUp = net.rounds().stream().mapToLong(RoundRecord::bytesUp).sum();
+    long fullUp = old.rounds().stream().mapToLong(RoundRecord::bytesUp).sum();
+    assertThat(compactUp).isPositive().isLessThan(fullUp / 2);
   }
 
   @Test
