@@ -625,7 +625,8 @@ public final class FederationClient implements AutoCloseable {
       }
       Attachments attachments = r.attachments();
       ParameterSet mask = encoded == null && compactSubModels
-          ? attachments.get(AttachmentKey.TRAINED_MASK).filter(k -> k.sameSpec(r.parameters())).orElse(null) : null;
+          ? attachments.get(AttachmentKey.TRAINED_MASK).filter(k -> k.sameSpec(r.parameters()))
+              .filter(k -> CompactSubModels.binary(k.flatten())).orElse(null) : null;
       long trained = 0;
       if (mask != null) { // v1.6: the trained values plus a position bitmap; the bitmap replaces the mask attachment
         float[] k = mask.flatten();

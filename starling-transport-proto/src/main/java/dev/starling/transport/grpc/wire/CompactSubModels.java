@@ -29,6 +29,20 @@ public final class CompactSubModels {
     return bitmapBytes(n) + trained * Float.BYTES;
   }
 
+  /**
+   * Whether every entry of {@code mask} is exactly 0 or 1, the only masks the compact form carries: any other mask
+   * travels in the v1.4 form, where the server's position-wise strategy refuses it with the reason, rather than
+   * being silently read as 0/1.
+   */
+  public static boolean binary(float[] mask) {
+    for (float m : mask) {
+      if (m != 0f && m != 1f) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Coordinates {@code mask} marks trained (non-zero). */
   public static int trained(float[] mask) {
     int k = 0;

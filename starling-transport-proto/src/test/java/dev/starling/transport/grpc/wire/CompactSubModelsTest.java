@@ -40,6 +40,14 @@ class CompactSubModelsTest {
   }
 
   @Test
+  void onlyMasksOfZerosAndOnes_areBinary_soOthersTravelInTheCheckedV14Form() {
+    assertThat(CompactSubModels.binary(new float[] {0f, 1f, 1f, 0f})).isTrue();
+    assertThat(CompactSubModels.binary(new float[] {0f, 0.5f, 1f})).isFalse();
+    assertThat(CompactSubModels.binary(new float[] {-1f, 0f})).isFalse();
+    assertThat(CompactSubModels.binary(new float[] {Float.NaN})).isFalse();
+  }
+
+  @Test
   void bitmap_isOneBitPerParameter_leastSignificantFirst() {
     float[] mask = {1, 0, 0, 1, 0, 0, 0, 0, 0, 1};
     float[] values = {2f, 0, 0, 3f, 0, 0, 0, 0, 0, 4f};
