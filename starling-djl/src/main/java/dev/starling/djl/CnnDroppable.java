@@ -17,7 +17,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The FedAvg CNN ({@link CnnModel}) as a {@link DroppableModel}: Federated Dropout drops units of its dense layer.
+ * The FedAvg CNN ({@link CnnModel}) as a {@link DroppableModel}: Federated Dropout and FisherDropout drop units of its
+ * dense layer.
  * The sub-model keeping {@code k} of the {@code dense} units is {@code CnnModel(conv1, conv2, k)}, a smaller CNN
  * trained with the same {@link DjlLearner} code, so a client's compute shrinks with {@code k}.
  *
@@ -34,6 +35,8 @@ final class CnnDroppable implements DroppableModel {
   private static final int DENSE_B = 5;
   private static final int OUT_W = 6;
   private static final int OUT_B = 7;
+  /** Examples per batched forward and backward of {@link #fisherScores}. */
+  static final int FISHER_BATCH = 128;
 
   private final CnnModel model;
   private final Dataset dataset;
@@ -71,9 +74,22 @@ final class CnnDroppable implements DroppableModel {
     return new Sub(units, NeuronMask.positionBytes(keep));
   }
 
+  /**
+   * FisherDropout's scores of the dense units: the Fisher pruning signal of the built-in MLP's {@code FisherScores}
+   * ({@code 1/(2N) sum_n (a_nj dL_n/da_nj)^2}, {@code a} the dense layer's ReLU output) on the first {@code rows} of a
+   * permutation of the client's examples drawn from {@code rng} (the MLP's sample), by {@link DjlLearner#unitFisher}:
+   * one batched forward and backward per {@value #FISHER_BATCH} examples.
+   */
   @Override
   public double[][] fisherScores(ParameterSet global, int rows, RandomSource rng) {
-    throw new UnsupportedOperationException(DjlLearnerFactory.FISHER_REFUSAL);
+    int n = dataset.size();
+    if (n == 0) {
+      return new double[][] {new double[model.dense()]};
+    }
+    int[] sample = Arrays.copyOf(rng.permutation(n), Math.min(n, rows));
+    try (DjlLearner l = DjlLearner.create(model, data, 0, threads)) {
+      return new double[][] {l.unitFisher(global, sample, CnnModel.DENSE_ACTIVATION, FISHER_BATCH)};
+    }
   }
 
   @Override

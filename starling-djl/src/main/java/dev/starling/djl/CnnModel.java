@@ -26,6 +26,9 @@ import java.util.Set;
  * @param dense units of the fully connected layer
  */
 public record CnnModel(int conv1, int conv2, int dense) implements DjlModel {
+  /** Index, among {@link #build}'s children, of the dense layer's ReLU: its output is the dense activation. */
+  static final int DENSE_ACTIVATION = 8;
+
   /** The paper's sizes. */
   public static final CnnModel FEDAVG = new CnnModel(32, 64, 512);
 

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djl.nn.SequentialBlock;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
@@ -247,6 +248,101 @@ public final class DjlLearner implements LocalLearner, AutoCloseable {
       m.put(Metrics.ACCURACY, n == 0 ? Double.NaN : (double) correct / n);
     }
     return new EvalResult(n, m.build());
+  }
+
+  /**
+   * The Fisher pruning signal (Theis et al. 2018; as the built-in MLP's {@code FisherScores}) of every unit of the
+   * activation that child {@code split} of this learner's sequential model outputs, under {@code global} on the
+   * examples {@code rows}: {@code Delta_j = 1/(2N) sum_n (a_nj g_nj)^2} with {@code g_nj = dL_n / da_nj}.
+   *
+   * <p>One batched pass per {@code batch} examples: the prefix (children {@code 0..split}) runs without autograd and
+   * its output {@code a} ({@code [B, units]}) becomes a leaf that requires grad; the rest of the model and the SUM of
+   * the per-example losses run with autograd on this thread and one backward gives {@code a}'s gradient, whose row
+   * {@code n} is {@code dL_n / da_n} (each example's loss depends on its own row only). The squares are summed over
+   * the batch on the engine; only the per-unit sums cross into Java.
+   *
+   * @throws IllegalArgumentException if the model is not a {@link SequentialBlock} or its child {@code split} does not
+   *     output a {@code [B, units]} activation
+   */
+  double[] unitFisher(ParameterSet global, int[] rows, int split, int batch) {
+    checkOpen();
+    checkSpec(global, "global parameters");
+    Checks.checkPositive(batch, "batch");
+    List<Block> children = children(split);
+    DjlRuntime.limitThreads(threads);
+    write(global);
+    double[] score = null;
+    boolean previous = JniUtils.isGradMode();
+    try {
+      for (int start = 0; start < rows.length; start += batch) {
+        int size = Math.min(batch, rows.length - start);
+        try (NDManager step = manager.newSubManager()) {
+          JniUtils.setGradMode(false);
+          NDArray a = prefix(children, split, inputs(step, rows, start, size));
+          a.setRequiresGradient(true);
+          JniUtils.setGradMode(true);
+          NDList out = new NDList(a);
+          for (int c = split + 1; c < children.size(); c++) {
+            out = children.get(c).forward(store, out, false);
+          }
+          NDArray loss = loss(out.singletonOrThrow(), targets(step, rows, start, size)).mul(size);
+          JniUtils.backward((PtNDArray) loss, (PtNDArray) loss.onesLike(), false, false);
+          JniUtils.setGradMode(false);
+          float[] s = a.mul(a.getGradient()).square().sum(new int[] {0}).toFloatArray();
+          if (score == null) {
+            score = new double[s.length];
+          }
+          for (int j = 0; j < s.length; j++) {
+            score[j] += s[j];
+          }
+        }
+      }
+    } finally {
+      JniUtils.setGradMode(previous);
+    }
+    if (score == null) {
+      return new double[0];
+    }
+    for (int j = 0; j < score.length; j++) {
+      score[j] /= 2.0 * rows.length;
+    }
+    return score;
+  }
+
+  /**
+   * The activation child {@code split} of this learner's sequential model outputs on example {@code row} under the
+   * current parameters, flat (for tests of {@link #unitFisher}).
+   */
+  float[] activation(int row, int split) {
+    checkOpen();
+    List<Block> children = children(split);
+    boolean previous = JniUtils.isGradMode();
+    try (NDManager step = manager.newSubManager()) {
+      JniUtils.setGradMode(false);
+      return prefix(children, split, inputs(step, new int[] {row}, 0, 1)).toFloatArray();
+    } finally {
+      JniUtils.setGradMode(previous);
+    }
+  }
+
+  private List<Block> children(int split) {
+    Checks.checkArgument(block instanceof SequentialBlock, "model of " + model.spec(), "a sequential block",
+        block.getClass().getSimpleName());
+    List<Block> children = ((SequentialBlock) block).getChildren().values();
+    Checks.checkArgument(split >= 0 && split < children.size() - 1, "split child of " + model.spec(),
+        "in [0, " + (children.size() - 1) + ")", split);
+    return children;
+  }
+
+  private NDArray prefix(List<Block> children, int split, NDArray x) {
+    NDList h = new NDList(x);
+    for (int c = 0; c <= split; c++) {
+      h = children.get(c).forward(store, h, false);
+    }
+    NDArray a = h.singletonOrThrow();
+    Checks.checkArgument(a.getShape().dimension() == 2, "output of child " + split + " of " + model.spec(),
+        "[batch, units]", a.getShape());
+    return a;
   }
 
   /** What this learner's model predicts: its data's task. */

@@ -5,7 +5,6 @@ import dev.starling.data.Dataset;
 import dev.starling.learners.LearnerContext;
 import dev.starling.learners.LearnerFactory;
 import dev.starling.learners.submodel.DroppableModel;
-import dev.starling.learners.submodel.NeuronPolicy;
 import dev.starling.learners.submodel.SubModelCapable;
 import dev.starling.learners.submodel.SubModelConfig;
 import java.util.Objects;
@@ -13,16 +12,11 @@ import java.util.Optional;
 
 /**
  * The {@link LearnerFactory} of one {@code djl:} model ({@link DjlLearnerProvider} makes it): a fresh
- * {@link DjlDatasets#learner} per call. Its {@link SubModelCapable} hook trains Federated Dropout sub-models of the
- * CNN's dense layer ({@link CnnDroppable}), with or without local DP on the kept coordinates, and refuses the rest
- * with the reason. Immutable and thread-safe.
+ * {@link DjlDatasets#learner} per call. Its {@link SubModelCapable} hook trains Federated Dropout and FisherDropout
+ * sub-models of the CNN's dense layer ({@link CnnDroppable}), with or without local DP on the kept coordinates, and
+ * refuses the other djl models with the reason. Immutable and thread-safe.
  */
 final class DjlLearnerFactory implements LearnerFactory, SubModelCapable {
-  /** Why FisherDropout is refused for djl models. */
-  static final String FISHER_REFUSAL = "FisherDropout ranks units by per-example Fisher scores, which only the"
-      + " built-in mlp computes (its own forward and backward pass per example); it is not implemented for djl"
-      + " models: use --submodel federated-dropout with djl:cnn, or fisher with a built-in mlp:H1,...";
-
   private final DjlModel model;
   private final String spec;
   private final int threads;
@@ -42,7 +36,7 @@ final class DjlLearnerFactory implements LearnerFactory, SubModelCapable {
   public Optional<String> subModelRefusal(SubModelConfig config) {
     Objects.requireNonNull(config, "config");
     if (model instanceof CnnModel) {
-      return config.policy() instanceof NeuronPolicy.FederatedDropout ? Optional.empty() : Optional.of(FISHER_REFUSAL);
+      return Optional.empty();
     }
     return Optional.of(noUnits());
   }

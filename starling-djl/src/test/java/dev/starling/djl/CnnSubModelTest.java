@@ -181,8 +181,13 @@ class CnnSubModelTest {
   void refusals_nameTheReason() {
     assertThat(SubModelCapable.refusal(factory, fd(0.5, 0, 0))).isEmpty();
     SubModelConfig fisher = new SubModelConfig(new NeuronPolicy.Fisher(64), 0.5, 0.5, 2, 0, 0, 1e-5, 7, false);
-    assertThat(SubModelCapable.refusal(factory, fisher)).get().asString().contains("FisherDropout")
-        .contains("federated-dropout");
+    assertThat(SubModelCapable.refusal(factory, fisher)).isEmpty();
+    assertThat(SubModelCapable.refusal(Learners.parse("djl:lstm:8,16,1"), fisher)).get().asString()
+        .contains("not supported");
+    assertThat(SubModelCapable.refusal(Learners.parse("djl:transformer:1,16,2"), fisher)).get().asString()
+        .contains("not supported");
+    assertThat(SubModelCapable.refusal(Learners.parse("djl:mlp:8"), fisher)).get().asString()
+        .contains("mlp:H1,...");
     assertThat(SubModelCapable.refusal(Learners.parse("djl:lstm:8,16,1"), fd(0.5, 0, 0))).get().asString()
         .contains("tied across its four gates and every time step").contains("not supported");
     assertThat(SubModelCapable.refusal(Learners.parse("djl:transformer:1,16,2"), fd(0.5, 0, 0))).get().asString()
