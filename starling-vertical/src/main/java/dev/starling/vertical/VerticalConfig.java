@@ -1,7 +1,11 @@
 package dev.starling.vertical;
 
 import dev.starling.core.error.Checks;
+import dev.starling.core.error.ErrorCode;
+import dev.starling.core.error.FlException;
 import dev.starling.core.random.RandomSource;
+import dev.starling.vertical.link.Wire;
+import java.math.BigInteger;
 
 /**
  * The training settings both parties of a vertical run follow; the label party chooses them and sends them to
@@ -47,5 +51,35 @@ public record VerticalConfig(int epochs, int batchSize, double learningRate, dou
   /** The test rows (indices into the aligned rows). */
   public int[] testIndex(int rows) {
     return java.util.Arrays.copyOfRange(permutation(rows), 0, testRows(rows));
+  }
+
+  /**
+   * Writes the label party's aligned row count and these settings into {@code hello}, in the order
+   * {@link #readHello} reads them.
+   */
+  public Wire.Writer writeHello(Wire.Writer hello, int rows) {
+    return hello.putInt(rows).putInt(epochs).putInt(batchSize).putDouble(learningRate).putDouble(l2)
+        .putDouble(testFraction).putBytes(BigInteger.valueOf(seed).toByteArray());
+  }
+
+  /**
+   * The settings a label party's hello carries ({@link #writeHello}), for a feature party holding {@code rows}
+   * aligned rows.
+   *
+   * @throws FlException FAILED_PRECONDITION when the label party has another row count
+   */
+  public static VerticalConfig readHello(Wire.Reader hello, int rows) {
+    int labelRows = hello.getInt("rows");
+    int epochs = hello.getInt("epochs");
+    int batch = hello.getInt("batch size");
+    double lr = hello.getDouble("learning rate");
+    double l2 = hello.getDouble("l2");
+    double testFraction = hello.getDouble("test fraction");
+    long seed = new BigInteger(hello.getBytes("seed")).longValueExact();
+    if (labelRows != rows) {
+      throw new FlException(ErrorCode.FAILED_PRECONDITION, "the label party has " + labelRows + " aligned rows, this party "
+          + rows + "; run PSI on the same id files first");
+    }
+    return new VerticalConfig(epochs, batch, lr, l2, testFraction, seed);
   }
 }

@@ -13,9 +13,6 @@ import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -31,22 +28,20 @@ public final class GrpcLink implements PartyLink {
   /** Metadata key of the shared token ({@code authorization: Bearer TOKEN}). */
   public static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
-  private static final byte[] CLOSED = new byte[0];
 
   private final String peer;
   private final Duration timeout;
-  private final BlockingQueue<byte[]> inbox = new LinkedBlockingQueue<>();
+  private final Inbox inbox;
   private final AtomicLong sent = new AtomicLong();
-  private final AtomicLong received = new AtomicLong();
   private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
   private volatile StreamObserver<Frame> outgoing;
-  private volatile String closeReason;
   private boolean versionChecked;
   private boolean closed;
 
   GrpcLink(String peer, Duration timeout) {
     this.peer = peer;
     this.timeout = timeout;
+    this.inbox = new Inbox(peer);
   }
 
   /**
@@ -107,14 +102,12 @@ public final class GrpcLink implements PartyLink {
   }
 
   private void finish(String reason) {
-    if (closeReason == null) {
-      closeReason = reason;
-    }
-    inbox.add(CLOSED);
+    inbox.close(reason);
   }
 
   @Override
   public synchronized void send(byte[] message) {
+    String closeReason = inbox.closeReason();
     if (closed || closeReason != null) {
       throw new FlException(ErrorCode.UNAVAILABLE, closeReason != null ? closeReason : "link to " + peer + " is closed");
     }
@@ -130,22 +123,7 @@ public final class GrpcLink implements PartyLink {
 
   @Override
   public byte[] receive() {
-    byte[] m;
-    try {
-      m = inbox.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new FlException(ErrorCode.CANCELLED, "interrupted while waiting for " + peer, e);
-    }
-    if (m == null) {
-      throw new FlException(ErrorCode.DEADLINE_EXCEEDED, "no message from " + peer + " within " + timeout);
-    }
-    if (m == CLOSED) {
-      inbox.add(CLOSED);
-      throw new FlException(ErrorCode.UNAVAILABLE, closeReason);
-    }
-    received.addAndGet(m.length);
-    return m;
+    return inbox.receive(timeout);
   }
 
   @Override
@@ -155,14 +133,14 @@ public final class GrpcLink implements PartyLink {
 
   @Override
   public long bytesReceived() {
-    return received.get();
+    return inbox.bytesReceived();
   }
 
   @Override
   public synchronized void close() {
     if (!closed) {
       closed = true;
-      if (closeReason == null) {
+      if (inbox.closeReason() == null) {
         try {
           outgoing.onCompleted();
         } catch (RuntimeException ignored) {

@@ -3,9 +3,6 @@ package dev.starling.vertical.link;
 import dev.starling.core.error.ErrorCode;
 import dev.starling.core.error.FlException;
 import java.time.Duration;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -13,17 +10,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * Messages are copied on send, so neither party can change what the other holds. Thread-safe.
  */
 public final class InProcessLink implements PartyLink {
-  private static final byte[] CLOSED = new byte[0];
-
   private final String peer;
-  private final BlockingQueue<byte[]> inbox;
-  private final BlockingQueue<byte[]> outbox;
+  private final String self;
+  private final Inbox inbox;
+  private final Inbox outbox;
   private final Duration timeout;
   private final AtomicLong sent = new AtomicLong();
-  private final AtomicLong received = new AtomicLong();
   private volatile boolean closed;
 
-  private InProcessLink(String peer, BlockingQueue<byte[]> inbox, BlockingQueue<byte[]> outbox, Duration timeout) {
+  private InProcessLink(String self, String peer, Inbox inbox, Inbox outbox, Duration timeout) {
+    this.self = self;
     this.peer = peer;
     this.inbox = inbox;
     this.outbox = outbox;
@@ -32,9 +28,10 @@ public final class InProcessLink implements PartyLink {
 
   /** Two joined ends, {@code [a, b]}: a's messages go to b and b's to a. */
   public static InProcessLink[] pair(String a, String b, Duration receiveTimeout) {
-    BlockingQueue<byte[]> ab = new LinkedBlockingQueue<>();
-    BlockingQueue<byte[]> ba = new LinkedBlockingQueue<>();
-    return new InProcessLink[] {new InProcessLink(b, ba, ab, receiveTimeout), new InProcessLink(a, ab, ba, receiveTimeout)};
+    Inbox toB = new Inbox(a);
+    Inbox toA = new Inbox(b);
+    return new InProcessLink[] {new InProcessLink(a, b, toA, toB, receiveTimeout),
+        new InProcessLink(b, a, toB, toA, receiveTimeout)};
   }
 
   @Override
@@ -48,22 +45,7 @@ public final class InProcessLink implements PartyLink {
 
   @Override
   public byte[] receive() {
-    byte[] m;
-    try {
-      m = inbox.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new FlException(ErrorCode.CANCELLED, "interrupted while waiting for " + peer, e);
-    }
-    if (m == null) {
-      throw new FlException(ErrorCode.DEADLINE_EXCEEDED, "no message from " + peer + " within " + timeout);
-    }
-    if (m == CLOSED) {
-      inbox.add(CLOSED);
-      throw new FlException(ErrorCode.UNAVAILABLE, peer + " closed the link");
-    }
-    received.addAndGet(m.length);
-    return m;
+    return inbox.receive(timeout);
   }
 
   @Override
@@ -73,14 +55,14 @@ public final class InProcessLink implements PartyLink {
 
   @Override
   public long bytesReceived() {
-    return received.get();
+    return inbox.bytesReceived();
   }
 
   @Override
   public void close() {
     if (!closed) {
       closed = true;
-      outbox.add(CLOSED);
+      outbox.close(self + " closed the link");
     }
   }
 }

@@ -81,9 +81,7 @@ public final class VerticalLogisticRegression {
       Checks.checkArgument(y[r] == 0 || y[r] == 1, "label of row " + r, "0 or 1", y[r]);
     }
     BigInteger n = keys.publicKey().n();
-    link.send(new Wire.Writer(PROTOCOL, HELLO).putInt(x.rows()).putInt(config.epochs()).putInt(config.batchSize())
-        .putDouble(config.learningRate()).putDouble(config.l2()).putDouble(config.testFraction())
-        .putBytes(BigInteger.valueOf(config.seed()).toByteArray()).putBytes(n.toByteArray()).toByteArray());
+    link.send(config.writeHello(new Wire.Writer(PROTOCOL, HELLO), x.rows()).putBytes(n.toByteArray()).toByteArray());
     Wire.Reader hello = new Wire.Reader(link.receive(), PROTOCOL).expect(HELLO_FEATURE, "feature hello");
     int featureCols = hello.getInt("feature columns");
     hello.end();
@@ -170,19 +168,11 @@ public final class VerticalLogisticRegression {
       }
     }
     Wire.Reader hello = new Wire.Reader(link.receive(), PROTOCOL).expect(HELLO, "label hello");
-    int rows = hello.getInt("rows");
-    int epochs = hello.getInt("epochs");
-    int batch = hello.getInt("batch size");
-    double lr = hello.getDouble("learning rate");
-    double l2 = hello.getDouble("l2");
-    double testFraction = hello.getDouble("test fraction");
-    long seed = new BigInteger(hello.getBytes("seed")).longValueExact();
+    VerticalConfig config = VerticalConfig.readHello(hello, x.rows());
     BigInteger n = new BigInteger(1, hello.getBytes("Paillier modulus"));
     hello.end();
-    if (rows != x.rows()) {
-      throw new FlException(ErrorCode.FAILED_PRECONDITION, "the label party has " + rows + " aligned rows, this party "
-          + x.rows() + "; run PSI on the same id files first");
-    }
+    int rows = x.rows();
+    int batch = config.batchSize();
     if (n.bitLength() < Paillier.MIN_BITS) {
       throw new FlException(ErrorCode.FAILED_PRECONDITION, "the label party's Paillier key has " + n.bitLength()
           + " bits; at least " + Paillier.MIN_BITS + " are required");
@@ -191,7 +181,6 @@ public final class VerticalLogisticRegression {
       throw new FlException(ErrorCode.FAILED_PRECONDITION, "batch size " + batch + " is not larger than this party's "
           + x.cols() + " columns: its gradient would reveal the batch's residuals (and so the labels)");
     }
-    VerticalConfig config = new VerticalConfig(epochs, batch, lr, l2, testFraction, seed);
     Paillier.PublicKey pub = new Paillier.PublicKey(n);
     link.send(new Wire.Writer(PROTOCOL, HELLO_FEATURE).putInt(x.cols()).toByteArray());
     int[] train = config.trainIndex(rows);
@@ -202,7 +191,7 @@ public final class VerticalLogisticRegression {
     }
     double inv = Math.scalb(1.0, -(D_BITS + X_BITS));
     BigInteger half = n.shiftRight(1);
-    for (int epoch = 1; epoch <= epochs; epoch++) {
+    for (int epoch = 1; epoch <= config.epochs(); epoch++) {
       int[] order = config.batchOrder(train.length, epoch);
       for (int start = 0; start < order.length; start += batch) {
         int m = Math.min(batch, order.length - start);

@@ -79,9 +79,7 @@ public final class SplitNn {
         : new Mlp(x.cols(), arch.bottomHidden(), labelEmbed, batch, false, config.learningRate(), config.l2(), rng.derive(1));
     Mlp top = new Mlp(labelEmbed + arch.featureEmbed(), arch.topHidden(), 2, batch, true, config.learningRate(),
         config.l2(), rng.derive(2));
-    link.send(new Wire.Writer(PROTOCOL, HELLO).putInt(x.rows()).putInt(config.epochs()).putInt(batch)
-        .putDouble(config.learningRate()).putDouble(config.l2()).putDouble(config.testFraction())
-        .putBytes(java.math.BigInteger.valueOf(config.seed()).toByteArray()).putInt(arch.featureEmbed()).toByteArray());
+    link.send(config.writeHello(new Wire.Writer(PROTOCOL, HELLO), x.rows()).putInt(arch.featureEmbed()).toByteArray());
     Wire.Reader hello = new Wire.Reader(link.receive(), PROTOCOL).expect(HELLO_FEATURE, "feature hello");
     hello.getInt("feature columns");
     hello.end();
@@ -179,21 +177,14 @@ public final class SplitNn {
   public static void feature(ColumnBlock x, int[] hidden, PartyLink link, RandomSource rng) {
     Checks.checkPositive(x.cols(), "feature party columns");
     Wire.Reader hello = new Wire.Reader(link.receive(), PROTOCOL).expect(HELLO, "label hello");
-    int rowsTotal = hello.getInt("rows");
-    int epochs = hello.getInt("epochs");
-    int batch = hello.getInt("batch size");
-    double lr = hello.getDouble("learning rate");
-    double l2 = hello.getDouble("l2");
-    double testFraction = hello.getDouble("test fraction");
-    long seed = new java.math.BigInteger(hello.getBytes("seed")).longValueExact();
+    VerticalConfig config = VerticalConfig.readHello(hello, x.rows());
     int fe = hello.getInt("embed");
     hello.end();
-    if (rowsTotal != x.rows()) {
-      throw new FlException(ErrorCode.FAILED_PRECONDITION, "the label party has " + rowsTotal + " aligned rows, this party "
-          + x.rows() + "; run PSI on the same id files first");
-    }
     Checks.checkArgument(fe > 0 && fe <= 4096, "embed", "in [1, 4096]", fe);
-    VerticalConfig config = new VerticalConfig(epochs, batch, lr, l2, testFraction, seed);
+    int batch = config.batchSize();
+    int epochs = config.epochs();
+    double lr = config.learningRate();
+    double l2 = config.l2();
     link.send(new Wire.Writer(PROTOCOL, HELLO_FEATURE).putInt(x.cols()).toByteArray());
     Mlp bottom = new Mlp(x.cols(), hidden, fe, batch, false, lr, l2, rng);
     int[] train = config.trainIndex(x.rows());
