@@ -2,10 +2,6 @@ package dev.starling.run;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.starling.core.learner.EvalResult;
-import dev.starling.core.learner.LocalLearner;
-import dev.starling.core.learner.TrainConfig;
-import dev.starling.core.learner.TrainResult;
 import dev.starling.core.message.ClientId;
 import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
@@ -53,29 +49,9 @@ class NetworkedEventModeTest {
     digits = DatasetCatalog.resolve("digits", CatalogOptions.defaults());
   }
 
-  /** A learner whose fit returns {@code move(global)} after {@code before} (a gate), training nothing. */
+  /** logreg whose fit returns {@code move(global)}, training nothing (its fit runs for the example count and loss). */
   private static LearnerFactory moving(UnaryOperator<ParameterSet> move) {
-    LearnerFactory base = Learners.parse("logreg");
-    return (ctx, data) -> {
-      LocalLearner l = base.create(ctx, data);
-      return new LocalLearner() {
-        @Override
-        public ParameterSet parameters() {
-          return l.parameters();
-        }
-
-        @Override
-        public TrainResult fit(ParameterSet global, TrainConfig config) {
-          TrainResult r = l.fit(global, config); // for its example count and loss
-          return r.withParameters(move.apply(global));
-        }
-
-        @Override
-        public EvalResult evaluate(ParameterSet global) {
-          return l.evaluate(global);
-        }
-      };
-    };
+    return WrappedLogreg.of((l, global, config) -> l.fit(global, config).withParameters(move.apply(global)));
   }
 
   private static ParameterSet scaled(ParameterSet p, float factor) {
@@ -92,36 +68,10 @@ class NetworkedEventModeTest {
 
   /** logreg that waits for {@code gate} before its first job. */
   private static LearnerFactory heldBack(CountDownLatch gate) {
-    LearnerFactory base = Learners.parse("logreg");
-    return (ctx, data) -> {
-      LocalLearner l = base.create(ctx, data);
-      return new LocalLearner() {
-        @Override
-        public ParameterSet parameters() {
-          return l.parameters();
-        }
-
-        @Override
-        public TrainResult fit(ParameterSet global, TrainConfig config) {
-          if (config.round() == 1) {
-            try {
-              if (!gate.await(60, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("gate never opened");
-              }
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-              throw new IllegalStateException(e);
-            }
-          }
-          return l.fit(global, config);
-        }
-
-        @Override
-        public EvalResult evaluate(ParameterSet global) {
-          return l.evaluate(global);
-        }
-      };
-    };
+    return WrappedLogreg.of((l, global, config) -> {
+      WrappedLogreg.await(config.round() == 1 ? gate : null);
+      return l.fit(global, config);
+    });
   }
 
   private record Outcome(List<RoundRecord> rounds, Map<String, FederationClient> clients) {

@@ -3,10 +3,6 @@ package dev.starling.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.starling.core.error.ErrorCode;
-import dev.starling.core.learner.EvalResult;
-import dev.starling.core.learner.LocalLearner;
-import dev.starling.core.learner.TrainConfig;
-import dev.starling.core.learner.TrainResult;
 import dev.starling.core.message.ClientFailure;
 import dev.starling.core.message.ClientId;
 import dev.starling.core.random.RandomSource;
@@ -16,7 +12,6 @@ import dev.starling.data.Dataset;
 import dev.starling.data.DatasetCatalog;
 import dev.starling.data.LoadedData;
 import dev.starling.learners.LearnerFactory;
-import dev.starling.learners.Learners;
 import dev.starling.server.History;
 import dev.starling.server.RoundListener;
 import dev.starling.server.RoundRecord;
@@ -72,41 +67,11 @@ class NetworkedSyncModesTest {
 
   /** logreg; the slow client's first job waits for version 3, the others' jobs of round 6 on wait for its arrival. */
   private static LearnerFactory gated(Gates g, boolean slow) {
-    LearnerFactory base = Learners.parse("logreg");
-    return (ctx, data) -> {
-      LocalLearner l = base.create(ctx, data);
-      return new LocalLearner() {
-        @Override
-        public ParameterSet parameters() {
-          return l.parameters();
-        }
-
-        @Override
-        public TrainResult fit(ParameterSet global, TrainConfig config) {
-          await(slow ? (config.round() == 1 ? g.version3 : null) : (config.round() >= 6 ? g.slowArrived : null));
-          return l.fit(global, config);
-        }
-
-        @Override
-        public EvalResult evaluate(ParameterSet global) {
-          return l.evaluate(global);
-        }
-      };
-    };
-  }
-
-  private static void await(CountDownLatch latch) {
-    if (latch == null) {
-      return;
-    }
-    try {
-      if (!latch.await(60, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("gate never opened");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return WrappedLogreg.of((l, global, config) -> {
+      WrappedLogreg.await(slow ? (config.round() == 1 ? g.version3 : null)
+          : (config.round() >= 6 ? g.slowArrived : null));
+      return l.fit(global, config);
+    });
   }
 
   private static List<RoundRecord> run(RunSpec.SyncMode sync, int aggregations) throws Exception {
