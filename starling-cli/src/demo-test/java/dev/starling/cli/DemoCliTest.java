@@ -3,12 +3,12 @@ package dev.starling.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,10 +24,16 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("demo")
 class DemoCliTest {
   private static final Path DATA = Path.of(System.getProperty("starling.shareddata", "../../shared/data"));
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir
   Path tmp;
+
+  private DemoOutput out;
+
+  @BeforeEach
+  void output() {
+    out = new DemoOutput(tmp, "--data-dir", DATA.toString());
+  }
 
   @BeforeAll
   static void dataIsThere() {
@@ -35,35 +41,14 @@ class DemoCliTest {
         + " (-Dstarling.shareddata=DIR)").isRegularFile();
   }
 
-  private CliRun demo(String name, int rounds) {
-    CliRun r = CliRun.of("demo", name, "--data-dir", DATA.toString(), "--rounds", Integer.toString(rounds), "--threads",
-        "2", "--out", tmp.toString());
-    assertThat(r.code()).as(r.err()).isZero();
-    assertThat(tmp.resolve("report.html")).isRegularFile();
-    return r;
-  }
-
-  private JsonNode last(String run) throws Exception {
-    List<String> lines = Files.readAllLines(tmp.resolve(run + ".jsonl"));
-    return JSON.readTree(lines.get(lines.size() - 1));
-  }
-
-  private double sum(String run, String field) throws Exception {
-    double s = 0;
-    for (String l : Files.readAllLines(tmp.resolve(run + ".jsonl"))) {
-      s += JSON.readTree(l).path(field).asDouble(0);
-    }
-    return s;
-  }
-
   @Test
   void hospitals_federationWithSecAggAndCentralDpBeatsTheWorstHospitalAlone() throws Exception {
-    CliRun r = demo("hospitals", 10);
-    JsonNode fed = last("federation");
+    CliRun r = out.demo("hospitals", 10);
+    JsonNode fed = out.last("federation");
     double auc = fed.get("test_auc").asDouble();
     List<Double> alone = new ArrayList<>();
     for (String h : DemoData.HOSPITALS) {
-      alone.add(last("alone-" + h).get("test_auc").asDouble());
+      alone.add(out.last("alone-" + h).get("test_auc").asDouble());
     }
     // measured: federation 0.859; alone 0.841, 0.818, 0.525 (switzerland: 93 patients, 7 without disease), 0.844
     assertThat(auc).isGreaterThan(0.82).isGreaterThan(alone.stream().mapToDouble(d -> d).min().orElseThrow());
@@ -76,23 +61,23 @@ class DemoCliTest {
 
   @Test
   void airQuality_federationHasALowerRmseThanTheWorstStationAlone() throws Exception {
-    demo("air-quality", 3);
-    double fed = last("federation").get("test_rmse").asDouble();
+    out.demo("air-quality", 3);
+    double fed = out.last("federation").get("test_rmse").asDouble();
     double worst = 0;
     try (var files = Files.list(tmp)) {
       for (Path p : files.filter(f -> f.getFileName().toString().startsWith("alone-")).toList()) {
-        worst = Math.max(worst, last(p.getFileName().toString().replace(".jsonl", "")).get("test_rmse").asDouble());
+        worst = Math.max(worst, out.last(p.getFileName().toString().replace(".jsonl", "")).get("test_rmse").asDouble());
       }
     }
     // measured: federation 24.1 ug/m3; stations alone 23.6 .. 30.6
     assertThat(fed).isLessThan(26.0).isLessThan(worst);
-    assertThat(last("federation").get("test_r2").asDouble()).isGreaterThan(0.9);
+    assertThat(out.last("federation").get("test_r2").asDouble()).isGreaterThan(0.9);
   }
 
   @Test
   void keyboard_lstmBeatsTheMostFrequentCharacter() throws Exception {
-    CliRun r = demo("keyboard", 3);
-    double acc = last("federation").get("test_accuracy").asDouble();
+    CliRun r = out.demo("keyboard", 3);
+    double acc = out.last("federation").get("test_accuracy").asDouble();
     String base = r.out().lines().filter(l -> l.startsWith("most frequent character")).findFirst().orElseThrow();
     double baseline = Double.parseDouble(base.split("\\|")[1].strip());
     // measured: 0.250 after 3 rounds (0.306 after 8); the most frequent character (space) is 0.160
@@ -101,11 +86,11 @@ class DemoCliTest {
 
   @Test
   void income_fedProxAndFedAvgBothLearnUnderLabelSkew() throws Exception {
-    CliRun r = demo("income", 6);
+    CliRun r = out.demo("income", 6);
     // measured: FedAvg 0.829 / AUC 0.898, FedProx 0.830 / 0.893; 75.9% earn <=50K
     for (String run : List.of("fedavg", "fedprox")) {
-      assertThat(last(run).get("test_accuracy").asDouble()).as(run).isGreaterThan(0.80);
-      assertThat(last(run).get("test_auc").asDouble()).as(run).isGreaterThan(0.86);
+      assertThat(out.last(run).get("test_accuracy").asDouble()).as(run).isGreaterThan(0.80);
+      assertThat(out.last(run).get("test_auc").asDouble()).as(run).isGreaterThan(0.86);
     }
     assertThat(r.out()).contains("FedProx (mu 0.1)");
   }
