@@ -43,7 +43,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "transport", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"FedAvg rounds with N clients over real gRPC on 127.0.0.1 versus in-process clients (baseline),",
-        "same JVM, same round loop; clients return the global model nudged by 1e-3 (no training)."})
+        "same JVM, same round loop; clients return the global model nudged by 1e-3 (no training); and the same bytes",
+        "over plain TCP sockets on 127.0.0.1 (the kernel's floor under any transport)."})
 final class TransportBench implements java.util.concurrent.Callable<Integer> {
   @Option(names = "--clients", defaultValue = "100", description = "Clients. Default: ${DEFAULT-VALUE}.")
   int clients;
@@ -197,13 +198,21 @@ final class TransportBench implements java.util.concurrent.Callable<Integer> {
       fcs.forEach(FederationClient::close);
     }
 
+    RawTcpFloor.Result f = RawTcpFloor.measure(clients, raw, rounds);
+    Measured floor = new Measured(f.roundMs(), 0, f.serverCpuMs(), f.clientCpuMs(), f.bytesUp(), f.bytesDown());
+
     out.printf(Locale.ROOT, "%-22s %10s %9s %14s %14s %16s %16s %16s%n", "clients", "round ms", "fold ms",
         "server CPU ms", "client CPU ms", "GB in/server CPU-s", "bytes up/round", "bytes down/round");
     row(out, "in-process (baseline)", base);
     row(out, "gRPC loopback", net);
+    row(out, "raw TCP loopback floor", floor);
     double rawRound = (double) raw * clients;
     out.printf(Locale.ROOT, "gRPC / in-process round time: %.2fx; server CPU per round: %.2fx%n",
         net.roundMs() / base.roundMs(), net.serverCpuMs() / base.serverCpuMs());
+    out.printf(Locale.ROOT, "raw TCP / in-process round time: %.2fx; gRPC / raw TCP round time: %.2fx, server CPU: %.2fx%n",
+        floor.roundMs() / base.roundMs(), net.roundMs() / floor.roundMs(), net.serverCpuMs() / floor.serverCpuMs());
+    out.println("raw TCP floor: the same bytes over plain loopback sockets (one selector thread serving, a blocking thread"
+        + " per client), no framing, parsing or copy out of the socket buffers: what the kernel alone costs here.");
     out.println("server CPU: the server's own threads (starling-server-*), the round loop, the aggregation kernels and the"
         + " virtual-thread carriers (its stream writers); client CPU: the in-JVM clients' threads and gRPC's shared"
         + " threads their channels use (in-process, the clients run on the round loop's threads and count as server). GB in per server CPU-s: uplink bytes per second of server CPU.");
