@@ -10,7 +10,6 @@ import dev.starling.transport.grpc.proto.AttachmentSpec;
 import dev.starling.transport.grpc.proto.Chunk;
 import dev.starling.transport.grpc.proto.PayloadSpec;
 import dev.starling.transport.grpc.proto.TensorSpec;
-import com.google.protobuf.ByteString;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -135,7 +134,8 @@ public final class ChunkAssembler {
       throw invalid("chunk of tensor '" + name() + "' at offset " + offset + " carries " + n + " values but the tensor has "
           + dst.length + " (oversize)");
     }
-    copyFloats(c.getData(), dst, (int) offset);
+    ByteBuffer buf = c.getData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    buf.asFloatBuffer().get(dst, (int) offset, n);
     if (requireFinite) {
       // one pass gives both the finiteness check and the tensor's largest magnitude, which the built tensor
       // carries (Tensor.ofMeasured), so neither validation nor aggregation reads the values again for it
@@ -152,35 +152,6 @@ public final class ChunkAssembler {
     offset += n;
     received += n;
     skipComplete();
-  }
-
-  /**
-   * Copies the little-endian float32 values of {@code data} into {@code dst} from {@code at}. {@code data} may
-   * be a rope over the transport's buffers (see {@link WireMarshalling}), whose pieces need not end on a
-   * value: a value split across two pieces is put together from its bytes.
-   */
-  static void copyFloats(ByteString data, float[] dst, int at) {
-    int pos = at;
-    int carried = 0; // bytes of a split value taken from the previous piece (0 to 3)
-    int bits = 0;
-    for (ByteBuffer piece : data.asReadOnlyByteBufferList()) {
-      ByteBuffer b = piece.order(ByteOrder.LITTLE_ENDIAN);
-      while (carried > 0 && b.hasRemaining()) {
-        bits |= (b.get() & 0xff) << (8 * carried);
-        if (++carried == Float.BYTES) {
-          dst[pos++] = Float.intBitsToFloat(bits);
-          carried = 0;
-          bits = 0;
-        }
-      }
-      int whole = b.remaining() / Float.BYTES;
-      b.asFloatBuffer().get(dst, pos, whole);
-      pos += whole;
-      b.position(b.position() + whole * Float.BYTES);
-      while (b.hasRemaining()) {
-        bits |= (b.get() & 0xff) << (8 * carried++);
-      }
-    }
   }
 
   private String name() {
