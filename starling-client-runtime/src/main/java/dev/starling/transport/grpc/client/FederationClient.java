@@ -394,11 +394,11 @@ public final class FederationClient implements AutoCloseable {
       try {
         ByteLane l = ByteLane.connect(settings.host(), offer.getPort(), offer.getLaneId(), offer.getToken().toByteArray(),
             LANE_TIMEOUT);
-        lane = l;
-        out.useLane(l, e -> {
+        out.useLane(l, e -> { // before `lane` is set: an upload that sees the lane finds the outbox ready for it
           LOG.log(Level.WARNING, "client {0}: byte lane failed: {1}", settings.clientId(), e.getMessage());
           cancel();
         });
+        lane = l;
       } catch (java.io.IOException e) {
         LOG.log(Level.WARNING, "client {0}: no byte lane to {1}:{2} ({3}); chunks stay in the stream",
             settings.clientId(), settings.host(), String.valueOf(offer.getPort()), e.getMessage());

@@ -365,10 +365,11 @@ final class RemoteClient implements ClientProxy {
       if (!alive() || lane != null) {
         return false;
       }
+      // the outbox first: a download that sees `lane` set must find the outbox ready to write on it
+      out.useLane(l, e -> server.clients().drop(this, "its byte lane failed: " + e.getMessage(),
+          io.grpc.Status.UNAVAILABLE.withDescription("byte lane failed: " + e.getMessage())));
       lane = l;
     }
-    out.useLane(l, e -> server.clients().drop(this, "its byte lane failed: " + e.getMessage(),
-        io.grpc.Status.UNAVAILABLE.withDescription("byte lane failed: " + e.getMessage())));
     LOG.log(Level.DEBUG, "client {0}: byte lane bound", id);
     return true;
   }
