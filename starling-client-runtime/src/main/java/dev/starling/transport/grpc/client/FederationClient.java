@@ -720,7 +720,10 @@ public final class FederationClient implements AutoCloseable {
       long values = encoded == null ? Payloads.values(payloads) : Payloads.attachmentValues(payloads);
       long taskId = h.getTaskId();
       if (lane != null) {
-        // v1.7: each chunk's bytes follow on the byte lane right after the chunk's announcement
+        // v1.7: each chunk's bytes follow on the byte lane right after its announcement, written straight from the
+        // update (a tensor of up to 16 Mi values is one announcement)
+        Iterator<Payloads.LaneChunk> laneChunks = encoded == null ? Payloads.laneChunks(taskId, payloads)
+            : Payloads.laneEncodedChunks(taskId, encoded, payloads);
         out.sendTrailed(new Iterator<>() {
           private boolean ended;
 
@@ -731,15 +734,14 @@ public final class FederationClient implements AutoCloseable {
 
           @Override
           public Outbox.Trailed<ClientMessage> next() {
-            if (chunks.hasNext()) {
-              dev.starling.transport.grpc.proto.Chunk c = chunks.next();
-              bytesSentOnLane.addAndGet(c.getData().size());
-              return new Outbox.Trailed<>(ClientMessage.newBuilder().setChunk(c.toBuilder().clearData()
-                  .setLaneBytes(c.getData().size())).build(), c.getData());
+            if (laneChunks.hasNext()) {
+              Payloads.LaneChunk c = laneChunks.next();
+              bytesSentOnLane.addAndGet(c.trailer().size());
+              return new Outbox.Trailed<>(ClientMessage.newBuilder().setChunk(c.announcement()).build(), c.trailer());
             }
             ended = true;
             return new Outbox.Trailed<>(ClientMessage.newBuilder().setUpdateEnd(UpdateEnd.newBuilder().setTaskId(taskId)
-                .setValues(values)).build(), com.google.protobuf.ByteString.EMPTY);
+                .setValues(values)).build(), ByteLane.Trailer.NONE);
           }
         });
         return;

@@ -64,6 +64,7 @@ final class RemoteClient implements ClientProxy {
   private volatile boolean waitingForSlot;
   private volatile String deadReason;
   private volatile ByteLane lane; // this session's byte lane once the client connected it (v1.7)
+  private long laneBytesAtCheck; // the lane's bytes read at the last stall check (the timeout checker's thread only)
   private final java.util.List<Runnable> onDeath = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final java.util.Set<String> capabilities;
 
@@ -179,7 +180,18 @@ final class RemoteClient implements ClientProxy {
    * (at ticker reading {@code now}): the slot goes back to the gate and the client is told.
    */
   void expireStalledUploads(long now, long limitNanos) {
+    ByteLane l = lane;
+    boolean laneMoved = false;
+    if (l != null) {
+      // a chunk on a lane may be large (a whole tensor): bytes arriving on it since the last check are progress
+      long read = l.bytesRead();
+      laneMoved = read != laneBytesAtCheck;
+      laneBytesAtCheck = read;
+    }
     for (Task t : tasks.values()) {
+      if (laneMoved && t.header != null) {
+        t.progressNanos = now;
+      }
       if (t.stalled(now, limitNanos)) {
         reject(t.taskId, t, new FlException(ErrorCode.DEADLINE_EXCEEDED, "update of client " + id + " (round " + t.round
             + "): upload stalled, nothing received for " + (now - t.progressNanos) / 1_000_000
@@ -298,14 +310,12 @@ final class RemoteClient implements ClientProxy {
     ServerMessage h = ServerMessage.newBuilder().setTaskHeader(header).build();
     t.bytesDown.addAndGet(h.getSerializedSize());
     out.send(h);
-    int chunkValues = server.settings().chunkValues();
-    // float32: the model's chunks are encoded once per round and shared by every client's stream
-    Iterator<Chunk> chunks = encoded == null
-        ? Payloads.chunks(t.taskId, payloads, chunkValues, server.sharedModel(global, t.round))
-        : Payloads.encodedChunks(t.taskId, encoded, payloads, chunkValues);
     long values = encoded == null ? Payloads.values(payloads) : Payloads.attachmentValues(payloads);
     if (lane != null) {
-      // v1.7: each chunk's bytes follow on the byte lane right after the chunk's announcement
+      // v1.7: each chunk's bytes follow on the byte lane right after its announcement, written straight from the
+      // model (a tensor of up to 16 Mi values is one announcement)
+      Iterator<Payloads.LaneChunk> chunks = encoded == null ? Payloads.laneChunks(t.taskId, payloads)
+          : Payloads.laneEncodedChunks(t.taskId, encoded, payloads);
       out.sendTrailed(new Iterator<>() {
         @Override
         public boolean hasNext() {
@@ -314,14 +324,18 @@ final class RemoteClient implements ClientProxy {
 
         @Override
         public Outbox.Trailed<ServerMessage> next() {
-          Chunk c = chunks.next();
-          ServerMessage m = ServerMessage.newBuilder().setChunk(c.toBuilder().clearData()
-              .setLaneBytes(c.getData().size())).build();
-          t.bytesDown.addAndGet(m.getSerializedSize() + c.getData().size());
-          return new Outbox.Trailed<>(m, c.getData());
+          Payloads.LaneChunk c = chunks.next();
+          ServerMessage m = ServerMessage.newBuilder().setChunk(c.announcement()).build();
+          t.bytesDown.addAndGet(m.getSerializedSize() + c.trailer().size());
+          return new Outbox.Trailed<>(m, c.trailer());
         }
       });
     } else {
+      int chunkValues = server.settings().chunkValues();
+      // float32: the model's chunks are encoded once per round and shared by every client's stream
+      Iterator<Chunk> chunks = encoded == null
+          ? Payloads.chunks(t.taskId, payloads, chunkValues, server.sharedModel(global, t.round))
+          : Payloads.encodedChunks(t.taskId, encoded, payloads, chunkValues);
       out.sendAll(new Iterator<>() {
         @Override
         public boolean hasNext() {

@@ -259,7 +259,14 @@ class ByteLaneFederationTest {
         .setTaskId(task).setLaneBytes(4000)).build()));
     reader.join(200);
     assertThat(reader.isAlive()).as("blocked reading the announced bytes").isTrue();
-    c.expireStalledUploads(server.ticker().nanos() + Duration.ofSeconds(2).toNanos(), Duration.ofSeconds(1).toNanos());
+    long now = server.ticker().nanos();
+    long limit = Duration.ofSeconds(1).toNanos();
+    // bytes that arrived on the lane since the last check are progress: the first check restarts the clock
+    c.expireStalledUploads(now + Duration.ofSeconds(2).toNanos(), limit);
+    reader.join(200);
+    assertThat(reader.isAlive()).as("the lane moved since the last check: not stalled yet").isTrue();
+    assertThat(c.alive()).isTrue();
+    c.expireStalledUploads(now + Duration.ofSeconds(4).toNanos(), limit); // nothing more for 2 s: stalled
     reader.join(5_000);
     assertThat(reader.isAlive()).as("the blocked lane read was freed").isFalse();
     assertThat(c.alive()).isFalse();

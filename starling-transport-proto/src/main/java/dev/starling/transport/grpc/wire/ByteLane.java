@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -40,8 +41,55 @@ public final class ByteLane implements AutoCloseable {
   public static final int TOKEN_BYTES = 32;
   /** The server's answer once the lane is bound to the session. */
   public static final int BOUND = 1;
-  /** The most bytes one chunk may announce on a lane (a chunk's limit on the stream, 4 MiB). */
-  public static final int MAX_CHUNK_BYTES = 4 << 20;
+  /**
+   * The most bytes one chunk may announce on a lane (64 MiB). A receiver reads a chunk in 64 KiB pieces, so the size
+   * of a chunk costs it no memory; large chunks mean few announcements on the stream.
+   */
+  public static final int MAX_CHUNK_BYTES = 64 << 20;
+  /** Values per chunk that senders put on a lane: a tensor of up to 16 Mi values goes in one chunk. */
+  public static final int CHUNK_VALUES = MAX_CHUNK_BYTES / Float.BYTES;
+
+  /** Bytes that follow an announcement on the lane. */
+  public interface Trailer {
+    /** How many bytes. */
+    int size();
+
+    /** Writes them. */
+    void writeTo(ByteLane lane) throws IOException;
+
+    /** No bytes. */
+    Trailer NONE = of(ByteString.EMPTY);
+
+    /** {@code bytes}. */
+    static Trailer of(ByteString bytes) {
+      return new Trailer() {
+        @Override
+        public int size() {
+          return bytes.size();
+        }
+
+        @Override
+        public void writeTo(ByteLane lane) throws IOException {
+          lane.write(bytes);
+        }
+      };
+    }
+
+    /** {@code n} float32 values of {@code values} from {@code offset}, little-endian, written without an encoded copy. */
+    static Trailer floats(float[] values, int offset, int n) {
+      return new Trailer() {
+        @Override
+        public int size() {
+          return n * Float.BYTES;
+        }
+
+        @Override
+        public void writeTo(ByteLane lane) throws IOException {
+          lane.writeFloats(values, offset, n);
+        }
+      };
+    }
+  }
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -141,6 +189,20 @@ public final class ByteLane implements AutoCloseable {
         b.position(b.position() + n);
         drain(out);
       }
+    }
+  }
+
+  /** Writes {@code n} values of {@code values} from {@code offset} as little-endian float32, through the write buffer. */
+  public void writeFloats(float[] values, int offset, int n) throws IOException {
+    int pos = offset;
+    int end = offset + n;
+    while (pos < end) {
+      int k = Math.min(out.capacity() / Float.BYTES, end - pos);
+      out.clear();
+      out.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(values, pos, k);
+      out.limit(k * Float.BYTES);
+      drain(out);
+      pos += k;
     }
   }
 

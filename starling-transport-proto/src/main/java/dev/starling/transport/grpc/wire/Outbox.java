@@ -31,7 +31,7 @@ public final class Outbox<T> implements AutoCloseable {
    * A message whose {@code trailer} bytes follow on the session's {@link ByteLane} once the message is written
    * (a chunk announcing {@code lane_bytes}).
    */
-  public record Trailed<T>(T message, com.google.protobuf.ByteString trailer) {}
+  public record Trailed<T>(T message, ByteLane.Trailer trailer) {}
 
   /**
    * Must be created before the stream starts (it installs the on-ready handler). The writer is a virtual
@@ -128,7 +128,7 @@ public final class Outbox<T> implements AutoCloseable {
             write(t.message());
             if (!closed) {
               try {
-                lane.write(t.trailer());
+                t.trailer().writeTo(lane);
               } catch (java.io.IOException e) {
                 closed = true;
                 laneFailed.accept(e);

@@ -104,6 +104,38 @@ class ByteLaneTest {
   }
 
   @Test
+  void laneChunksAnnounceWholeTensorsAndTheirFloatsArriveBitForBit() throws Exception {
+    ByteLane[] lanes = pair(ByteLane.newToken());
+    float[] w = values(300_001, 6);
+    float[] x = values(7, 7);
+    ParameterSet p = ParameterSet.of(Tensor.of("w", w, w.length), Tensor.of("b", new float[] {3f}, 1));
+    Attachments att = Attachments.none().with(new dev.starling.core.message.AttachmentKey("x"),
+        ParameterSet.of(Tensor.of("x", x, x.length)));
+    List<Payloads.LaneChunk> chunks = new ArrayList<>();
+    Payloads.laneChunks(5, Payloads.ordered(p, att)).forEachRemaining(chunks::add);
+    assertThat(chunks).extracting(c -> c.announcement().getTensor() + "@" + c.announcement().getPayload() + ":"
+        + c.announcement().getLaneBytes()).containsExactly("0@0:1200004", "1@0:4", "0@1:28");
+    assertThat(chunks).allSatisfy(c -> assertThat(c.announcement().getData().isEmpty()).isTrue());
+    CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
+      try {
+        for (Payloads.LaneChunk c : chunks) {
+          c.trailer().writeTo(lanes[0]);
+        }
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    ChunkAssembler a = new ChunkAssembler(Payloads.spec(p, att), 400_000, true, "test");
+    for (Payloads.LaneChunk c : chunks) {
+      a.accept(c.announcement(), lanes[1]);
+    }
+    sent.get();
+    assertThat(a.model(w.length + 1 + x.length).get("w").data()).isEqualTo(w);
+    assertThat(a.attachments().get(new dev.starling.core.message.AttachmentKey("x")).orElseThrow().get("x").data())
+        .isEqualTo(x);
+  }
+
+  @Test
   void aRefusedChunksBytesAreDroppedSoTheNextChunkStillLinesUp() throws Exception {
     ByteLane[] lanes = pair(ByteLane.newToken());
     float[] v = values(2_000, 2);
