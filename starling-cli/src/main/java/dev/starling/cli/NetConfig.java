@@ -30,7 +30,7 @@ final class NetConfig {
       "rounds", "fraction", "min-clients", "min-available-clients", "min-successful-clients", "round-retries",
       "fraction-evaluate", "round-timeout", "availability-timeout", "local-epochs", "batch-size", "lr", "momentum",
       "weight-decay", "seed", "target-accuracy", "target", "plateau", "heartbeat", "chunk-values", "max-update-values",
-      "max-concurrent-uploads", "upload-wait", "upload-idle-timeout", "hello-timeout", "checkpoint-dir", "run-id", "secagg",
+      "max-concurrent-uploads", "upload-wait", "upload-idle-timeout", "hello-timeout", "lane-port", "checkpoint-dir", "run-id", "secagg",
       "secagg-auth", "secagg-keys", "secagg-phase-timeout", "dp", "dp-sgd", "dp-sgd-dataset-size", "target-epsilon", "delta", "accountant",
       "dp-noise", "max-examples-per-client", "discard-corrupt-checkpoints", "metrics-port", "metrics-host", "sync",
       "concurrency", "staleness-bound",

@@ -94,6 +94,12 @@ final class ServerCommand implements Callable<Integer> {
   @Option(names = "--model-out", paramLabel = "FILE", description = "Write the final global model (Starling model format v1).")
   Path modelOut;
 
+  @Option(names = "--lane-port", paramLabel = "P", description = "Offer clients a byte lane on TCP port P (0: a free one):"
+      + " model and update chunks then travel on a plain TCP connection beside each session's gRPC stream, without HTTP/2"
+      + " framing (protocol v1.7; clients that cannot connect it keep them in the stream). Plaintext only: refused with"
+      + " TLS. Also config 'lane-port'. Default: no lane.")
+  Integer lanePort;
+
   @Option(names = "--port-file", paramLabel = "FILE", description = "Write the bound port to FILE once listening (for scripts and tests using --port 0).")
   Path portFile;
 
@@ -246,6 +252,18 @@ final class ServerCommand implements Callable<Integer> {
         c.str("run-id", "starling-" + seed)).withTimeouts(
         c.duration("hello-timeout", ServerSettings.DEFAULT_HELLO_TIMEOUT),
         c.duration("upload-idle-timeout", ServerSettings.DEFAULT_UPLOAD_IDLE_TIMEOUT));
+    Integer lane = lanePort != null ? lanePort : c.has("lane-port")
+        ? c.integerIn("lane-port", 0, 0, 65535, "a TCP port (0: a free one)") : null;
+    if (lane != null) {
+      if (settings.tls().isPresent()) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--lane-port: the byte lane is plaintext and"
+            + " would carry the model and the updates that TLS protects; drop --lane-port (or 'lane-port') or TLS");
+      }
+      if (lane < 0 || lane > 65535) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--lane-port must be in [0, 65535], got " + lane);
+      }
+      settings = settings.withLane(lane);
+    }
     builder.listen(settings);
     Map<dev.starling.core.message.ClientId, byte[]> clientLedgerKeys = new java.util.TreeMap<>();
     if (ledgerClientKeys != null) {
@@ -301,6 +319,10 @@ final class ServerCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "listening %s:%d (%s%s)%n", host, server.port(),
           settings.tls().isEmpty() ? "plaintext" : tlsClientCa != null ? "mutual TLS" : "TLS",
           settings.tokens().isEmpty() ? ", no tokens" : ", " + settings.tokens().size() + " client tokens");
+      if (server.lanePort() > 0) {
+        out.printf(Locale.ROOT, "lanes     byte lane on %s:%d (plaintext TCP, chunk bytes beside each stream)%n", host,
+            server.lanePort());
+      }
       RunState resume = net.resumedFrom().orElse(null);
       if (resume != null) {
         out.printf(Locale.ROOT, "resuming  from checkpoint of round %d in %s (%d known clients)%n", resume.round(), ckptDir,

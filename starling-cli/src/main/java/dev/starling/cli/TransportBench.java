@@ -167,9 +167,42 @@ final class TransportBench implements java.util.concurrent.Callable<Integer> {
     RoundLoopConfig[] loop = new RoundLoopConfig[1];
     Measured base = measure(BenchRun.networked(rounds, clients, loop).strategy(), loop[0], ClientPool.of(local), null);
 
+    Measured net = networked(ServerSettings.NO_LANE, loop);
+    Measured laned = networked(0, loop);
+
+    RawTcpFloor.Result f = RawTcpFloor.measure(clients, raw, rounds);
+    Measured floor = new Measured(f.roundMs(), 0, f.serverCpuMs(), f.clientCpuMs(), f.bytesUp(), f.bytesDown());
+
+    out.printf(Locale.ROOT, "%-22s %10s %9s %14s %14s %16s %16s %16s%n", "clients", "round ms", "fold ms",
+        "server CPU ms", "client CPU ms", "GB in/server CPU-s", "bytes up/round", "bytes down/round");
+    row(out, "in-process (baseline)", base);
+    row(out, "gRPC loopback", net);
+    row(out, "gRPC + byte lane", laned);
+    row(out, "raw TCP loopback floor", floor);
+    double rawRound = (double) raw * clients;
+    out.printf(Locale.ROOT, "gRPC / in-process round time: %.2fx; server CPU per round: %.2fx%n",
+        net.roundMs() / base.roundMs(), net.serverCpuMs() / base.serverCpuMs());
+    out.printf(Locale.ROOT, "gRPC + byte lane / in-process round time: %.2fx; server CPU per round: %.2fx%n",
+        laned.roundMs() / base.roundMs(), laned.serverCpuMs() / base.serverCpuMs());
+    out.printf(Locale.ROOT, "raw TCP / in-process round time: %.2fx; gRPC / raw TCP round time: %.2fx, server CPU: %.2fx%n",
+        floor.roundMs() / base.roundMs(), net.roundMs() / floor.roundMs(), net.serverCpuMs() / floor.serverCpuMs());
+    out.println("raw TCP floor: the same bytes over plain loopback sockets (one selector thread serving, a blocking thread"
+        + " per client), no framing, parsing or copy out of the socket buffers: what the kernel alone costs here.");
+    out.println("server CPU: the server's own threads (starling-server-*), the round loop, the aggregation kernels and the"
+        + " virtual-thread carriers (its stream writers); client CPU: the in-JVM clients' threads and gRPC's shared"
+        + " threads their channels use (in-process, the clients run on the round loop's threads and count as server). GB in per server CPU-s: uplink bytes per second of server CPU.");
+    out.printf(Locale.ROOT, "wire bytes / raw parameter bytes: up %.5f, down %.5f (protobuf messages; HTTP/2 framing adds 9 B per 16 KiB frame)%n",
+        net.bytesUp() / rawRound, net.bytesDown() / rawRound);
+    out.println("byte lane (protocol v1.7): chunk bytes on a plain TCP connection beside each session's stream, announced"
+        + " in the stream; bytes up/down count both.");
+    return 0;
+  }
+
+  /** The gRPC rounds: a server on loopback (with a byte lane on a free port unless {@code lanePort} is NO_LANE). */
+  private Measured networked(int lanePort, RoundLoopConfig[] loop) {
     ServerSettings ls = ServerSettings.loopback(0, "flat:" + params, "fedavg");
     ServerSettings ss = new ServerSettings(ls.host(), 0, ls.tls(), ls.tokens(), Duration.ofSeconds(5), chunkValues,
-        (long) params * 2, uploads, Duration.ofMinutes(10), ls.model(), ls.strategy(), ls.runId());
+        (long) params * 2, uploads, Duration.ofMinutes(10), ls.model(), ls.strategy(), ls.runId()).withLane(lanePort);
     Measured net;
     List<FederationClient> fcs = new ArrayList<>();
     try (FederationServer server = new FederationServer(ss).start()) {
@@ -197,28 +230,7 @@ final class TransportBench implements java.util.concurrent.Callable<Integer> {
     } finally {
       fcs.forEach(FederationClient::close);
     }
-
-    RawTcpFloor.Result f = RawTcpFloor.measure(clients, raw, rounds);
-    Measured floor = new Measured(f.roundMs(), 0, f.serverCpuMs(), f.clientCpuMs(), f.bytesUp(), f.bytesDown());
-
-    out.printf(Locale.ROOT, "%-22s %10s %9s %14s %14s %16s %16s %16s%n", "clients", "round ms", "fold ms",
-        "server CPU ms", "client CPU ms", "GB in/server CPU-s", "bytes up/round", "bytes down/round");
-    row(out, "in-process (baseline)", base);
-    row(out, "gRPC loopback", net);
-    row(out, "raw TCP loopback floor", floor);
-    double rawRound = (double) raw * clients;
-    out.printf(Locale.ROOT, "gRPC / in-process round time: %.2fx; server CPU per round: %.2fx%n",
-        net.roundMs() / base.roundMs(), net.serverCpuMs() / base.serverCpuMs());
-    out.printf(Locale.ROOT, "raw TCP / in-process round time: %.2fx; gRPC / raw TCP round time: %.2fx, server CPU: %.2fx%n",
-        floor.roundMs() / base.roundMs(), net.roundMs() / floor.roundMs(), net.serverCpuMs() / floor.serverCpuMs());
-    out.println("raw TCP floor: the same bytes over plain loopback sockets (one selector thread serving, a blocking thread"
-        + " per client), no framing, parsing or copy out of the socket buffers: what the kernel alone costs here.");
-    out.println("server CPU: the server's own threads (starling-server-*), the round loop, the aggregation kernels and the"
-        + " virtual-thread carriers (its stream writers); client CPU: the in-JVM clients' threads and gRPC's shared"
-        + " threads their channels use (in-process, the clients run on the round loop's threads and count as server). GB in per server CPU-s: uplink bytes per second of server CPU.");
-    out.printf(Locale.ROOT, "wire bytes / raw parameter bytes: up %.5f, down %.5f (protobuf messages; HTTP/2 framing adds 9 B per 16 KiB frame)%n",
-        net.bytesUp() / rawRound, net.bytesDown() / rawRound);
-    return 0;
+    return net;
   }
 
   private static void row(PrintStream out, String name, Measured m) {

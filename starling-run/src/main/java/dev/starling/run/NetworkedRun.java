@@ -282,7 +282,7 @@ public final class NetworkedRun implements AutoCloseable {
       FederationServer server = new FederationServer(new ServerSettings(address.host(), address.port(), address.tls(),
           address.tokens(), address.heartbeat(), address.chunkValues(), address.maxUpdateValues(),
           address.maxConcurrentUploads(), address.uploadWait(), modelId, spec.strategy(), address.runId(),
-          address.helloTimeout(), address.uploadIdleTimeout()));
+          address.helloTimeout(), address.uploadIdleTimeout(), address.lanePort()));
       try {
         if (agreeStatistics) {
           server.agreeStatistics();

@@ -26,6 +26,7 @@ import dev.starling.transport.grpc.proto.UpdateEnd;
 import dev.starling.transport.grpc.proto.CompactSubModel;
 import dev.starling.transport.grpc.proto.UpdateHeader;
 import dev.starling.transport.grpc.proto.EncodedPayload;
+import dev.starling.transport.grpc.wire.ByteLane;
 import dev.starling.transport.grpc.wire.ChunkAssembler;
 import dev.starling.transport.grpc.wire.EncodedAssembler;
 import dev.starling.transport.grpc.wire.Convert;
@@ -86,6 +87,9 @@ public final class FederationClient implements AutoCloseable {
   private final AtomicInteger maskedInputsSent = new AtomicInteger();
   private final java.util.concurrent.atomic.AtomicLong bytesReceived = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong bytesSentBefore = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong bytesSentOnLane = new java.util.concurrent.atomic.AtomicLong();
+  /** How long a byte lane may take to connect and be bound before the client goes on without it. */
+  private static final java.time.Duration LANE_TIMEOUT = java.time.Duration.ofSeconds(5);
   private volatile Outbox<ClientMessage> currentOut;
   private volatile ClientStateFile stateFile;
   private volatile String runId = "";
@@ -203,10 +207,13 @@ public final class FederationClient implements AutoCloseable {
     dropBeforeUnmaskRound = round;
   }
 
-  /** Serialized bytes of every message sent to the server over all sessions (protobuf, without HTTP/2 framing). */
+  /**
+   * Serialized bytes of every message sent to the server over all sessions (protobuf, without HTTP/2 framing),
+   * plus chunk bytes sent on byte lanes.
+   */
   public long bytesSent() {
     Outbox<ClientMessage> o = currentOut;
-    return bytesSentBefore.get() + (o == null ? 0 : o.bytesWritten());
+    return bytesSentBefore.get() + bytesSentOnLane.get() + (o == null ? 0 : o.bytesWritten());
   }
 
   /** Serialized bytes of every message received from the server over all sessions. */
@@ -290,6 +297,7 @@ public final class FederationClient implements AutoCloseable {
     s.out.send(ClientMessage.newBuilder().setHello(Hello.newBuilder().setProtocolVersion(PROTOCOL_VERSION)
         .setClientId(settings.clientId()).setAttempt(attempt).addCapabilities(SecAggTask.CAPABILITY)
         .addCapabilities(Payloads.CODEC_CAPABILITY).addCapabilities(SubModelTerms.CAPABILITY)
+        .addCapabilities(ByteLane.CAPABILITY)
         .addAllCapabilities(offerCompactSubModels ? java.util.List.of(CompactSubModels.CAPABILITY) : java.util.List.of())
         .addAllCapabilities(secAggIdentity == null ? java.util.List.of()
             : java.util.List.of(SecAggTask.AUTH_CAPABILITY))).build());
@@ -321,6 +329,7 @@ public final class FederationClient implements AutoCloseable {
     ChunkAssembler incoming;
     EncodedAssembler incomingEncoded; // the task's model when it travels encoded
     CodecChain downlink; // the server's downlink codec, null for float32
+    volatile ByteLane lane; // v1.7: chunk bytes beside the stream, when the server offered one and it connected
 
     @Override
     public void beforeStart(ClientCallStreamObserver<ClientMessage> r) {
@@ -336,7 +345,7 @@ public final class FederationClient implements AutoCloseable {
 
     @Override
     public void onNext(ServerMessage m) {
-      bytesReceived.addAndGet(m.getSerializedSize());
+      bytesReceived.addAndGet(m.getSerializedSize() + (m.hasChunk() ? m.getChunk().getLaneBytes() : 0));
       try {
         handle(m);
       } catch (FlException e) {
@@ -377,6 +386,56 @@ public final class FederationClient implements AutoCloseable {
       }
     }
 
+    /**
+     * Connects the byte lane the Welcome offers (v1.7), to the host this client dialled. A lane that cannot be
+     * set up is not fatal: every chunk's bytes then stay in the stream, as with a server that offers none.
+     */
+    private void connectLane(dev.starling.transport.grpc.proto.ByteLane offer) {
+      try {
+        ByteLane l = ByteLane.connect(settings.host(), offer.getPort(), offer.getLaneId(), offer.getToken().toByteArray(),
+            LANE_TIMEOUT);
+        out.useLane(l, e -> { // before `lane` is set: an upload that sees the lane finds the outbox ready for it
+          LOG.log(Level.WARNING, "client {0}: byte lane failed: {1}", settings.clientId(), e.getMessage());
+          cancel();
+        });
+        lane = l;
+      } catch (java.io.IOException e) {
+        LOG.log(Level.WARNING, "client {0}: no byte lane to {1}:{2} ({3}); chunks stay in the stream",
+            settings.clientId(), settings.host(), String.valueOf(offer.getPort()), e.getMessage());
+      }
+    }
+
+    /**
+     * A download chunk whose bytes follow on the byte lane: read them now, in the stream's order, straight into
+     * the model; those of a task this client is not receiving are read and dropped. A lane that fails ends the
+     * session (it cannot be back in step); bytes announced without a lane are a protocol error.
+     */
+    private void laneChunk(dev.starling.transport.grpc.proto.Chunk c) {
+      ByteLane l = lane;
+      if (l == null) {
+        Status s = Status.INTERNAL.withDescription("the server announced " + c.getLaneBytes()
+            + " lane bytes but this session has no byte lane");
+        requests.cancel(s.getDescription(), null);
+        end(s);
+        return;
+      }
+      try {
+        if (incoming != null && c.getTaskId() == task.getTaskId()) {
+          if (incomingEncoded != null && c.getPayload() == 0) {
+            incomingEncoded.accept(c, l);
+          } else {
+            incoming.accept(c, l);
+          }
+        } else {
+          l.skip(c.getLaneBytes());
+        }
+      } catch (java.io.IOException e) {
+        Status s = Status.UNAVAILABLE.withDescription("byte lane failed: " + e.getMessage());
+        requests.cancel(s.getDescription(), e);
+        end(s);
+      }
+    }
+
     private CodecChain parseCodec(String spec, String which) {
       try {
         return Codecs.parse(spec);
@@ -396,6 +455,9 @@ public final class FederationClient implements AutoCloseable {
           welcomed = true;
           var w = m.getWelcome();
           compactSubModels = offerCompactSubModels && w.hasSubmodel() && w.getCompactSubmodel();
+          if (w.hasByteLane()) {
+            connectLane(w.getByteLane());
+          }
           {
             try {
               codecs(w);
@@ -466,7 +528,9 @@ public final class FederationClient implements AutoCloseable {
           incoming = new ChunkAssembler(task.getSpec(), Long.MAX_VALUE, false, source, task.hasEncoded());
         }
         case CHUNK -> {
-          if (incoming != null && m.getChunk().getTaskId() == task.getTaskId()) {
+          if (m.getChunk().getLaneBytes() > 0) {
+            laneChunk(m.getChunk());
+          } else if (incoming != null && m.getChunk().getTaskId() == task.getTaskId()) {
             if (incomingEncoded != null && m.getChunk().getPayload() == 0) {
               incomingEncoded.accept(m.getChunk());
             } else {
@@ -655,6 +719,33 @@ public final class FederationClient implements AutoCloseable {
           : Payloads.encodedChunks(h.getTaskId(), encoded, payloads, settings.chunkValues());
       long values = encoded == null ? Payloads.values(payloads) : Payloads.attachmentValues(payloads);
       long taskId = h.getTaskId();
+      if (lane != null) {
+        // v1.7: each chunk's bytes follow on the byte lane right after its announcement, written straight from the
+        // update (a tensor of up to 16 Mi values is one announcement)
+        Iterator<Payloads.LaneChunk> laneChunks = encoded == null ? Payloads.laneChunks(taskId, payloads)
+            : Payloads.laneEncodedChunks(taskId, encoded, payloads);
+        out.sendTrailed(new Iterator<>() {
+          private boolean ended;
+
+          @Override
+          public boolean hasNext() {
+            return !ended && !rejected.contains(taskId); // the server gave up on the task: stop uploading
+          }
+
+          @Override
+          public Outbox.Trailed<ClientMessage> next() {
+            if (laneChunks.hasNext()) {
+              Payloads.LaneChunk c = laneChunks.next();
+              bytesSentOnLane.addAndGet(c.trailer().size());
+              return new Outbox.Trailed<>(ClientMessage.newBuilder().setChunk(c.announcement()).build(), c.trailer());
+            }
+            ended = true;
+            return new Outbox.Trailed<>(ClientMessage.newBuilder().setUpdateEnd(UpdateEnd.newBuilder().setTaskId(taskId)
+                .setValues(values)).build(), ByteLane.Trailer.NONE);
+          }
+        });
+        return;
+      }
       out.sendAll(new Iterator<>() {
         private boolean ended;
 
@@ -684,6 +775,10 @@ public final class FederationClient implements AutoCloseable {
         heartbeats.cancel(false);
       }
       out.close();
+      ByteLane l = lane;
+      if (l != null) {
+        l.close();
+      }
       if (currentOut == out) {
         bytesSentBefore.addAndGet(out.bytesWritten());
         currentOut = null;

@@ -70,6 +70,7 @@ public final class FederationServer implements AutoCloseable {
   private volatile Payloads.SharedModel broadcast; // the float32 model of the latest round, encoded once
   private Server server;
   private ServerThreads threads; // the server's own transport and callback threads, made by start()
+  private volatile LaneListener lanes; // the byte-lane port, when the settings offer lanes (made by start())
 
   public FederationServer(ServerSettings settings) {
     this(settings, Ticker.SYSTEM);
@@ -108,6 +109,15 @@ public final class FederationServer implements AutoCloseable {
       threads.shutdown();
       throw new UncheckedIOException("cannot listen on " + settings.host() + ":" + settings.port() + ": " + e.getMessage(), e);
     }
+    if (settings.offersLane()) {
+      try {
+        lanes = new LaneListener(settings.host(), settings.lanePort(), settings.helloTimeout());
+      } catch (UncheckedIOException e) {
+        server.shutdownNow();
+        threads.shutdown();
+        throw e;
+      }
+    }
     if (!settings.authenticatesClients()) {
       LOG.log(Level.WARNING, "server on {0}:{1} runs WITHOUT client authentication: client ids are taken on trust"
           + " (any client may claim any id that is not connected); use tokens or mutual TLS (--tokens, --tls-client-ca)",
@@ -117,6 +127,27 @@ public final class FederationServer implements AutoCloseable {
         Math.min(settings.helloTimeout().toMillis(), settings.uploadIdleTimeout().toMillis()) / 2));
     reaper.scheduleAtFixedRate(this::checkTimeoutsQuietly, period, period, TimeUnit.MILLISECONDS);
     return this;
+  }
+
+  /** The sessions' registry. */
+  ClientRegistry clients() {
+    return clients;
+  }
+
+  /** The byte-lane listener, or null when this server offers no lanes. */
+  LaneListener lanes() {
+    return lanes;
+  }
+
+  /** Connected clients whose byte lane is bound (tests, logs). */
+  int lanesBound() {
+    return (int) clients.pool().available().stream().filter(c -> ((RemoteClient) c).hasLane()).count();
+  }
+
+  /** The bound byte-lane port, or -1 when this server offers no lanes. */
+  public int lanePort() {
+    LaneListener l = lanes;
+    return l == null ? -1 : l.port();
   }
 
   /** The bound port (useful with port 0). */
@@ -411,6 +442,10 @@ public final class FederationServer implements AutoCloseable {
   @Override
   public void close() {
     reaper.shutdownNow();
+    LaneListener l = lanes;
+    if (l != null) {
+      l.close();
+    }
     if (secagg != null) {
       secagg.close();
     }

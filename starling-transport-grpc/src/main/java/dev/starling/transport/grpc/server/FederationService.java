@@ -5,6 +5,7 @@ import dev.starling.transport.grpc.proto.ClientMessage;
 import dev.starling.transport.grpc.proto.FederationGrpc;
 import dev.starling.transport.grpc.proto.ServerMessage;
 import dev.starling.transport.grpc.proto.Welcome;
+import dev.starling.transport.grpc.wire.ByteLane;
 import dev.starling.transport.grpc.wire.Outbox;
 import dev.starling.transport.grpc.wire.Payloads;
 import dev.starling.transport.grpc.wire.CompactSubModels;
@@ -135,6 +136,22 @@ final class FederationService extends FederationGrpc.FederationImplBase {
         return;
       }
       ClientId cid = new ClientId(id);
+      // v1.7: a byte lane for a client that can use one, bound once the client connects it; the RemoteClient is
+      // made right after the Welcome is queued, so an opening waits for it
+      LaneListener lanes = server.lanes();
+      java.util.concurrent.CompletableFuture<RemoteClient> joining = new java.util.concurrent.CompletableFuture<>();
+      dev.starling.transport.grpc.proto.ByteLane laneOffer = lanes != null
+          && h.getCapabilitiesList().contains(ByteLane.CAPABILITY) ? lanes.offer(lane -> {
+            try {
+              return joining.get(settings.helloTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                  .attachLane(lane);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+              return false;
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              return false;
+            }
+          }) : null;
       ClientRegistry.Admission a = registry.admit(cid, stream, () -> {
         // Welcome goes out before the client joins the pool, so no task can overtake it
         Welcome.Builder welcome = Welcome.newBuilder().setProtocolVersion(FederationServer.PROTOCOL_VERSION)
@@ -154,13 +171,24 @@ final class FederationService extends FederationGrpc.FederationImplBase {
           welcome.setUplinkCodec(w.uplink().describe()).setErrorFeedback(w.errorFeedback())
               .setDownlinkCodec(w.downlink().isIdentity() ? "" : w.downlink().describe());
         }
+        if (laneOffer != null) {
+          welcome.setByteLane(laneOffer);
+        }
         outbox.send(ServerMessage.newBuilder().setWelcome(welcome).build());
       }, () -> new RemoteClient(cid, outbox, server, h.getCapabilitiesList()));
       if (a.joined() == null) {
+        joining.completeExceptionally(new IllegalStateException("refused"));
+        if (laneOffer != null) {
+          lanes.withdraw(laneOffer.getLaneId());
+        }
         fail(Status.ALREADY_EXISTS.withDescription(a.refusal()));
         return;
       }
       client = a.joined();
+      joining.complete(client);
+      if (laneOffer != null) {
+        client.onDeath(() -> lanes.withdraw(laneOffer.getLaneId()));
+      }
       LOG.log(Level.INFO, "client {0} connected (attempt {1})", id, h.getAttempt());
     }
 

@@ -28,6 +28,7 @@ import dev.starling.transport.grpc.proto.UpdateHeader;
 import dev.starling.transport.grpc.proto.EncodedPayload;
 import dev.starling.transport.grpc.wire.ChunkAssembler;
 import dev.starling.transport.grpc.wire.CompactSubModels;
+import dev.starling.transport.grpc.wire.ByteLane;
 import dev.starling.transport.grpc.wire.EncodedAssembler;
 import dev.starling.transport.grpc.wire.Convert;
 import dev.starling.transport.grpc.wire.Outbox;
@@ -62,6 +63,9 @@ final class RemoteClient implements ClientProxy {
   private volatile long lastSeenNanos;
   private volatile boolean waitingForSlot;
   private volatile String deadReason;
+  private volatile ByteLane lane; // this session's byte lane once the client connected it (v1.7)
+  private long laneBytesAtCheck; // the lane's bytes read at the last stall check (the timeout checker's thread only)
+  private final java.util.List<Runnable> onDeath = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final java.util.Set<String> capabilities;
 
   RemoteClient(ClientId id, Outbox<ServerMessage> out, FederationServer server, java.util.Collection<String> capabilities) {
@@ -176,11 +180,29 @@ final class RemoteClient implements ClientProxy {
    * (at ticker reading {@code now}): the slot goes back to the gate and the client is told.
    */
   void expireStalledUploads(long now, long limitNanos) {
+    ByteLane l = lane;
+    boolean laneMoved = false;
+    if (l != null) {
+      // a chunk on a lane may be large (a whole tensor): bytes arriving on it since the last check are progress
+      long read = l.bytesRead();
+      laneMoved = read != laneBytesAtCheck;
+      laneBytesAtCheck = read;
+    }
     for (Task t : tasks.values()) {
+      if (laneMoved && t.header != null) {
+        t.progressNanos = now;
+      }
       if (t.stalled(now, limitNanos)) {
         reject(t.taskId, t, new FlException(ErrorCode.DEADLINE_EXCEEDED, "update of client " + id + " (round " + t.round
             + "): upload stalled, nothing received for " + (now - t.progressNanos) / 1_000_000
             + " ms (upload-idle-timeout " + server.settings().uploadIdleTimeout() + "); its upload slot was freed"));
+        if (lane != null) {
+          // the stream's thread may be blocked reading announced bytes that never come: only closing the lane
+          // frees it, and a lane missing announced bytes is out of step for good
+          String why = "upload stalled on its byte lane";
+          server.clients().drop(this, why, io.grpc.Status.DEADLINE_EXCEEDED.withDescription(why));
+          return;
+        }
       }
     }
   }
@@ -288,25 +310,46 @@ final class RemoteClient implements ClientProxy {
     ServerMessage h = ServerMessage.newBuilder().setTaskHeader(header).build();
     t.bytesDown.addAndGet(h.getSerializedSize());
     out.send(h);
-    int chunkValues = server.settings().chunkValues();
-    // float32: the model's chunks are encoded once per round and shared by every client's stream
-    Iterator<Chunk> chunks = encoded == null
-        ? Payloads.chunks(t.taskId, payloads, chunkValues, server.sharedModel(global, t.round))
-        : Payloads.encodedChunks(t.taskId, encoded, payloads, chunkValues);
     long values = encoded == null ? Payloads.values(payloads) : Payloads.attachmentValues(payloads);
-    out.sendAll(new Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return chunks.hasNext() && !t.future().isDone();
-      }
+    if (lane != null) {
+      // v1.7: each chunk's bytes follow on the byte lane right after its announcement, written straight from the
+      // model (a tensor of up to 16 Mi values is one announcement)
+      Iterator<Payloads.LaneChunk> chunks = encoded == null ? Payloads.laneChunks(t.taskId, payloads)
+          : Payloads.laneEncodedChunks(t.taskId, encoded, payloads);
+      out.sendTrailed(new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return chunks.hasNext() && !t.future().isDone();
+        }
 
-      @Override
-      public ServerMessage next() {
-        ServerMessage m = ServerMessage.newBuilder().setChunk(chunks.next()).build();
-        t.bytesDown.addAndGet(m.getSerializedSize());
-        return m;
-      }
-    });
+        @Override
+        public Outbox.Trailed<ServerMessage> next() {
+          Payloads.LaneChunk c = chunks.next();
+          ServerMessage m = ServerMessage.newBuilder().setChunk(c.announcement()).build();
+          t.bytesDown.addAndGet(m.getSerializedSize() + c.trailer().size());
+          return new Outbox.Trailed<>(m, c.trailer());
+        }
+      });
+    } else {
+      int chunkValues = server.settings().chunkValues();
+      // float32: the model's chunks are encoded once per round and shared by every client's stream
+      Iterator<Chunk> chunks = encoded == null
+          ? Payloads.chunks(t.taskId, payloads, chunkValues, server.sharedModel(global, t.round))
+          : Payloads.encodedChunks(t.taskId, encoded, payloads, chunkValues);
+      out.sendAll(new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return chunks.hasNext() && !t.future().isDone();
+        }
+
+        @Override
+        public ServerMessage next() {
+          ServerMessage m = ServerMessage.newBuilder().setChunk(chunks.next()).build();
+          t.bytesDown.addAndGet(m.getSerializedSize());
+          return m;
+        }
+      });
+    }
     ServerMessage end = ServerMessage.newBuilder()
         .setTaskEnd(TaskEnd.newBuilder().setTaskId(t.taskId).setValues(values)).build();
     out.sendAll(new Iterator<>() { // sent only if the task is still open once its chunks are out
@@ -324,6 +367,41 @@ final class RemoteClient implements ClientProxy {
         return end;
       }
     });
+  }
+
+  /**
+   * Ties a connected byte lane to this session: chunk bytes of later downloads travel on it, and the client may
+   * send its uploads' chunk bytes on it. Returns false (and the lane is not used) if the session has ended or
+   * already has one.
+   */
+  boolean attachLane(ByteLane l) {
+    synchronized (onDeath) {
+      if (!alive() || lane != null) {
+        return false;
+      }
+      // the outbox first: a download that sees `lane` set must find the outbox ready to write on it
+      out.useLane(l, e -> server.clients().drop(this, "its byte lane failed: " + e.getMessage(),
+          io.grpc.Status.UNAVAILABLE.withDescription("byte lane failed: " + e.getMessage())));
+      lane = l;
+    }
+    LOG.log(Level.DEBUG, "client {0}: byte lane bound", id);
+    return true;
+  }
+
+  /** Whether the client's byte lane is bound (tests). */
+  boolean hasLane() {
+    return lane != null;
+  }
+
+  /** Runs {@code r} when this session ends (at once if it has). */
+  void onDeath(Runnable r) {
+    synchronized (onDeath) {
+      if (alive()) {
+        onDeath.add(r);
+        return;
+      }
+    }
+    r.run();
   }
 
   /** Ids of the tasks still open (tests and fuzzing address messages to them). */
@@ -541,6 +619,10 @@ final class RemoteClient implements ClientProxy {
   }
 
   private void onChunk(Chunk c, int size) {
+    if (c.getLaneBytes() > 0) {
+      onLaneChunk(c, size);
+      return;
+    }
     Task t = tasks.get(c.getTaskId());
     ChunkAssembler a = t == null ? null : t.assembler;
     if (a == null) {
@@ -557,6 +639,46 @@ final class RemoteClient implements ClientProxy {
       t.progressNanos = ticker.nanos();
     } catch (FlException e) {
       reject(t.taskId, t, e);
+    }
+  }
+
+  /**
+   * A chunk whose bytes follow on the byte lane: read them now (this thread is the lane's only reader, and the
+   * stream's order is the lane's order), straight into the update; a chunk of a task that is gone has its bytes
+   * read and dropped, so the lane stays in step. A lane that fails, or bytes announced without a lane or beyond
+   * a chunk's limit, end the session: the lane cannot be trusted to be in step any more.
+   */
+  private void onLaneChunk(Chunk c, int size) {
+    ByteLane l = lane;
+    int bytes = c.getLaneBytes();
+    if (l == null || bytes > ByteLane.MAX_CHUNK_BYTES) {
+      String why = l == null ? "announced " + bytes + " lane bytes without a byte lane"
+          : "announced " + bytes + " lane bytes, more than " + ByteLane.MAX_CHUNK_BYTES;
+      server.clients().drop(this, why, io.grpc.Status.INVALID_ARGUMENT.withDescription(why));
+      return;
+    }
+    Task t = tasks.get(c.getTaskId());
+    ChunkAssembler a = t == null ? null : t.assembler;
+    try {
+      if (a == null) {
+        l.skip(bytes); // the task was rejected or expired; the client has been told
+        return;
+      }
+      t.bytesUp += size + bytes;
+      try {
+        EncodedAssembler e = t.encoded;
+        if (e != null && c.getPayload() == 0) {
+          e.accept(c, l);
+        } else {
+          a.accept(c, l);
+        }
+        t.progressNanos = ticker.nanos();
+      } catch (FlException e) {
+        reject(t.taskId, t, e);
+      }
+    } catch (java.io.IOException e) {
+      String why = "its byte lane failed: " + e.getMessage();
+      server.clients().drop(this, why, io.grpc.Status.UNAVAILABLE.withDescription(why));
     }
   }
 
@@ -680,7 +802,14 @@ final class RemoteClient implements ClientProxy {
     if (deadReason != null) {
       return;
     }
-    deadReason = reason;
+    synchronized (onDeath) {
+      deadReason = reason;
+    }
+    ByteLane l = lane;
+    if (l != null) {
+      l.close(); // unblocks a read or write on it
+    }
+    onDeath.forEach(Runnable::run);
     for (Task t : tasks.values()) {
       t.fail(new FlException(ErrorCode.UNAVAILABLE, "client " + id + " lost: " + reason));
     }

@@ -28,10 +28,16 @@ import java.util.Optional;
  * @param helloTimeout a session that has not said Hello this long after it opened is closed
  * @param uploadIdleTimeout an upload that holds a slot and sends nothing for this long loses the slot and
  *     its task fails (DEADLINE_EXCEEDED), so stalled clients cannot starve the others of slots
+ * @param lanePort the TCP port of the byte lane offered to clients that can use one (protocol v1.7,
+ *     {@link dev.starling.transport.grpc.wire.ByteLane}): chunk bytes then travel beside the stream, without
+ *     HTTP/2; 0 picks a free port, {@link #NO_LANE} offers none (the default). Plaintext only: a server with TLS
+ *     cannot offer one
  */
 public record ServerSettings(String host, int port, Optional<TlsFiles> tls, Map<String, String> tokens,
     Duration heartbeat, int chunkValues, long maxUpdateValues, int maxConcurrentUploads, Duration uploadWait,
-    String model, String strategy, String runId, Duration helloTimeout, Duration uploadIdleTimeout) {
+    String model, String strategy, String runId, Duration helloTimeout, Duration uploadIdleTimeout, int lanePort) {
+  /** {@link #lanePort()} of a server that offers no byte lane. */
+  public static final int NO_LANE = -1;
   /** Default {@link #helloTimeout()}. */
   public static final Duration DEFAULT_HELLO_TIMEOUT = Duration.ofSeconds(10);
   /** Default {@link #uploadIdleTimeout()}. */
@@ -53,6 +59,29 @@ public record ServerSettings(String host, int port, Optional<TlsFiles> tls, Map<
     Objects.requireNonNull(runId, "runId");
     Checks.checkArgument(positive(helloTimeout), "helloTimeout", "> 0", helloTimeout);
     Checks.checkArgument(positive(uploadIdleTimeout), "uploadIdleTimeout", "> 0", uploadIdleTimeout);
+    Checks.checkArgument(lanePort >= NO_LANE && lanePort <= 65535, "lanePort", "in [0, 65535], or -1 for none",
+        lanePort);
+    Checks.checkArgument(lanePort == NO_LANE || tls.isEmpty(), "lanePort",
+        "-1 (none) with TLS: the byte lane is plaintext, and would carry the updates TLS protects", lanePort);
+  }
+
+  /** As the canonical constructor, without a byte lane. */
+  public ServerSettings(String host, int port, Optional<TlsFiles> tls, Map<String, String> tokens,
+      Duration heartbeat, int chunkValues, long maxUpdateValues, int maxConcurrentUploads, Duration uploadWait,
+      String model, String strategy, String runId, Duration helloTimeout, Duration uploadIdleTimeout) {
+    this(host, port, tls, tokens, heartbeat, chunkValues, maxUpdateValues, maxConcurrentUploads, uploadWait, model,
+        strategy, runId, helloTimeout, uploadIdleTimeout, NO_LANE);
+  }
+
+  /** Whether clients are offered a byte lane. */
+  public boolean offersLane() {
+    return lanePort != NO_LANE;
+  }
+
+  /** These settings with a byte lane on {@code port} (0: a free one), or none with {@link #NO_LANE}. */
+  public ServerSettings withLane(int port) {
+    return new ServerSettings(host, this.port, tls, tokens, heartbeat, chunkValues, maxUpdateValues,
+        maxConcurrentUploads, uploadWait, model, strategy, runId, helloTimeout, uploadIdleTimeout, port);
   }
 
   /** As the canonical constructor, with the default Hello and upload-idle timeouts. */
@@ -80,27 +109,27 @@ public record ServerSettings(String host, int port, Optional<TlsFiles> tls, Map<
 
   public ServerSettings withTls(TlsFiles files) {
     return new ServerSettings(host, port, Optional.of(files), tokens, heartbeat, chunkValues, maxUpdateValues,
-        maxConcurrentUploads, uploadWait, model, strategy, runId, helloTimeout, uploadIdleTimeout);
+        maxConcurrentUploads, uploadWait, model, strategy, runId, helloTimeout, uploadIdleTimeout, lanePort);
   }
 
   public ServerSettings withTokens(Map<String, String> t) {
     return new ServerSettings(host, port, tls, t, heartbeat, chunkValues, maxUpdateValues, maxConcurrentUploads,
-        uploadWait, model, strategy, runId, helloTimeout, uploadIdleTimeout);
+        uploadWait, model, strategy, runId, helloTimeout, uploadIdleTimeout, lanePort);
   }
 
   public ServerSettings withLimits(long maxValues, int uploads, Duration wait) {
     return new ServerSettings(host, port, tls, tokens, heartbeat, chunkValues, maxValues, uploads, wait, model,
-        strategy, runId, helloTimeout, uploadIdleTimeout);
+        strategy, runId, helloTimeout, uploadIdleTimeout, lanePort);
   }
 
   public ServerSettings withHeartbeat(Duration hb) {
     return new ServerSettings(host, port, tls, tokens, hb, chunkValues, maxUpdateValues, maxConcurrentUploads,
-        uploadWait, model, strategy, runId, helloTimeout, uploadIdleTimeout);
+        uploadWait, model, strategy, runId, helloTimeout, uploadIdleTimeout, lanePort);
   }
 
   /** These Hello and upload-idle timeouts. */
   public ServerSettings withTimeouts(Duration hello, Duration uploadIdle) {
     return new ServerSettings(host, port, tls, tokens, heartbeat, chunkValues, maxUpdateValues, maxConcurrentUploads,
-        uploadWait, model, strategy, runId, hello, uploadIdle);
+        uploadWait, model, strategy, runId, hello, uploadIdle, lanePort);
   }
 }

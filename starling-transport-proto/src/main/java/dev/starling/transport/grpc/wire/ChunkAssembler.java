@@ -10,6 +10,7 @@ import dev.starling.transport.grpc.proto.AttachmentSpec;
 import dev.starling.transport.grpc.proto.Chunk;
 import dev.starling.transport.grpc.proto.PayloadSpec;
 import dev.starling.transport.grpc.proto.TensorSpec;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -115,6 +116,65 @@ public final class ChunkAssembler {
 
   /** Copies one chunk into place after checking it. */
   public void accept(Chunk c) {
+    int n = check(c, c.getData().size());
+    ByteBuffer buf = c.getData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    buf.asFloatBuffer().get(data[payload][tensor], (int) offset, n);
+    measured(n);
+  }
+
+  /**
+   * Copies one chunk whose bytes follow on {@code lane} ({@code Chunk.lane_bytes}) into place after checking it,
+   * reading them straight from the lane's buffer into the model. A chunk that fails the checks has its bytes
+   * read and dropped first, so the lane stays in step with the stream.
+   *
+   * @throws IOException if the lane fails or ends before the announced bytes (the lane is then unusable)
+   */
+  public void accept(Chunk c, ByteLane lane) throws IOException {
+    int bytes = c.getLaneBytes();
+    if (bytes > ByteLane.MAX_CHUNK_BYTES) {
+      throw new IOException(source + ": a chunk announces " + bytes + " lane bytes, more than "
+          + ByteLane.MAX_CHUNK_BYTES);
+    }
+    int n;
+    try {
+      n = check(c, bytes);
+    } catch (FlException e) {
+      lane.skip(bytes);
+      throw e;
+    }
+    float[] dst = data[payload][tensor];
+    int[] pos = {(int) offset};
+    int[] carry = new int[2]; // bytes of a value split across two reads so far, and their bits
+    lane.read(bytes, b -> pos[0] = copyFloats(b.order(ByteOrder.LITTLE_ENDIAN), dst, pos[0], carry));
+    measured(n);
+  }
+
+  /**
+   * Copies the little-endian float32 values of {@code b} into {@code dst} from {@code at}, carrying the bytes of a
+   * value that {@code b} ends in the middle of over to the next call in {@code carry}; returns the next index.
+   */
+  static int copyFloats(ByteBuffer b, float[] dst, int at, int[] carry) {
+    int pos = at;
+    while (carry[0] > 0 && b.hasRemaining()) {
+      carry[1] |= (b.get() & 0xff) << (8 * carry[0]);
+      if (++carry[0] == Float.BYTES) {
+        dst[pos++] = Float.intBitsToFloat(carry[1]);
+        carry[0] = 0;
+        carry[1] = 0;
+      }
+    }
+    int whole = b.remaining() / Float.BYTES;
+    b.asFloatBuffer().get(dst, pos, whole);
+    pos += whole;
+    b.position(b.position() + whole * Float.BYTES);
+    while (b.hasRemaining()) {
+      carry[1] |= (b.get() & 0xff) << (8 * carry[0]++);
+    }
+    return pos;
+  }
+
+  /** Checks a chunk of {@code bytes} bytes against what is expected next; returns its number of values. */
+  private int check(Chunk c, int bytes) {
     if (isComplete()) {
       throw invalid("sent a chunk after the payload was complete (payload " + c.getPayload() + ", tensor "
           + c.getTensor() + ", offset " + c.getOffset() + "): oversize");
@@ -123,7 +183,6 @@ public final class ChunkAssembler {
       throw invalid("chunk out of order: got payload " + c.getPayload() + " tensor " + c.getTensor() + " offset "
           + c.getOffset() + ", expected payload " + payload + " tensor " + tensor + " offset " + offset);
     }
-    int bytes = c.getData().size();
     if (bytes == 0 || bytes % Float.BYTES != 0) {
       throw invalid("chunk of tensor '" + name() + "' at offset " + offset + " has " + bytes
           + " bytes, not a positive multiple of 4");
@@ -134,8 +193,12 @@ public final class ChunkAssembler {
       throw invalid("chunk of tensor '" + name() + "' at offset " + offset + " carries " + n + " values but the tensor has "
           + dst.length + " (oversize)");
     }
-    ByteBuffer buf = c.getData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-    buf.asFloatBuffer().get(dst, (int) offset, n);
+    return n;
+  }
+
+  /** After {@code n} values were copied in at the current position: finiteness, magnitude, next position. */
+  private void measured(int n) {
+    float[] dst = data[payload][tensor];
     if (requireFinite) {
       // one pass gives both the finiteness check and the tensor's largest magnitude, which the built tensor
       // carries (Tensor.ofMeasured), so neither validation nor aggregation reads the values again for it

@@ -42,7 +42,37 @@ public final class EncodedAssembler {
 
   /** Copies one slice into place after checking it. */
   public void accept(Chunk c) {
-    int n = c.getData().size();
+    int n = check(c, c.getData().size());
+    c.getData().copyTo(data, filled);
+    filled += n;
+  }
+
+  /**
+   * Copies one slice whose bytes follow on {@code lane} into place after checking it; a refused slice's bytes are
+   * read and dropped first, so the lane stays in step with the stream.
+   *
+   * @throws java.io.IOException if the lane fails or ends early
+   */
+  public void accept(Chunk c, ByteLane lane) throws java.io.IOException {
+    int bytes = c.getLaneBytes();
+    if (bytes > ByteLane.MAX_CHUNK_BYTES) {
+      throw new java.io.IOException(source + ": a slice announces " + bytes + " lane bytes, more than "
+          + ByteLane.MAX_CHUNK_BYTES);
+    }
+    try {
+      check(c, bytes);
+    } catch (FlException e) {
+      lane.skip(bytes);
+      throw e;
+    }
+    lane.read(bytes, b -> {
+      int k = b.remaining();
+      b.get(data, filled, k);
+      filled += k;
+    });
+  }
+
+  private int check(Chunk c, int n) {
     if (c.getPayload() != 0 || c.getTensor() != 0 || c.getOffset() != filled) {
       throw invalid("encoded slice out of order: got payload " + c.getPayload() + " tensor " + c.getTensor() + " offset "
           + c.getOffset() + ", expected payload 0 tensor 0 offset " + filled);
@@ -51,8 +81,7 @@ public final class EncodedAssembler {
       throw invalid("encoded slice at offset " + filled + " carries " + n + " bytes; " + (data.length - filled)
           + " of the announced " + data.length + " remain" + (n == 0 ? "" : " (oversize)"));
     }
-    c.getData().copyTo(data, filled);
-    filled += n;
+    return n;
   }
 
   public boolean isComplete() {

@@ -24,6 +24,14 @@ public final class Outbox<T> implements AutoCloseable {
   private final Thread writer;
   private volatile Thread wakee; // the writer, for the on-ready handler (set before it starts)
   private volatile boolean closed;
+  private volatile ByteLane lane; // where trailers go (see sendTrailed)
+  private volatile java.util.function.Consumer<java.io.IOException> laneFailed;
+
+  /**
+   * A message whose {@code trailer} bytes follow on the session's {@link ByteLane} once the message is written
+   * (a chunk announcing {@code lane_bytes}).
+   */
+  public record Trailed<T>(T message, ByteLane.Trailer trailer) {}
 
   /**
    * Must be created before the stream starts (it installs the on-ready handler). The writer is a virtual
@@ -67,6 +75,28 @@ public final class Outbox<T> implements AutoCloseable {
     }
   }
 
+  /**
+   * Sends trailers on {@code lane} from now on; {@code failed} hears (once, on the writer thread) if a write to it
+   * fails, after which this outbox is closed.
+   */
+  public void useLane(ByteLane lane, java.util.function.Consumer<java.io.IOException> failed) {
+    this.laneFailed = failed;
+    this.lane = lane;
+  }
+
+  /**
+   * Queues a sequence of messages with trailers produced lazily while writing: each message is written to the
+   * stream, then its trailer to the lane set by {@link #useLane}, so the receiver, reading the lane right after
+   * each message, finds the bytes in order.
+   */
+  public void sendTrailed(Iterator<Trailed<T>> messages) {
+    if (!closed) {
+      queue.add(new TrailedRun<>(messages));
+    }
+  }
+
+  private record TrailedRun<T>(Iterator<Trailed<T>> items) {}
+
   /** Queues a callback run by the writer thread after everything queued before it was written. */
   public void then(Runnable action) {
     if (!closed) {
@@ -90,6 +120,20 @@ public final class Outbox<T> implements AutoCloseable {
         if (item instanceof Iterator<?> it) {
           while (!closed && it.hasNext()) {
             write((T) it.next());
+          }
+        } else if (item instanceof TrailedRun<?> run) {
+          Iterator<Trailed<T>> it = ((TrailedRun<T>) run).items();
+          while (!closed && it.hasNext()) {
+            Trailed<T> t = it.next();
+            write(t.message());
+            if (!closed) {
+              try {
+                t.trailer().writeTo(lane);
+              } catch (java.io.IOException e) {
+                closed = true;
+                laneFailed.accept(e);
+              }
+            }
           }
         } else if (item instanceof Runnable r) {
           r.run();

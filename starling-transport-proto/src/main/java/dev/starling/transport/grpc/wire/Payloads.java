@@ -266,8 +266,65 @@ public final class Payloads {
     return UnsafeByteOperations.unsafeWrap(buf.array());
   }
 
+  /** A chunk's announcement for a byte lane ({@code lane_bytes}, no data) and the bytes that follow it there. */
+  public record LaneChunk(Chunk announcement, ByteLane.Trailer trailer) {}
+
+  /**
+   * The payloads' float chunks for a byte lane, in the stream's order: chunks of up to {@link ByteLane#CHUNK_VALUES}
+   * values (so a tensor of up to 16 Mi values is one announcement), each announcing {@code lane_bytes} and carrying
+   * its values as a trailer written straight from the tensor.
+   */
+  public static Iterator<LaneChunk> laneChunks(long taskId, List<ParameterSet> payloads) {
+    return laneChunks(taskId, payloads, 0);
+  }
+
+  private static Iterator<LaneChunk> laneChunks(long taskId, List<ParameterSet> payloads, int first) {
+    Iterator<Chunk> positions = chunks(taskId, payloads, ByteLane.CHUNK_VALUES, first, null, true);
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return positions.hasNext();
+      }
+
+      @Override
+      public LaneChunk next() {
+        Chunk c = positions.next(); // lane_bytes set, no data
+        float[] data = payloads.get(c.getPayload()).tensors().get(c.getTensor()).data();
+        return new LaneChunk(c, ByteLane.Trailer.floats(data, (int) c.getOffset(), c.getLaneBytes() / Float.BYTES));
+      }
+    };
+  }
+
+  /** As {@link #encodedChunks(long, byte[], List, int)} for a byte lane: the encoded slices, then the attachments. */
+  public static Iterator<LaneChunk> laneEncodedChunks(long taskId, byte[] encoded, List<ParameterSet> payloads) {
+    Iterator<Chunk> head = encodedChunks(taskId, encoded, ByteLane.MAX_CHUNK_BYTES);
+    Iterator<LaneChunk> tail = laneChunks(taskId, payloads, 1);
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return head.hasNext() || tail.hasNext();
+      }
+
+      @Override
+      public LaneChunk next() {
+        if (head.hasNext()) {
+          Chunk c = head.next();
+          return new LaneChunk(c.toBuilder().clearData().setLaneBytes(c.getData().size()).build(),
+              ByteLane.Trailer.of(c.getData()));
+        }
+        return tail.next();
+      }
+    };
+  }
+
   private static Iterator<Chunk> chunks(long taskId, List<ParameterSet> payloads, int chunkValues, int first,
       SharedModel shared) {
+    return chunks(taskId, payloads, chunkValues, first, shared, false);
+  }
+
+  /** With {@code announceOnly}, each chunk carries {@code lane_bytes} instead of its data (nothing is encoded). */
+  private static Iterator<Chunk> chunks(long taskId, List<ParameterSet> payloads, int chunkValues, int first,
+      SharedModel shared, boolean announceOnly) {
     if (chunkValues <= 0) {
       throw new IllegalArgumentException("chunkValues must be > 0. Provided value: " + chunkValues);
     }
@@ -309,9 +366,13 @@ public final class Payloads {
         }
         float[] data = payloads.get(payload).tensors().get(tensor).data();
         int n = Math.min(chunkValues, data.length - offset);
-        ByteString bytes = payload == 0 && shared != null ? shared.chunk(tensor, offset, n) : encode(data, offset, n);
-        Chunk c = Chunk.newBuilder().setTaskId(taskId).setPayload(payload).setTensor(tensor).setOffset(offset)
-            .setData(bytes).build();
+        Chunk.Builder b = Chunk.newBuilder().setTaskId(taskId).setPayload(payload).setTensor(tensor).setOffset(offset);
+        if (announceOnly) {
+          b.setLaneBytes(n * Float.BYTES);
+        } else {
+          b.setData(payload == 0 && shared != null ? shared.chunk(tensor, offset, n) : encode(data, offset, n));
+        }
+        Chunk c = b.build();
         offset += n;
         skipEmpty();
         return c;
