@@ -714,39 +714,15 @@ public final class FederationClient implements AutoCloseable {
         header.setEncoded(EncodedPayload.newBuilder().setCodec(codec).setBytes(encoded.length));
       }
       out.send(ClientMessage.newBuilder().setUpdateHeader(header).build());
-      Iterator<dev.starling.transport.grpc.proto.Chunk> chunks = encoded == null
-          ? Payloads.chunks(h.getTaskId(), payloads, settings.chunkValues())
-          : Payloads.encodedChunks(h.getTaskId(), encoded, payloads, settings.chunkValues());
       long values = encoded == null ? Payloads.values(payloads) : Payloads.attachmentValues(payloads);
       long taskId = h.getTaskId();
-      if (lane != null) {
-        // v1.7: each chunk's bytes follow on the byte lane right after its announcement, written straight from the
-        // update (a tensor of up to 16 Mi values is one announcement)
-        Iterator<Payloads.LaneChunk> laneChunks = encoded == null ? Payloads.laneChunks(taskId, payloads)
-            : Payloads.laneEncodedChunks(taskId, encoded, payloads);
-        out.sendTrailed(new Iterator<>() {
-          private boolean ended;
-
-          @Override
-          public boolean hasNext() {
-            return !ended && !rejected.contains(taskId); // the server gave up on the task: stop uploading
-          }
-
-          @Override
-          public Outbox.Trailed<ClientMessage> next() {
-            if (laneChunks.hasNext()) {
-              Payloads.LaneChunk c = laneChunks.next();
-              bytesSentOnLane.addAndGet(c.trailer().size());
-              return new Outbox.Trailed<>(ClientMessage.newBuilder().setChunk(c.announcement()).build(), c.trailer());
-            }
-            ended = true;
-            return new Outbox.Trailed<>(ClientMessage.newBuilder().setUpdateEnd(UpdateEnd.newBuilder().setTaskId(taskId)
-                .setValues(values)).build(), ByteLane.Trailer.NONE);
-          }
-        });
-        return;
-      }
-      out.sendAll(new Iterator<>() {
+      // v1.7: on a byte lane each chunk's bytes follow its announcement there, written straight from the update (a
+      // tensor of up to 16 Mi values is one announcement); in the stream each chunk carries its data (no trailer)
+      Iterator<Payloads.LaneChunk> chunks = lane != null
+          ? (encoded == null ? Payloads.laneChunks(taskId, payloads) : Payloads.laneEncodedChunks(taskId, encoded, payloads))
+          : Payloads.inStream(encoded == null ? Payloads.chunks(taskId, payloads, settings.chunkValues())
+              : Payloads.encodedChunks(taskId, encoded, payloads, settings.chunkValues()));
+      out.sendTrailed(new Iterator<>() {
         private boolean ended;
 
         @Override
@@ -755,13 +731,15 @@ public final class FederationClient implements AutoCloseable {
         }
 
         @Override
-        public ClientMessage next() {
+        public Outbox.Trailed<ClientMessage> next() {
           if (chunks.hasNext()) {
-            return ClientMessage.newBuilder().setChunk(chunks.next()).build();
+            Payloads.LaneChunk c = chunks.next();
+            bytesSentOnLane.addAndGet(c.trailer().size());
+            return new Outbox.Trailed<>(ClientMessage.newBuilder().setChunk(c.announcement()).build(), c.trailer());
           }
           ended = true;
-          return ClientMessage.newBuilder().setUpdateEnd(UpdateEnd.newBuilder().setTaskId(taskId)
-              .setValues(values)).build();
+          return new Outbox.Trailed<>(ClientMessage.newBuilder().setUpdateEnd(UpdateEnd.newBuilder().setTaskId(taskId)
+              .setValues(values)).build(), ByteLane.Trailer.NONE);
         }
       });
     }

@@ -311,45 +311,29 @@ final class RemoteClient implements ClientProxy {
     t.bytesDown.addAndGet(h.getSerializedSize());
     out.send(h);
     long values = encoded == null ? Payloads.values(payloads) : Payloads.attachmentValues(payloads);
-    if (lane != null) {
-      // v1.7: each chunk's bytes follow on the byte lane right after its announcement, written straight from the
-      // model (a tensor of up to 16 Mi values is one announcement)
-      Iterator<Payloads.LaneChunk> chunks = encoded == null ? Payloads.laneChunks(t.taskId, payloads)
-          : Payloads.laneEncodedChunks(t.taskId, encoded, payloads);
-      out.sendTrailed(new Iterator<>() {
-        @Override
-        public boolean hasNext() {
-          return chunks.hasNext() && !t.future().isDone();
-        }
+    // v1.7: on a byte lane each chunk's bytes follow its announcement there, written straight from the model (a
+    // tensor of up to 16 Mi values is one announcement); in the stream, float32 chunks are encoded once per round
+    // and shared by every client's stream
+    int chunkValues = server.settings().chunkValues();
+    Iterator<Payloads.LaneChunk> chunks = lane != null
+        ? (encoded == null ? Payloads.laneChunks(t.taskId, payloads) : Payloads.laneEncodedChunks(t.taskId, encoded, payloads))
+        : Payloads.inStream(encoded == null
+            ? Payloads.chunks(t.taskId, payloads, chunkValues, server.sharedModel(global, t.round))
+            : Payloads.encodedChunks(t.taskId, encoded, payloads, chunkValues));
+    out.sendTrailed(new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return chunks.hasNext() && !t.future().isDone();
+      }
 
-        @Override
-        public Outbox.Trailed<ServerMessage> next() {
-          Payloads.LaneChunk c = chunks.next();
-          ServerMessage m = ServerMessage.newBuilder().setChunk(c.announcement()).build();
-          t.bytesDown.addAndGet(m.getSerializedSize() + c.trailer().size());
-          return new Outbox.Trailed<>(m, c.trailer());
-        }
-      });
-    } else {
-      int chunkValues = server.settings().chunkValues();
-      // float32: the model's chunks are encoded once per round and shared by every client's stream
-      Iterator<Chunk> chunks = encoded == null
-          ? Payloads.chunks(t.taskId, payloads, chunkValues, server.sharedModel(global, t.round))
-          : Payloads.encodedChunks(t.taskId, encoded, payloads, chunkValues);
-      out.sendAll(new Iterator<>() {
-        @Override
-        public boolean hasNext() {
-          return chunks.hasNext() && !t.future().isDone();
-        }
-
-        @Override
-        public ServerMessage next() {
-          ServerMessage m = ServerMessage.newBuilder().setChunk(chunks.next()).build();
-          t.bytesDown.addAndGet(m.getSerializedSize());
-          return m;
-        }
-      });
-    }
+      @Override
+      public Outbox.Trailed<ServerMessage> next() {
+        Payloads.LaneChunk c = chunks.next();
+        ServerMessage m = ServerMessage.newBuilder().setChunk(c.announcement()).build();
+        t.bytesDown.addAndGet(m.getSerializedSize() + c.trailer().size());
+        return new Outbox.Trailed<>(m, c.trailer());
+      }
+    });
     ServerMessage end = ServerMessage.newBuilder()
         .setTaskEnd(TaskEnd.newBuilder().setTaskId(t.taskId).setValues(values)).build();
     out.sendAll(new Iterator<>() { // sent only if the task is still open once its chunks are out

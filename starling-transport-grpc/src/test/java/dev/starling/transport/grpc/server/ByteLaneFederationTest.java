@@ -15,9 +15,6 @@ import dev.starling.server.RoundLoop;
 import dev.starling.server.RoundRecord;
 import dev.starling.strategy.FedAvg;
 import dev.starling.transport.grpc.TlsFiles;
-import dev.starling.transport.grpc.client.ClientSettings;
-import dev.starling.transport.grpc.client.FederationClient;
-import dev.starling.transport.grpc.client.Trainer;
 import dev.starling.transport.grpc.proto.Chunk;
 import dev.starling.transport.grpc.proto.ClientMessage;
 import dev.starling.transport.grpc.proto.PayloadSpec;
@@ -26,7 +23,6 @@ import dev.starling.transport.grpc.proto.UpdateHeader;
 import dev.starling.transport.grpc.wire.ByteLane;
 import dev.starling.transport.grpc.wire.Outbox;
 import dev.starling.transport.grpc.wire.Payloads;
-import io.grpc.stub.CallStreamObserver;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
@@ -73,28 +69,13 @@ class ByteLaneFederationTest {
     return server;
   }
 
-  private FederationClient client(FederationServer server, String id, Trainer t) {
-    FederationClient c = new FederationClient(ClientSettings.of("127.0.0.1", server.port(), id)
-        .withGiveUpAfter(Duration.ofSeconds(20)), (m, s) -> t);
-    closeMe.add(c);
-    Thread th = Thread.ofPlatform().daemon().name("client-" + id).start(() -> {
-      try {
-        c.run();
-      } catch (RuntimeException e) {
-        // the test asserts on the server's records
-      }
-    });
-    closeMe.add(th::interrupt);
-    return c;
-  }
-
   private record Run(ParameterSet global, List<RoundRecord> records) {}
 
   /** Two rounds with three clients adding 1, 2 and 4 (weights 1, 2, 1) to a 10,002-value model in 1,000-value chunks. */
   private Run rounds(FederationServer server) {
-    client(server, "a", LoopbackFederationTest.adding(1f, 1));
-    client(server, "b", LoopbackFederationTest.adding(2f, 2));
-    client(server, "c", LoopbackFederationTest.adding(4f, 1));
+    LoopbackFederationTest.startClient(server, "a", LoopbackFederationTest.adding(1f, 1), closeMe);
+    LoopbackFederationTest.startClient(server, "b", LoopbackFederationTest.adding(2f, 2), closeMe);
+    LoopbackFederationTest.startClient(server, "c", LoopbackFederationTest.adding(4f, 1), closeMe);
     List<RoundRecord> records = new CopyOnWriteArrayList<>();
     RoundLoop.Result r = new RoundLoop(server.wrap(new FedAvg()), server.pool(),
         LoopbackFederationTest.loop(2, 3, Duration.ofSeconds(20)), new RoundListener() {
@@ -187,40 +168,11 @@ class ByteLaneFederationTest {
     }
   }
 
-  /** A stream that is always ready and drops what it is sent. */
-  private static final class NullStream extends CallStreamObserver<ServerMessage> {
-    @Override
-    public boolean isReady() {
-      return true;
-    }
-
-    @Override
-    public void setOnReadyHandler(Runnable onReadyHandler) {}
-
-    @Override
-    public void disableAutoInboundFlowControl() {}
-
-    @Override
-    public void request(int count) {}
-
-    @Override
-    public void setMessageCompression(boolean enable) {}
-
-    @Override
-    public void onNext(ServerMessage value) {}
-
-    @Override
-    public void onError(Throwable t) {}
-
-    @Override
-    public void onCompleted() {}
-  }
-
   private static final ParameterSet GLOBAL = ParameterSet.of(Tensor.of("w", new float[2000], 2000));
 
   /** A server-side session of client {@code id} with one training task open, its header already received. */
   private static RemoteClient uploading(FederationServer server, String id, CompletableFuture<FitOutcome>[] fit) {
-    Outbox<ServerMessage> out = new Outbox<>(new NullStream(), ServerMessage::getSerializedSize, "test-outbox");
+    Outbox<ServerMessage> out = new Outbox<>(new NullServerStream(), ServerMessage::getSerializedSize, "test-outbox");
     RemoteClient c = new RemoteClient(new ClientId(id), out, server, List.of());
     fit[0] = c.fit(GLOBAL, TrainConfig.builder().round(1).build());
     long task = c.openTasks().iterator().next();

@@ -13,7 +13,6 @@ import dev.starling.server.FitOutcome;
 import dev.starling.transport.grpc.proto.ClientMessage;
 import dev.starling.transport.grpc.proto.ServerMessage;
 import dev.starling.transport.grpc.wire.Outbox;
-import io.grpc.stub.CallStreamObserver;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -48,7 +47,7 @@ class ClientMessageFuzzTest {
 
   @FuzzTest(maxDuration = "60s")
   void intoServer(FuzzedDataProvider data) throws InterruptedException {
-    try (Outbox<ServerMessage> out = new Outbox<>(new NullStream(), ServerMessage::getSerializedSize, "fuzz-outbox")) {
+    try (Outbox<ServerMessage> out = new Outbox<>(new NullServerStream(), ServerMessage::getSerializedSize, "fuzz-outbox")) {
       RemoteClient client = new RemoteClient(new ClientId("fuzz"), out, SERVER, List.of("codec/1"));
       CompletableFuture<FitOutcome> fit = client.fit(GLOBAL, CONFIG);
       long task = client.openTasks().iterator().next();
@@ -89,34 +88,5 @@ class ClientMessageFuzzTest {
       default -> { }
     }
     return b.build();
-  }
-
-  /** A stream that is always ready and drops what it is sent. */
-  private static final class NullStream extends CallStreamObserver<ServerMessage> {
-    @Override
-    public boolean isReady() {
-      return true;
-    }
-
-    @Override
-    public void setOnReadyHandler(Runnable onReadyHandler) {}
-
-    @Override
-    public void disableAutoInboundFlowControl() {}
-
-    @Override
-    public void request(int count) {}
-
-    @Override
-    public void setMessageCompression(boolean enable) {}
-
-    @Override
-    public void onNext(ServerMessage value) {}
-
-    @Override
-    public void onError(Throwable t) {}
-
-    @Override
-    public void onCompleted() {}
   }
 }

@@ -83,6 +83,11 @@ class LoopbackFederationTest {
   }
 
   void client(FederationServer server, String id, Trainer t) {
+    startClient(server, id, t, closeMe);
+  }
+
+  /** Starts client {@code id} training with {@code t} against {@code server}; it and its thread go on {@code closeMe}. */
+  static FederationClient startClient(FederationServer server, String id, Trainer t, List<AutoCloseable> closeMe) {
     FederationClient c = new FederationClient(ClientSettings.of("127.0.0.1", server.port(), id)
         .withGiveUpAfter(Duration.ofSeconds(20)), (m, s) -> t);
     closeMe.add(c);
@@ -94,6 +99,7 @@ class LoopbackFederationTest {
       }
     });
     closeMe.add(th::interrupt);
+    return c;
   }
 
   static RoundLoopConfig loop(int rounds, int clients, Duration timeout) {

@@ -86,8 +86,8 @@ public final class Outbox<T> implements AutoCloseable {
 
   /**
    * Queues a sequence of messages with trailers produced lazily while writing: each message is written to the
-   * stream, then its trailer to the lane set by {@link #useLane}, so the receiver, reading the lane right after
-   * each message, finds the bytes in order.
+   * stream, then its trailer (if not empty) to the lane set by {@link #useLane}, so the receiver, reading the lane
+   * right after each message, finds the bytes in order.
    */
   public void sendTrailed(Iterator<Trailed<T>> messages) {
     if (!closed) {
@@ -126,7 +126,7 @@ public final class Outbox<T> implements AutoCloseable {
           while (!closed && it.hasNext()) {
             Trailed<T> t = it.next();
             write(t.message());
-            if (!closed) {
+            if (!closed && t.trailer().size() > 0) {
               try {
                 t.trailer().writeTo(lane);
               } catch (java.io.IOException e) {

@@ -266,8 +266,26 @@ public final class Payloads {
     return UnsafeByteOperations.unsafeWrap(buf.array());
   }
 
-  /** A chunk's announcement for a byte lane ({@code lane_bytes}, no data) and the bytes that follow it there. */
+  /**
+   * A chunk message and the bytes that follow it on a byte lane: for a lane, an announcement ({@code lane_bytes}, no
+   * data) and its bytes; in the stream, the whole chunk and {@link ByteLane.Trailer#NONE}.
+   */
   public record LaneChunk(Chunk announcement, ByteLane.Trailer trailer) {}
+
+  /** {@code chunks} as they travel in the stream: each carries its data, nothing follows on a lane. */
+  public static Iterator<LaneChunk> inStream(Iterator<Chunk> chunks) {
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return chunks.hasNext();
+      }
+
+      @Override
+      public LaneChunk next() {
+        return new LaneChunk(chunks.next(), ByteLane.Trailer.NONE);
+      }
+    };
+  }
 
   /**
    * The payloads' float chunks for a byte lane, in the stream's order: chunks of up to {@link ByteLane#CHUNK_VALUES}
