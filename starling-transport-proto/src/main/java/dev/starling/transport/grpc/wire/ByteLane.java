@@ -30,7 +30,8 @@ import java.util.function.Consumer;
  *
  * <p>Reads and writes block; one thread reads (the stream's inbound thread) and one writes (the stream's
  * {@link Outbox} writer) at a time. Closing unblocks both with an exception. Reads go through one 64 KiB direct
- * buffer per lane, handed to a consumer piece by piece, so a lane holds no chunk-sized buffer.
+ * buffer per lane, handed to a consumer piece by piece, and heap bytes and floats go out through another, so a lane
+ * holds no chunk-sized buffer: at most 128 KiB of direct memory, each buffer made when first needed.
  */
 public final class ByteLane implements AutoCloseable {
   /** The Hello capability of clients that can use a byte lane. */
@@ -92,12 +93,14 @@ public final class ByteLane implements AutoCloseable {
   }
 
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** Each direction's buffer: a lane holds at most two, made when first needed (128 KiB of direct memory). */
+  private static final int BUFFER_BYTES = 64 << 10;
 
   private final SocketChannel channel;
-  private final ByteBuffer in = ByteBuffer.allocateDirect(64 << 10);
+  private ByteBuffer in; // 64 KiB, made on the first read (one reading thread at a time)
   // heap bytes go out through this buffer: written straight from a heap buffer, the JDK would copy them into a
   // temporary direct buffer as large as the write and keep one per writing thread (a chunk's worth per session)
-  private final ByteBuffer out = ByteBuffer.allocateDirect(64 << 10);
+  private ByteBuffer out; // 64 KiB, made on the first write of heap bytes (one writing thread at a time)
   private final AtomicLong read = new AtomicLong();
   private final AtomicLong written = new AtomicLong();
 
@@ -176,6 +179,13 @@ public final class ByteLane implements AutoCloseable {
     }
   }
 
+  private ByteBuffer out() {
+    if (out == null) {
+      out = ByteBuffer.allocateDirect(BUFFER_BYTES);
+    }
+    return out;
+  }
+
   /** Writes every byte of {@code data}. */
   public void write(ByteString data) throws IOException {
     for (ByteBuffer b : data.asReadOnlyByteBufferList()) {
@@ -183,25 +193,27 @@ public final class ByteLane implements AutoCloseable {
         drain(b);
         continue;
       }
+      ByteBuffer o = out();
       while (b.hasRemaining()) {
-        int n = Math.min(out.capacity(), b.remaining());
-        out.clear().put(out.position(), b, b.position(), n).limit(n);
+        int n = Math.min(o.capacity(), b.remaining());
+        o.clear().put(o.position(), b, b.position(), n).limit(n);
         b.position(b.position() + n);
-        drain(out);
+        drain(o);
       }
     }
   }
 
   /** Writes {@code n} values of {@code values} from {@code offset} as little-endian float32, through the write buffer. */
   public void writeFloats(float[] values, int offset, int n) throws IOException {
+    ByteBuffer o = out();
     int pos = offset;
     int end = offset + n;
     while (pos < end) {
-      int k = Math.min(out.capacity() / Float.BYTES, end - pos);
-      out.clear();
-      out.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(values, pos, k);
-      out.limit(k * Float.BYTES);
-      drain(out);
+      int k = Math.min(o.capacity() / Float.BYTES, end - pos);
+      o.clear();
+      o.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(values, pos, k);
+      o.limit(k * Float.BYTES);
+      drain(o);
       pos += k;
     }
   }
@@ -218,6 +230,9 @@ public final class ByteLane implements AutoCloseable {
    * @throws EOFException if the lane ends first
    */
   public void read(int n, Consumer<ByteBuffer> sink) throws IOException {
+    if (in == null) {
+      in = ByteBuffer.allocateDirect(BUFFER_BYTES);
+    }
     int left = n;
     while (left > 0) {
       in.clear().limit(Math.min(in.capacity(), left));
