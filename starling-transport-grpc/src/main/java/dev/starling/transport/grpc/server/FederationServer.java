@@ -68,6 +68,7 @@ public final class FederationServer implements AutoCloseable {
   private volatile WireCompression wire;
   private volatile dev.starling.compression.BroadcastEncoder downlink;
   private volatile Payloads.SharedModel broadcast; // the float32 model of the latest round, encoded once
+  private volatile Payloads.SharedModel laneBroadcast; // the same for byte lanes: whole-tensor chunks, direct buffers
   private Server server;
   private ServerThreads threads; // the server's own transport and callback threads, made by start()
   private volatile LaneListener lanes; // the byte-lane port, when the settings offer lanes (made by start())
@@ -382,6 +383,20 @@ public final class FederationServer implements AutoCloseable {
       // concurrent first tasks may both make one; either serves, the last stays
       b = new Payloads.SharedModel(global, settings.chunkValues(), round);
       broadcast = b;
+    }
+    return b;
+  }
+
+  /**
+   * As {@link #sharedModel}, for byte lanes: chunks of {@link dev.starling.transport.grpc.wire.ByteLane#CHUNK_VALUES}
+   * values encoded into direct buffers, so every lane writes the one encoding without copying it.
+   */
+  Payloads.SharedModel sharedLaneModel(dev.starling.core.tensor.ParameterSet global, int round) {
+    Payloads.SharedModel b = laneBroadcast;
+    int values = dev.starling.transport.grpc.wire.ByteLane.CHUNK_VALUES;
+    if (b == null || !b.isFor(global, values, round)) {
+      b = new Payloads.SharedModel(global, values, round, true);
+      laneBroadcast = b;
     }
     return b;
   }

@@ -311,12 +311,13 @@ final class RemoteClient implements ClientProxy {
     t.bytesDown.addAndGet(h.getSerializedSize());
     out.send(h);
     long values = encoded == null ? Payloads.values(payloads) : Payloads.attachmentValues(payloads);
-    // v1.7: on a byte lane each chunk's bytes follow its announcement there, written straight from the model (a
-    // tensor of up to 16 Mi values is one announcement); in the stream, float32 chunks are encoded once per round
-    // and shared by every client's stream
+    // v1.7: on a byte lane each chunk's bytes follow its announcement there (a tensor of up to 16 Mi values is one
+    // announcement); in the stream, or on the lanes, float32 chunks are encoded once per round and shared by every
+    // client (for lanes into direct buffers, which the sockets write without a copy)
     int chunkValues = server.settings().chunkValues();
     Iterator<Payloads.LaneChunk> chunks = lane != null
-        ? (encoded == null ? Payloads.laneChunks(t.taskId, payloads) : Payloads.laneEncodedChunks(t.taskId, encoded, payloads))
+        ? (encoded == null ? Payloads.laneChunks(t.taskId, payloads, server.sharedLaneModel(global, t.round))
+            : Payloads.laneEncodedChunks(t.taskId, encoded, payloads))
         : Payloads.inStream(encoded == null
             ? Payloads.chunks(t.taskId, payloads, chunkValues, server.sharedModel(global, t.round))
             : Payloads.encodedChunks(t.taskId, encoded, payloads, chunkValues));

@@ -218,12 +218,22 @@ public final class Payloads {
     private final int round;
     private final List<AtomicReferenceArray<SoftReference<ByteString>>> chunks = new ArrayList<>();
     private final AtomicLong encodings = new AtomicLong();
+    private final boolean direct;
 
     /**
      * @param round the round it is shared for: a model object changed in place and sent again in a later
      *     round is never served from an older round's encoding ({@link #isFor})
      */
     public SharedModel(ParameterSet model, int chunkValues, int round) {
+      this(model, chunkValues, round, false);
+    }
+
+    /**
+     * As above; with {@code direct} the chunks are encoded into direct buffers, which a socket writes without first
+     * copying them (what a byte lane wants: the server then writes every client's download from the one encoding).
+     */
+    public SharedModel(ParameterSet model, int chunkValues, int round, boolean direct) {
+      this.direct = direct;
       if (chunkValues <= 0) {
         throw new IllegalArgumentException("chunkValues must be > 0. Provided value: " + chunkValues);
       }
@@ -252,12 +262,19 @@ public final class Payloads {
       ByteString b = ref == null ? null : ref.get();
       if (b == null) {
         // concurrent first users may both encode: the bytes are the same, either copy serves
-        b = encode(model.tensors().get(tensor).data(), offset, n);
+        float[] data = model.tensors().get(tensor).data();
+        b = direct ? encodeDirect(data, offset, n) : encode(data, offset, n);
         encodings.incrementAndGet();
         cs.set(k, new SoftReference<>(b));
       }
       return b;
     }
+  }
+
+  private static ByteString encodeDirect(float[] data, int offset, int n) {
+    ByteBuffer buf = ByteBuffer.allocateDirect(n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    buf.asFloatBuffer().put(data, offset, n);
+    return UnsafeByteOperations.unsafeWrap(buf.asReadOnlyBuffer());
   }
 
   private static ByteString encode(float[] data, int offset, int n) {
@@ -293,10 +310,21 @@ public final class Payloads {
    * its values as a trailer written straight from the tensor.
    */
   public static Iterator<LaneChunk> laneChunks(long taskId, List<ParameterSet> payloads) {
-    return laneChunks(taskId, payloads, 0);
+    return laneChunks(taskId, payloads, 0, null);
   }
 
-  private static Iterator<LaneChunk> laneChunks(long taskId, List<ParameterSet> payloads, int first) {
+  /**
+   * As {@link #laneChunks(long, List)}, the model's chunks taken from {@code shared} (encoded once for every client,
+   * in chunks of {@link ByteLane#CHUNK_VALUES} values; a direct encoding is written without a copy).
+   */
+  public static Iterator<LaneChunk> laneChunks(long taskId, List<ParameterSet> payloads, SharedModel shared) {
+    if (shared != null && shared.chunkValues != ByteLane.CHUNK_VALUES) {
+      throw new IllegalArgumentException("a lane's shared model needs chunks of " + ByteLane.CHUNK_VALUES + " values");
+    }
+    return laneChunks(taskId, payloads, 0, shared);
+  }
+
+  private static Iterator<LaneChunk> laneChunks(long taskId, List<ParameterSet> payloads, int first, SharedModel shared) {
     Iterator<Chunk> positions = chunks(taskId, payloads, ByteLane.CHUNK_VALUES, first, null, true);
     return new Iterator<>() {
       @Override
@@ -307,8 +335,12 @@ public final class Payloads {
       @Override
       public LaneChunk next() {
         Chunk c = positions.next(); // lane_bytes set, no data
+        int n = c.getLaneBytes() / Float.BYTES;
+        if (c.getPayload() == 0 && shared != null) {
+          return new LaneChunk(c, ByteLane.Trailer.of(shared.chunk(c.getTensor(), (int) c.getOffset(), n)));
+        }
         float[] data = payloads.get(c.getPayload()).tensors().get(c.getTensor()).data();
-        return new LaneChunk(c, ByteLane.Trailer.floats(data, (int) c.getOffset(), c.getLaneBytes() / Float.BYTES));
+        return new LaneChunk(c, ByteLane.Trailer.floats(data, (int) c.getOffset(), n));
       }
     };
   }
@@ -316,7 +348,7 @@ public final class Payloads {
   /** As {@link #encodedChunks(long, byte[], List, int)} for a byte lane: the encoded slices, then the attachments. */
   public static Iterator<LaneChunk> laneEncodedChunks(long taskId, byte[] encoded, List<ParameterSet> payloads) {
     Iterator<Chunk> head = encodedChunks(taskId, encoded, ByteLane.MAX_CHUNK_BYTES);
-    Iterator<LaneChunk> tail = laneChunks(taskId, payloads, 1);
+    Iterator<LaneChunk> tail = laneChunks(taskId, payloads, 1, null);
     return new Iterator<>() {
       @Override
       public boolean hasNext() {

@@ -136,6 +136,27 @@ class ByteLaneTest {
   }
 
   @Test
+  void aSharedDirectModelIsEncodedOnceForEveryLaneAndArrivesBitForBit() throws Exception {
+    ByteLane[] lanes = pair(ByteLane.newToken());
+    float[] w = values(50_000, 8);
+    ParameterSet p = ParameterSet.of(Tensor.of("w", w, w.length));
+    Payloads.SharedModel shared = new Payloads.SharedModel(p, ByteLane.CHUNK_VALUES, 3, true);
+    List<Payloads.LaneChunk> first = new ArrayList<>();
+    Payloads.laneChunks(1, List.of(p), shared).forEachRemaining(first::add);
+    List<Payloads.LaneChunk> second = new ArrayList<>();
+    Payloads.laneChunks(2, List.of(p), shared).forEachRemaining(second::add);
+    assertThat(first).hasSize(1);
+    assertThat(second).hasSize(1);
+    assertThat(shared.encodings()).as("one encoding serves both tasks").isEqualTo(1);
+    second.get(0).trailer().writeTo(lanes[0]);
+    ChunkAssembler a = new ChunkAssembler(Payloads.spec(p, Attachments.none()), w.length, true, "test");
+    a.accept(second.get(0).announcement(), lanes[1]);
+    assertThat(a.model(w.length).get("w").data()).isEqualTo(w);
+    assertThatThrownBy(() -> Payloads.laneChunks(1, List.of(p), new Payloads.SharedModel(p, 1000, 3, true)))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void aRefusedChunksBytesAreDroppedSoTheNextChunkStillLinesUp() throws Exception {
     ByteLane[] lanes = pair(ByteLane.newToken());
     float[] v = values(2_000, 2);
