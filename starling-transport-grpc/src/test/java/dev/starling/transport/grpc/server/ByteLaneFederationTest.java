@@ -119,6 +119,25 @@ class ByteLaneFederationTest {
   }
 
   @Test
+  void secureAggregationRunsBesideTheLanes() throws Exception {
+    // masked inputs travel as protocol messages in the stream; the model's download takes the lane
+    FederationServer s = new FederationServer(ServerSettings.loopback(0, "test", "fedavg")
+        .withHeartbeat(Duration.ofMillis(500)).withLimits(1L << 24, 2, Duration.ofSeconds(20)).withLane(0)).start();
+    closeMe.add(s);
+    s.enableSecureAggregation(new SecAggSettings(0.0, 1.0, Duration.ofSeconds(10), Duration.ofSeconds(20), 0));
+    for (int k = 0; k < 3; k++) {
+      LoopbackFederationTest.startClient(s, "s" + k, SecureAggregationLoopbackTest.adding(k), closeMe);
+    }
+    SecureAggregationLoopbackTest.awaitClients(s, 3);
+    ParameterSet[] global = new ParameterSet[1];
+    List<RoundRecord> records = SecureAggregationLoopbackTest.run(s, new FedAvg(),
+        SecureAggregationLoopbackTest.loop(2, 3), global);
+    assertThat(records).allSatisfy(r -> assertThat(r.clientsSucceeded()).as(r.failures().toString()).isEqualTo(3));
+    assertThat(s.lanesBound()).isEqualTo(3);
+    SecureAggregationLoopbackTest.assertUniformMean(global[0], new int[] {3, 3});
+  }
+
+  @Test
   void aLaneThatCannotBeSetUpLeavesTheChunksInTheStream() {
     FederationServer s = server(settings(true), null);
     s.lanes().close(); // the port stops answering: clients fail to connect and go on without
