@@ -37,16 +37,24 @@ class DjlCliTest {
     assertThat(r.out()).doesNotContain("round 1");
   }
 
+  /**
+   * Three rounds of {@code model} on digits, three clients training sub-models chosen by {@code policy} at keep 0.5;
+   * checks the run started as asked ({@code parameters} in the banner) and returns its metrics lines.
+   */
+  private List<String> simulateSubModels(String model, String policy, String parameters) throws Exception {
+    Path metrics = tmp.resolve(policy + ".jsonl");
+    CliRun r = CliRun.of("simulate", "--model", model, "--dataset", "digits", "--rounds", "3", "--clients", "3",
+        "--fraction", "1", "--lr", "0.05", "--momentum", "0.9", "--batch-size", "10", "--seed", "7", "--threads", "2",
+        "--submodel", policy, "--keep", "0.5", "--metrics-out", metrics.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains(model + " (" + parameters + " parameters)").contains("strategy  PositionwiseFedAvg")
+        .contains("submodels " + policy + ", keep 0.5");
+    return Files.readAllLines(metrics);
+  }
+
   @Test
   void simulate_federatedDropoutOfTheCnnDenseLayer_learnsWithTheSmallerSubModel() throws Exception {
-    Path metrics = tmp.resolve("sub.jsonl");
-    CliRun r = CliRun.of("simulate", "--model", "djl:cnn:8,16,64", "--dataset", "digits", "--rounds", "3", "--clients",
-        "3", "--fraction", "1", "--lr", "0.05", "--momentum", "0.9", "--batch-size", "10", "--seed", "7", "--threads",
-        "2", "--submodel", "federated-dropout", "--keep", "0.5", "--metrics-out", metrics.toString());
-    assertThat(r.code()).as(r.err()).isZero();
-    assertThat(r.out()).contains("djl:cnn:8,16,64 (8,234 parameters)")
-        .contains("strategy  PositionwiseFedAvg").contains("submodels federated-dropout, keep 0.5");
-    List<String> lines = Files.readAllLines(metrics);
+    List<String> lines = simulateSubModels("djl:cnn:8,16,64", "federated-dropout", "8,234");
     assertThat(lines).hasSize(3);
     ObjectMapper json = new ObjectMapper();
     for (String line : lines) {
@@ -62,14 +70,7 @@ class DjlCliTest {
 
   @Test
   void simulate_fisherDropoutOfTheCnnDenseLayer_learnsWithTheSmallerSubModel() throws Exception {
-    Path metrics = tmp.resolve("fisher.jsonl");
-    CliRun r = CliRun.of("simulate", "--model", "djl:cnn:8,16,32", "--dataset", "digits", "--rounds", "3", "--clients",
-        "3", "--fraction", "1", "--lr", "0.05", "--momentum", "0.9", "--batch-size", "10", "--seed", "7", "--threads",
-        "2", "--submodel", "fisher", "--keep", "0.5", "--metrics-out", metrics.toString());
-    assertThat(r.code()).as(r.err()).isZero();
-    assertThat(r.out()).contains("djl:cnn:8,16,32 (5,834 parameters)").contains("strategy  PositionwiseFedAvg")
-        .contains("submodels fisher, keep 0.5");
-    List<String> lines = Files.readAllLines(metrics);
+    List<String> lines = simulateSubModels("djl:cnn:8,16,32", "fisher", "5,834");
     assertThat(lines).hasSize(3);
     ObjectMapper json = new ObjectMapper();
     for (String line : lines) {

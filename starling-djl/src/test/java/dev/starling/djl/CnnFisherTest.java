@@ -5,15 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.starling.core.random.RandomSource;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
-import dev.starling.data.CatalogOptions;
 import dev.starling.data.Dataset;
-import dev.starling.data.DatasetCatalog;
-import dev.starling.learners.LearnerContext;
 import dev.starling.learners.LearnerFactory;
-import dev.starling.learners.Learners;
 import dev.starling.learners.submodel.DroppableModel;
 import dev.starling.learners.submodel.NeuronPolicy;
-import dev.starling.learners.submodel.SubModelCapable;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,25 +22,21 @@ class CnnFisherTest {
   private static final String SPEC = "djl:cnn:8,16,32";
   private static final CnnModel MODEL = new CnnModel(8, 16, 32);
   private static final int N = 150; // more than one batch of 128
+  private static DigitsCnn fixture;
   private static Dataset digits;
   private static LearnerFactory factory;
   private static ParameterSet full;
 
   @BeforeAll
   static void load() throws Exception {
-    digits = DatasetCatalog.resolve("digits", CatalogOptions.defaults()).train().subset(range(N));
-    factory = Learners.parse(SPEC);
-    full = factory.create(LearnerContext.of(SPEC, digits, 5), digits).parameters();
-  }
-
-  private static int[] range(int n) {
-    int[] r = new int[n];
-    Arrays.setAll(r, i -> i);
-    return r;
+    fixture = DigitsCnn.load(SPEC, N);
+    digits = fixture.digits();
+    factory = fixture.factory();
+    full = fixture.full();
   }
 
   private static DroppableModel droppable() {
-    return SubModelCapable.of(factory).orElseThrow().droppable(LearnerContext.of(SPEC, digits, 5), digits);
+    return fixture.droppable();
   }
 
   /**
@@ -110,7 +101,7 @@ class CnnFisherTest {
   void batchedScores_equalThePerExampleReference_onEveryRow() {
     double[][] s = droppable().fisherScores(full, 512, RandomSource.seeded(3));
     assertThat(s).hasDimensions(1, 32);
-    assertClose(s[0], reference(full, range(N)));
+    assertClose(s[0], reference(full, DigitsCnn.range(N)));
   }
 
   @Test

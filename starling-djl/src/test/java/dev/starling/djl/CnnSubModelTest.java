@@ -9,10 +9,7 @@ import dev.starling.core.learner.TrainResult;
 import dev.starling.core.message.AttachmentKey;
 import dev.starling.core.tensor.ParameterSet;
 import dev.starling.core.tensor.Tensor;
-import dev.starling.data.CatalogOptions;
 import dev.starling.data.Dataset;
-import dev.starling.data.DatasetCatalog;
-import dev.starling.learners.LearnerContext;
 import dev.starling.learners.LearnerFactory;
 import dev.starling.learners.Learners;
 import dev.starling.learners.submodel.DroppableModel;
@@ -29,25 +26,42 @@ import org.junit.jupiter.api.Test;
 /** Federated Dropout on the CNN's dense layer: extraction, scatter and the trained mask on DJL's parameter layout. */
 class CnnSubModelTest {
   private static final String SPEC = "djl:cnn:4,8,16";
+  private static DigitsCnn fixture;
   private static Dataset digits;
   private static LearnerFactory factory;
   private static ParameterSet full;
 
   @BeforeAll
   static void load() throws Exception {
-    digits = DatasetCatalog.resolve("digits", CatalogOptions.defaults()).train().subset(range(120));
-    factory = Learners.parse(SPEC);
-    full = factory.create(LearnerContext.of(SPEC, digits, 5), digits).parameters();
-  }
-
-  private static int[] range(int n) {
-    int[] r = new int[n];
-    Arrays.setAll(r, i -> i);
-    return r;
+    fixture = DigitsCnn.load(SPEC, 120);
+    digits = fixture.digits();
+    factory = fixture.factory();
+    full = fixture.full();
   }
 
   private static DroppableModel droppable() {
-    return SubModelCapable.of(factory).orElseThrow().droppable(LearnerContext.of(SPEC, digits, 5), digits);
+    return fixture.droppable();
+  }
+
+  /**
+   * Asserts that every coordinate the mask marks untrained (0) equals the initial model's; returns how many trained
+   * coordinates changed.
+   */
+  private static long untouchedWhereUntrained(ParameterSet after, ParameterSet mask) {
+    long changed = 0;
+    for (int k = 0; k < full.tensors().size(); k++) {
+      float[] before = full.tensors().get(k).data();
+      float[] a = after.tensors().get(k).data();
+      float[] m = mask.tensors().get(k).data();
+      for (int i = 0; i < before.length; i++) {
+        if (m[i] == 0f) {
+          assertThat(a[i]).as("untrained tensor %d [%d]", k, i).isEqualTo(before[i]);
+        } else if (a[i] != before[i]) {
+          changed++;
+        }
+      }
+    }
+    return changed;
   }
 
   private static SubModelConfig fd(double keep, double dpClip, double dpNoise) {
@@ -128,30 +142,17 @@ class CnnSubModelTest {
 
   @Test
   void subModelLearner_trainsTheHalfSizedCnn_andLeavesDroppedCoordinatesUntouched() {
-    SubModelLearner learner = SubModelCapable.learner(factory, LearnerContext.of(SPEC, digits, 5), digits, full,
+    SubModelLearner learner = SubModelCapable.learner(factory, fixture.context(), digits, full,
         fd(0.5, 0, 0), 3, new ClientState());
     TrainResult r = learner.fit(full, TrainConfig.builder().round(1).batchSize(10).learningRate(0.05).momentum(0.9)
         .seed(4).build());
     ParameterSet mask = r.attachments().get(AttachmentKey.TRAINED_MASK).orElseThrow();
-    long changed = 0;
-    for (int k = 0; k < 8; k++) {
-      float[] before = full.tensors().get(k).data();
-      float[] after = r.parameters().tensors().get(k).data();
-      float[] m = mask.tensors().get(k).data();
-      for (int i = 0; i < before.length; i++) {
-        if (m[i] == 0f) {
-          assertThat(after[i]).as("untrained tensor %d [%d]", k, i).isEqualTo(before[i]);
-        } else if (after[i] != before[i]) {
-          changed++;
-        }
-      }
-    }
-    assertThat(changed).isGreaterThan(full.size() / 2);
+    assertThat(untouchedWhereUntrained(r.parameters(), mask)).isGreaterThan(full.size() / 2);
     // 8 of 16 dense units: 912 conv + 8*32+8 dense + 10*8+10 output of 1,610 parameters
     assertThat(r.metrics().getOrNaN("submodel_fraction")).isEqualTo(1266.0 / 1610);
     assertThat(r.metrics().getOrNaN("wire_bytes_up")).isEqualTo(4 * 1266 + 2 + 8);
     // the same (seed, round, client) draws the same units, as the built-in MLP's path does
-    TrainResult again = SubModelCapable.learner(factory, LearnerContext.of(SPEC, digits, 5), digits, full,
+    TrainResult again = SubModelCapable.learner(factory, fixture.context(), digits, full,
         fd(0.5, 0, 0), 3, new ClientState()).fit(full, TrainConfig.builder().round(1).batchSize(10).learningRate(0.05)
         .momentum(0.9).seed(4).build());
     assertThat(again.attachments().get(AttachmentKey.TRAINED_MASK).orElseThrow()).isEqualTo(mask);
@@ -159,20 +160,11 @@ class CnnSubModelTest {
 
   @Test
   void localDp_carriesOver_noisingExactlyTheKeptCoordinatesAndReportingEpsilon() {
-    SubModelLearner learner = SubModelCapable.learner(factory, LearnerContext.of(SPEC, digits, 5), digits, full,
+    SubModelLearner learner = SubModelCapable.learner(factory, fixture.context(), digits, full,
         fd(0.5, 1.0, 0.5), 3, new ClientState());
     TrainResult r = learner.fit(full, TrainConfig.builder().round(1).batchSize(10).learningRate(0.05).seed(4).build());
     ParameterSet mask = r.attachments().get(AttachmentKey.TRAINED_MASK).orElseThrow();
-    for (int k = 0; k < 8; k++) {
-      float[] before = full.tensors().get(k).data();
-      float[] after = r.parameters().tensors().get(k).data();
-      float[] m = mask.tensors().get(k).data();
-      for (int i = 0; i < before.length; i++) {
-        if (m[i] == 0f) {
-          assertThat(after[i]).isEqualTo(before[i]);
-        }
-      }
-    }
+    untouchedWhereUntrained(r.parameters(), mask);
     assertThat(r.metrics().getOrNaN("local_epsilon")).isPositive().isFinite();
     assertThat(r.metrics().getOrNaN("local_noise_multiplier")).isEqualTo(0.5 / Math.sqrt(1266.0 / 1610));
   }
@@ -192,7 +184,7 @@ class CnnSubModelTest {
         .contains("tied across its four gates and every time step").contains("not supported");
     assertThat(SubModelCapable.refusal(Learners.parse("djl:transformer:1,16,2"), fd(0.5, 0, 0))).get().asString()
         .contains("not supported");
-    assertThatThrownBy(() -> SubModelCapable.learner(Learners.parse("djl:mlp:8"), LearnerContext.of(SPEC, digits, 5),
+    assertThatThrownBy(() -> SubModelCapable.learner(Learners.parse("djl:mlp:8"), fixture.context(),
         digits, full, fd(0.5, 0, 0), 0, new ClientState())).hasMessageContaining("djl:mlp:8")
         .hasMessageContaining("mlp:H1,...");
   }

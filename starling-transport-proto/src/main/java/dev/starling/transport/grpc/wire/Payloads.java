@@ -107,8 +107,26 @@ public final class Payloads {
 
   /** Both in order: the encoded model's slices, then the attachments' float chunks. */
   public static Iterator<Chunk> encodedChunks(long taskId, byte[] encoded, List<ParameterSet> payloads, int chunkValues) {
-    Iterator<Chunk> head = encodedChunks(taskId, encoded, chunkValues * Float.BYTES);
-    Iterator<Chunk> tail = chunks(taskId, payloads, chunkValues, 1);
+    return concat(encodedChunks(taskId, encoded, chunkValues * Float.BYTES), chunks(taskId, payloads, chunkValues, 1));
+  }
+
+  /** {@code items}, each passed through {@code f} as it is taken. */
+  private static <A, B> Iterator<B> map(Iterator<A> items, java.util.function.Function<A, B> f) {
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return items.hasNext();
+      }
+
+      @Override
+      public B next() {
+        return f.apply(items.next());
+      }
+    };
+  }
+
+  /** {@code head}'s items, then {@code tail}'s. */
+  private static <T> Iterator<T> concat(Iterator<? extends T> head, Iterator<? extends T> tail) {
     return new Iterator<>() {
       @Override
       public boolean hasNext() {
@@ -116,7 +134,7 @@ public final class Payloads {
       }
 
       @Override
-      public Chunk next() {
+      public T next() {
         return head.hasNext() ? head.next() : tail.next();
       }
     };
@@ -291,17 +309,7 @@ public final class Payloads {
 
   /** {@code chunks} as they travel in the stream: each carries its data, nothing follows on a lane. */
   public static Iterator<LaneChunk> inStream(Iterator<Chunk> chunks) {
-    return new Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return chunks.hasNext();
-      }
-
-      @Override
-      public LaneChunk next() {
-        return new LaneChunk(chunks.next(), ByteLane.Trailer.NONE);
-      }
-    };
+    return map(chunks, c -> new LaneChunk(c, ByteLane.Trailer.NONE));
   }
 
   /**
@@ -325,46 +333,23 @@ public final class Payloads {
   }
 
   private static Iterator<LaneChunk> laneChunks(long taskId, List<ParameterSet> payloads, int first, SharedModel shared) {
-    Iterator<Chunk> positions = chunks(taskId, payloads, ByteLane.CHUNK_VALUES, first, null, true);
-    return new Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return positions.hasNext();
+    // announcements only (lane_bytes set, no data); each one's values follow as its trailer
+    return map(chunks(taskId, payloads, ByteLane.CHUNK_VALUES, first, null, true), c -> {
+      int n = c.getLaneBytes() / Float.BYTES;
+      if (c.getPayload() == 0 && shared != null) {
+        return new LaneChunk(c, ByteLane.Trailer.of(shared.chunk(c.getTensor(), (int) c.getOffset(), n)));
       }
-
-      @Override
-      public LaneChunk next() {
-        Chunk c = positions.next(); // lane_bytes set, no data
-        int n = c.getLaneBytes() / Float.BYTES;
-        if (c.getPayload() == 0 && shared != null) {
-          return new LaneChunk(c, ByteLane.Trailer.of(shared.chunk(c.getTensor(), (int) c.getOffset(), n)));
-        }
-        float[] data = payloads.get(c.getPayload()).tensors().get(c.getTensor()).data();
-        return new LaneChunk(c, ByteLane.Trailer.floats(data, (int) c.getOffset(), n));
-      }
-    };
+      float[] data = payloads.get(c.getPayload()).tensors().get(c.getTensor()).data();
+      return new LaneChunk(c, ByteLane.Trailer.floats(data, (int) c.getOffset(), n));
+    });
   }
 
   /** As {@link #encodedChunks(long, byte[], List, int)} for a byte lane: the encoded slices, then the attachments. */
   public static Iterator<LaneChunk> laneEncodedChunks(long taskId, byte[] encoded, List<ParameterSet> payloads) {
-    Iterator<Chunk> head = encodedChunks(taskId, encoded, ByteLane.MAX_CHUNK_BYTES);
-    Iterator<LaneChunk> tail = laneChunks(taskId, payloads, 1, null);
-    return new Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return head.hasNext() || tail.hasNext();
-      }
-
-      @Override
-      public LaneChunk next() {
-        if (head.hasNext()) {
-          Chunk c = head.next();
-          return new LaneChunk(c.toBuilder().clearData().setLaneBytes(c.getData().size()).build(),
-              ByteLane.Trailer.of(c.getData()));
-        }
-        return tail.next();
-      }
-    };
+    Iterator<LaneChunk> slices = map(encodedChunks(taskId, encoded, ByteLane.MAX_CHUNK_BYTES),
+        c -> new LaneChunk(c.toBuilder().clearData().setLaneBytes(c.getData().size()).build(),
+            ByteLane.Trailer.of(c.getData())));
+    return concat(slices, laneChunks(taskId, payloads, 1, null));
   }
 
   private static Iterator<Chunk> chunks(long taskId, List<ParameterSet> payloads, int chunkValues, int first,
